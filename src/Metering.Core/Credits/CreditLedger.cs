@@ -1,0 +1,657 @@
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+
+namespace Metering;
+
+/// <summary>
+/// The credits of ONE customer: grants and the append-only transactions that change them. Immutable: every
+/// operation returns a new ledger and leaves this one untouched. Invariant, for every grant and at every instant:
+/// <c>granted − consumed − expired − voided ± adjustments = remaining ≥ 0</c>.
+/// </summary>
+/// <remarks>
+/// <para><b>Sequences and ids.</b> Sequences are ledger-local: each appended transaction gets
+/// <see cref="LastSequence"/> + 1 (the first is 1). A transaction id, unless given, is <c>"{grantId}:{sequence}"</c>;
+/// <see cref="Consume"/> with a <c>transactionIdPrefix</c> uses <c>"{prefix}:{grantId}"</c> instead. Ids must be unique
+/// in the ledger.</para>
+/// <para><b>Time.</b> Reads at instant t count transactions with <c>At &lt;= t</c>. A grant is usable in
+/// <c>[EffectiveAt, ExpiresAt)</c>; at t = ExpiresAt it is expired, and reads treat its remainder as expired even
+/// before <see cref="ExpireDue"/> writes the Expiration transaction.</para>
+/// <para><b>Cost.</b> The ledger keeps a running total per grant, so operations and reads at or after a grant's latest
+/// transaction do not rescan transactions; only reads in the past of a grant scan that grant's own transactions.</para>
+/// </remarks>
+public sealed class CreditLedger
+{
+    private readonly ImmutableList<CreditGrant> _grants;
+    private readonly ImmutableDictionary<string, GrantState> _states;
+    private readonly ImmutableList<CreditTransaction> _transactions;
+    private readonly ImmutableHashSet<string> _transactionIds;
+
+    private CreditLedger(
+        string customerId,
+        ImmutableList<CreditGrant> grants,
+        ImmutableDictionary<string, GrantState> states,
+        ImmutableList<CreditTransaction> transactions,
+        ImmutableHashSet<string> transactionIds,
+        long lastSequence)
+    {
+        CustomerId = customerId;
+        _grants = grants;
+        _states = states;
+        _transactions = transactions;
+        _transactionIds = transactionIds;
+        LastSequence = lastSequence;
+    }
+
+    /// <summary>The customer whose credits this is.</summary>
+    public string CustomerId { get; }
+
+    /// <summary>Sequence of the latest transaction (0 for an empty ledger); the next one gets this + 1.</summary>
+    public long LastSequence { get; }
+
+    /// <summary>The grants, in the order they were granted.</summary>
+    public IReadOnlyList<CreditGrant> Grants => _grants;
+
+    /// <summary>Every transaction, in <see cref="CreditTransaction.Sequence"/> order.</summary>
+    public IReadOnlyList<CreditTransaction> Transactions => _transactions;
+
+    /// <summary>A ledger with no grants.</summary>
+    /// <exception cref="ArgumentException"><paramref name="customerId"/> is blank.</exception>
+    public static CreditLedger Empty(string customerId) =>
+        new(
+            Preconditions.CheckNotBlank(customerId),
+            [],
+            ImmutableDictionary.Create<string, GrantState>(StringComparer.Ordinal),
+            [],
+            ImmutableHashSet.Create<string>(StringComparer.Ordinal),
+            0);
+
+    /// <summary>
+    /// Rebuilds a ledger from stored grants and transactions, checking every invariant (see <see cref="FindViolations()"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="customerId"/> is blank.</exception>
+    /// <exception cref="ArgumentNullException">A collection or one of its items is null.</exception>
+    /// <exception cref="CreditLedgerInvariantException">The history breaks an invariant, e.g. a grant is overdrawn;
+    /// the exception lists every violation.</exception>
+    public static CreditLedger FromHistory(string customerId, IEnumerable<CreditGrant> grants, IEnumerable<CreditTransaction> transactions)
+    {
+        Preconditions.CheckNotBlank(customerId);
+        var grantList = Preconditions.CheckNotNull(grants).ToList();
+        var transactionList = Preconditions.CheckNotNull(transactions).OrderBy(t => Preconditions.CheckNotNull(t).Sequence).ToList();
+        grantList.ForEach(g => Preconditions.CheckNotNull(g));
+
+        var violations = FindViolations(customerId, grantList, transactionList);
+        if (violations.Count > 0)
+        {
+            throw new CreditLedgerInvariantException(customerId, violations);
+        }
+
+        var grantedAt = transactionList.Where(t => t.Type == CreditTransactionType.Grant).ToDictionary(t => t.GrantId, t => t.Sequence, StringComparer.Ordinal);
+        var orderedGrants = grantList.OrderBy(g => grantedAt[g.GrantId]).ToImmutableList();
+        var states = orderedGrants.ToDictionary(g => g.GrantId, g => new GrantState(g), StringComparer.Ordinal);
+        foreach (var transaction in transactionList)
+        {
+            states[transaction.GrantId] = states[transaction.GrantId].Apply(transaction);
+        }
+
+        return new CreditLedger(
+            customerId,
+            orderedGrants,
+            states.ToImmutableDictionary(StringComparer.Ordinal),
+            transactionList.ToImmutableList(),
+            transactionList.Select(t => t.TransactionId).ToImmutableHashSet(StringComparer.Ordinal),
+            transactionList.Count == 0 ? 0 : transactionList[^1].Sequence);
+    }
+
+    /// <summary>The grant with this id.</summary>
+    /// <exception cref="UnknownCreditGrantException">The ledger has no such grant.</exception>
+    public CreditGrant GetGrant(string grantId) => GetState(grantId).Grant;
+
+    /// <summary>Finds the grant with this id.</summary>
+    public bool TryGetGrant(string grantId, [NotNullWhen(true)] out CreditGrant? grant)
+    {
+        if (grantId is not null && _states.TryGetValue(grantId, out var state))
+        {
+            grant = state.Grant;
+            return true;
+        }
+
+        grant = null;
+        return false;
+    }
+
+    /// <summary>
+    /// Adds a grant and its Grant transaction (at the grant's <see cref="CreditGrant.EffectiveAt"/>). A grant whose
+    /// <see cref="CreditGrant.Sequence"/> is 0 gets the sequence of its Grant transaction, so creation order is ledger order.
+    /// </summary>
+    /// <param name="grant">The grant; must belong to <see cref="CustomerId"/> and have a new id.</param>
+    /// <param name="transactionId">Id of the Grant transaction; defaults to <c>"{grantId}:{sequence}"</c>.</param>
+    /// <exception cref="InvalidCreditGrantException">The grant belongs to another customer or its id is already used.</exception>
+    /// <exception cref="InvalidCreditOperationException">The transaction id is already used.</exception>
+    public CreditLedger Grant(CreditGrant grant, string? transactionId = null)
+    {
+        Preconditions.CheckNotNull(grant);
+        if (!string.Equals(grant.CustomerId, CustomerId, StringComparison.Ordinal))
+        {
+            throw new InvalidCreditGrantException(
+                $"Credit grant '{grant.GrantId}' is for customer '{grant.CustomerId}' but this ledger is customer '{CustomerId}'s; add it to that customer's ledger.");
+        }
+
+        if (_states.ContainsKey(grant.GrantId))
+        {
+            throw new InvalidCreditGrantException(
+                $"Customer '{CustomerId}' already has a credit grant '{grant.GrantId}'; give the new grant another id (use Adjust to change an existing grant).");
+        }
+
+        var sequence = LastSequence + 1;
+        if (grant.Sequence == 0)
+        {
+            grant = grant.WithSequence(sequence);
+        }
+
+        var transaction = new CreditTransaction(
+            sequence, transactionId ?? DefaultTransactionId(grant.GrantId, sequence), CustomerId, grant.GrantId,
+            CreditTransactionType.Grant, grant.Amount, grant.EffectiveAt, description: grant.Name);
+        CheckNewId(transaction.TransactionId, _transactionIds);
+
+        return new CreditLedger(
+            CustomerId,
+            _grants.Add(grant),
+            _states.Add(grant.GrantId, new GrantState(grant).Apply(transaction)),
+            _transactions.Add(transaction),
+            _transactionIds.Add(transaction.TransactionId),
+            sequence);
+    }
+
+    /// <summary>True when the grants active at <paramref name="at"/> can cover all of <paramref name="amount"/>
+    /// (use it to Block usage that credits cannot pay for).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="amount"/> is negative.</exception>
+    public bool CanCover(Money amount, Instant at)
+    {
+        var currency = amount.Currency;
+        Preconditions.CheckNotNegative(amount.Amount, nameof(amount));
+        var total = 0m;
+        foreach (var grant in _grants)
+        {
+            if (grant.Amount.Currency == currency && grant.IsActiveAt(at))
+            {
+                total += AvailableFrom(_states[grant.GrantId], at);
+                if (total >= amount.Amount)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return total >= amount.Amount;
+    }
+
+    /// <summary>
+    /// Consumes <paramref name="amount"/> at <paramref name="at"/> from the grants active then, in
+    /// <see cref="CreditBurnOrder"/>, writing one Consumption transaction per grant drawn. When the credits are not
+    /// enough, it draws everything there is and reports the rest as <see cref="CreditAllocation.Uncovered"/>: the caller
+    /// decides whether that is billable overage or (checking <see cref="CanCover"/> first) a blocked usage.
+    /// </summary>
+    /// <param name="amount">What to cover (zero or more); only grants in its currency or unit are used.</param>
+    /// <param name="at">When the consumption happens. A grant never gives more than it has at every instant from
+    /// <paramref name="at"/> on, so a late consumption cannot overdraw consumptions already written after it.</param>
+    /// <param name="usageIdempotencyKey">The usage record that caused the consumption, if any.</param>
+    /// <param name="invoiceId">The invoice the credits are applied to, if any.</param>
+    /// <param name="description">Free text stored on each transaction.</param>
+    /// <param name="transactionIdPrefix">When given, transaction ids are <c>"{prefix}:{grantId}"</c> (e.g. the usage key,
+    /// for idempotent stores); otherwise <c>"{grantId}:{sequence}"</c>.</param>
+    /// <returns>The new ledger (this ledger when nothing was drawn) and the allocation.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="amount"/> is negative.</exception>
+    /// <exception cref="InvalidCreditOperationException">A generated transaction id is already used.</exception>
+    public (CreditLedger Ledger, CreditAllocation Allocation) Consume(
+        Money amount,
+        Instant at,
+        string? usageIdempotencyKey = null,
+        string? invoiceId = null,
+        string? description = null,
+        string? transactionIdPrefix = null)
+    {
+        var currency = amount.Currency;
+        Preconditions.CheckNotNegative(amount.Amount, nameof(amount));
+        if (amount.IsZero)
+        {
+            return (this, CreditAllocation.None(amount));
+        }
+
+        var candidates = new List<GrantBalance>();
+        foreach (var grant in _grants)
+        {
+            if (grant.Amount.Currency == currency && grant.IsActiveAt(at))
+            {
+                var available = AvailableFrom(_states[grant.GrantId], at);
+                if (available > 0m)
+                {
+                    candidates.Add(new GrantBalance(grant, available));
+                }
+            }
+        }
+
+        var allocation = CreditBurnOrder.Allocate(candidates, amount, at);
+        if (allocation.Draws.Count == 0)
+        {
+            return (this, allocation);
+        }
+
+        var sequence = LastSequence;
+        var states = _states;
+        var transactions = _transactions;
+        var ids = _transactionIds;
+        foreach (var draw in allocation.Draws)
+        {
+            sequence++;
+            var id = transactionIdPrefix is null ? DefaultTransactionId(draw.GrantId, sequence) : $"{transactionIdPrefix}:{draw.GrantId}";
+            CheckNewId(id, ids);
+            var transaction = new CreditTransaction(
+                sequence, id, CustomerId, draw.GrantId, CreditTransactionType.Consumption, new Money(draw.Amount, currency), at,
+                usageIdempotencyKey, invoiceId, description);
+            states = states.SetItem(draw.GrantId, states[draw.GrantId].Apply(transaction));
+            transactions = transactions.Add(transaction);
+            ids = ids.Add(id);
+        }
+
+        return (new CreditLedger(CustomerId, _grants, states, transactions, ids, sequence), allocation);
+    }
+
+    /// <summary>
+    /// Writes an Expiration transaction, at the grant's <see cref="CreditGrant.ExpiresAt"/>, for the remainder of every
+    /// grant that has expired by <paramref name="now"/> (<c>ExpiresAt &lt;= now</c>), still has something left and has not
+    /// been expired yet. Running it again writes nothing new.
+    /// </summary>
+    /// <returns>The new ledger (this ledger when nothing expired) and the Expiration transactions written, in grant order.</returns>
+    public (CreditLedger Ledger, IReadOnlyList<CreditTransaction> Expirations) ExpireDue(Instant now)
+    {
+        var sequence = LastSequence;
+        var states = _states;
+        var transactions = _transactions;
+        var ids = _transactionIds;
+        List<CreditTransaction>? written = null;
+        foreach (var grant in _grants)
+        {
+            var state = states[grant.GrantId];
+            if (!grant.IsExpiredAt(now) || state.HasExpiration || state.Totals.Remaining <= 0m)
+            {
+                continue;
+            }
+
+            sequence++;
+            var transaction = new CreditTransaction(
+                sequence, DefaultTransactionId(grant.GrantId, sequence), CustomerId, grant.GrantId, CreditTransactionType.Expiration,
+                new Money(state.Totals.Remaining, grant.Amount.Currency), grant.ExpiresAt!.Value, description: $"Expired remainder of '{grant.Name}'");
+            CheckNewId(transaction.TransactionId, ids);
+            states = states.SetItem(grant.GrantId, state.Apply(transaction));
+            transactions = transactions.Add(transaction);
+            ids = ids.Add(transaction.TransactionId);
+            (written ??= []).Add(transaction);
+        }
+
+        return written is null
+            ? (this, [])
+            : (new CreditLedger(CustomerId, _grants, states, transactions, ids, sequence), written);
+    }
+
+    /// <summary>
+    /// Cancels what is left of a grant with a Void transaction. The transaction is written at the later of
+    /// <paramref name="at"/> and the grant's latest transaction, so a grant's history stays in time order (voiding a
+    /// grant before it takes effect voids it at its EffectiveAt). Nothing is written, and this ledger is returned, when
+    /// nothing is left or the grant has expired by then (its remainder is expired by <see cref="ExpireDue"/>, not voided).
+    /// </summary>
+    /// <exception cref="UnknownCreditGrantException">The ledger has no such grant.</exception>
+    public CreditLedger Void(string grantId, Instant at, string? reason = null)
+    {
+        var state = GetState(grantId);
+        var when = Max(at, state.LatestAt);
+        var remaining = state.Totals.Remaining;
+        if (remaining <= 0m || state.Grant.IsExpiredAt(when))
+        {
+            return this;
+        }
+
+        return Append(state, CreditTransactionType.Void, new Money(remaining, state.Grant.Amount.Currency), when, reason);
+    }
+
+    /// <summary>
+    /// Corrects a grant's remainder with an Adjustment: a positive amount adds credits, a negative one removes them.
+    /// Written at the later of <paramref name="at"/> and the grant's latest transaction.
+    /// </summary>
+    /// <exception cref="UnknownCreditGrantException">The ledger has no such grant.</exception>
+    /// <exception cref="ArgumentException"><paramref name="signedAmount"/> is zero or <paramref name="reason"/> is blank.</exception>
+    /// <exception cref="InvalidCreditOperationException">The grant has expired by then, or the adjustment would make its
+    /// remainder negative.</exception>
+    public CreditLedger Adjust(string grantId, decimal signedAmount, Instant at, string reason)
+    {
+        var state = GetState(grantId);
+        Preconditions.CheckArgument(signedAmount != 0m, nameof(signedAmount),
+            $"Adjusting credit grant '{grantId}' by zero changes nothing; pass a positive amount to add credits or a negative one to remove them.");
+        Preconditions.CheckNotBlank(reason);
+        var grant = state.Grant;
+        var when = Max(at, state.LatestAt);
+        if (grant.IsExpiredAt(when))
+        {
+            throw new InvalidCreditOperationException(
+                $"Credit grant '{grantId}' expired at {grant.ExpiresAt}, so it cannot be adjusted at {when}; grant new credits instead.");
+        }
+
+        var remaining = state.Totals.Remaining;
+        if (remaining + signedAmount < 0m)
+        {
+            throw new InvalidCreditOperationException(
+                $"Adjusting credit grant '{grantId}' by {signedAmount} would leave {remaining + signedAmount} remaining (it has {remaining}); "
+                + $"remove at most {remaining}, or Void the grant to cancel all of it.");
+        }
+
+        return Append(state, CreditTransactionType.Adjustment, new Money(signedAmount, grant.Amount.Currency), when, reason);
+    }
+
+    /// <summary>
+    /// What is left of a grant at <paramref name="at"/>: transactions with <c>At &lt;= at</c>; 0 before the grant's
+    /// EffectiveAt and 0 once it has expired (<c>ExpiresAt &lt;= at</c>), even if the Expiration transaction is not written yet.
+    /// </summary>
+    /// <exception cref="UnknownCreditGrantException">The ledger has no such grant.</exception>
+    public decimal RemainingOf(string grantId, Instant at)
+    {
+        var state = GetState(grantId);
+        return state.Grant.IsActiveAt(at) ? TotalsAt(state, at).Remaining : 0m;
+    }
+
+    /// <summary>
+    /// The summary per currency or unit at <paramref name="at"/>, ordered by unit code (ordinal); one entry for every
+    /// unit the ledger has grants in (zeros when none is effective yet). Counts transactions with <c>At &lt;= at</c>.
+    /// A grant that has expired by <paramref name="at"/> counts its remainder as Expired (and nothing as Remaining)
+    /// even before its Expiration transaction is written.
+    /// </summary>
+    public IReadOnlyList<CreditBalance> BalancesAt(Instant at)
+    {
+        var sums = new Dictionary<Currency, CreditBalance>();
+        foreach (var grant in _grants)
+        {
+            var totals = TotalsAt(_states[grant.GrantId], at);
+            var remaining = totals.Remaining;
+            var expired = totals.Expired;
+            if (grant.IsExpiredAt(at))
+            {
+                expired += remaining;
+                remaining = 0m;
+            }
+
+            var unit = grant.Amount.Currency;
+            var sum = sums.TryGetValue(unit, out var existing) ? existing : new CreditBalance(unit, 0m, 0m, 0m, 0m, 0m, 0m);
+            sums[unit] = sum with
+            {
+                Granted = sum.Granted + totals.Granted,
+                Consumed = sum.Consumed + totals.Consumed,
+                Expired = sum.Expired + expired,
+                Voided = sum.Voided + totals.Voided,
+                Adjusted = sum.Adjusted + totals.Adjusted,
+                Remaining = sum.Remaining + remaining,
+            };
+        }
+
+        return sums.Values.OrderBy(b => b.Unit.Code, StringComparer.Ordinal).ThenBy(b => b.Unit.MinorDigits).ToList();
+    }
+
+    /// <summary>The summary for one currency or unit at <paramref name="at"/> (all zeros when the ledger has no grant in it).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="unit"/> is null.</exception>
+    public CreditBalance BalanceAt(Currency unit, Instant at)
+    {
+        Preconditions.CheckNotNull(unit);
+        return BalancesAt(at).FirstOrDefault(b => b.Unit == unit) ?? new CreditBalance(unit, 0m, 0m, 0m, 0m, 0m, 0m);
+    }
+
+    /// <summary>
+    /// Every broken invariant of this ledger (empty when sound): ids unique, each transaction for a known grant of this
+    /// customer in the grant's unit, exactly one Grant transaction per grant (its amount, at its EffectiveAt),
+    /// consumptions only while the grant is active, at most one Expiration (at ExpiresAt), and every grant's remainder
+    /// never below zero at any instant.
+    /// </summary>
+    public IReadOnlyList<string> FindViolations() => FindViolations(CustomerId, _grants, _transactions);
+
+    /// <summary>Throws when <see cref="FindViolations()"/> finds anything.</summary>
+    /// <exception cref="CreditLedgerInvariantException">An invariant is broken; the exception lists every violation.</exception>
+    public void CheckInvariants()
+    {
+        var violations = FindViolations();
+        if (violations.Count > 0)
+        {
+            throw new CreditLedgerInvariantException(CustomerId, violations);
+        }
+    }
+
+    private static IReadOnlyList<string> FindViolations(string customerId, IReadOnlyList<CreditGrant> grants, IReadOnlyList<CreditTransaction> transactions)
+    {
+        var violations = new List<string>();
+        var grantsById = new Dictionary<string, CreditGrant>(StringComparer.Ordinal);
+        foreach (var grant in grants)
+        {
+            if (!string.Equals(grant.CustomerId, customerId, StringComparison.Ordinal))
+            {
+                violations.Add($"Grant '{grant.GrantId}' belongs to customer '{grant.CustomerId}', not '{customerId}'; load each customer's grants into their own ledger.");
+            }
+
+            if (!grantsById.TryAdd(grant.GrantId, grant))
+            {
+                violations.Add($"Grant id '{grant.GrantId}' is used more than once; grant ids must be unique per customer.");
+            }
+        }
+
+        var sequences = new HashSet<long>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var byGrant = new Dictionary<string, List<CreditTransaction>>(StringComparer.Ordinal);
+        foreach (var transaction in transactions)
+        {
+            var label = $"Transaction {transaction.Sequence} ('{transaction.TransactionId}')";
+            if (!sequences.Add(transaction.Sequence))
+            {
+                violations.Add($"{label}: sequence {transaction.Sequence} is used more than once; give each transaction its own ledger sequence.");
+            }
+
+            if (!ids.Add(transaction.TransactionId))
+            {
+                violations.Add($"{label}: id '{transaction.TransactionId}' is used more than once; transaction ids must be unique per customer.");
+            }
+
+            if (!string.Equals(transaction.CustomerId, customerId, StringComparison.Ordinal))
+            {
+                violations.Add($"{label} belongs to customer '{transaction.CustomerId}', not '{customerId}'; load each customer's transactions into their own ledger.");
+            }
+
+            if (!grantsById.TryGetValue(transaction.GrantId, out var grant))
+            {
+                violations.Add($"{label} refers to unknown grant '{transaction.GrantId}'; load the grant together with its transactions.");
+                continue;
+            }
+
+            if (transaction.Amount.Currency != grant.Amount.Currency)
+            {
+                violations.Add($"{label} is in {transaction.Amount.Currency.Code} but grant '{grant.GrantId}' is in {grant.Amount.Currency.Code}; a grant's transactions use the grant's currency or unit.");
+                continue;
+            }
+
+            AddToGroup(byGrant, grant.GrantId, transaction);
+            switch (transaction.Type)
+            {
+                case CreditTransactionType.Grant when transaction.Amount != grant.Amount || transaction.At != grant.EffectiveAt:
+                    violations.Add($"{label} grants {transaction.Amount} at {transaction.At} but grant '{grant.GrantId}' is {grant.Amount} from {grant.EffectiveAt}; the Grant transaction must match the grant.");
+                    break;
+                case CreditTransactionType.Consumption when !grant.IsActiveAt(transaction.At):
+                    violations.Add($"{label} consumes grant '{grant.GrantId}' at {transaction.At}, outside its active window [{grant.EffectiveAt}, {grant.ExpiresAt?.ToString() ?? "never"}); consume a grant only while it is active.");
+                    break;
+                case CreditTransactionType.Expiration when grant.ExpiresAt is null:
+                    violations.Add($"{label} expires grant '{grant.GrantId}', which never expires; use Void to cancel credits that do not expire.");
+                    break;
+                case CreditTransactionType.Expiration when transaction.At != grant.ExpiresAt:
+                    violations.Add($"{label} expires grant '{grant.GrantId}' at {transaction.At} but it expires at {grant.ExpiresAt}; write expirations at the grant's ExpiresAt.");
+                    break;
+            }
+        }
+
+        foreach (var grant in grantsById.Values)
+        {
+            var own = byGrant.TryGetValue(grant.GrantId, out var list) ? list : [];
+            var grantCount = own.Count(t => t.Type == CreditTransactionType.Grant);
+            if (grantCount != 1)
+            {
+                violations.Add(grantCount == 0
+                    ? $"Grant '{grant.GrantId}' has no Grant transaction; append one of {grant.Amount} at its EffectiveAt {grant.EffectiveAt}."
+                    : $"Grant '{grant.GrantId}' has {grantCount} Grant transactions; a grant is granted once (use an Adjustment to add credits).");
+            }
+
+            var expirationCount = own.Count(t => t.Type == CreditTransactionType.Expiration);
+            if (expirationCount > 1)
+            {
+                violations.Add($"Grant '{grant.GrantId}' has {expirationCount} Expiration transactions; a grant expires once.");
+            }
+
+            var remaining = 0m;
+            foreach (var transaction in own.OrderBy(t => t.At).ThenBy(t => t.Sequence))
+            {
+                remaining += transaction.Effect;
+                if (remaining < 0m)
+                {
+                    violations.Add(
+                        $"Grant '{grant.GrantId}' is overdrawn: {remaining} remaining after transaction {transaction.Sequence} ('{transaction.TransactionId}', {transaction.Type} of {transaction.Amount} at {transaction.At}); "
+                        + "a remainder can never go below zero, so remove or reduce that transaction.");
+                    break;
+                }
+            }
+        }
+
+        return violations;
+    }
+
+    private static void AddToGroup(Dictionary<string, List<CreditTransaction>> byGrant, string grantId, CreditTransaction transaction)
+    {
+        if (!byGrant.TryGetValue(grantId, out var list))
+        {
+            list = [];
+            byGrant.Add(grantId, list);
+        }
+
+        list.Add(transaction);
+    }
+
+    private static string DefaultTransactionId(string grantId, long sequence) => $"{grantId}:{sequence}";
+
+    private static Instant Max(Instant left, Instant right) => left >= right ? left : right;
+
+    private static void CheckNewId(string transactionId, ImmutableHashSet<string> ids)
+    {
+        if (ids.Contains(transactionId))
+        {
+            throw new InvalidCreditOperationException(
+                $"Credit transaction id '{transactionId}' is already used in this ledger; pass another id (ids must be unique per customer).");
+        }
+    }
+
+    // Totals of the grant's transactions with At <= at; running totals when at is not before its latest transaction.
+    private static CreditTotals TotalsAt(GrantState state, Instant at)
+    {
+        if (at >= state.LatestAt)
+        {
+            return state.Totals;
+        }
+
+        var totals = default(CreditTotals);
+        foreach (var transaction in state.Transactions)
+        {
+            if (transaction.At <= at)
+            {
+                totals = totals.Add(transaction);
+            }
+        }
+
+        return totals;
+    }
+
+    // The most that can be drawn at `at` without the remainder going negative at `at` or at any later instant.
+    private static decimal AvailableFrom(GrantState state, Instant at)
+    {
+        if (at >= state.LatestAt)
+        {
+            return state.Totals.Remaining;
+        }
+
+        var remaining = TotalsAt(state, at).Remaining;
+        var lowest = remaining;
+        foreach (var transaction in state.Transactions.Where(t => t.At > at).OrderBy(t => t.At).ThenBy(t => t.Sequence))
+        {
+            remaining += transaction.Effect;
+            lowest = Math.Min(lowest, remaining);
+        }
+
+        return Math.Max(0m, lowest);
+    }
+
+    private GrantState GetState(string grantId)
+    {
+        Preconditions.CheckNotNull(grantId);
+        return _states.TryGetValue(grantId, out var state) ? state : throw new UnknownCreditGrantException(CustomerId, grantId);
+    }
+
+    private CreditLedger Append(GrantState state, CreditTransactionType type, Money amount, Instant at, string? description)
+    {
+        var sequence = LastSequence + 1;
+        var transaction = new CreditTransaction(
+            sequence, DefaultTransactionId(state.Grant.GrantId, sequence), CustomerId, state.Grant.GrantId, type, amount, at, description: description);
+        CheckNewId(transaction.TransactionId, _transactionIds);
+        return new CreditLedger(
+            CustomerId,
+            _grants,
+            _states.SetItem(state.Grant.GrantId, state.Apply(transaction)),
+            _transactions.Add(transaction),
+            _transactionIds.Add(transaction.TransactionId),
+            sequence);
+    }
+
+    private readonly record struct CreditTotals(decimal Granted, decimal Consumed, decimal Expired, decimal Voided, decimal Adjusted)
+    {
+        public decimal Remaining => Granted - Consumed - Expired - Voided + Adjusted;
+
+        public CreditTotals Add(CreditTransaction transaction) => transaction.Type switch
+        {
+            CreditTransactionType.Grant => this with { Granted = Granted + transaction.Amount.Amount },
+            CreditTransactionType.Consumption => this with { Consumed = Consumed + transaction.Amount.Amount },
+            CreditTransactionType.Expiration => this with { Expired = Expired + transaction.Amount.Amount },
+            CreditTransactionType.Void => this with { Voided = Voided + transaction.Amount.Amount },
+            _ => this with { Adjusted = Adjusted + transaction.Amount.Amount },
+        };
+    }
+
+    // One grant with its running totals and its own transactions (for reads in the past).
+    private sealed class GrantState
+    {
+        public GrantState(CreditGrant grant)
+            : this(grant, default, Instant.MinValue, false, [])
+        {
+        }
+
+        private GrantState(CreditGrant grant, CreditTotals totals, Instant latestAt, bool hasExpiration, ImmutableList<CreditTransaction> transactions)
+        {
+            Grant = grant;
+            Totals = totals;
+            LatestAt = latestAt;
+            HasExpiration = hasExpiration;
+            Transactions = transactions;
+        }
+
+        public CreditGrant Grant { get; }
+
+        public CreditTotals Totals { get; }
+
+        public Instant LatestAt { get; }
+
+        public bool HasExpiration { get; }
+
+        public ImmutableList<CreditTransaction> Transactions { get; }
+
+        public GrantState Apply(CreditTransaction transaction) => new(
+            Grant,
+            Totals.Add(transaction),
+            Max(LatestAt, transaction.At),
+            HasExpiration || transaction.Type == CreditTransactionType.Expiration,
+            Transactions.Add(transaction));
+    }
+}
