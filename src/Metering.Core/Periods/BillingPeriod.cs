@@ -40,6 +40,30 @@ public readonly record struct BillingPeriod
     /// <summary>The period as a NodaTime <see cref="Interval"/> (also half-open).</summary>
     public Interval ToInterval() => new(Start, End);
 
+    /// <summary>
+    /// The share of this period covered by <c>[from, to)</c>, for prorating fees: the length of the overlap of
+    /// <c>[from, to)</c> with the period divided by the period's <see cref="Duration"/>, from 0 to 1.
+    /// The range is clipped to the period; an empty or reversed range (<paramref name="from"/> &gt;= <paramref name="to"/>)
+    /// or one outside the period gives 0, and one covering the whole period gives exactly 1.
+    /// </summary>
+    /// <remarks>Computed from exact nanosecond counts; the quotient is exact when it terminates within decimal's
+    /// 28 significant digits (15 of 30 days is exactly 0.5) and rounded to 28 digits otherwise (10 of 30 days).</remarks>
+    public decimal FractionCovered(Instant from, Instant to)
+    {
+        var start = from > Start ? from : Start;
+        var end = to < End ? to : End;
+        if (end <= start)
+        {
+            return 0m;
+        }
+
+        return TotalNanoseconds(end - start) / TotalNanoseconds(End - Start);
+    }
+
     /// <inheritdoc/>
     public override string ToString() => $"#{Index} [{Start}, {End})";
+
+    // Days and nanosecond-of-day keep the count exact for any duration Instant allows (no Int64 overflow).
+    private static decimal TotalNanoseconds(Duration duration) =>
+        (duration.Days * 86_400_000_000_000m) + duration.NanosecondOfDay;
 }
