@@ -37,6 +37,11 @@ public sealed class InvoiceCalculator
         var plan = Preconditions.CheckNotNull(input.Plan);
         var usage = Preconditions.CheckNotNull(input.UsageByCharge);
         var currency = plan.Currency;
+        if (input.Seats < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(input), input.Seats, "Seats is negative; pass the number of seats, zero or more.");
+        }
+
         CheckKnownCharges(plan, usage, "Usage");
         if (input.PrepaidByCharge is { } prepaid)
         {
@@ -110,11 +115,6 @@ public sealed class InvoiceCalculator
 
     private InvoiceLine BaseFeeLine(InvoiceInput input, Plan plan)
     {
-        if (input.Seats < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(input), input.Seats, "Seats is negative; pass the number of seats, zero or more.");
-        }
-
         var covered = Coverage(input);
         decimal quantity = plan.BaseFeePerSeat ? input.Seats : 1m;
         var full = plan.BaseFee * quantity;
