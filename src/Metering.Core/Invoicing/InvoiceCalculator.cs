@@ -1,0 +1,199 @@
+using System.Collections.Immutable;
+using System.Globalization;
+
+namespace Metering;
+
+/// <summary>
+/// Computes an invoice from a plan version, a period, aggregated usage and credits. A pure function:
+/// the same <see cref="InvoiceInput"/> gives the same <see cref="CalculatedInvoice"/>, to the cent.
+/// </summary>
+/// <remarks>
+/// Amounts stay exact through pricing and proration and are rounded once per line with
+/// <see cref="InvoiceCalculatorOptions.Rounding"/>; subtotal and total are sums of rounded lines, so the
+/// lines always add up to the total. Only the base fee is prorated; usage is billed as recorded and tier
+/// bounds and included units are not prorated. Credits never take the total below zero, and invoice-time
+/// credits are applied in whole minor units, truncated, so never more than is available.
+/// </remarks>
+public sealed class InvoiceCalculator
+{
+    private readonly RoundingPolicy _rounding;
+
+    /// <summary>Creates a calculator.</summary>
+    /// <param name="options">Rounding options; null for the defaults (half-up).</param>
+    public InvoiceCalculator(InvoiceCalculatorOptions? options = null)
+    {
+        _rounding = Preconditions.CheckNotNull((options ?? new InvoiceCalculatorOptions()).Rounding);
+    }
+
+    /// <summary>Calculates the invoice for <paramref name="input"/>.</summary>
+    /// <exception cref="MeteringException">Usage or prepaid amounts name a charge the plan does not have.</exception>
+    /// <exception cref="CurrencyMismatchException">The available credits are not in the plan's currency.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A quantity, prepaid amount, seat count or credit amount is negative, or the covered range is not inside the period.
+    /// </exception>
+    public CalculatedInvoice Calculate(InvoiceInput input)
+    {
+        Preconditions.CheckNotNull(input);
+        var plan = Preconditions.CheckNotNull(input.Plan);
+        var usage = Preconditions.CheckNotNull(input.UsageByCharge);
+        var currency = plan.Currency;
+        if (input.Seats < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(input), input.Seats, "Seats is negative; pass the number of seats, zero or more.");
+        }
+
+        CheckKnownCharges(plan, usage, "Usage");
+        if (input.PrepaidByCharge is { } prepaid)
+        {
+            CheckKnownCharges(plan, prepaid, "Prepaid amount");
+        }
+
+        var lines = ImmutableArray.CreateBuilder<InvoiceLine>(plan.Charges.Count + 3);
+        if (plan.BaseFee > 0m || plan.BaseFeePerSeat)
+        {
+            lines.Add(BaseFeeLine(input, plan));
+        }
+
+        var usageLines = new InvoiceLine[plan.Charges.Count];
+        for (int i = 0; i < plan.Charges.Count; i++)
+        {
+            usageLines[i] = UsageLine(plan.Charges[i], usage.GetValueOrDefault(plan.Charges[i].Key), currency);
+            lines.Add(usageLines[i]);
+        }
+
+        var subtotal = Money.Zero(currency);
+        foreach (var line in lines)
+        {
+            subtotal += line.Amount;
+        }
+
+        var credited = Money.Zero(currency);
+        if (input.PrepaidByCharge is { } prepaidByCharge)
+        {
+            for (int i = 0; i < plan.Charges.Count; i++)
+            {
+                var charge = plan.Charges[i];
+                var paid = prepaidByCharge.GetValueOrDefault(charge.Key);
+                if (paid < 0m)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(input), paid, $"Prepaid amount for charge '{charge.Key}' is negative; pass the credits consumed, zero or more.");
+                }
+
+                // Capped at the line, so real-time credits never turn a usage line into a refund.
+                var applied = Math.Min(_rounding.Round(paid, currency), usageLines[i].Amount.Amount);
+                if (applied > 0m)
+                {
+                    lines.Add(CreditLine($"{charge.Label}: paid with credits as used", charge, applied, currency));
+                    credited += new Money(applied, currency);
+                }
+            }
+        }
+
+        if (input.CreditsAvailable is { } available)
+        {
+            if (available.Currency != currency)
+            {
+                throw new CurrencyMismatchException(currency, available.Currency);
+            }
+
+            if (available.Amount < 0m)
+            {
+                throw new ArgumentOutOfRangeException(nameof(input), available, "Credits available are negative; pass the remaining balance, zero or more.");
+            }
+
+            var usable = Math.Round(available.Amount, currency.MinorDigits, MidpointRounding.ToZero);
+            var applied = Math.Min(usable, (subtotal - credited).Amount);
+            if (applied > 0m)
+            {
+                lines.Add(CreditLine("Credits applied", null, applied, currency));
+                credited += new Money(applied, currency);
+            }
+        }
+
+        return new CalculatedInvoice(plan.Key, plan.Version, currency, input.Period, lines.ToImmutable(), subtotal, credited, subtotal - credited);
+    }
+
+    private InvoiceLine BaseFeeLine(InvoiceInput input, Plan plan)
+    {
+        var covered = Coverage(input);
+        decimal quantity = plan.BaseFeePerSeat ? input.Seats : 1m;
+        var full = plan.BaseFee * quantity;
+
+        // Multiply before dividing so that e.g. 30.00 × 10 days / 30 days is exactly 10.
+        var exact = input.InTrial ? 0m : covered is { } c ? full * c.Covered / c.Period : full;
+        decimal? fraction = covered is { } f ? f.Covered / f.Period : null;
+        var description = $"{plan.DisplayName ?? plan.Key} base fee";
+        if (plan.BaseFeePerSeat)
+        {
+            description += Invariant($", {input.Seats} seats");
+        }
+
+        if (fraction is { } share)
+        {
+            description += Invariant($", prorated for {Math.Round(share * 100m, 2, MidpointRounding.AwayFromZero)}% of the period");
+        }
+
+        if (input.InTrial)
+        {
+            description += " (trial: waived)";
+        }
+
+        return new InvoiceLine(InvoiceLineKind.BaseFee, description, null, null, quantity, plan.BaseFee, PricingModel.NoTiers, exact, Round(exact, plan.Currency), fraction);
+    }
+
+    private InvoiceLine UsageLine(Charge charge, decimal quantity, Currency currency)
+    {
+        if (quantity < 0m)
+        {
+            throw new ArgumentOutOfRangeException(nameof(quantity), quantity, $"Usage for charge '{charge.Key}' is {quantity}; quantities must be zero or positive.");
+        }
+
+        var price = charge.Pricing.Price(quantity);
+        decimal? unitPrice = charge.Pricing switch
+        {
+            PerUnitPricing perUnit => perUnit.UnitPrice,
+            VolumePricing volume => volume.Tiers[volume.TierIndexFor(price.ChargedQuantity)].UnitPrice,
+            _ => null,
+        };
+        var description = price.IncludedUnits > 0m ? Invariant($"{charge.Label} ({price.IncludedUnits} included)") : charge.Label;
+        return new InvoiceLine(InvoiceLineKind.Usage, description, charge.Key, charge.MeterKey, quantity, unitPrice, price.Tiers, price.Amount, Round(price.Amount, currency), null);
+    }
+
+    private static InvoiceLine CreditLine(string description, Charge? charge, decimal applied, Currency currency) =>
+        new(InvoiceLineKind.Credit, description, charge?.Key, charge?.MeterKey, 1m, null, PricingModel.NoTiers, -applied, new Money(-applied, currency), null);
+
+    /// <summary>Covered and total nanoseconds of the period, or null when the whole period is covered.</summary>
+    private static (decimal Covered, decimal Period)? Coverage(InvoiceInput input)
+    {
+        var period = input.Period;
+        var from = input.CoveredFrom ?? period.Start;
+        var to = input.CoveredTo ?? period.End;
+        if (from < period.Start || to > period.End || from > to)
+        {
+            throw new ArgumentOutOfRangeException(nameof(input), $"The covered range [{from}, {to}) is not inside the period {period}; pass CoveredFrom <= CoveredTo within [Start, End], or null for the period's bounds.");
+        }
+
+        if (from == period.Start && to == period.End)
+        {
+            return null;
+        }
+
+        return ((to - from).ToInt64Nanoseconds(), period.Duration.ToInt64Nanoseconds());
+    }
+
+    private static void CheckKnownCharges(Plan plan, IReadOnlyDictionary<string, decimal> amounts, string what)
+    {
+        foreach (var key in amounts.Keys)
+        {
+            if (plan.FindCharge(key) is null)
+            {
+                var known = plan.Charges.Count == 0 ? "none" : string.Join(", ", plan.Charges.Select(c => $"'{c.Key}'"));
+                throw new MeteringException($"{what} is given for charge '{key}', which plan '{plan.Key}' v{plan.Version} does not have (its charges: {known}); key usage by Charge.Key.");
+            }
+        }
+    }
+
+    private Money Round(decimal exact, Currency currency) => new(_rounding.Round(exact, currency), currency);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

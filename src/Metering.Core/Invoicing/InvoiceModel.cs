@@ -1,0 +1,125 @@
+namespace Metering;
+
+/// <summary>What an <see cref="InvoiceLine"/> is for.</summary>
+public enum InvoiceLineKind
+{
+    /// <summary>The plan's base fee (per seat, prorated or waived in trial).</summary>
+    BaseFee,
+
+    /// <summary>A charge's priced usage.</summary>
+    Usage,
+
+    /// <summary>Credits applied (a negative amount).</summary>
+    Credit,
+}
+
+/// <summary>Options of an <see cref="InvoiceCalculator"/>.</summary>
+public sealed record InvoiceCalculatorOptions
+{
+    /// <summary>How each line's exact amount is rounded to minor units (default <see cref="RoundingPolicy.HalfUp"/>).</summary>
+    public RoundingPolicy Rounding { get; init; } = RoundingPolicy.HalfUp;
+}
+
+/// <summary>Everything an invoice is computed from. The same input always gives the same invoice.</summary>
+/// <param name="Plan">The plan version the period is billed on.</param>
+/// <param name="Period">The service period being invoiced.</param>
+/// <param name="UsageByCharge">Billable quantity per <see cref="Charge.Key"/> (aggregated for the period); a missing key means 0.</param>
+public sealed record InvoiceInput(Plan Plan, BillingPeriod Period, IReadOnlyDictionary<string, decimal> UsageByCharge)
+{
+    /// <summary>Start of the covered part of the period (e.g. subscription started mid-period); null for the period start.</summary>
+    public Instant? CoveredFrom { get; init; }
+
+    /// <summary>End (exclusive) of the covered part of the period (e.g. plan changed); null for the period end.</summary>
+    public Instant? CoveredTo { get; init; }
+
+    /// <summary>Seats the base fee is multiplied by when the plan's base fee is per seat (zero or more, default 1).</summary>
+    public int Seats { get; init; } = 1;
+
+    /// <summary>True when the period is in trial: the base fee is waived (its line shows 0). Usage is still priced.</summary>
+    public bool InTrial { get; init; }
+
+    /// <summary>Credits available at invoice time, in the plan's currency; applied up to the amount due.</summary>
+    public Money? CreditsAvailable { get; init; }
+
+    /// <summary>Amount already paid per <see cref="Charge.Key"/> by real-time credit burn; shown as credit lines.</summary>
+    public IReadOnlyDictionary<string, decimal>? PrepaidByCharge { get; init; }
+}
+
+/// <summary>One line of a calculated invoice.</summary>
+/// <param name="Kind">Base fee, usage or credit.</param>
+/// <param name="Description">Text for the customer (invariant culture).</param>
+/// <param name="ChargeKey">The charge the line is for; null for the base fee and invoice-time credits.</param>
+/// <param name="MeterKey">The meter of the charge; null when <paramref name="ChargeKey"/> is null.</param>
+/// <param name="Quantity">Usage quantity (before included units), seats for a per-seat base fee, else 1.</param>
+/// <param name="UnitPrice">Price per unit when one applies (per-unit, volume, base fee); null for package and graduated.</param>
+/// <param name="Tiers">Tier breakdown for tiered charges; empty otherwise.</param>
+/// <param name="ExactAmount">The unrounded amount.</param>
+/// <param name="Amount">The amount rounded once to the currency's minor units; credit lines are negative.</param>
+/// <param name="ProrationFraction">Part of the period the base fee covers, when less than all of it; else null.</param>
+public sealed record InvoiceLine(
+    InvoiceLineKind Kind,
+    string Description,
+    string? ChargeKey,
+    string? MeterKey,
+    decimal Quantity,
+    decimal? UnitPrice,
+    IReadOnlyList<TierPrice> Tiers,
+    decimal ExactAmount,
+    Money Amount,
+    decimal? ProrationFraction)
+{
+    /// <summary>Equal in every field; tiers compare element by element.</summary>
+    public bool Equals(InvoiceLine? other) =>
+        other is not null
+        && Kind == other.Kind
+        && string.Equals(Description, other.Description, StringComparison.Ordinal)
+        && string.Equals(ChargeKey, other.ChargeKey, StringComparison.Ordinal)
+        && string.Equals(MeterKey, other.MeterKey, StringComparison.Ordinal)
+        && Quantity == other.Quantity
+        && UnitPrice == other.UnitPrice
+        && ExactAmount == other.ExactAmount
+        && Amount == other.Amount
+        && ProrationFraction == other.ProrationFraction
+        && Tiers.SequenceEqual(other.Tiers);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Kind, ChargeKey, Quantity, ExactAmount, Amount);
+}
+
+/// <summary>
+/// The result of <see cref="InvoiceCalculator.Calculate"/>. Invariant: the rounded line amounts sum to
+/// <see cref="Total"/>; <see cref="Total"/> = <see cref="Subtotal"/> - <see cref="CreditsApplied"/> and is never negative.
+/// </summary>
+/// <param name="PlanKey">The plan key.</param>
+/// <param name="PlanVersion">The plan version.</param>
+/// <param name="Currency">The plan's currency.</param>
+/// <param name="Period">The service period.</param>
+/// <param name="Lines">Base fee line (if any), one usage line per charge in plan order, then credit lines.</param>
+/// <param name="Subtotal">Sum of the rounded base-fee and usage lines.</param>
+/// <param name="CreditsApplied">Credits applied (prepaid plus invoice-time), as a positive amount.</param>
+/// <param name="Total">Amount due: <c>Subtotal - CreditsApplied</c>.</param>
+public sealed record CalculatedInvoice(
+    string PlanKey,
+    int PlanVersion,
+    Currency Currency,
+    BillingPeriod Period,
+    IReadOnlyList<InvoiceLine> Lines,
+    Money Subtotal,
+    Money CreditsApplied,
+    Money Total)
+{
+    /// <summary>Equal in every field; lines compare element by element.</summary>
+    public bool Equals(CalculatedInvoice? other) =>
+        other is not null
+        && string.Equals(PlanKey, other.PlanKey, StringComparison.Ordinal)
+        && PlanVersion == other.PlanVersion
+        && Currency == other.Currency
+        && Period == other.Period
+        && Subtotal == other.Subtotal
+        && CreditsApplied == other.CreditsApplied
+        && Total == other.Total
+        && Lines.SequenceEqual(other.Lines);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(PlanKey, PlanVersion, Period, Total, Lines.Count);
+}

@@ -1,0 +1,111 @@
+using System.Collections.Immutable;
+
+namespace Metering;
+
+/// <summary>
+/// One priced meter in a <see cref="Plan"/>: which usage it counts (the meter, optionally filtered by
+/// record properties) and how the period's quantity is priced. Added with <see cref="PlanBuilder.WithCharge"/>.
+/// Compared by value, filter included.
+/// </summary>
+public sealed record Charge
+{
+    private readonly KeyValuePair<string, string>[] _filterPairs;
+
+    internal Charge(string key, string meterKey, PricingModel pricing, string? displayName, ImmutableSortedDictionary<string, string> filter, bool burnsCreditsInRealTime)
+    {
+        Key = key;
+        MeterKey = meterKey;
+        Pricing = pricing;
+        DisplayName = displayName;
+        Filter = filter;
+        BurnsCreditsInRealTime = burnsCreditsInRealTime;
+        _filterPairs = [.. filter];
+    }
+
+    /// <summary>The charge key, unique in the plan; the meter key unless set otherwise.</summary>
+    public string Key { get; }
+
+    /// <summary>The meter whose usage this charge prices.</summary>
+    public string MeterKey { get; }
+
+    /// <summary>How the period's quantity is priced.</summary>
+    public PricingModel Pricing { get; }
+
+    /// <summary>Name shown on invoices; null to show <see cref="Key"/>.</summary>
+    public string? DisplayName { get; }
+
+    /// <summary>
+    /// Usage-record properties a record must carry (property = value, ordinal) to count for this charge;
+    /// empty to count every record of the meter.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Filter { get; }
+
+    /// <summary>True when the priced cost of each usage record is consumed from credits as it is recorded.</summary>
+    public bool BurnsCreditsInRealTime { get; }
+
+    /// <summary>The name for invoices: <see cref="DisplayName"/> or else <see cref="Key"/>.</summary>
+    public string Label => DisplayName ?? Key;
+
+    /// <summary>
+    /// True when a usage record with <paramref name="properties"/> counts for this charge: every filter
+    /// property is present with the same value (ordinal). Does not allocate.
+    /// </summary>
+    public bool Matches(IReadOnlyDictionary<string, string>? properties)
+    {
+        if (_filterPairs.Length == 0)
+        {
+            return true;
+        }
+
+        if (properties is null)
+        {
+            return false;
+        }
+
+        foreach (var (property, value) in _filterPairs)
+        {
+            if (!properties.TryGetValue(property, out var actual) || !string.Equals(actual, value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Same key, meter, pricing, display name, filter (by content) and real-time flag.</summary>
+    public bool Equals(Charge? other) =>
+        other is not null
+        && string.Equals(Key, other.Key, StringComparison.Ordinal)
+        && string.Equals(MeterKey, other.MeterKey, StringComparison.Ordinal)
+        && Pricing.Equals(other.Pricing)
+        && string.Equals(DisplayName, other.DisplayName, StringComparison.Ordinal)
+        && BurnsCreditsInRealTime == other.BurnsCreditsInRealTime
+        && _filterPairs.SequenceEqual(other._filterPairs);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Key, MeterKey, Pricing, _filterPairs.Length);
+}
+
+/// <summary>Options for one charge, set in the callback of <see cref="PlanBuilder.WithCharge"/>.</summary>
+public sealed class ChargeOptions
+{
+    /// <summary>The charge key; defaults to the meter key. Required when <see cref="Filter"/> is not empty.</summary>
+    public string? Key { get; set; }
+
+    /// <summary>Name shown on invoices.</summary>
+    public string? DisplayName { get; set; }
+
+    /// <summary>Property = value pairs a usage record must carry to count for this charge (ordinal).</summary>
+    public IDictionary<string, string> Filter { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Consume the priced cost of each record from credits as it is recorded.</summary>
+    public bool BurnsCreditsInRealTime { get; set; }
+
+    /// <summary>Adds a filter pair (replacing one for the same property) and returns these options.</summary>
+    public ChargeOptions Where(string property, string value)
+    {
+        Filter[Preconditions.CheckNotBlank(property)] = Preconditions.CheckNotNull(value);
+        return this;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Collections.Immutable;
+using System.Globalization;
+
+namespace Metering;
+
+/// <summary>
+/// Collects a plan definition; <see cref="Build(int)"/> validates it and returns an immutable
+/// <see cref="Plan"/>. Start with <see cref="Plan.Create"/>. Not thread-safe; a builder can build several versions.
+/// </summary>
+public sealed class PlanBuilder
+{
+    private const int MaxKeyLength = 64;
+
+    private readonly string _key;
+    private readonly Currency _currency;
+    private readonly BillingInterval _interval;
+    private readonly List<(string MeterKey, PricingModel Pricing, ChargeOptions Options)> _charges = [];
+    private readonly List<Feature> _features = [];
+    private string? _displayName;
+    private decimal _baseFee;
+    private bool _baseFeePerSeat;
+    private int _trialDays;
+    private CreditOverflow _whenCreditsRunOut = CreditOverflow.Overage;
+
+    internal PlanBuilder(string key, Currency currency, BillingInterval interval)
+    {
+        _key = Preconditions.CheckNotNull(key);
+        _currency = Preconditions.CheckNotNull(currency);
+        _interval = interval;
+    }
+
+    /// <summary>Sets the name shown to customers.</summary>
+    public PlanBuilder WithDisplayName(string? displayName)
+    {
+        _displayName = displayName;
+        return this;
+    }
+
+    /// <summary>Sets the fee charged every period (zero or more), optionally per seat.</summary>
+    public PlanBuilder WithBaseFee(decimal amount, bool perSeat = false)
+    {
+        _baseFee = amount;
+        _baseFeePerSeat = perSeat;
+        return this;
+    }
+
+    /// <summary>Sets the free trial length in days (0 for none).</summary>
+    public PlanBuilder WithTrialDays(int days)
+    {
+        _trialDays = days;
+        return this;
+    }
+
+    /// <summary>Adds a charge that prices <paramref name="meterKey"/>; charges appear on invoices in the order added.</summary>
+    /// <param name="meterKey">The meter whose usage is priced.</param>
+    /// <param name="pricing">The pricing model.</param>
+    /// <param name="configure">Sets the key (required with a filter), display name, filter and real-time credit burn.</param>
+    public PlanBuilder WithCharge(string meterKey, PricingModel pricing, Action<ChargeOptions>? configure = null)
+    {
+        Preconditions.CheckNotNull(meterKey);
+        Preconditions.CheckNotNull(pricing);
+        var options = new ChargeOptions();
+        configure?.Invoke(options);
+        _charges.Add((meterKey, pricing, options));
+        return this;
+    }
+
+    /// <summary>Adds an entitlement.</summary>
+    public PlanBuilder WithFeature(Feature feature)
+    {
+        _features.Add(Preconditions.CheckNotNull(feature));
+        return this;
+    }
+
+    /// <summary>Sets what happens when real-time credits run out.</summary>
+    public PlanBuilder WhenCreditsRunOut(CreditOverflow overflow)
+    {
+        Preconditions.CheckArgument(Enum.IsDefined(overflow), nameof(overflow), $"Unknown CreditOverflow value {(int)overflow}; use Overage or Block.");
+        _whenCreditsRunOut = overflow;
+        return this;
+    }
+
+    /// <summary>Validates the definition and returns it as plan version <paramref name="version"/>.</summary>
+    /// <exception cref="InvalidPlanException">
+    /// A key breaks the key rules, charge or feature keys repeat, a filtered charge has no key, the base
+    /// fee or trial is negative, or a feature limit is negative. The message lists every problem.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="version"/> is below 1.</exception>
+    public Plan Build(int version = 1)
+    {
+        Plan.CheckVersion(version);
+        var problems = new List<string>();
+        CheckKey(problems, "The plan key", _key);
+        if (_baseFee < 0m)
+        {
+            problems.Add(Invariant($"Base fee {_baseFee} is negative; use 0 for no base fee or a positive amount."));
+        }
+
+        if (_trialDays < 0)
+        {
+            problems.Add(Invariant($"Trial of {_trialDays} days is negative; use 0 for no trial."));
+        }
+
+        var charges = ImmutableArray.CreateBuilder<Charge>(_charges.Count);
+        var chargeKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < _charges.Count; i++)
+        {
+            var (meterKey, pricing, options) = _charges[i];
+            var where = $"Charge {i + 1} (meter '{meterKey}')";
+            CheckKey(problems, $"{where}: the meter key", meterKey);
+            var filter = options.Filter.ToImmutableSortedDictionary(StringComparer.Ordinal);
+            if (filter.Count > 0 && options.Key is null)
+            {
+                problems.Add($"{where} has a filter but no key; set options.Key to a name unique in the plan (e.g. '{meterKey}_{filter.Values.First()}').");
+            }
+
+            var chargeKey = options.Key ?? meterKey;
+            if (options.Key is not null)
+            {
+                CheckKey(problems, $"{where}: the charge key", options.Key);
+            }
+
+            if (!chargeKeys.Add(chargeKey))
+            {
+                problems.Add($"{where}: charge key '{chargeKey}' is already used in this plan; give each charge on the same meter its own options.Key (keys compare ignoring case).");
+            }
+
+            charges.Add(new Charge(chargeKey, meterKey, pricing, options.DisplayName, filter, options.BurnsCreditsInRealTime));
+        }
+
+        var featureKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var feature in _features)
+        {
+            CheckKey(problems, "A feature key", feature.Key);
+            if (feature.Key is not null && !featureKeys.Add(feature.Key))
+            {
+                problems.Add($"Feature '{feature.Key}' is listed twice; keep one entry per feature key (keys compare ignoring case).");
+            }
+
+            if (feature.Limit is < 0m)
+            {
+                problems.Add(Invariant($"Feature '{feature.Key}' has limit {feature.Limit}; use a limit of zero or more, or null for unlimited."));
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidPlanException(_key, problems);
+        }
+
+        return new Plan(_key, version, _currency, _interval, _baseFee, _baseFeePerSeat, _trialDays, charges.MoveToImmutable(), [.. _features], _whenCreditsRunOut, _displayName);
+    }
+
+    private static void CheckKey(List<string> problems, string what, string? key)
+    {
+        if (string.IsNullOrEmpty(key) || key.Length > MaxKeyLength || !key.All(IsKeyChar))
+        {
+            problems.Add($"{what} '{key}' is not valid; use 1 to {MaxKeyLength} letters, digits, '_', '.' or '-' (e.g. 'api_calls').");
+        }
+    }
+
+    private static bool IsKeyChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-';
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
