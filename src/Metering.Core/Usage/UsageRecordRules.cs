@@ -1,0 +1,108 @@
+namespace Metering;
+
+/// <summary>
+/// Pure checks of a usage record that need no store: its shape, and its fit with its meter.
+/// Each returns null when the record passes, or a <see cref="UsageRejection"/> that names the fix.
+/// Nothing is allocated when a record passes.
+/// </summary>
+public static class UsageRecordRules
+{
+    /// <summary>Longest idempotency key accepted, in UTF-16 characters.</summary>
+    public const int MaxIdempotencyKeyLength = 255;
+
+    /// <summary>
+    /// Checks what can be checked from the record alone, in this order: customer id, subscription id (if given),
+    /// meter key and action (all <see cref="UsageRejectionReason.InvalidRecord"/>), idempotency key
+    /// (missing or blank, longer than <see cref="MaxIdempotencyKeyLength"/>), negative quantity, and a timestamp
+    /// later than <paramref name="now"/> + <paramref name="futureTolerance"/> (a timestamp exactly at the limit passes).
+    /// </summary>
+    /// <param name="record">The record to check.</param>
+    /// <param name="now">The current instant, from the injected clock.</param>
+    /// <param name="futureTolerance">Clock-skew tolerance for timestamps ahead of <paramref name="now"/> (default in the runtime: 5 minutes).</param>
+    /// <returns>Null when the record passes; otherwise the first rule it breaks.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="record"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="futureTolerance"/> is negative.</exception>
+    public static UsageRejection? CheckShape(UsageRecord record, Instant now, Duration futureTolerance)
+    {
+        Preconditions.CheckNotNull(record);
+        Preconditions.CheckArgument(futureTolerance >= Duration.Zero, nameof(futureTolerance), "The futureTolerance parameter must be zero or positive.");
+
+        if (string.IsNullOrWhiteSpace(record.CustomerId))
+        {
+            return UsageRejection.InvalidRecord("The record has no customer id; set CustomerId to the id of the customer who used the meter.");
+        }
+
+        if (record.SubscriptionId is not null && string.IsNullOrWhiteSpace(record.SubscriptionId))
+        {
+            return UsageRejection.InvalidRecord("The record's subscription id is empty or whitespace; set SubscriptionId to a subscription id, or to null to bill the customer's active subscription.");
+        }
+
+        if (string.IsNullOrWhiteSpace(record.MeterKey))
+        {
+            return UsageRejection.InvalidRecord("The record has no meter key; set MeterKey to the key of a defined meter (e.g. 'api_calls').");
+        }
+
+        if (record.Action is not (UsageAction.Increment or UsageAction.Set))
+        {
+            return UsageRejection.InvalidRecord($"The record's action {(int)record.Action} is not defined; use UsageAction.Increment or UsageAction.Set.");
+        }
+
+        if (string.IsNullOrWhiteSpace(record.IdempotencyKey))
+        {
+            return UsageRejection.MissingIdempotencyKey();
+        }
+
+        if (record.IdempotencyKey.Length > MaxIdempotencyKeyLength)
+        {
+            return UsageRejection.IdempotencyKeyTooLong(record.IdempotencyKey.Length);
+        }
+
+        if (record.Quantity < 0m)
+        {
+            return UsageRejection.NegativeQuantity(record.Quantity);
+        }
+
+        if (record.Timestamp - now > futureTolerance)
+        {
+            return UsageRejection.TimestampInFuture(record.Timestamp, now, futureTolerance);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Checks the record against the meter its key resolved to: <paramref name="meter"/> null means no meter has
+    /// the key (<see cref="UsageRejectionReason.UnknownMeter"/>); a <see cref="Aggregation.UniqueCount"/> meter needs
+    /// a non-blank value of its unique property in <see cref="UsageRecord.Properties"/>
+    /// (<see cref="UsageRejectionReason.MissingProperty"/>).
+    /// </summary>
+    /// <returns>Null when the record fits the meter; otherwise the rejection.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="record"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="meter"/> has another key than the record (a lookup bug).</exception>
+    public static UsageRejection? CheckAgainstMeter(UsageRecord record, Meter? meter)
+    {
+        Preconditions.CheckNotNull(record);
+        if (meter is null)
+        {
+            return UsageRejection.UnknownMeter(record.MeterKey);
+        }
+
+        if (!string.Equals(meter.Key, record.MeterKey, StringComparison.Ordinal))
+        {
+            ThrowMeterMismatch(record, meter);
+        }
+
+        if (meter.UniqueProperty is { } property
+            && (record.Properties is null
+                || !record.Properties.TryGetValue(property, out var value)
+                || string.IsNullOrWhiteSpace(value)))
+        {
+            return UsageRejection.MissingProperty(meter.Key, property);
+        }
+
+        return null;
+    }
+
+    private static void ThrowMeterMismatch(UsageRecord record, Meter meter) =>
+        throw new ArgumentException($"The record is for meter '{record.MeterKey}' but was checked against meter '{meter.Key}'; look the meter up by the record's MeterKey.", nameof(meter));
+}

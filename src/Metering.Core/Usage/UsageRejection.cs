@@ -1,0 +1,113 @@
+using System.Globalization;
+using NodaTime.Text;
+
+namespace Metering;
+
+/// <summary>Why a usage record was rejected. Each rejection comes with a message that says what to fix.</summary>
+public enum UsageRejectionReason
+{
+    /// <summary>The record has no idempotency key.</summary>
+    MissingIdempotencyKey,
+
+    /// <summary>The idempotency key is longer than <see cref="UsageRecordRules.MaxIdempotencyKeyLength"/> characters.</summary>
+    IdempotencyKeyTooLong,
+
+    /// <summary>The quantity is below zero.</summary>
+    NegativeQuantity,
+
+    /// <summary>No meter has the record's meter key.</summary>
+    UnknownMeter,
+
+    /// <summary>The customer is not known to the store.</summary>
+    UnknownCustomer,
+
+    /// <summary>The customer has no subscription active at the record's timestamp.</summary>
+    NoActiveSubscription,
+
+    /// <summary>The timestamp is further in the future than the clock-skew tolerance.</summary>
+    TimestampInFuture,
+
+    /// <summary>The billing period containing the timestamp has already been closed.</summary>
+    PeriodClosed,
+
+    /// <summary>Real-time credits ran out and the plan blocks further usage.</summary>
+    InsufficientCredits,
+
+    /// <summary>A property the meter needs (e.g. its unique property) is missing from the record.</summary>
+    MissingProperty,
+
+    /// <summary>The record is malformed in another way (blank customer id or meter key, undefined action, ...).</summary>
+    InvalidRecord,
+}
+
+/// <summary>
+/// A typed, expected rejection of one usage record: the <paramref name="Reason"/> and a <paramref name="Message"/>
+/// that names the problem and the fix. Rejections are outcomes, not exceptions.
+/// </summary>
+/// <param name="Reason">Why the record was rejected.</param>
+/// <param name="Message">What is wrong and what to do about it.</param>
+public readonly record struct UsageRejection(UsageRejectionReason Reason, string Message)
+{
+    /// <summary>The customer is not known.</summary>
+    public static UsageRejection UnknownCustomer(string? customerId) =>
+        new(UsageRejectionReason.UnknownCustomer,
+            $"Customer '{customerId}' is not known; create the customer and subscribe them to a plan before recording usage, or check the customer id.");
+
+    /// <summary>The customer has no subscription active at <paramref name="timestamp"/>.</summary>
+    public static UsageRejection NoActiveSubscription(string? customerId, Instant timestamp) =>
+        new(UsageRejectionReason.NoActiveSubscription,
+            $"Customer '{customerId}' has no subscription active at {timestamp}; subscribe the customer to a plan before recording usage, or send the record with a timestamp inside an active subscription.");
+
+    /// <summary>
+    /// The period that contains <paramref name="recordTimestamp"/> was closed at <paramref name="closedAt"/>, so the
+    /// record is too late to be billed.
+    /// </summary>
+    public static UsageRejection PeriodClosed(string? meterKey, BillingPeriod period, Instant closedAt, Instant recordTimestamp) =>
+        new(UsageRejectionReason.PeriodClosed,
+            $"The billing period [{period.Start}, {period.End}) for this '{meterKey}' record's timestamp {recordTimestamp} was closed at {closedAt}; " +
+            "late records are accepted only until the period closes (end + grace window). " +
+            "Record it with a timestamp in the current period or issue a credit/adjustment.");
+
+    /// <summary>
+    /// Real-time credits do not cover the record's <paramref name="cost"/> and the plan blocks usage when they run out.
+    /// </summary>
+    public static UsageRejection InsufficientCredits(string? customerId, string? meterKey, Money cost, Money available) =>
+        new(UsageRejectionReason.InsufficientCredits,
+            $"Customer '{customerId}' has {available} of credits left but this '{meterKey}' record costs {cost}, and the plan blocks usage when real-time credits run out; " +
+            "grant more credits, or switch the plan to let usage run into billable overage.");
+
+    /// <summary>No meter has the key <paramref name="meterKey"/>.</summary>
+    public static UsageRejection UnknownMeter(string? meterKey) =>
+        new(UsageRejectionReason.UnknownMeter,
+            $"Meter '{meterKey}' is not defined; define it at startup (e.g. Meter.Sum(\"{meterKey}\")) or record against an existing meter key (keys are case-sensitive).");
+
+    /// <summary>The record lacks the property <paramref name="property"/> that meter <paramref name="meterKey"/> needs.</summary>
+    public static UsageRejection MissingProperty(string? meterKey, string property) =>
+        new(UsageRejectionReason.MissingProperty,
+            $"Meter '{meterKey}' counts distinct values of property '{property}', but this record has no non-blank '{property}' property; add Properties[\"{property}\"] to the record.");
+
+    internal static UsageRejection MissingIdempotencyKey() =>
+        new(UsageRejectionReason.MissingIdempotencyKey,
+            "The record has no idempotency key; set IdempotencyKey to a value unique to this usage event (e.g. the id of the request or job) so retries are counted once.");
+
+    internal static UsageRejection IdempotencyKeyTooLong(int length) =>
+        new(UsageRejectionReason.IdempotencyKeyTooLong,
+            $"The idempotency key is {length} characters long; the limit is {UsageRecordRules.MaxIdempotencyKeyLength}. Use a shorter key, e.g. a hash or a UUID of the event.");
+
+    internal static UsageRejection NegativeQuantity(decimal quantity) =>
+        new(UsageRejectionReason.NegativeQuantity,
+            string.Create(CultureInfo.InvariantCulture, $"The quantity {quantity} is negative; usage quantities are zero or positive. To reduce a Sum meter, send a Set record with the corrected total, or issue a credit/adjustment."));
+
+    internal static UsageRejection TimestampInFuture(Instant timestamp, Instant now, Duration tolerance) =>
+        new(UsageRejectionReason.TimestampInFuture,
+            $"The timestamp {timestamp} is {FormatDuration(timestamp - now)} ahead of now ({now}), beyond the clock-skew tolerance of {FormatDuration(tolerance)}; " +
+            "send the time the usage happened, from a synchronized clock.");
+
+    internal static UsageRejection InvalidRecord(string message) => new(UsageRejectionReason.InvalidRecord, message);
+
+    /// <summary>The reason and message, e.g. <c>NegativeQuantity: The quantity -1 is negative; ...</c>.</summary>
+    public override string ToString() => $"{Reason}: {Message}";
+
+    private static string FormatDuration(Duration duration) =>
+        DurationPattern.CreateWithInvariantCulture("-H:mm:ss.FFF").Format(duration);
+}
