@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using Metering.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Metering;
+
+/// <summary>
+/// Meters and plan versions, read from the store and cached (published plan versions never change,
+/// so the cache is always right). Applies the declarations in <see cref="MeteringOptions"/> once.
+/// </summary>
+internal sealed class MeteringCatalog
+{
+    private readonly IMeteringStore _store;
+    private readonly MeteringOptions _options;
+    private readonly SemaphoreSlim _initLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, Meter> _meters = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Key, int Version), Plan> _plans = new();
+    private readonly ConcurrentDictionary<(string PlanKey, int Version, string MeterKey), AggregateTarget[]?> _targets = new();
+    private volatile bool _initialized;
+
+    public MeteringCatalog(IMeteringStore store, IOptions<MeteringOptions> options)
+    {
+        _store = store;
+        _options = options.Value;
+    }
+
+    /// <summary>Creates the schema and applies the declared meters and plans, once per process.</summary>
+    public async ValueTask EnsureInitializedAsync(CancellationToken cancellationToken)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        await _initLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_initialized)
+            {
+                return;
+            }
+
+            await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var meter in _options.Meters)
+            {
+                await _store.UpsertMeterAsync(meter, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var meter in await _store.ListMetersAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _meters[meter.Key] = meter;
+            }
+
+            foreach (var plan in _options.Plans)
+            {
+                var published = await _store.PublishPlanAsync(plan, cancellationToken).ConfigureAwait(false);
+                _plans[(published.Key, published.Version)] = published;
+            }
+
+            _initialized = true;
+        }
+        finally
+        {
+            _initLock.Release();
+        }
+    }
+
+    /// <summary>Declares a meter at run time (idempotent).</summary>
+    public async ValueTask<Meter> AddMeterAsync(Meter meter, CancellationToken cancellationToken)
+    {
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        await _store.UpsertMeterAsync(meter, cancellationToken).ConfigureAwait(false);
+        _meters[meter.Key] = meter;
+        return meter;
+    }
+
+    /// <summary>Publishes a plan at run time: the same definition again returns the latest version; a change makes a new one.</summary>
+    public async ValueTask<Plan> PublishPlanAsync(Plan plan, CancellationToken cancellationToken)
+    {
+        await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var charge in plan.Charges)
+        {
+            if (await FindMeterAsync(charge.MeterKey, cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw new MeteringException($"Plan '{plan.Key}' prices meter '{charge.MeterKey}', which is not declared; declare the meter first.");
+            }
+        }
+
+        var published = await _store.PublishPlanAsync(plan, cancellationToken).ConfigureAwait(false);
+        _plans[(published.Key, published.Version)] = published;
+        return published;
+    }
+
+    public async ValueTask<Meter?> FindMeterAsync(string meterKey, CancellationToken cancellationToken)
+    {
+        if (_meters.TryGetValue(meterKey, out var meter))
+        {
+            return meter;
+        }
+
+        // Another instance may have declared it since we started.
+        foreach (var stored in await _store.ListMetersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _meters[stored.Key] = stored;
+        }
+
+        return _meters.GetValueOrDefault(meterKey);
+    }
+
+    public bool TryGetMeter(string meterKey, out Meter meter) => _meters.TryGetValue(meterKey, out meter!);
+
+    public async ValueTask<Plan?> FindPlanAsync(string planKey, int? version, CancellationToken cancellationToken)
+    {
+        if (version is { } v && _plans.TryGetValue((planKey, v), out var cached))
+        {
+            return cached;
+        }
+
+        var plan = await _store.FindPlanAsync(planKey, version, cancellationToken).ConfigureAwait(false);
+        if (plan is not null)
+        {
+            _plans[(plan.Key, plan.Version)] = plan;
+        }
+
+        return plan;
+    }
+
+    public bool TryGetPlan(string planKey, int version, out Plan plan) => _plans.TryGetValue((planKey, version), out plan!);
+
+    public async ValueTask<Plan> GetPlanAsync(string planKey, int version, CancellationToken cancellationToken) =>
+        await FindPlanAsync(planKey, version, cancellationToken).ConfigureAwait(false)
+        ?? throw new MeteringException($"Plan '{planKey}' v{version} is not in the store; publish it before subscribing to it.");
+
+    /// <summary>
+    /// The aggregates a record of <paramref name="meter"/> updates on <paramref name="plan"/>: the
+    /// meter-level one plus one per charge that filters on properties and matches the record.
+    /// Null when the plan prices the meter with no charge at all. Cached when no charge filters.
+    /// </summary>
+    public AggregateTarget[]? TargetsFor(Plan plan, Meter meter, IReadOnlyDictionary<string, string>? properties)
+    {
+        var cached = _targets.GetOrAdd((plan.Key, plan.Version, meter.Key), static (k, state) => BuildUnfiltered(state.plan, state.meter), (plan, meter));
+        if (cached is null || !HasFilteredCharge(plan, meter.Key))
+        {
+            return cached;
+        }
+
+        var targets = new List<AggregateTarget>(cached);
+        foreach (var charge in plan.Charges)
+        {
+            if (charge.MeterKey == meter.Key && charge.Filter.Count > 0 && Matches(charge.Filter, properties))
+            {
+                targets.Add(new AggregateTarget(UsageAppendRules.AggregateKeyFor(charge), meter.Aggregation, meter.UniqueProperty, charge.BurnsCreditsInRealTime ? charge : null));
+            }
+        }
+
+        return [.. targets];
+    }
+
+    private static AggregateTarget[]? BuildUnfiltered(Plan plan, Meter meter)
+    {
+        Charge? burning = null;
+        bool priced = false;
+        foreach (var charge in plan.Charges)
+        {
+            if (charge.MeterKey != meter.Key)
+            {
+                continue;
+            }
+
+            priced = true;
+            if (charge.Filter.Count == 0 && charge.BurnsCreditsInRealTime)
+            {
+                burning = charge;
+            }
+        }
+
+        return priced ? [new AggregateTarget(meter.Key, meter.Aggregation, meter.UniqueProperty, burning)] : null;
+    }
+
+    private static bool HasFilteredCharge(Plan plan, string meterKey)
+    {
+        foreach (var charge in plan.Charges)
+        {
+            if (charge.MeterKey == meterKey && charge.Filter.Count > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static bool Matches(IReadOnlyDictionary<string, string> filter, IReadOnlyDictionary<string, string>? properties)
+    {
+        foreach (var (name, value) in filter)
+        {
+            if (properties is null || !properties.TryGetValue(name, out var actual) || !string.Equals(actual, value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>Applies declarations and validates options when the host starts.</summary>
+internal sealed class MeteringStartup(MeteringCatalog catalog) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => catalog.EnsureInitializedAsync(cancellationToken).AsTask();
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,61 @@
+namespace Metering;
+
+/// <summary>How new invoices are finalized.</summary>
+public enum InvoiceApproval
+{
+    /// <summary>Invoices are finalized as soon as their period closes.</summary>
+    Automatic,
+
+    /// <summary>Invoices are held as drafts until approved (or voided) through the invoice service.</summary>
+    Manual,
+}
+
+/// <summary>
+/// Settings of <c>AddMetering(...)</c>, validated once at startup: a bad value fails with a message
+/// that names the setting. Meters and plans declared here are applied to the store idempotently.
+/// </summary>
+public sealed class MeteringOptions
+{
+    /// <summary>Largest grace window accepted (Stripe allows 1 to 72 hours).</summary>
+    public static readonly Duration MaxGracePeriod = Duration.FromHours(72);
+
+    /// <summary>How long a period stays open for late records after its end (default 1 hour, at most 72 hours).</summary>
+    public Duration GracePeriod { get; set; } = Duration.FromHours(1);
+
+    /// <summary>How far ahead of the clock a record's timestamp may be (default 5 minutes, at most 1 hour).</summary>
+    public Duration FutureTolerance { get; set; } = Duration.FromMinutes(5);
+
+    /// <summary>Whether invoices are finalized at close or held as drafts (default <see cref="InvoiceApproval.Automatic"/>).</summary>
+    public InvoiceApproval InvoiceApproval { get; set; } = InvoiceApproval.Automatic;
+
+    /// <summary>How each invoice line is rounded to the currency's minor units (default half away from zero).</summary>
+    public MidpointRounding Rounding { get; set; } = MidpointRounding.AwayFromZero;
+
+    /// <summary>IANA time zone used for customers created without one (default <c>UTC</c>).</summary>
+    public string DefaultTimeZone { get; set; } = "UTC";
+
+    /// <summary>How many subscriptions the period closer claims at a time (default 500).</summary>
+    public int CloseBatchSize { get; set; } = 500;
+
+    /// <summary>Meters declared in code, applied at startup.</summary>
+    public IList<Meter> Meters { get; } = [];
+
+    /// <summary>Plans declared in code, published at startup (same definition again: no-op; changed: a new version).</summary>
+    public IList<Plan> Plans { get; } = [];
+
+    /// <summary>Declares a meter.</summary>
+    public MeteringOptions AddMeter(Meter meter)
+    {
+        Meters.Add(meter ?? throw new ArgumentNullException(nameof(meter)));
+        return this;
+    }
+
+    /// <summary>Declares a plan.</summary>
+    public MeteringOptions AddPlan(Plan plan)
+    {
+        Plans.Add(plan ?? throw new ArgumentNullException(nameof(plan)));
+        return this;
+    }
+
+    internal RoundingPolicy RoundingPolicy => new(Rounding);
+}

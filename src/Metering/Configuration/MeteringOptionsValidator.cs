@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Options;
+
+namespace Metering;
+
+/// <summary>Validates <see cref="MeteringOptions"/> once at startup, collecting every failure with the setting's name.</summary>
+internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MeteringOptions options)
+    {
+        var failures = new List<string>();
+        if (options.GracePeriod < Duration.Zero || options.GracePeriod > MeteringOptions.MaxGracePeriod)
+        {
+            failures.Add($"MeteringOptions.GracePeriod must be between 0 and 72 hours, but was {options.GracePeriod}.");
+        }
+
+        if (options.FutureTolerance < Duration.Zero || options.FutureTolerance > Duration.FromHours(1))
+        {
+            failures.Add($"MeteringOptions.FutureTolerance must be between 0 and 1 hour, but was {options.FutureTolerance}.");
+        }
+
+        if (!Enum.IsDefined(options.InvoiceApproval))
+        {
+            failures.Add($"MeteringOptions.InvoiceApproval has an unknown value {(int)options.InvoiceApproval}; use Automatic or Manual.");
+        }
+
+        if (!Enum.IsDefined(options.Rounding))
+        {
+            failures.Add($"MeteringOptions.Rounding has an unknown MidpointRounding value {(int)options.Rounding}.");
+        }
+
+        if (DateTimeZoneProviders.Tzdb.GetZoneOrNull(options.DefaultTimeZone ?? string.Empty) is null)
+        {
+            failures.Add($"MeteringOptions.DefaultTimeZone '{options.DefaultTimeZone}' is not an IANA time zone id; use one such as 'UTC' or 'America/Jamaica'.");
+        }
+
+        if (options.CloseBatchSize is < 1 or > 100_000)
+        {
+            failures.Add($"MeteringOptions.CloseBatchSize must be between 1 and 100000, but was {options.CloseBatchSize}.");
+        }
+
+        var meters = new Dictionary<string, Meter>(StringComparer.Ordinal);
+        foreach (var meter in options.Meters)
+        {
+            if (meters.TryGetValue(meter.Key, out var existing) && !existing.Equals(meter))
+            {
+                failures.Add($"MeteringOptions.Meters declares meter '{meter.Key}' twice with different definitions; keep one.");
+            }
+
+            meters[meter.Key] = meter;
+        }
+
+        var plans = new Dictionary<string, Plan>(StringComparer.Ordinal);
+        foreach (var plan in options.Plans)
+        {
+            if (plans.TryGetValue(plan.Key, out var existing) && !existing.DefinitionEquals(plan))
+            {
+                failures.Add($"MeteringOptions.Plans declares plan '{plan.Key}' twice with different definitions; keep one (a changed definition becomes a new version on its own).");
+            }
+
+            plans[plan.Key] = plan;
+            foreach (var charge in plan.Charges)
+            {
+                if (!meters.ContainsKey(charge.MeterKey))
+                {
+                    failures.Add($"MeteringOptions.Plans: plan '{plan.Key}' prices meter '{charge.MeterKey}', which is not declared; add it with AddMeter(...).");
+                }
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,45 @@
+using Metering;
+using Metering.Storage;
+using Metering.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Metering in a service collection.</summary>
+public static class MeteringServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds Metering's services: <see cref="IUsageRecorder"/>, <see cref="ISubscriptionService"/>,
+    /// <see cref="IUsageQuery"/>, <see cref="IInvoiceService"/>, <see cref="ICreditService"/>,
+    /// <see cref="IEntitlements"/>, <see cref="IPeriodCloser"/> and <see cref="IUsageReconciler"/>.
+    /// Safe to call twice. The store defaults to in-memory; choose another on the returned builder.
+    /// An <see cref="IClock"/> must be registered by the host (e.g. <c>SystemClock.Instance</c>, or a test clock).
+    /// </summary>
+    public static MeteringBuilder AddMetering(this IServiceCollection services, Action<MeteringOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.AddOptions<MeteringOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MeteringOptions>, MeteringOptionsValidator>());
+        services.TryAddSingleton<IMeteringStore, InMemoryMeteringStore>();
+        services.TryAddSingleton<MeteringCatalog>();
+        services.TryAddSingleton<SubscriptionCache>();
+        services.TryAddSingleton<BillingEngine>();
+        services.TryAddSingleton<IUsageRecorder, UsageRecorder>();
+        services.TryAddSingleton<ISubscriptionService, SubscriptionService>();
+        services.TryAddSingleton<IUsageQuery, UsageQuery>();
+        services.TryAddSingleton<IInvoiceService, InvoiceService>();
+        services.TryAddSingleton<ICreditService, CreditService>();
+        services.TryAddSingleton<IEntitlements, Entitlements>();
+        services.TryAddSingleton<IPeriodCloser, PeriodCloser>();
+        services.TryAddSingleton<IUsageReconciler, UsageReconciler>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeteringStartup>());
+        return new MeteringBuilder(services);
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using Metering.Storage;
+
+namespace Metering;
+
+/// <summary>Implements <see cref="ICreditService"/>.</summary>
+internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalog, IClock clock) : ICreditService
+{
+    public async ValueTask<CreditGrant> GrantAsync(CreditGrantRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        if (await store.FindCustomerAsync(request.CustomerId, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new MeteringException($"Customer '{request.CustomerId}' does not exist; create it before granting credits.");
+        }
+
+        var now = clock.GetCurrentInstant();
+        var grantId = request.GrantId ?? "cg_" + Guid.NewGuid().ToString("N");
+        var grant = new CreditGrant(
+            grantId,
+            request.CustomerId,
+            request.Amount,
+            request.Category,
+            request.EffectiveAt ?? now,
+            request.ExpiresAt,
+            request.Priority,
+            request.Name,
+            request.Metadata);
+        CreditGrant? stored = null;
+        await store.UpdateLedgerAsync(request.CustomerId, ledger =>
+        {
+            if (ledger.TryGetGrant(grantId, out var existing))
+            {
+                stored = existing;
+                return new LedgerChange(ledger, []);
+            }
+
+            var updated = ledger.Grant(grant);
+            stored = updated.GetGrant(grantId);
+            return new LedgerChange(updated, [BillingEngine.Event(BillingEventType.CreditsGranted, request.CustomerId, grantId, now, ("amount", request.Amount.ToString()))]);
+        }, cancellationToken).ConfigureAwait(false);
+        return stored!;
+    }
+
+    public async ValueTask<CreditBalance> VoidAsync(string customerId, string grantId, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetCurrentInstant();
+        var ledger = await store.UpdateLedgerAsync(customerId, l => new LedgerChange(l.Void(grantId, now, reason), []), cancellationToken).ConfigureAwait(false);
+        return ledger.BalanceAt(ledger.GetGrant(grantId).Amount.Currency, now);
+    }
+
+    public async ValueTask<IReadOnlyList<CreditBalance>> GetBalancesAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default)
+    {
+        var ledger = await store.LoadLedgerAsync(customerId, cancellationToken).ConfigureAwait(false);
+        return ledger.BalancesAt(at ?? clock.GetCurrentInstant());
+    }
+
+    public async ValueTask<Page<CreditTransaction>> ListTransactionsAsync(string customerId, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var ledger = await store.LoadLedgerAsync(customerId, cancellationToken).ConfigureAwait(false);
+        long after = cursor is null ? 0 : long.Parse(cursor, NumberStyles.None, CultureInfo.InvariantCulture);
+        var items = ledger.Transactions.Where(t => t.Sequence > after).Take(limit + 1).ToList();
+        return items.Count > limit
+            ? new Page<CreditTransaction>(items.Take(limit).ToArray(), items[limit - 1].Sequence.ToString(CultureInfo.InvariantCulture))
+            : new Page<CreditTransaction>(items.ToArray(), null);
+    }
+
+    public async ValueTask<int> ExpireDueAsync(CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetCurrentInstant();
+        int expired = 0;
+        while (true)
+        {
+            var customers = await store.FindCustomersWithExpiringCreditsAsync(now, 500, cancellationToken).ConfigureAwait(false);
+            if (customers.Count == 0)
+            {
+                return expired;
+            }
+
+            int before = expired;
+            foreach (var customerId in customers)
+            {
+                await store.UpdateLedgerAsync(customerId, ledger =>
+                {
+                    var (updated, expirations) = ledger.ExpireDue(now);
+                    expired += expirations.Count;
+                    return new LedgerChange(updated, expirations
+                        .Select(e => BillingEngine.Event(BillingEventType.CreditsExpired, customerId, e.GrantId, e.At, ("amount", e.Amount.ToString())))
+                        .ToArray());
+                }, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (expired == before)
+            {
+                return expired;
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Metering.Storage;
+
+namespace Metering;
+
+/// <summary>What to grant.</summary>
+public sealed record CreditGrantRequest
+{
+    /// <summary>The customer receiving the credits.</summary>
+    public required string CustomerId { get; init; }
+
+    /// <summary>The amount, in a currency or a custom credit unit (e.g. <c>Currency.Custom("credits", 0)</c>).</summary>
+    public required Money Amount { get; init; }
+
+    /// <summary>Paid (bought) or promotional (given).</summary>
+    public CreditCategory Category { get; init; } = CreditCategory.Promotional;
+
+    /// <summary>Burn priority: lower numbers burn first.</summary>
+    public int Priority { get; init; } = CreditGrant.DefaultPriority;
+
+    /// <summary>When the credits become usable; null for now.</summary>
+    public Instant? EffectiveAt { get; init; }
+
+    /// <summary>When the remainder expires (exclusive); null for never.</summary>
+    public Instant? ExpiresAt { get; init; }
+
+    /// <summary>A display name (e.g. "Welcome credits").</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Free-form metadata.</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>The grant id to use (makes the grant idempotent); null to generate one.</summary>
+    public string? GrantId { get; init; }
+}
+
+/// <summary>Credits: grants, balances, the transaction history and voids.</summary>
+public interface ICreditService
+{
+    /// <summary>Grants credits; a grant id already used returns the existing grant unchanged.</summary>
+    ValueTask<CreditGrant> GrantAsync(CreditGrantRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Voids the remainder of a grant.</summary>
+    ValueTask<CreditBalance> VoidAsync(string customerId, string grantId, string? reason = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Balance summaries per currency or unit at <paramref name="at"/> (null for now); expired grants never count as remaining.</summary>
+    ValueTask<IReadOnlyList<CreditBalance>> GetBalancesAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The customer's credit transactions (grants, consumptions, expirations, voids, adjustments), oldest first, paginated by cursor.</summary>
+    ValueTask<Page<CreditTransaction>> ListTransactionsAsync(string customerId, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes the expirations of every remainder due by now; returns how many grants expired.</summary>
+    ValueTask<int> ExpireDueAsync(CancellationToken cancellationToken = default);
+}

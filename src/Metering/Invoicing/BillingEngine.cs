@@ -1,0 +1,197 @@
+using System.Globalization;
+using Metering.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Metering;
+
+/// <summary>Why a period is being closed, and when.</summary>
+internal enum CloseKind
+{
+    PeriodEnd,
+    PlanChange,
+    CancelNow,
+}
+
+/// <summary>A request to close a subscription's current period.</summary>
+/// <param name="Kind">Why.</param>
+/// <param name="At">The instant the service period ends (the period end, or the moment of the change).</param>
+/// <param name="NewPlan">The plan to move to, for a plan change.</param>
+internal sealed record CloseRequest(CloseKind Kind, Instant At, Plan? NewPlan = null);
+
+/// <summary>
+/// The one place that turns a subscription period's aggregates into an invoice and decides the
+/// subscription's next state. Pure apart from reading options; stores run <see cref="Decide"/> inside
+/// their close transaction, and previews call <see cref="Calculate"/> on the live aggregates.
+/// </summary>
+internal sealed class BillingEngine(IOptions<MeteringOptions> options)
+{
+    private readonly MeteringOptions _options = options.Value;
+    private readonly InvoiceCalculator _calculator = new(new InvoiceCalculatorOptions { Rounding = options.Value.RoundingPolicy });
+
+    /// <summary>Computes the invoice of <paramref name="period"/> covered until <paramref name="coveredTo"/>.</summary>
+    public CalculatedInvoice Calculate(Subscription subscription, Plan plan, BillingPeriod period, Instant coveredTo, IReadOnlyList<StoredAggregate> aggregates, Money? creditsAvailable)
+    {
+        var usage = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var prepaid = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var charge in plan.Charges)
+        {
+            var key = UsageAppendRules.AggregateKeyFor(charge);
+            var prepaidKey = UsageAppendRules.PrepaidAggregateKey(charge.Key);
+            foreach (var aggregate in aggregates)
+            {
+                if (aggregate.AggregateKey == key)
+                {
+                    usage[charge.Key] = aggregate.Aggregate.Quantity;
+                }
+                else if (aggregate.AggregateKey == prepaidKey && aggregate.Aggregate.Value != 0m)
+                {
+                    prepaid[charge.Key] = aggregate.Aggregate.Value;
+                }
+            }
+        }
+
+        var coveredFrom = Max(period.Start, subscription.StartedAt);
+        var end = Min(coveredTo, period.End);
+        bool inTrial = false;
+        if (subscription.TrialEndsAt is { } trialEnd && trialEnd > coveredFrom)
+        {
+            inTrial = trialEnd >= end;
+            coveredFrom = inTrial ? coveredFrom : trialEnd;
+        }
+
+        return _calculator.Calculate(new InvoiceInput(plan, period, usage)
+        {
+            CoveredFrom = coveredFrom,
+            CoveredTo = end,
+            Seats = subscription.Seats,
+            InTrial = inTrial,
+            CreditsAvailable = creditsAvailable,
+            PrepaidByCharge = prepaid,
+        });
+    }
+
+    /// <summary>Decides a close: the invoice, invoice-time credits, the next subscription state and the events.</summary>
+    public PeriodCloseDecision Decide(PeriodCloseContext context, CloseRequest request, Instant now)
+    {
+        var subscription = context.Subscription;
+        var plan = context.Plan;
+        var period = subscription.CurrentPeriod;
+        var closeAt = Min(request.At, period.End);
+        var invoiceId = InvoiceIdFor(subscription.SubscriptionId, period.Start);
+
+        var credits = CreditsAvailable(context.Ledger, plan.Currency, closeAt);
+        var content = Calculate(subscription, plan, period, closeAt, context.Aggregates, credits);
+        CreditLedger? ledgerAfter = null;
+        if (content.CreditsApplied.Amount > 0m)
+        {
+            (ledgerAfter, _) = context.Ledger.Consume(content.CreditsApplied, closeAt, invoiceId: invoiceId, description: "Applied to invoice");
+        }
+
+        var servicePeriod = closeAt < period.End ? new BillingPeriod(period.Index, period.Start, closeAt) : period;
+        bool manual = _options.InvoiceApproval == InvoiceApproval.Manual;
+        var reason = request.Kind switch
+        {
+            CloseKind.PlanChange => InvoiceReason.PlanChange,
+            CloseKind.CancelNow => InvoiceReason.Cancellation,
+            _ => InvoiceReason.PeriodEnd,
+        };
+        var invoice = new Invoice
+        {
+            InvoiceId = invoiceId,
+            Number = 0,
+            SubscriptionId = subscription.SubscriptionId,
+            CustomerId = subscription.CustomerId,
+            PlanKey = plan.Key,
+            PlanVersion = plan.Version,
+            Period = servicePeriod,
+            Reason = reason,
+            Status = manual ? InvoiceStatus.Draft : InvoiceStatus.Finalized,
+            Content = content,
+            CreatedAt = now,
+            FinalizedAt = manual ? null : now,
+        };
+
+        var next = NextState(subscription, request, period, closeAt);
+        var events = new List<BillingEvent>
+        {
+            Event(BillingEventType.InvoiceCreated, subscription.CustomerId, invoiceId, now, ("total", content.Total.ToString()), ("reason", reason.ToString())),
+        };
+        if (!manual)
+        {
+            events.Add(Event(BillingEventType.InvoiceFinalized, subscription.CustomerId, invoiceId, now, ("total", content.Total.ToString())));
+        }
+
+        var subscriptionEvent = next.EndedAt is not null ? BillingEventType.SubscriptionCanceled
+            : request.Kind == CloseKind.PlanChange ? BillingEventType.SubscriptionPlanChanged
+            : BillingEventType.SubscriptionRenewed;
+        events.Add(Event(subscriptionEvent, subscription.CustomerId, subscription.SubscriptionId, now,
+            ("plan", $"{next.PlanKey} v{next.PlanVersion}"), ("period_start", Format(next.CurrentPeriod.Start))));
+
+        return new PeriodCloseDecision(next, invoice, ledgerAfter, events);
+    }
+
+    private static Subscription NextState(Subscription subscription, CloseRequest request, BillingPeriod period, Instant closeAt)
+    {
+        switch (request.Kind)
+        {
+            case CloseKind.PlanChange:
+                var newPlan = request.NewPlan ?? throw new InvalidOperationException("A plan change needs the new plan.");
+                var schedule = BillingSchedule.FromStart(closeAt, subscription.Schedule.Zone, newPlan.Interval);
+                return subscription with
+                {
+                    PlanKey = newPlan.Key,
+                    PlanVersion = newPlan.Version,
+                    Schedule = schedule,
+                    CurrentPeriod = schedule.PeriodAt(0),
+                    Revision = subscription.Revision + 1,
+                };
+
+            case CloseKind.CancelNow:
+                return subscription with { EndedAt = closeAt, CancelAt = closeAt, Revision = subscription.Revision + 1 };
+
+            default:
+                if (subscription.CancelAt is { } cancelAt && cancelAt <= period.End)
+                {
+                    return subscription with { EndedAt = cancelAt, Revision = subscription.Revision + 1 };
+                }
+
+                return subscription with
+                {
+                    CurrentPeriod = subscription.Schedule.PeriodAt(period.Index + 1),
+                    Revision = subscription.Revision + 1,
+                };
+        }
+    }
+
+    /// <summary>Credits in the plan's currency that could be applied at <paramref name="at"/>.</summary>
+    public static Money? CreditsAvailable(CreditLedger ledger, Currency currency, Instant at)
+    {
+        foreach (var balance in ledger.BalancesAt(at))
+        {
+            if (balance.Unit == currency && balance.Remaining > 0m)
+            {
+                return new Money(balance.Remaining, currency);
+            }
+        }
+
+        return null;
+    }
+
+    public static string InvoiceIdFor(string subscriptionId, Instant periodStart) =>
+        string.Create(CultureInfo.InvariantCulture, $"in_{subscriptionId}_{periodStart.ToUnixTimeTicks()}");
+
+    public static BillingEvent Event(BillingEventType type, string customerId, string subjectId, Instant at, params (string Key, string Value)[] data) =>
+        new(
+            string.Create(CultureInfo.InvariantCulture, $"{type}:{subjectId}:{at.ToUnixTimeTicks()}"),
+            type,
+            customerId,
+            subjectId,
+            at,
+            data.ToDictionary(d => d.Key, d => d.Value, StringComparer.Ordinal));
+
+    public static string Format(Instant instant) => NodaTime.Text.InstantPattern.ExtendedIso.Format(instant);
+
+    private static Instant Max(Instant a, Instant b) => a > b ? a : b;
+
+    private static Instant Min(Instant a, Instant b) => a < b ? a : b;
+}

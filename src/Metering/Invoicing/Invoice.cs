@@ -1,0 +1,82 @@
+namespace Metering;
+
+/// <summary>Lifecycle of a stored invoice: <c>Draft</c> -&gt; <c>Finalized</c> -&gt; <c>Paid</c> | <c>Void</c> | <c>Uncollectible</c>.</summary>
+public enum InvoiceStatus
+{
+    /// <summary>Held for manual approval; can still be voided or approved.</summary>
+    Draft,
+
+    /// <summary>Final and due.</summary>
+    Finalized,
+
+    /// <summary>Paid.</summary>
+    Paid,
+
+    /// <summary>Canceled; never to be paid.</summary>
+    Void,
+
+    /// <summary>Payment failed and was given up on.</summary>
+    Uncollectible,
+}
+
+/// <summary>Why an invoice was created.</summary>
+public enum InvoiceReason
+{
+    /// <summary>A billing period ended.</summary>
+    PeriodEnd,
+
+    /// <summary>The plan changed mid-period; the running period was invoiced on the old plan.</summary>
+    PlanChange,
+
+    /// <summary>The subscription was canceled immediately.</summary>
+    Cancellation,
+}
+
+/// <summary>An invoice stored by Metering for one subscription and one service period. Immutable.</summary>
+public sealed record Invoice
+{
+    /// <summary>Unique id.</summary>
+    public required string InvoiceId { get; init; }
+
+    /// <summary>Sequential number, unique per store (1, 2, 3, ...).</summary>
+    public required long Number { get; init; }
+
+    /// <summary>The subscription invoiced.</summary>
+    public required string SubscriptionId { get; init; }
+
+    /// <summary>The customer invoiced.</summary>
+    public required string CustomerId { get; init; }
+
+    /// <summary>Plan key the period was billed on.</summary>
+    public required string PlanKey { get; init; }
+
+    /// <summary>Plan version the period was billed on.</summary>
+    public required int PlanVersion { get; init; }
+
+    /// <summary>The service period this invoice covers (may be shorter than a full period after a plan change or cancellation).</summary>
+    public required BillingPeriod Period { get; init; }
+
+    /// <summary>Why it was created.</summary>
+    public required InvoiceReason Reason { get; init; }
+
+    /// <summary>Current lifecycle status.</summary>
+    public required InvoiceStatus Status { get; init; }
+
+    /// <summary>The computed lines and totals.</summary>
+    public required CalculatedInvoice Content { get; init; }
+
+    /// <summary>When it was created.</summary>
+    public required Instant CreatedAt { get; init; }
+
+    /// <summary>When it was finalized, if it was.</summary>
+    public Instant? FinalizedAt { get; init; }
+
+    /// <summary>When its status last changed after finalization (paid, void, uncollectible).</summary>
+    public Instant? SettledAt { get; init; }
+
+    /// <summary>Number of failed payment attempts reported.</summary>
+    public int PaymentFailures { get; init; }
+
+    /// <summary>The total to pay.</summary>
+    public Money Total => Content.Total;
+}

@@ -1,0 +1,56 @@
+using Metering.Storage;
+
+namespace Metering;
+
+/// <summary>Implements <see cref="IInvoiceService"/>.</summary>
+internal sealed class InvoiceService(IMeteringStore store, IUsageQuery usage, IClock clock) : IInvoiceService
+{
+    public async ValueTask<CalculatedInvoice> PreviewAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+        (await usage.GetCurrentAsync(subscriptionId, cancellationToken).ConfigureAwait(false)).Estimate;
+
+    public ValueTask<Invoice?> GetAsync(string invoiceId, CancellationToken cancellationToken = default) =>
+        store.FindInvoiceAsync(invoiceId, cancellationToken);
+
+    public ValueTask<Page<Invoice>> ListAsync(string customerId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return store.ListInvoicesAsync(customerId, cursor, limit, cancellationToken);
+    }
+
+    public ValueTask<Invoice> ApproveAsync(string invoiceId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(invoiceId, "approved", "it is a Draft", s => s == InvoiceStatus.Draft, (i, now) => i with { Status = InvoiceStatus.Finalized, FinalizedAt = now }, BillingEventType.InvoiceFinalized, cancellationToken);
+
+    public ValueTask<Invoice> VoidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(invoiceId, "voided", "it is a Draft or Finalized", s => s is InvoiceStatus.Draft or InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Void, SettledAt = now }, BillingEventType.InvoiceVoided, cancellationToken);
+
+    public ValueTask<Invoice> MarkPaidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(invoiceId, "marked paid", "it is Finalized", s => s == InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Paid, SettledAt = now }, BillingEventType.InvoicePaid, cancellationToken);
+
+    public ValueTask<Invoice> MarkPaymentFailedAsync(string invoiceId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(invoiceId, "marked as a failed payment", "it is Finalized", s => s == InvoiceStatus.Finalized, (i, _) => i with { PaymentFailures = i.PaymentFailures + 1 }, BillingEventType.InvoicePaymentFailed, cancellationToken);
+
+    public ValueTask<Invoice> MarkUncollectibleAsync(string invoiceId, CancellationToken cancellationToken = default) =>
+        TransitionAsync(invoiceId, "marked uncollectible", "it is Finalized", s => s == InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Uncollectible, SettledAt = now }, BillingEventType.InvoiceUncollectible, cancellationToken);
+
+    private async ValueTask<Invoice> TransitionAsync(
+        string invoiceId,
+        string action,
+        string allowedFrom,
+        Func<InvoiceStatus, bool> allowed,
+        Func<Invoice, Instant, Invoice> apply,
+        BillingEventType eventType,
+        CancellationToken cancellationToken)
+    {
+        var now = clock.GetCurrentInstant();
+        var updated = await store.UpdateInvoiceAsync(invoiceId, current =>
+        {
+            if (!allowed(current.Status))
+            {
+                throw new InvalidInvoiceTransitionException(invoiceId, current.Status, action, allowedFrom);
+            }
+
+            return new InvoiceTransition(apply(current, now), [BillingEngine.Event(eventType, current.CustomerId, invoiceId, now, ("total", current.Total.ToString()))]);
+        }, cancellationToken).ConfigureAwait(false);
+        return updated ?? throw new MeteringException($"Invoice '{invoiceId}' does not exist; list a customer's invoices with ListAsync.");
+    }
+}

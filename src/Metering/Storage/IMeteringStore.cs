@@ -1,0 +1,160 @@
+namespace Metering.Storage;
+
+/// <summary>
+/// The state Metering keeps, as a set of atomic, use-case-shaped operations. Every store (in-memory,
+/// SQLite, PostgreSQL) implements it and passes the same conformance suite. Business decisions
+/// (pricing, invoices, burn order) are made by the runtime and passed in as pure callbacks that a
+/// store runs inside its transaction, so every store applies the same rules.
+/// </summary>
+public interface IMeteringStore
+{
+    /// <summary>Creates or migrates the schema. Safe to call many times and from several instances.</summary>
+    ValueTask InitializeAsync(CancellationToken cancellationToken);
+
+    // ---- catalog -------------------------------------------------------------------------------
+
+    /// <summary>Stores a meter definition, replacing an existing one with the same key.</summary>
+    ValueTask UpsertMeterAsync(Meter meter, CancellationToken cancellationToken);
+
+    /// <summary>All meters.</summary>
+    ValueTask<IReadOnlyList<Meter>> ListMetersAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Publishes a plan definition: when the latest stored version has the same definition it is
+    /// returned unchanged; otherwise the definition is stored as the next version and returned.
+    /// </summary>
+    ValueTask<Plan> PublishPlanAsync(Plan plan, CancellationToken cancellationToken);
+
+    /// <summary>A plan version, or the latest version when <paramref name="version"/> is null.</summary>
+    ValueTask<Plan?> FindPlanAsync(string planKey, int? version, CancellationToken cancellationToken);
+
+    // ---- customers and subscriptions -----------------------------------------------------------
+
+    /// <summary>Adds a customer; returns false (and changes nothing) when the id exists.</summary>
+    ValueTask<bool> AddCustomerAsync(Customer customer, CancellationToken cancellationToken);
+
+    /// <summary>A customer by id.</summary>
+    ValueTask<Customer?> FindCustomerAsync(string customerId, CancellationToken cancellationToken);
+
+    /// <summary>Adds a subscription with its events; returns false (and changes nothing) when the id exists.</summary>
+    ValueTask<bool> AddSubscriptionAsync(Subscription subscription, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken);
+
+    /// <summary>A subscription by id.</summary>
+    ValueTask<Subscription?> FindSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken);
+
+    /// <summary>A customer's subscriptions, oldest first.</summary>
+    ValueTask<IReadOnlyList<Subscription>> ListSubscriptionsAsync(string customerId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces a subscription when the stored revision is <c>updated.Revision - 1</c> (optimistic
+    /// concurrency), with its events; returns false when another change came first.
+    /// </summary>
+    ValueTask<bool> UpdateSubscriptionAsync(Subscription updated, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken);
+
+    // ---- usage ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Appends prepared usage atomically per item, writing one outcome per item: the idempotency key
+    /// is claimed in the same transaction that stores the record and updates its aggregates and
+    /// burns its real-time credits (see <see cref="UsageAppendRules"/>). A record whose period was
+    /// closed in the meantime is rejected, never stored and lost. Only items with outcome
+    /// Accepted changed anything.
+    /// </summary>
+    ValueTask AppendUsageAsync(ReadOnlyMemory<PreparedUsage> items, Memory<UsageOutcome> outcomes, CancellationToken cancellationToken);
+
+    /// <summary>The aggregates of one subscription period (empty when no usage).</summary>
+    ValueTask<IReadOnlyList<StoredAggregate>> GetAggregatesAsync(string subscriptionId, Instant periodStart, CancellationToken cancellationToken);
+
+    /// <summary>Starts of the periods of a subscription that have usage, newest first, paginated by an opaque cursor.</summary>
+    ValueTask<Page<Instant>> ListUsagePeriodsAsync(string subscriptionId, string? cursor, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The raw records of one subscription period in arrival order (audit and reconciliation).</summary>
+    IAsyncEnumerable<UsageRecord> ReadUsageRecordsAsync(string subscriptionId, Instant periodStart, CancellationToken cancellationToken);
+
+    // ---- period close and invoices -------------------------------------------------------------
+
+    /// <summary>Ids of subscriptions whose current period ends at or before <paramref name="periodEndAtOrBefore"/> and that have not ended.</summary>
+    ValueTask<IReadOnlyList<string>> FindSubscriptionsDueAsync(Instant periodEndAtOrBefore, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Closes a subscription period in one transaction: when the subscription's current period still
+    /// starts at <paramref name="expectedPeriodStart"/>, freezes its aggregates, runs
+    /// <paramref name="decide"/> (pure: computes the invoice and the next state), stores the invoice
+    /// with the next invoice number under the unique (subscription, period) key, stores the new
+    /// subscription state, credit transactions and events. Exactly once, whatever the concurrency.
+    /// </summary>
+    ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken);
+
+    /// <summary>An invoice by id.</summary>
+    ValueTask<Invoice?> FindInvoiceAsync(string invoiceId, CancellationToken cancellationToken);
+
+    /// <summary>A customer's invoices, newest number first, paginated by an opaque cursor.</summary>
+    ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Changes an invoice atomically: <paramref name="transition"/> gets the stored invoice and returns the new one and its events, or throws.</summary>
+    ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken);
+
+    // ---- credits -------------------------------------------------------------------------------
+
+    /// <summary>A customer's credit ledger (grants and transactions).</summary>
+    ValueTask<CreditLedger> LoadLedgerAsync(string customerId, CancellationToken cancellationToken);
+
+    /// <summary>Changes a customer's ledger atomically: <paramref name="change"/> gets the stored ledger and returns the new one (with appended transactions only) and its events.</summary>
+    ValueTask<CreditLedger> UpdateLedgerAsync(string customerId, Func<CreditLedger, LedgerChange> change, CancellationToken cancellationToken);
+
+    /// <summary>Customers holding a grant that expires at or before <paramref name="at"/> with a remainder not yet expired.</summary>
+    ValueTask<IReadOnlyList<string>> FindCustomersWithExpiringCreditsAsync(Instant at, int limit, CancellationToken cancellationToken);
+
+    // ---- events --------------------------------------------------------------------------------
+
+    /// <summary>Stored billing events after <paramref name="afterSequence"/>, oldest first.</summary>
+    ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>What a store hands the period-close decision: the locked state of one subscription period.</summary>
+/// <param name="Subscription">The subscription as stored.</param>
+/// <param name="Plan">Its plan version.</param>
+/// <param name="Aggregates">The period's frozen aggregates.</param>
+/// <param name="Ledger">The customer's credit ledger, for invoice-time credits.</param>
+public sealed record PeriodCloseContext(Subscription Subscription, Plan Plan, IReadOnlyList<StoredAggregate> Aggregates, CreditLedger Ledger);
+
+/// <summary>What the runtime decided for a period close; the store persists all of it at once.</summary>
+/// <param name="Next">The subscription after the close (next period, new plan, or ended), with Revision + 1.</param>
+/// <param name="Invoice">The invoice; the store assigns <see cref="Invoice.Number"/>.</param>
+/// <param name="LedgerAfter">The credit ledger after invoice-time credits, or null when unchanged.</param>
+/// <param name="Events">Events to store with the change.</param>
+public sealed record PeriodCloseDecision(Subscription Next, Invoice Invoice, CreditLedger? LedgerAfter, IReadOnlyList<BillingEvent> Events);
+
+/// <summary>How a close attempt ended.</summary>
+public enum PeriodCloseStatus
+{
+    /// <summary>This call closed the period and stored the invoice.</summary>
+    Closed,
+
+    /// <summary>The period had already been closed (by another caller or instance); nothing changed.</summary>
+    AlreadyClosed,
+
+    /// <summary>No such subscription.</summary>
+    NotFound,
+}
+
+/// <summary>The result of <see cref="IMeteringStore.ClosePeriodAsync"/>.</summary>
+/// <param name="Status">What happened.</param>
+/// <param name="Invoice">The stored invoice (with its number) when closed.</param>
+/// <param name="Subscription">The subscription after the close, when closed.</param>
+public sealed record PeriodCloseResult(PeriodCloseStatus Status, Invoice? Invoice, Subscription? Subscription);
+
+/// <summary>An invoice change and the events it causes.</summary>
+/// <param name="Updated">The invoice after the change.</param>
+/// <param name="Events">Events to store with it.</param>
+public sealed record InvoiceTransition(Invoice Updated, IReadOnlyList<BillingEvent> Events);
+
+/// <summary>A ledger change and the events it causes.</summary>
+/// <param name="Updated">The ledger after the change; it must extend the stored one (append-only).</param>
+/// <param name="Events">Events to store with it.</param>
+public sealed record LedgerChange(CreditLedger Updated, IReadOnlyList<BillingEvent> Events);
+
+/// <summary>A billing event with its store sequence number.</summary>
+/// <param name="Sequence">Position in the store's event log (1, 2, ...).</param>
+/// <param name="Event">The event.</param>
+public sealed record StoredBillingEvent(long Sequence, BillingEvent Event);

@@ -1,0 +1,116 @@
+namespace Metering.Storage;
+
+/// <summary>
+/// The per-record rules every store applies inside its append transaction, so that all stores
+/// decide duplicates, conflicts, closed periods and real-time credit burn the same way. Pure.
+/// </summary>
+public static class UsageAppendRules
+{
+    /// <summary>Prefix of the aggregate that sums the credits burned in real time for a charge.</summary>
+    public const string PrepaidAggregatePrefix = "credits:";
+
+    /// <summary>The aggregate key of the credits burned in real time for <paramref name="chargeKey"/>.</summary>
+    public static string PrepaidAggregateKey(string chargeKey) => PrepaidAggregatePrefix + chargeKey;
+
+    /// <summary>The aggregate key a charge reads its quantity from: the meter key, or <c>meter|charge</c> when the charge filters.</summary>
+    public static string AggregateKeyFor(Charge charge) => charge.Filter.Count == 0 ? charge.MeterKey : charge.MeterKey + "|" + charge.Key;
+
+    /// <summary>Outcome for a record whose idempotency key is already stored: Duplicate when the content is the same, else Conflict.</summary>
+    public static UsageOutcome ForExistingKey(UsageRecord stored, string storedSubscriptionId, Instant storedPeriodStart, UsageRecord incoming) =>
+        stored.ContentEquals(incoming)
+            ? UsageOutcome.Duplicate(storedSubscriptionId, storedPeriodStart)
+            : UsageOutcome.Conflict(incoming.IdempotencyKey);
+
+    /// <summary>
+    /// Checks the prepared record against the subscription as stored at append time (it may have been
+    /// closed, re-planned or ended since the record was prepared). Null when the record may be stored.
+    /// </summary>
+    public static UsageRejection? CheckSubscription(in PreparedUsage item, Subscription stored)
+    {
+        var timestamp = item.Record.Timestamp;
+        if (timestamp < stored.CurrentPeriod.Start && timestamp >= stored.StartedAt)
+        {
+            return UsageRejection.PeriodClosed(item.Record.MeterKey, stored.Schedule.PeriodContaining(timestamp), stored.CurrentPeriod.Start, timestamp);
+        }
+
+        if (!stored.CoversTimestamp(timestamp))
+        {
+            return UsageRejection.NoActiveSubscription(item.Record.CustomerId, timestamp);
+        }
+
+        if (stored.PlanKey != item.Plan.Key || stored.PlanVersion != item.Plan.Version)
+        {
+            return new UsageRejection(
+                UsageRejectionReason.InvalidRecord,
+                $"Subscription '{stored.SubscriptionId}' moved to plan '{stored.PlanKey}' v{stored.PlanVersion} while this record was being recorded; send it again with the same idempotency key.");
+        }
+
+        return null;
+    }
+
+    /// <summary>Folds the record into one target aggregate.</summary>
+    public static UsageAggregate Apply(UsageAggregate current, AggregateTarget target, UsageRecord record)
+    {
+        string? distinct = null;
+        if (target.UniqueProperty is { } property && record.Properties is { } properties)
+        {
+            properties.TryGetValue(property, out distinct);
+        }
+
+        return current.Apply(record.Quantity, record.Timestamp, record.Action, distinct);
+    }
+
+    /// <summary>
+    /// Burns the priced marginal cost of a record from the customer's credits, in burn order.
+    /// <paramref name="before"/> and <paramref name="after"/> hold each target's aggregate around the
+    /// record. Under <see cref="CreditOverflow.Block"/> a record the credits cannot cover is rejected
+    /// with <c>InsufficientCredits</c> and nothing is consumed. A negative marginal cost (a Last or
+    /// Set record lowering the quantity) burns nothing: credits are never given back by usage.
+    /// </summary>
+    /// <returns>The ledger after burning (null when nothing was burned), the amount burned per target, or a rejection.</returns>
+    public static CreditBurnResult Burn(in PreparedUsage item, ReadOnlySpan<UsageAggregate> before, ReadOnlySpan<UsageAggregate> after, CreditLedger ledger, Instant at)
+    {
+        var currency = item.Plan.Currency;
+        var costs = new decimal[item.Targets.Length];
+        decimal total = 0m;
+        for (int i = 0; i < item.Targets.Length; i++)
+        {
+            if (item.Targets[i].BurningCharge is { } charge)
+            {
+                var cost = charge.Pricing.MarginalCost(before[i].Quantity, after[i].Quantity);
+                costs[i] = cost > 0m ? cost : 0m;
+                total += costs[i];
+            }
+        }
+
+        if (total == 0m)
+        {
+            return new CreditBurnResult(null, costs, null);
+        }
+
+        var amount = new Money(total, currency);
+        if (item.Plan.WhenCreditsRunOut == CreditOverflow.Block && !ledger.CanCover(amount, at))
+        {
+            return new CreditBurnResult(null, costs, UsageRejection.InsufficientCredits(item.Record.CustomerId, item.Record.MeterKey, amount, ledger.BalanceAt(currency, at).RemainingMoney));
+        }
+
+        var (updated, allocation) = ledger.Consume(amount, at, usageIdempotencyKey: item.Record.IdempotencyKey, description: $"Usage of '{item.Record.MeterKey}'");
+        if (allocation.Covered.Amount < total)
+        {
+            // Overage: scale what each target prepaid so the uncovered part is billed on the invoice.
+            var ratio = allocation.Covered.Amount / total;
+            for (int i = 0; i < costs.Length; i++)
+            {
+                costs[i] *= ratio;
+            }
+        }
+
+        return new CreditBurnResult(allocation.Covered.Amount > 0m ? updated : null, costs, null);
+    }
+}
+
+/// <summary>The result of <see cref="UsageAppendRules.Burn"/>.</summary>
+/// <param name="LedgerAfter">The ledger with the consumptions appended, or null when nothing was consumed.</param>
+/// <param name="PrepaidPerTarget">Credits burned per target, in the plan currency (add to each burning charge's prepaid aggregate).</param>
+/// <param name="Rejection">Set when the record must be rejected (insufficient credits under the Block policy).</param>
+public sealed record CreditBurnResult(CreditLedger? LedgerAfter, decimal[] PrepaidPerTarget, UsageRejection? Rejection);

@@ -1,0 +1,79 @@
+namespace Metering;
+
+/// <summary>What to subscribe a customer to.</summary>
+public sealed record SubscribeRequest
+{
+    /// <summary>The customer (created with <see cref="ISubscriptionService.CreateCustomerAsync"/>).</summary>
+    public required string CustomerId { get; init; }
+
+    /// <summary>The plan key; the latest version is used unless <see cref="PlanVersion"/> is set.</summary>
+    public required string PlanKey { get; init; }
+
+    /// <summary>A specific plan version, or null for the latest.</summary>
+    public int? PlanVersion { get; init; }
+
+    /// <summary>When the subscription starts; null for now.</summary>
+    public Instant? StartAt { get; init; }
+
+    /// <summary>
+    /// The billing anchor in the customer's time zone (periods start at anchor + n × interval);
+    /// null to anchor at the start. An anchor before the start makes the first period partial (prorated).
+    /// </summary>
+    public LocalDateTime? Anchor { get; init; }
+
+    /// <summary>Seats paid for (per-seat plans), at least 1.</summary>
+    public int Seats { get; init; } = 1;
+
+    /// <summary>The subscription id to use; null to generate one.</summary>
+    public string? SubscriptionId { get; init; }
+}
+
+/// <summary>The result of a plan change: the invoice of the period closed on the old plan, and the subscription on the new plan.</summary>
+/// <param name="Invoice">Invoice of the running period up to the change, on the old plan.</param>
+/// <param name="Subscription">The subscription after the change.</param>
+public sealed record PlanChangeResult(Invoice Invoice, Subscription Subscription);
+
+/// <summary>Customers and their subscriptions: create, change plan, cancel, reactivate, seats.</summary>
+public interface ISubscriptionService
+{
+    /// <summary>Creates a customer (idempotent for the same id). <paramref name="timeZoneId"/> defaults to <see cref="MeteringOptions.DefaultTimeZone"/>.</summary>
+    /// <exception cref="MeteringException">The time zone id is not an IANA zone, or the id is blank.</exception>
+    ValueTask<Customer> CreateCustomerAsync(string customerId, string? name = null, string? timeZoneId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Subscribes a customer to a plan.</summary>
+    /// <exception cref="MeteringException">Unknown customer or plan, bad seats, or a duplicate subscription id.</exception>
+    ValueTask<Subscription> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A subscription by id, or null.</summary>
+    ValueTask<Subscription?> GetAsync(string subscriptionId, CancellationToken cancellationToken = default);
+
+    /// <summary>A customer's subscriptions, oldest first.</summary>
+    ValueTask<IReadOnlyList<Subscription>> ListAsync(string customerId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Moves a subscription to another plan now: the running period's usage is closed and invoiced on
+    /// the old plan (base fee prorated to the moment of the change), and a new period starts on the new plan.
+    /// </summary>
+    ValueTask<PlanChangeResult> ChangePlanAsync(string subscriptionId, string newPlanKey, int? newPlanVersion = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels now: the running period is invoiced at once (summaries become <c>Final</c>) and no further usage is accepted.</summary>
+    ValueTask<Invoice> CancelNowAsync(string subscriptionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels at the end of the current period: invoiced then, no further periods. Undo with <see cref="ReactivateAsync"/>.</summary>
+    ValueTask<Subscription> CancelAtPeriodEndAsync(string subscriptionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Undoes a scheduled cancellation before it takes effect.</summary>
+    /// <exception cref="MeteringException">The subscription has already ended or has no scheduled cancellation.</exception>
+    ValueTask<Subscription> ReactivateAsync(string subscriptionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the number of seats paid for (takes effect on the invoice of the running period).</summary>
+    /// <exception cref="MeteringException">Fewer than 1 seat, more than the plan's <c>seats</c> limit, or fewer than are assigned.</exception>
+    ValueTask<Subscription> SetSeatsAsync(string subscriptionId, int seats, CancellationToken cancellationToken = default);
+
+    /// <summary>Assigns a seat to a user (idempotent for a user already assigned).</summary>
+    /// <exception cref="MeteringException">Every paid seat is taken; raise <see cref="Subscription.Seats"/> first.</exception>
+    ValueTask<Subscription> AssignSeatAsync(string subscriptionId, string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Frees a user's seat (no-op when the user holds none).</summary>
+    ValueTask<Subscription> UnassignSeatAsync(string subscriptionId, string userId, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,75 @@
+namespace Metering;
+
+/// <summary>The lifecycle state of a subscription.</summary>
+public enum SubscriptionStatus
+{
+    /// <summary>Billing normally; usage is accepted.</summary>
+    Active,
+
+    /// <summary>In its free trial; usage is accepted and the base fee is waived.</summary>
+    Trialing,
+
+    /// <summary>Ended: canceled and finally invoiced. No usage is accepted.</summary>
+    Ended,
+}
+
+/// <summary>
+/// A customer's subscription to one version of a plan. Immutable: every change produces a new
+/// value with <see cref="Revision"/> increased, which the store uses for optimistic concurrency.
+/// </summary>
+/// <remarks>
+/// Billing periods come from <see cref="Schedule"/>. <see cref="CurrentPeriod"/> is the oldest period
+/// not yet closed: records whose timestamp falls before its start are rejected as <c>PeriodClosed</c>.
+/// A plan change re-anchors the schedule at the moment of the change.
+/// </remarks>
+public sealed record Subscription
+{
+    /// <summary>The subscription's id.</summary>
+    public required string SubscriptionId { get; init; }
+
+    /// <summary>The customer who owns it.</summary>
+    public required string CustomerId { get; init; }
+
+    /// <summary>Key of the subscribed plan.</summary>
+    public required string PlanKey { get; init; }
+
+    /// <summary>Version of the plan this subscription is billed on (kept until changed).</summary>
+    public required int PlanVersion { get; init; }
+
+    /// <summary>How billing periods are laid out (anchor, customer time zone, plan interval).</summary>
+    public required BillingSchedule Schedule { get; init; }
+
+    /// <summary>When the subscription started.</summary>
+    public required Instant StartedAt { get; init; }
+
+    /// <summary>The oldest period that is not closed yet.</summary>
+    public required BillingPeriod CurrentPeriod { get; init; }
+
+    /// <summary>End of the free trial, or null when the plan has none.</summary>
+    public Instant? TrialEndsAt { get; init; }
+
+    /// <summary>Number of seats paid for (per-seat base fees are multiplied by it).</summary>
+    public int Seats { get; init; } = 1;
+
+    /// <summary>Ids of the users assigned to seats (at most <see cref="Seats"/>).</summary>
+    public IReadOnlyList<string> SeatAssignments { get; init; } = [];
+
+    /// <summary>When set, the subscription ends at this instant (cancel at period end); can be undone by reactivation until then.</summary>
+    public Instant? CancelAt { get; init; }
+
+    /// <summary>When the subscription ended, or null while it runs.</summary>
+    public Instant? EndedAt { get; init; }
+
+    /// <summary>Increases by one with every stored change.</summary>
+    public long Revision { get; init; }
+
+    /// <summary>The status at <paramref name="now"/>.</summary>
+    public SubscriptionStatus StatusAt(Instant now) =>
+        EndedAt is not null ? SubscriptionStatus.Ended
+        : TrialEndsAt is { } trialEnd && now < trialEnd ? SubscriptionStatus.Trialing
+        : SubscriptionStatus.Active;
+
+    /// <summary>True when usage at <paramref name="timestamp"/> belongs to this subscription's lifetime.</summary>
+    public bool CoversTimestamp(Instant timestamp) =>
+        timestamp >= StartedAt && (EndedAt is null || timestamp < EndedAt) && (CancelAt is null || timestamp < CancelAt);
+}

@@ -1,0 +1,241 @@
+using Metering.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Metering;
+
+/// <summary>Implements <see cref="ISubscriptionService"/> over the store.</summary>
+internal sealed class SubscriptionService(
+    IMeteringStore store,
+    MeteringCatalog catalog,
+    SubscriptionCache cache,
+    BillingEngine engine,
+    IClock clock,
+    IOptions<MeteringOptions> options) : ISubscriptionService
+{
+    private const int MaxOptimisticRetries = 16;
+
+    public async ValueTask<Customer> CreateCustomerAsync(string customerId, string? name = null, string? timeZoneId = null, CancellationToken cancellationToken = default)
+    {
+        CheckId(customerId, "customer id");
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var zoneId = timeZoneId ?? options.Value.DefaultTimeZone;
+        if (DateTimeZoneProviders.Tzdb.GetZoneOrNull(zoneId) is null)
+        {
+            throw new MeteringException($"Time zone '{zoneId}' of customer '{customerId}' is not an IANA time zone id; use one such as 'UTC' or 'America/Jamaica'.");
+        }
+
+        var customer = new Customer(customerId, name, zoneId, clock.GetCurrentInstant());
+        if (!await store.AddCustomerAsync(customer, cancellationToken).ConfigureAwait(false))
+        {
+            customer = (await store.FindCustomerAsync(customerId, cancellationToken).ConfigureAwait(false))!;
+        }
+
+        cache.Invalidate(customerId);
+        return customer;
+    }
+
+    public async ValueTask<Subscription> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var customer = await store.FindCustomerAsync(request.CustomerId, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeteringException($"Customer '{request.CustomerId}' does not exist; create it with CreateCustomerAsync before subscribing.");
+        var plan = await catalog.FindPlanAsync(request.PlanKey, request.PlanVersion, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeteringException($"Plan '{request.PlanKey}'{(request.PlanVersion is { } v ? $" v{v}" : string.Empty)} is not published; declare it with AddPlan(...) or publish it first.");
+        CheckSeats(plan, request.Seats, 0);
+
+        var zone = DateTimeZoneProviders.Tzdb[customer.TimeZoneId];
+        var now = clock.GetCurrentInstant();
+        var start = request.StartAt ?? now;
+        var anchor = request.Anchor ?? start.InZone(zone).LocalDateTime;
+        var schedule = new BillingSchedule(anchor, zone, plan.Interval);
+        if (schedule.StartOf(0) > start)
+        {
+            throw new MeteringException($"The anchor {anchor} is after the start {start} of the subscription; use an anchor at or before the start.");
+        }
+
+        var subscription = new Subscription
+        {
+            SubscriptionId = request.SubscriptionId ?? "sub_" + Guid.NewGuid().ToString("N"),
+            CustomerId = customer.CustomerId,
+            PlanKey = plan.Key,
+            PlanVersion = plan.Version,
+            Schedule = schedule,
+            StartedAt = start,
+            CurrentPeriod = schedule.PeriodContaining(start),
+            TrialEndsAt = plan.TrialDays > 0 ? start + Duration.FromDays(plan.TrialDays) : null,
+            Seats = request.Seats,
+            Revision = 1,
+        };
+        CheckId(subscription.SubscriptionId, "subscription id");
+        var activated = BillingEngine.Event(BillingEventType.SubscriptionActivated, customer.CustomerId, subscription.SubscriptionId, now, ("plan", $"{plan.Key} v{plan.Version}"));
+        if (!await store.AddSubscriptionAsync(subscription, [activated], cancellationToken).ConfigureAwait(false))
+        {
+            throw new MeteringException($"Subscription '{subscription.SubscriptionId}' already exists; use another id or leave SubscriptionId null.");
+        }
+
+        cache.Invalidate(customer.CustomerId);
+        return subscription;
+    }
+
+    public ValueTask<Subscription?> GetAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+        store.FindSubscriptionAsync(subscriptionId, cancellationToken);
+
+    public ValueTask<IReadOnlyList<Subscription>> ListAsync(string customerId, CancellationToken cancellationToken = default) =>
+        store.ListSubscriptionsAsync(customerId, cancellationToken);
+
+    public async ValueTask<PlanChangeResult> ChangePlanAsync(string subscriptionId, string newPlanKey, int? newPlanVersion = null, CancellationToken cancellationToken = default)
+    {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var newPlan = await catalog.FindPlanAsync(newPlanKey, newPlanVersion, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeteringException($"Plan '{newPlanKey}' is not published; declare it with AddPlan(...) before moving subscriptions to it.");
+        var result = await CloseCurrentAsync(subscriptionId, now => new CloseRequest(CloseKind.PlanChange, now, newPlan), cancellationToken).ConfigureAwait(false);
+        return new PlanChangeResult(result.Invoice!, result.Subscription!);
+    }
+
+    public async ValueTask<Invoice> CancelNowAsync(string subscriptionId, CancellationToken cancellationToken = default)
+    {
+        var result = await CloseCurrentAsync(subscriptionId, now => new CloseRequest(CloseKind.CancelNow, now), cancellationToken).ConfigureAwait(false);
+        return result.Invoice!;
+    }
+
+    public ValueTask<Subscription> CancelAtPeriodEndAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+        UpdateAsync(subscriptionId, BillingEventType.SubscriptionCancellationScheduled, s =>
+        {
+            CheckNotEnded(s);
+            return s with { CancelAt = s.CurrentPeriod.End };
+        }, cancellationToken);
+
+    public ValueTask<Subscription> ReactivateAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+        UpdateAsync(subscriptionId, BillingEventType.SubscriptionReactivated, s =>
+        {
+            CheckNotEnded(s);
+            if (s.CancelAt is null)
+            {
+                throw new MeteringException($"Subscription '{s.SubscriptionId}' has no scheduled cancellation to undo.");
+            }
+
+            return s with { CancelAt = null };
+        }, cancellationToken);
+
+    public async ValueTask<Subscription> SetSeatsAsync(string subscriptionId, int seats, CancellationToken cancellationToken = default)
+    {
+        var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        var plan = await catalog.GetPlanAsync(current.PlanKey, current.PlanVersion, cancellationToken).ConfigureAwait(false);
+        return await UpdateAsync(subscriptionId, BillingEventType.SubscriptionSeatsChanged, s =>
+        {
+            CheckNotEnded(s);
+            CheckSeats(plan, seats, s.SeatAssignments.Count);
+            return s with { Seats = seats };
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<Subscription> AssignSeatAsync(string subscriptionId, string userId, CancellationToken cancellationToken = default)
+    {
+        CheckId(userId, "user id");
+        return UpdateAsync(subscriptionId, BillingEventType.SubscriptionSeatsChanged, s =>
+        {
+            CheckNotEnded(s);
+            if (s.SeatAssignments.Contains(userId, StringComparer.Ordinal))
+            {
+                return s;
+            }
+
+            if (s.SeatAssignments.Count >= s.Seats)
+            {
+                throw new MeteringException($"All {s.Seats} seats of subscription '{s.SubscriptionId}' are assigned; raise the seat count with SetSeatsAsync or unassign a user first.");
+            }
+
+            return s with { SeatAssignments = [.. s.SeatAssignments, userId] };
+        }, cancellationToken);
+    }
+
+    public ValueTask<Subscription> UnassignSeatAsync(string subscriptionId, string userId, CancellationToken cancellationToken = default) =>
+        UpdateAsync(subscriptionId, BillingEventType.SubscriptionSeatsChanged, s =>
+            s with { SeatAssignments = s.SeatAssignments.Where(u => !string.Equals(u, userId, StringComparison.Ordinal)).ToArray() },
+            cancellationToken);
+
+    private async ValueTask<PeriodCloseResult> CloseCurrentAsync(string subscriptionId, Func<Instant, CloseRequest> request, CancellationToken cancellationToken)
+    {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
+        {
+            var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+            CheckNotEnded(current);
+            var now = clock.GetCurrentInstant();
+            if (now >= current.CurrentPeriod.End)
+            {
+                throw new MeteringException($"Subscription '{subscriptionId}' has a period that ended at {current.CurrentPeriod.End} and is not closed yet; run IPeriodCloser.CloseDueAsync first.");
+            }
+
+            var closeRequest = request(now);
+            var result = await store.ClosePeriodAsync(subscriptionId, current.CurrentPeriod.Start, ctx => engine.Decide(ctx, closeRequest, now), cancellationToken).ConfigureAwait(false);
+            if (result.Status == PeriodCloseStatus.Closed)
+            {
+                cache.Invalidate(current.CustomerId);
+                return result;
+            }
+        }
+
+        throw new MeteringException($"Subscription '{subscriptionId}' kept changing while closing its period; try again.");
+    }
+
+    private async ValueTask<Subscription> UpdateAsync(string subscriptionId, BillingEventType eventType, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
+        {
+            var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+            var updated = change(current) with { Revision = current.Revision + 1 };
+            var now = clock.GetCurrentInstant();
+            var e = BillingEngine.Event(eventType, current.CustomerId, subscriptionId, now);
+            if (await store.UpdateSubscriptionAsync(updated, [e], cancellationToken).ConfigureAwait(false))
+            {
+                cache.Invalidate(current.CustomerId);
+                return updated;
+            }
+        }
+
+        throw new MeteringException($"Subscription '{subscriptionId}' kept changing concurrently; try again.");
+    }
+
+    private async ValueTask<Subscription> RequireAsync(string subscriptionId, CancellationToken cancellationToken) =>
+        await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
+        ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+
+    private static void CheckNotEnded(Subscription subscription)
+    {
+        if (subscription.EndedAt is not null)
+        {
+            throw new MeteringException($"Subscription '{subscription.SubscriptionId}' ended at {subscription.EndedAt}; subscribe the customer again instead.");
+        }
+    }
+
+    private static void CheckSeats(Plan plan, int seats, int assigned)
+    {
+        if (seats < 1)
+        {
+            throw new MeteringException($"Seats must be at least 1, but was {seats}.");
+        }
+
+        foreach (var feature in plan.Features)
+        {
+            if (feature.Key == Entitlements.SeatsFeature && feature.Limit is { } limit && seats > limit)
+            {
+                throw new MeteringException($"Plan '{plan.Key}' allows at most {limit} seats, but {seats} were requested; choose a plan with more seats.");
+            }
+        }
+
+        if (seats < assigned)
+        {
+            throw new MeteringException($"{assigned} seats are assigned, more than the {seats} requested; unassign seats first.");
+        }
+    }
+
+    private static void CheckId(string id, string what)
+    {
+        if (string.IsNullOrWhiteSpace(id) || id.Length > 255)
+        {
+            throw new MeteringException($"A {what} must have 1 to 255 characters, but was '{id}'.");
+        }
+    }
+}

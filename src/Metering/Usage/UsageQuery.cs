@@ -1,0 +1,91 @@
+using Metering.Storage;
+
+namespace Metering;
+
+/// <summary>Implements <see cref="IUsageQuery"/>.</summary>
+internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, BillingEngine engine, IClock clock) : IUsageQuery
+{
+    public async ValueTask<CurrentUsage> GetCurrentAsync(string subscriptionId, CancellationToken cancellationToken = default)
+    {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var subscription = await RequireActiveAsync(store, subscriptionId, cancellationToken).ConfigureAwait(false);
+        var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
+        var now = clock.GetCurrentInstant();
+        var period = OpenPeriodAt(subscription, now);
+        var aggregates = await store.GetAggregatesAsync(subscriptionId, period.Start, cancellationToken).ConfigureAwait(false);
+        var ledger = await store.LoadLedgerAsync(subscription.CustomerId, cancellationToken).ConfigureAwait(false);
+        var estimate = engine.Calculate(subscription, plan, period, period.End, aggregates, BillingEngine.CreditsAvailable(ledger, plan.Currency, now));
+        return new CurrentUsage(subscriptionId, period, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), estimate);
+    }
+
+    public async ValueTask<Page<PeriodUsage>> GetHistoryAsync(string subscriptionId, string? cursor = null, int limit = 12, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+        var page = await store.ListUsagePeriodsAsync(subscriptionId, cursor, limit, cancellationToken).ConfigureAwait(false);
+        var starts = page.Items.ToList();
+        if (cursor is null && subscription.EndedAt is null && !starts.Contains(subscription.CurrentPeriod.Start))
+        {
+            // The open period is always listed, even before its first record.
+            starts.Insert(0, subscription.CurrentPeriod.Start);
+        }
+
+        var items = new List<PeriodUsage>(starts.Count);
+        foreach (var start in starts.OrderByDescending(s => s))
+        {
+            var aggregates = await store.GetAggregatesAsync(subscriptionId, start, cancellationToken).ConfigureAwait(false);
+            var invoice = await store.FindInvoiceAsync(BillingEngine.InvoiceIdFor(subscriptionId, start), cancellationToken).ConfigureAwait(false);
+            if (invoice is not null)
+            {
+                var plan = await catalog.GetPlanAsync(invoice.PlanKey, invoice.PlanVersion, cancellationToken).ConfigureAwait(false);
+                var status = subscription.EndedAt is not null && invoice.Period.End >= subscription.EndedAt ? UsageSummaryStatus.Final : UsageSummaryStatus.Recorded;
+                items.Add(new PeriodUsage(subscriptionId, invoice.Period, status, Summaries(subscriptionId, plan, invoice.Period, aggregates, status), invoice.InvoiceId));
+            }
+            else
+            {
+                var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
+                var period = subscription.Schedule.PeriodContaining(start);
+                items.Add(new PeriodUsage(subscriptionId, period, UsageSummaryStatus.Current, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), null));
+            }
+        }
+
+        return new Page<PeriodUsage>(items, page.NextCursor);
+    }
+
+    internal static BillingPeriod OpenPeriodAt(Subscription subscription, Instant now) =>
+        now >= subscription.CurrentPeriod.End ? subscription.Schedule.PeriodContaining(now) : subscription.CurrentPeriod;
+
+    internal static async ValueTask<Subscription> RequireActiveAsync(IMeteringStore store, string subscriptionId, CancellationToken cancellationToken)
+    {
+        var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+        if (subscription.EndedAt is not null)
+        {
+            throw new MeteringException($"Subscription '{subscriptionId}' ended at {subscription.EndedAt}; read its final usage with GetHistoryAsync and its invoices with IInvoiceService.");
+        }
+
+        return subscription;
+    }
+
+    private static List<UsageSummary> Summaries(string subscriptionId, Plan plan, BillingPeriod period, IReadOnlyList<StoredAggregate> aggregates, UsageSummaryStatus status)
+    {
+        var summaries = new List<UsageSummary>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var charge in plan.Charges)
+        {
+            if (!seen.Add(charge.MeterKey))
+            {
+                continue;
+            }
+
+            var aggregate = aggregates.FirstOrDefault(a => a.AggregateKey == charge.MeterKey);
+            var quantity = aggregate.AggregateKey is null ? 0m : aggregate.Aggregate.Quantity;
+            var count = aggregate.AggregateKey is null ? 0L : aggregate.Aggregate.RecordCount;
+            summaries.Add(new UsageSummary(subscriptionId, charge.MeterKey, period, quantity, count, status));
+        }
+
+        return summaries;
+    }
+}

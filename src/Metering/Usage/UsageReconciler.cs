@@ -1,0 +1,61 @@
+using Metering.Storage;
+
+namespace Metering;
+
+/// <summary>Implements <see cref="IUsageReconciler"/>.</summary>
+internal sealed class UsageReconciler(IMeteringStore store, MeteringCatalog catalog) : IUsageReconciler
+{
+    public async ValueTask<ReconciliationReport> ReconcileAsync(string subscriptionId, Instant periodStart, CancellationToken cancellationToken = default)
+    {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+        var invoice = await store.FindInvoiceAsync(BillingEngine.InvoiceIdFor(subscriptionId, periodStart), cancellationToken).ConfigureAwait(false);
+        var plan = invoice is not null
+            ? await catalog.GetPlanAsync(invoice.PlanKey, invoice.PlanVersion, cancellationToken).ConfigureAwait(false)
+            : await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
+
+        var recomputed = new Dictionary<string, UsageAggregate>(StringComparer.Ordinal);
+        long count = 0;
+        await foreach (var record in store.ReadUsageRecordsAsync(subscriptionId, periodStart, cancellationToken).ConfigureAwait(false))
+        {
+            count++;
+            var meter = await catalog.FindMeterAsync(record.MeterKey, cancellationToken).ConfigureAwait(false);
+            if (meter is null || catalog.TargetsFor(plan, meter, record.Properties) is not { } targets)
+            {
+                continue;
+            }
+
+            foreach (var target in targets)
+            {
+                var current = recomputed.TryGetValue(target.AggregateKey, out var a) ? a : UsageAggregate.Empty(target.Aggregation);
+                recomputed[target.AggregateKey] = UsageAppendRules.Apply(current, target, record);
+            }
+        }
+
+        var stored = await store.GetAggregatesAsync(subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
+        var differences = new List<ReconciliationDifference>();
+        foreach (var aggregate in stored)
+        {
+            if (aggregate.AggregateKey.StartsWith(UsageAppendRules.PrepaidAggregatePrefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var expected = recomputed.TryGetValue(aggregate.AggregateKey, out var r) ? r.Quantity : 0m;
+            if (expected != aggregate.Aggregate.Quantity)
+            {
+                differences.Add(new ReconciliationDifference(aggregate.AggregateKey, aggregate.Aggregate.Quantity, expected));
+            }
+
+            recomputed.Remove(aggregate.AggregateKey);
+        }
+
+        foreach (var (key, missing) in recomputed)
+        {
+            differences.Add(new ReconciliationDifference(key, 0m, missing.Quantity));
+        }
+
+        return new ReconciliationReport(subscriptionId, periodStart, count, differences);
+    }
+}

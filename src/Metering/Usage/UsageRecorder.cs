@@ -1,0 +1,200 @@
+using System.Buffers;
+using Metering.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Metering;
+
+/// <summary>Validates, attributes and appends usage records (see <see cref="IUsageRecorder"/>).</summary>
+internal sealed class UsageRecorder(
+    IMeteringStore store,
+    MeteringCatalog catalog,
+    SubscriptionCache subscriptions,
+    IClock clock,
+    IOptions<MeteringOptions> options) : IUsageRecorder
+{
+    private readonly Duration _futureTolerance = options.Value.FutureTolerance;
+
+    public async ValueTask<UsageOutcome> RecordAsync(UsageRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var prepared = ArrayPool<PreparedUsage>.Shared.Rent(1);
+        var outcomes = ArrayPool<UsageOutcome>.Shared.Rent(1);
+        try
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                var (item, rejection) = await PrepareAsync(record, cancellationToken).ConfigureAwait(false);
+                if (rejection is { } outcome)
+                {
+                    return outcome;
+                }
+
+                prepared[0] = item;
+                await store.AppendUsageAsync(prepared.AsMemory(0, 1), outcomes.AsMemory(0, 1), cancellationToken).ConfigureAwait(false);
+                if (attempt == 0 && IsStaleAttribution(outcomes[0]))
+                {
+                    await subscriptions.RefreshAsync(record.CustomerId, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                return outcomes[0];
+            }
+        }
+        finally
+        {
+            prepared[0] = default;
+            ArrayPool<PreparedUsage>.Shared.Return(prepared);
+            ArrayPool<UsageOutcome>.Shared.Return(outcomes);
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<UsageOutcome>> RecordBatchAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var results = new UsageOutcome[records.Count];
+        var prepared = new List<PreparedUsage>(records.Count);
+        var positions = new List<int>(records.Count);
+        var seenKeys = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < records.Count; i++)
+        {
+            var record = records[i];
+            if (record is null)
+            {
+                results[i] = UsageOutcome.Rejected(new UsageRejection(UsageRejectionReason.InvalidRecord, $"Item {i} of the batch is null; remove it or send a record."));
+                continue;
+            }
+
+            var (item, rejection) = await PrepareAsync(record, cancellationToken).ConfigureAwait(false);
+            if (rejection is { } outcome)
+            {
+                results[i] = outcome;
+                continue;
+            }
+
+            if (seenKeys.TryGetValue(record.IdempotencyKey, out var first))
+            {
+                // The same key twice in one batch: decided against the first occurrence after it is stored.
+                results[i] = default;
+                positions.Add(-1 - i);
+                continue;
+            }
+
+            seenKeys[record.IdempotencyKey] = i;
+            prepared.Add(item);
+            positions.Add(i);
+        }
+
+        var toStore = prepared.ToArray();
+        var stored = new UsageOutcome[toStore.Length];
+        await store.AppendUsageAsync(toStore, stored, cancellationToken).ConfigureAwait(false);
+
+        int next = 0;
+        foreach (var position in positions)
+        {
+            if (position >= 0)
+            {
+                results[position] = stored[next++];
+            }
+        }
+
+        foreach (var position in positions)
+        {
+            if (position < 0)
+            {
+                int index = -1 - position;
+                var record = records[index];
+                var firstIndex = seenKeys[record.IdempotencyKey];
+                var firstOutcome = results[firstIndex];
+                results[index] = !firstOutcome.IsCounted ? firstOutcome
+                    : records[firstIndex].ContentEquals(record) ? UsageOutcome.Duplicate(firstOutcome.SubscriptionId!, firstOutcome.PeriodStart)
+                    : UsageOutcome.Conflict(record.IdempotencyKey);
+            }
+        }
+
+        return results;
+    }
+
+    private static bool IsStaleAttribution(UsageOutcome outcome) =>
+        outcome.Kind == UsageOutcomeKind.Rejected
+        && outcome.Rejection is { Reason: UsageRejectionReason.InvalidRecord or UsageRejectionReason.NoActiveSubscription };
+
+    private async ValueTask<(PreparedUsage Item, UsageOutcome? Rejection)> PrepareAsync(UsageRecord record, CancellationToken cancellationToken)
+    {
+        var now = clock.GetCurrentInstant();
+        if (UsageRecordRules.CheckShape(record, now, _futureTolerance) is { } shape)
+        {
+            return (default, UsageOutcome.Rejected(shape));
+        }
+
+        if (!catalog.TryGetMeter(record.MeterKey, out var meter))
+        {
+            meter = (await catalog.FindMeterAsync(record.MeterKey, cancellationToken).ConfigureAwait(false))!;
+        }
+
+        if (UsageRecordRules.CheckAgainstMeter(record, meter) is { } meterRejection)
+        {
+            return (default, UsageOutcome.Rejected(meterRejection));
+        }
+
+        var candidates = await subscriptions.GetAsync(record.CustomerId, cancellationToken).ConfigureAwait(false);
+        if (candidates is null)
+        {
+            return (default, UsageOutcome.Rejected(UsageRejection.UnknownCustomer(record.CustomerId)));
+        }
+
+        Subscription? match = null;
+        Plan? matchPlan = null;
+        AggregateTarget[]? targets = null;
+        bool coveredButUnpriced = false;
+        foreach (var subscription in candidates)
+        {
+            if (record.SubscriptionId is { } wanted && !string.Equals(wanted, subscription.SubscriptionId, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (!subscription.CoversTimestamp(record.Timestamp) && !(record.Timestamp < subscription.CurrentPeriod.Start && record.Timestamp >= subscription.StartedAt))
+            {
+                continue;
+            }
+
+            if (!catalog.TryGetPlan(subscription.PlanKey, subscription.PlanVersion, out var plan))
+            {
+                plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
+            }
+
+            var found = catalog.TargetsFor(plan, meter, record.Properties);
+            if (found is null)
+            {
+                coveredButUnpriced = true;
+                continue;
+            }
+
+            if (match is not null)
+            {
+                return (default, UsageOutcome.Rejected(new UsageRejection(
+                    UsageRejectionReason.InvalidRecord,
+                    $"Customer '{record.CustomerId}' has more than one active subscription pricing meter '{record.MeterKey}' ('{match.SubscriptionId}', '{subscription.SubscriptionId}'); set UsageRecord.SubscriptionId to choose one.")));
+            }
+
+            (match, matchPlan, targets) = (subscription, plan, found);
+        }
+
+        if (match is null)
+        {
+            return (default, UsageOutcome.Rejected(coveredButUnpriced
+                ? new UsageRejection(UsageRejectionReason.UnknownMeter, $"Meter '{record.MeterKey}' is not priced by the plan of customer '{record.CustomerId}'s subscription; add a charge for it to the plan or record against another meter.")
+                : UsageRejection.NoActiveSubscription(record.CustomerId, record.Timestamp)));
+        }
+
+        if (record.Timestamp < match.CurrentPeriod.Start)
+        {
+            return (default, UsageOutcome.Rejected(UsageRejection.PeriodClosed(record.MeterKey, match.Schedule.PeriodContaining(record.Timestamp), match.CurrentPeriod.Start, record.Timestamp), match.SubscriptionId));
+        }
+
+        var periodStart = match.CurrentPeriod.Contains(record.Timestamp) ? match.CurrentPeriod.Start : match.Schedule.PeriodContaining(record.Timestamp).Start;
+        return (new PreparedUsage(record, match.SubscriptionId, periodStart, targets!, matchPlan!), null);
+    }
+}
