@@ -81,10 +81,21 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
 
         var credits = CreditsAvailable(context.Ledger, plan.Currency, closeAt);
         var content = Calculate(subscription, plan, period, closeAt, context.Aggregates, credits);
-        CreditLedger? ledgerAfter = null;
-        if (content.CreditsApplied.Amount > 0m)
+        // CreditsApplied also holds the credits burned in real time (charge-level credit lines), which were
+        // consumed from the ledger when the usage was recorded; only the invoice-time line is consumed here.
+        var invoiceTimeCredits = 0m;
+        foreach (var line in content.Lines)
         {
-            (ledgerAfter, _) = context.Ledger.Consume(content.CreditsApplied, closeAt, invoiceId: invoiceId, description: "Applied to invoice");
+            if (line.Kind == InvoiceLineKind.Credit && line.ChargeKey is null)
+            {
+                invoiceTimeCredits -= line.Amount.Amount;
+            }
+        }
+
+        CreditLedger? ledgerAfter = null;
+        if (invoiceTimeCredits > 0m)
+        {
+            (ledgerAfter, _) = context.Ledger.Consume(new Money(invoiceTimeCredits, plan.Currency), closeAt, invoiceId: invoiceId, description: "Applied to invoice");
         }
 
         var servicePeriod = closeAt < period.End ? new BillingPeriod(period.Index, period.Start, closeAt) : period;
