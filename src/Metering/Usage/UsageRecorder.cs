@@ -191,7 +191,7 @@ internal sealed class UsageRecorder(
 
         if (record.Timestamp < match.CurrentPeriod.Start)
         {
-            return (default, UsageOutcome.Rejected(UsageRejection.PeriodClosed(record.MeterKey, match.Schedule.PeriodContaining(record.Timestamp), match.CurrentPeriod.Start, record.Timestamp), match.SubscriptionId));
+            return (default, UsageOutcome.Rejected(UsageAppendRules.PeriodClosed(record.MeterKey, match, record.Timestamp), match.SubscriptionId));
         }
 
         var periodStart = match.CurrentPeriod.Contains(record.Timestamp) ? match.CurrentPeriod.Start : match.Schedule.PeriodContaining(record.Timestamp).Start;
