@@ -183,6 +183,7 @@ public abstract class ConcurrencyConformance : StoreTestBase
         events.Count(e => e.Event.Type == BillingEventType.InvoiceCreated).Should().Be(Customers);
         events.Count(e => e.Event.Type == BillingEventType.SubscriptionRenewed).Should().Be(Customers);
         events.Select(e => e.Sequence).Should().Equal(Enumerable.Range(1, events.Count).Select(i => (long)i));
+        events.Select(e => e.Event.EventId).Should().OnlyHaveUniqueItems();
         (await billing.PeriodCloser.CloseDueAsync()).Invoices.Should().BeEmpty();
     }
 
@@ -338,6 +339,33 @@ public abstract class ConcurrencyConformance : StoreTestBase
         (await AggregateOfAsync(billing, sub.SubscriptionId, changeAt)).Quantity.Should().Be(onNew);
         (await RecordsOfAsync(billing, sub.SubscriptionId, Start)).Should().HaveCount(onOld);
         (await RecordsOfAsync(billing, sub.SubscriptionId, changeAt)).Should().HaveCount(onNew);
+    }
+
+    [Fact]
+    public async Task ConcurrentSubscriptionChanges_AreAllApplied_NoneLost()
+    {
+        const int Users = 8;
+        await using var billing = CreateStandard();
+        var sub = await SubscribeAsync(billing, "c1");
+        await billing.Subscriptions.SetSeatsAsync(sub.SubscriptionId, Users);
+
+        // Optimistic concurrency in the store: every writer that loses a race re-reads and tries again.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var assigners = Enumerable.Range(0, Users).Select(u => Task.Run(async () =>
+        {
+            await gate.Task;
+            return await billing.Subscriptions.AssignSeatAsync(sub.SubscriptionId, $"user-{u}");
+        })).ToArray();
+        gate.SetResult();
+        await Task.WhenAll(assigners);
+
+        // Revision 1 at creation, 2 after SetSeats, then one per assignment: 10.
+        var stored = (await billing.Subscriptions.GetAsync(sub.SubscriptionId))!;
+        stored.SeatAssignments.Should().BeEquivalentTo(Enumerable.Range(0, Users).Select(u => $"user-{u}"));
+        stored.Revision.Should().Be(2 + Users);
+        var events = await billing.Store.ReadEventsAsync(0, 1_000, CancellationToken.None);
+        events.Count(e => e.Event.Type == BillingEventType.SubscriptionSeatsChanged).Should().Be(1 + Users);
+        events.Select(e => e.Event.EventId).Should().OnlyHaveUniqueItems();
     }
 
     private sealed class RaceState

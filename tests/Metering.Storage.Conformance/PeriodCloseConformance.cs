@@ -63,6 +63,11 @@ public abstract class PeriodCloseConformance : StoreTestBase
         report.Invoices.Select(i => i.Period.End).Should().Equal(February, Instant.FromUtc(2026, 3, 1, 0, 0), Instant.FromUtc(2026, 4, 1, 0, 0));
         report.Invoices.Select(i => i.Total).Should().Equal(Usd(20.00m), Usd(10.00m), Usd(10.00m));
         (await billing.Subscriptions.GetAsync(sub.SubscriptionId))!.CurrentPeriod.Start.Should().Be(Instant.FromUtc(2026, 4, 1, 0, 0));
+
+        // Three renewals at the same instant are three events, each with its own id (handlers deduplicate by id).
+        var events = await billing.Store.ReadEventsAsync(0, 1_000, CancellationToken.None);
+        events.Count(e => e.Event.Type == BillingEventType.SubscriptionRenewed).Should().Be(3);
+        events.Select(e => e.Event.EventId).Should().OnlyHaveUniqueItems();
     }
 
     [Fact]
