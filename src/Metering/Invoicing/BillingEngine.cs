@@ -191,9 +191,12 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
     public static string InvoiceIdFor(string subscriptionId, Instant periodStart) =>
         string.Create(CultureInfo.InvariantCulture, $"in_{subscriptionId}_{periodStart.ToUnixTimeTicks()}");
 
+    // The random part keeps ids unique when one subject has several events of a type at the same instant
+    // (renewals of a subscription several periods behind, concurrent seat changes); the stored id is what
+    // redeliveries carry, so it stays stable for handler deduplication.
     public static BillingEvent Event(BillingEventType type, string customerId, string subjectId, Instant at, params (string Key, string Value)[] data) =>
         new(
-            string.Create(CultureInfo.InvariantCulture, $"{type}:{subjectId}:{at.ToUnixTimeTicks()}"),
+            string.Create(CultureInfo.InvariantCulture, $"{type}:{subjectId}:{at.ToUnixTimeTicks()}:{Guid.NewGuid():N}"),
             type,
             customerId,
             subjectId,
