@@ -189,12 +189,12 @@ internal sealed class UsageRecorder(
                 : UsageRejection.NoActiveSubscription(record.CustomerId, record.Timestamp)));
         }
 
-        if (record.Timestamp < match.CurrentPeriod.Start)
-        {
-            return (default, UsageOutcome.Rejected(UsageRejection.PeriodClosed(record.MeterKey, match.Schedule.PeriodContaining(record.Timestamp), match.CurrentPeriod.Start, record.Timestamp), match.SubscriptionId));
-        }
-
-        var periodStart = match.CurrentPeriod.Contains(record.Timestamp) ? match.CurrentPeriod.Start : match.Schedule.PeriodContaining(record.Timestamp).Start;
+        // A record for a closed period still goes to the store, which looks its key up first: a retry of a record
+        // stored before the close is a Duplicate (counted once, on that invoice); anything else is rejected there
+        // as PeriodClosed (UsageAppendRules.CheckSubscription), so nothing is stored.
+        var periodStart = UsageAppendRules.IsInClosedPeriod(match, record.Timestamp) ? UsageAppendRules.ClosedPeriodContaining(match, record.Timestamp).Start
+            : match.CurrentPeriod.Contains(record.Timestamp) ? match.CurrentPeriod.Start
+            : match.Schedule.PeriodContaining(record.Timestamp).Start;
         return (new PreparedUsage(record, match.SubscriptionId, periodStart, targets!, matchPlan!), null);
     }
 }
