@@ -16,7 +16,7 @@ internal sealed class MeteringCatalog
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private readonly ConcurrentDictionary<string, Meter> _meters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Key, int Version), Plan> _plans = new();
-    private readonly ConcurrentDictionary<(string PlanKey, int Version, string MeterKey), AggregateTarget[]?> _targets = new();
+    private readonly ConcurrentDictionary<(string PlanKey, int Version, string MeterKey), TargetSet> _targets = new();
     private volatile bool _initialized;
 
     public MeteringCatalog(IMeteringStore store, IOptions<MeteringOptions> options)
@@ -139,8 +139,9 @@ internal sealed class MeteringCatalog
     /// </summary>
     public AggregateTarget[]? TargetsFor(Plan plan, Meter meter, IReadOnlyDictionary<string, string>? properties)
     {
-        var cached = _targets.GetOrAdd((plan.Key, plan.Version, meter.Key), static (k, state) => BuildUnfiltered(state.plan, state.meter), (plan, meter));
-        if (cached is null || !HasFilteredCharge(plan, meter.Key))
+        var set = _targets.GetOrAdd((plan.Key, plan.Version, meter.Key), static (k, state) => new TargetSet(BuildUnfiltered(state.plan, state.meter), HasFilteredCharge(state.plan, state.meter.Key)), (plan, meter));
+        var cached = set.Unfiltered;
+        if (cached is null || !set.HasFilteredCharge)
         {
             return cached;
         }
@@ -190,6 +191,9 @@ internal sealed class MeteringCatalog
 
         return false;
     }
+
+    // Cached per plan version and meter, so the per-record path neither re-scans the charges nor allocates an enumerator.
+    private sealed record TargetSet(AggregateTarget[]? Unfiltered, bool HasFilteredCharge);
 
     internal static bool Matches(IReadOnlyDictionary<string, string> filter, IReadOnlyDictionary<string, string>? properties)
     {
