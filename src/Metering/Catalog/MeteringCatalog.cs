@@ -25,6 +25,9 @@ internal sealed class MeteringCatalog
         _options = options.Value;
     }
 
+    /// <summary>True once <see cref="EnsureInitializedAsync"/> has completed (lets hot paths skip the call).</summary>
+    public bool IsInitialized => _initialized;
+
     /// <summary>Creates the schema and applies the declared meters and plans, once per process.</summary>
     public async ValueTask EnsureInitializedAsync(CancellationToken cancellationToken)
     {
