@@ -12,6 +12,7 @@ public sealed record LoadResult(
     RecordRun Recorded,
     double AllocatedBytesPerRecord,
     (int Gen0, int Gen1, int Gen2) Collections,
+    AllocationAudit Allocations,
     RawCeilingResult Raw,
     string RawDescription,
     LatencySummary CurrentReads,
@@ -39,7 +40,8 @@ public sealed record LoadResult(
         Row("recorder: accepted records/s", Fmt($"{Recorded.RecordsPerSecond:N0}"), Fmt($"{Recorded.Accepted:N0} records in {Recorded.Elapsed.TotalSeconds:F2} s"));
         Row("recorder: ack latency p50", Fmt($"{Recorded.Ack.P50Microseconds:F1} us"), o.Batch == 1 ? "per RecordAsync call" : Fmt($"per RecordBatchAsync call of {o.Batch}"));
         Row("recorder: ack latency p99", Fmt($"{Recorded.Ack.P99Microseconds:F1} us"), Fmt($"max {Recorded.Ack.MaxMicroseconds:F0} us"));
-        Row("recorder: allocated per record", Fmt($"{AllocatedBytesPerRecord:F0} B"), Fmt($"GCs gen0/1/2: {Collections.Gen0}/{Collections.Gen1}/{Collections.Gen2}"));
+        Row("recorder: allocated per record", Fmt($"{AllocatedBytesPerRecord:F0} B"), Fmt($"all threads, store growth included; GCs gen0/1/2: {Collections.Gen0}/{Collections.Gen1}/{Collections.Gen2}"));
+        Row("recorder: calls allocating 0 B", Fmt($"{Allocations.ZeroAllocationShare:P2}"), Fmt($"one thread, {Allocations.Calls:N0} calls: median {Allocations.MedianBytes} B, mean {Allocations.MeanBytes:F0} B (store growth)"));
         Row("raw ceiling: records/s", Fmt($"{Raw.RecordsPerSecond:N0}"), RawDescription);
         Row("ratio ours / raw", Fmt($"{RatioToRaw:P1}"));
         Row("read GetCurrentAsync p50 / p99", Fmt($"{CurrentReads.P50Microseconds:F1} / {CurrentReads.P99Microseconds:F1} us"), Fmt($"{CurrentReads.Count:N0} reads"));

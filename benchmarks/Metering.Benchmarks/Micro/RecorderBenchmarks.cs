@@ -12,10 +12,12 @@ namespace Metering.Benchmarks.Micro;
 /// any in-process store (no validation, no dedupe, no aggregates).
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class RecorderBenchmarks
 {
     /// <summary>Records per benchmark invocation.</summary>
-    public const int RecordsPerInvoke = 100_000;
+    public const int RecordsPerInvoke = 200_000;
 
     private const int Customers = 100;
     private static readonly string[] MeterKeys = ["api_calls", "storage_gb", "events"];
