@@ -62,6 +62,17 @@ public interface IMeteringStore
     /// </summary>
     ValueTask AppendUsageAsync(ReadOnlyMemory<PreparedUsage> items, Memory<UsageOutcome> outcomes, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Appends one prepared record with the same guarantees as the batch overload. Stores override it
+    /// when a single record can skip the batch plumbing (the in-memory store does, for speed).
+    /// </summary>
+    async ValueTask<UsageOutcome> AppendUsageAsync(PreparedUsage item, CancellationToken cancellationToken)
+    {
+        var outcome = new UsageOutcome[1];
+        await AppendUsageAsync(new[] { item }, outcome, cancellationToken).ConfigureAwait(false);
+        return outcome[0];
+    }
+
     /// <summary>The aggregates of one subscription period (empty when no usage).</summary>
     ValueTask<IReadOnlyList<StoredAggregate>> GetAggregatesAsync(string subscriptionId, Instant periodStart, CancellationToken cancellationToken);
 

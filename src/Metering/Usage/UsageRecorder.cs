@@ -1,4 +1,3 @@
-using System.Buffers;
 using Metering.Storage;
 using Microsoft.Extensions.Options;
 
@@ -22,39 +21,27 @@ internal sealed class UsageRecorder(
             await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var prepared = ArrayPool<PreparedUsage>.Shared.Rent(1);
-        var outcomes = ArrayPool<UsageOutcome>.Shared.Rent(1);
-        try
+        for (int attempt = 0; ; attempt++)
         {
-            for (int attempt = 0; ; attempt++)
+            var now = clock.GetCurrentInstant();
+            if (!TryPrepareFromCache(record, now, out var item, out var rejection))
             {
-                var now = clock.GetCurrentInstant();
-                if (!TryPrepareFromCache(record, now, out var item, out var rejection))
-                {
-                    (item, rejection) = await PrepareAsync(record, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (rejection is { } outcome)
-                {
-                    return outcome;
-                }
-
-                prepared[0] = item;
-                await store.AppendUsageAsync(prepared.AsMemory(0, 1), outcomes.AsMemory(0, 1), cancellationToken).ConfigureAwait(false);
-                if (attempt == 0 && IsStaleAttribution(outcomes[0]))
-                {
-                    await subscriptions.RefreshAsync(record.CustomerId, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                return outcomes[0];
+                (item, rejection) = await PrepareAsync(record, cancellationToken).ConfigureAwait(false);
             }
-        }
-        finally
-        {
-            prepared[0] = default;
-            ArrayPool<PreparedUsage>.Shared.Return(prepared);
-            ArrayPool<UsageOutcome>.Shared.Return(outcomes);
+
+            if (rejection is { } outcome)
+            {
+                return outcome;
+            }
+
+            var stored = await store.AppendUsageAsync(item, cancellationToken).ConfigureAwait(false);
+            if (attempt == 0 && IsStaleAttribution(stored))
+            {
+                await subscriptions.RefreshAsync(record.CustomerId, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            return stored;
         }
     }
 

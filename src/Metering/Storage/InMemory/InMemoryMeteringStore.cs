@@ -172,13 +172,53 @@ public sealed class InMemoryMeteringStore : IMeteringStore
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc/>
+    public ValueTask<UsageOutcome> AppendUsageAsync(PreparedUsage item, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            return new(AppendOne(in item));
+        }
+    }
+
     private UsageOutcome AppendOne(in PreparedUsage item)
     {
         var record = item.Record;
-        if (_keys.TryGetValue(record.IdempotencyKey, out var claimed))
+
+        // One hash of the key on the accepted path: claim the slot now, give it back if the record is rejected.
+        ref var claimed = ref CollectionsMarshal.GetValueRefOrAddDefault(_keys, record.IdempotencyKey, out bool exists);
+        if (exists)
         {
             return UsageAppendRules.ForExistingKey(claimed.Record, claimed.SubscriptionId, claimed.PeriodStart, record);
         }
+
+        UsageOutcome outcome;
+        try
+        {
+            outcome = AppendNew(in item);
+        }
+        catch
+        {
+            _keys.Remove(record.IdempotencyKey);
+            throw;
+        }
+
+        if (outcome.Kind == UsageOutcomeKind.Accepted)
+        {
+            claimed = new ClaimedKey(record, item.SubscriptionId, item.PeriodStart);
+        }
+        else
+        {
+            _keys.Remove(record.IdempotencyKey);
+        }
+
+        return outcome;
+    }
+
+    private UsageOutcome AppendNew(in PreparedUsage item)
+    {
+        var record = item.Record;
 
         if (!_subscriptions.TryGetValue(item.SubscriptionId, out var state))
         {
@@ -213,7 +253,6 @@ public sealed class InMemoryMeteringStore : IMeteringStore
         }
 
         records!.Add(record);
-        _keys.Add(record.IdempotencyKey, new ClaimedKey(record, item.SubscriptionId, item.PeriodStart));
         return UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
     }
 
