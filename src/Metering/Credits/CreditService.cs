@@ -45,6 +45,7 @@ internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalo
 
     public async ValueTask<CreditBalance> VoidAsync(string customerId, string grantId, string? reason = null, CancellationToken cancellationToken = default)
     {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
         var ledger = await store.UpdateLedgerAsync(customerId, l => new LedgerChange(l.Void(grantId, now, reason), []), cancellationToken).ConfigureAwait(false);
         return ledger.BalanceAt(ledger.GetGrant(grantId).Amount.Currency, now);
@@ -52,6 +53,7 @@ internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalo
 
     public async ValueTask<IReadOnlyList<CreditBalance>> GetBalancesAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default)
     {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var ledger = await store.LoadLedgerAsync(customerId, cancellationToken).ConfigureAwait(false);
         return ledger.BalancesAt(at ?? clock.GetCurrentInstant());
     }
@@ -59,6 +61,7 @@ internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalo
     public async ValueTask<Page<CreditTransaction>> ListTransactionsAsync(string customerId, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var ledger = await store.LoadLedgerAsync(customerId, cancellationToken).ConfigureAwait(false);
         long after = cursor is null ? 0 : long.Parse(cursor, NumberStyles.None, CultureInfo.InvariantCulture);
         var items = ledger.Transactions.Where(t => t.Sequence > after).Take(limit + 1).ToList();
@@ -69,6 +72,7 @@ internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalo
 
     public async ValueTask<int> ExpireDueAsync(CancellationToken cancellationToken = default)
     {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
         int expired = 0;
         while (true)

@@ -3,18 +3,22 @@ using Metering.Storage;
 namespace Metering;
 
 /// <summary>Implements <see cref="IInvoiceService"/>.</summary>
-internal sealed class InvoiceService(IMeteringStore store, IUsageQuery usage, IClock clock) : IInvoiceService
+internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catalog, IUsageQuery usage, IClock clock) : IInvoiceService
 {
     public async ValueTask<CalculatedInvoice> PreviewAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
         (await usage.GetCurrentAsync(subscriptionId, cancellationToken).ConfigureAwait(false)).Estimate;
 
-    public ValueTask<Invoice?> GetAsync(string invoiceId, CancellationToken cancellationToken = default) =>
-        store.FindInvoiceAsync(invoiceId, cancellationToken);
+    public async ValueTask<Invoice?> GetAsync(string invoiceId, CancellationToken cancellationToken = default)
+    {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await store.FindInvoiceAsync(invoiceId, cancellationToken).ConfigureAwait(false);
+    }
 
-    public ValueTask<Page<Invoice>> ListAsync(string customerId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default)
+    public async ValueTask<Page<Invoice>> ListAsync(string customerId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        return store.ListInvoicesAsync(customerId, cursor, limit, cancellationToken);
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await store.ListInvoicesAsync(customerId, cursor, limit, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask<Invoice> ApproveAsync(string invoiceId, CancellationToken cancellationToken = default) =>
@@ -41,6 +45,7 @@ internal sealed class InvoiceService(IMeteringStore store, IUsageQuery usage, IC
         BillingEventType eventType,
         CancellationToken cancellationToken)
     {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
         var updated = await store.UpdateInvoiceAsync(invoiceId, current =>
         {

@@ -78,11 +78,17 @@ internal sealed class SubscriptionService(
         return subscription;
     }
 
-    public ValueTask<Subscription?> GetAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
-        store.FindSubscriptionAsync(subscriptionId, cancellationToken);
+    public async ValueTask<Subscription?> GetAsync(string subscriptionId, CancellationToken cancellationToken = default)
+    {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+    }
 
-    public ValueTask<IReadOnlyList<Subscription>> ListAsync(string customerId, CancellationToken cancellationToken = default) =>
-        store.ListSubscriptionsAsync(customerId, cancellationToken);
+    public async ValueTask<IReadOnlyList<Subscription>> ListAsync(string customerId, CancellationToken cancellationToken = default)
+    {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await store.ListSubscriptionsAsync(customerId, cancellationToken).ConfigureAwait(false);
+    }
 
     public async ValueTask<PlanChangeResult> ChangePlanAsync(string subscriptionId, string newPlanKey, int? newPlanVersion = null, CancellationToken cancellationToken = default)
     {
@@ -182,6 +188,7 @@ internal sealed class SubscriptionService(
 
     private async ValueTask<Subscription> UpdateAsync(string subscriptionId, BillingEventType eventType, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
     {
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
         {
             var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);

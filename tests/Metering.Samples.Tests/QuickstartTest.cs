@@ -1,0 +1,22 @@
+namespace Metering.Samples.Tests;
+
+using Metering;
+using Metering.Quickstart;
+
+public class QuickstartTest
+{
+    [Fact]
+    public async Task Quickstart_PrintsTheShippingInvoice()
+    {
+        using var output = new StringWriter();
+
+        var invoice = await ShippingDemo.RunAsync(output, b => b.UseInMemoryStore());
+
+        // 2,999.00 + 150 × 50.00 + 12 × 100.00 = 11,699.00 JMD.
+        invoice.Total.Should().Be(new Money(11_699.00m, Currency.JMD));
+        var text = output.ToString();
+        text.Should().Contain("Retried pkg-75: Duplicate.");
+        text.Should().Contain("11,699.00 JMD");
+        text.Should().Contain("7,349.00 JMD", "the mid-month bill is 2,999 + 75 × 50 + 6 × 100");
+    }
+}
