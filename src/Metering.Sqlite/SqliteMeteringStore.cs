@@ -27,6 +27,7 @@ namespace Metering.Sqlite;
 public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDisposable
 {
     private const int UsagePageSize = 1_000;
+    private static readonly string PrefixedUsageColumns = string.Join(", ", StoreQueries.UsageColumns.Split(", ").Select(c => "u." + c));
 
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
@@ -213,29 +214,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
         long after = 0;
         while (true)
         {
-            var page = await ReadAsync(
-                c =>
-                {
-                    using var command = c.CreateCommand();
-                    command.CommandText = $"""
-                        SELECT {StoreQueries.UsageColumns} FROM usage_records
-                        WHERE subscription_id = $s AND period_start = $p AND seq > $after
-                        ORDER BY seq LIMIT {UsagePageSize}
-                        """;
-                    command.Parameters.AddWithValue("$s", subscriptionId);
-                    command.Parameters.AddWithValue("$p", period);
-                    command.Parameters.AddWithValue("$after", after);
-                    using var reader = command.ExecuteReader();
-                    var rows = new List<(long Seq, UsageRecord Record)>(UsagePageSize);
-                    while (reader.Read())
-                    {
-                        var row = StoreQueries.ReadUsage(reader);
-                        rows.Add((row.Seq, row.Record));
-                    }
-
-                    return rows;
-                },
-                cancellationToken).ConfigureAwait(false);
+            var page = await ReadAsync(c => ReadUsagePage(c, subscriptionId, period, after), cancellationToken, snapshot: true).ConfigureAwait(false);
 
             foreach (var (seq, record) in page)
             {
@@ -247,6 +226,48 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
             if (page.Count < UsagePageSize)
             {
                 yield break;
+            }
+        }
+    }
+
+    private static List<(long Seq, UsageRecord Record)> ReadUsagePage(SqliteConnection connection, string subscriptionId, long periodStart, long after)
+    {
+        // Indexed records first (usage_by_period), then the short unindexed tail; both in seq order, so the page is too.
+        var rows = new List<(long Seq, UsageRecord Record)>(UsagePageSize);
+        var indexedThrough = connection.ExecuteScalar<long>("SELECT indexed_through FROM usage_index_state");
+        if (after < indexedThrough)
+        {
+            Read($"""
+                SELECT {PrefixedUsageColumns} FROM usage_by_period i JOIN usage_records u ON u.seq = i.seq
+                WHERE i.subscription_id = $s AND i.period_start = $p AND i.seq > $after
+                ORDER BY i.seq LIMIT $limit
+                """, after);
+        }
+
+        if (rows.Count < UsagePageSize)
+        {
+            Read($"""
+                SELECT {StoreQueries.UsageColumns} FROM usage_records
+                WHERE seq > $after AND subscription_id = $s AND period_start = $p
+                ORDER BY seq LIMIT $limit
+                """, Math.Max(after, indexedThrough));
+        }
+
+        return rows;
+
+        void Read(string sql, long from)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$s", subscriptionId);
+            command.Parameters.AddWithValue("$p", periodStart);
+            command.Parameters.AddWithValue("$after", from);
+            command.Parameters.AddWithValue("$limit", UsagePageSize - rows.Count);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var row = StoreQueries.ReadUsage(reader);
+                rows.Add((row.Seq, row.Record));
             }
         }
     }
@@ -450,6 +471,8 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
                 }
 
                 connection.Execute(_options.Synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+                // The writer never checkpoints inside a commit: a background checkpointer does (see WalCheckpointer).
+                connection.Execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0");
                 SchemaMigrator.Migrate(connection, DataSource);
             }
             catch
@@ -458,8 +481,11 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
                 throw;
             }
 
+            var checkpointConnection = new SqliteConnection(_connectionString);
+            checkpointConnection.Open();
+            checkpointConnection.Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds}"));
             _reads = new ReadConnectionPool(_connectionString, _options.BusyTimeout, Math.Max(4, Environment.ProcessorCount * 2));
-            var created = new SqliteWriter(connection, _options);
+            var created = new SqliteWriter(connection, checkpointConnection, _options);
             _writer = created;
             return created;
         }

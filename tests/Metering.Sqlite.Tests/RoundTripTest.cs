@@ -210,6 +210,57 @@ public class RoundTripTest
     }
 
     [Fact]
+    public async Task Records_read_back_in_arrival_order_across_the_batch_indexed_part_and_the_unindexed_tail()
+    {
+        using var db = new TempDatabase();
+        const int perSubscription = 6_200; // 12,400 in all: one index batch (10,000) plus a tail, read in pages of 1,000
+        var sent = new Dictionary<string, List<string>> { ["s-a"] = [], ["s-b"] = [] };
+        await using (var billing = TestMetering.Create(o => o.AddMeter(Meter.Sum("m")).AddPlan(Plan.Create("p", Currency.USD, BillingInterval.Months(1)).WithCharge("m", PricingModel.PerUnit(1m)).Build()), Start, b => b.UseSqlite(db.Path)))
+        {
+            foreach (var (customer, subscription) in new[] { ("a", "s-a"), ("b", "s-b") })
+            {
+                await billing.Subscriptions.CreateCustomerAsync(customer, null, "UTC");
+                await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = customer, PlanKey = "p", SubscriptionId = subscription });
+            }
+
+            for (int batch = 0; batch < perSubscription / 100; batch++)
+            {
+                var records = new List<UsageRecord>();
+                for (int i = 0; i < 200; i++)
+                {
+                    // Interleaved customers; keys that do not sort in arrival order.
+                    var (customer, subscription) = i % 2 == 0 ? ("a", "s-a") : ("b", "s-b");
+                    var key = $"{customer}-{(batch * 200 + i) * 7919 % 100_003}";
+                    sent[subscription].Add(key);
+                    records.Add(new UsageRecord(customer, "m", 1m, Start + Duration.FromSeconds(batch), key));
+                }
+
+                (await billing.Recorder.RecordBatchAsync(records)).Should().OnlyContain(o => o.Kind == UsageOutcomeKind.Accepted);
+            }
+
+            (await billing.Reconciler.ReconcileAsync("s-a", Start, Ct)).Should().Match<ReconciliationReport>(r => r.IsConsistent && r.RecordCount == perSubscription);
+        }
+
+        await using var reopened = new SqliteMeteringStore(db.Path);
+        foreach (var (subscription, keys) in sent)
+        {
+            var read = new List<string>();
+            await foreach (var record in reopened.ReadUsageRecordsAsync(subscription, Start, Ct))
+            {
+                read.Add(record.IdempotencyKey);
+            }
+
+            read.Should().Equal(keys, $"{subscription} reads back every record once, in arrival order");
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={db.Path};Pooling=False");
+        await connection.OpenAsync(Ct);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT indexed_through FROM usage_index_state";
+        ((long)(await command.ExecuteScalarAsync(Ct))!).Should().BeInRange(10_000, 2 * perSubscription - 1, "one batch was indexed and a tail was left");
+    }
+
+    [Fact]
     public async Task A_ledger_with_grants_and_transactions_comes_back_equal()
     {
         using var db = new TempDatabase();

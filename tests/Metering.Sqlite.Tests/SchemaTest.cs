@@ -25,7 +25,7 @@ public class SchemaTest
         var tables = await QueryAsync(db.Path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
         tables.Should().Equal(
             "aggregate_distinct", "aggregates", "billing_events", "credit_grants", "credit_transactions", "customers",
-            "invoices", "meters", "plans", "schema_version", "subscriptions", "usage_records");
+            "invoices", "meters", "plans", "schema_version", "subscriptions", "usage_by_period", "usage_index_state", "usage_records");
     }
 
     [Fact]

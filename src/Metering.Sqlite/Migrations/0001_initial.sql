@@ -34,7 +34,7 @@ CREATE INDEX ix_subscriptions_customer ON subscriptions (customer_id, seq);
 CREATE INDEX ix_subscriptions_due ON subscriptions (current_period_end, subscription_id) WHERE ended_at IS NULL;
 
 -- Raw usage in arrival order (seq). The idempotency key is claimed by the UNIQUE constraint in the same
--- transaction that updates the aggregates.
+-- transaction that updates the aggregates. Appends touch only the table's last page and the key index.
 CREATE TABLE usage_records (
     seq                        INTEGER PRIMARY KEY,
     idempotency_key            TEXT NOT NULL UNIQUE,
@@ -48,7 +48,22 @@ CREATE TABLE usage_records (
     properties                 TEXT NULL,
     requested_subscription_id  TEXT NULL
 );
-CREATE INDEX ix_usage_records_period ON usage_records (subscription_id, period_start);
+
+-- The records of one subscription period, indexed by the writer in batches of thousands rather than in every commit
+-- (an index entry per record would add one page per concurrent subscription to each group commit). Records after
+-- indexed_through are found by scanning that short tail of usage_records.
+CREATE TABLE usage_by_period (
+    subscription_id  TEXT NOT NULL,
+    period_start     INTEGER NOT NULL,
+    seq              INTEGER NOT NULL,
+    PRIMARY KEY (subscription_id, period_start, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE usage_index_state (
+    id               INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    indexed_through  INTEGER NOT NULL
+);
+INSERT INTO usage_index_state (id, indexed_through) VALUES (1, 0);
 
 -- UsageAggregate state per (subscription, period, aggregate key); UniqueCount values live in aggregate_distinct.
 CREATE TABLE aggregates (

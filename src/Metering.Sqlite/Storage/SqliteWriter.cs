@@ -22,7 +22,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
     // Beyond this many cached periods or subscriptions the caches are dropped between groups (they reload on demand).
     private const int MaxCachedEntries = 250_000;
 
+    // Accepted records between two batches of the usage_by_period index.
+    private const int IndexBatchSize = 10_000;
+
     private readonly SqliteConnection _connection;
+    private readonly WalCheckpointer _checkpointer;
+    private long _pagesSinceCheckpoint;
+    private int _appendedSinceIndex;
     private readonly Channel<WriteRequest> _queue;
     private readonly int _maxBatchSize;
     private readonly Task _loop;
@@ -48,10 +54,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly PreparedCommand _insertDistinct;
     private readonly PreparedCommand _insertEvent;
     private readonly PreparedCommand _insertTransaction;
+    private readonly SqliteCommand _indexUsage;
 
-    public SqliteWriter(SqliteConnection connection, SqliteStoreOptions options)
+    public SqliteWriter(SqliteConnection connection, SqliteConnection checkpointConnection, SqliteStoreOptions options)
     {
         _connection = connection;
+        _checkpointer = new WalCheckpointer(checkpointConnection);
         _maxBatchSize = options.MaxBatchSize;
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.QueueCapacity)
         {
@@ -96,6 +104,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
             "INSERT INTO credit_transactions (customer_id, sequence, grant_id, type, data) VALUES ($customer, $sequence, $grant, $type, $data)",
             "$customer", "$sequence", "$grant", "$type", "$data");
 
+        _indexUsage = Command(
+            """
+            INSERT INTO usage_by_period (subscription_id, period_start, seq)
+            SELECT subscription_id, period_start, seq FROM usage_records
+            WHERE seq > (SELECT indexed_through FROM usage_index_state)
+            ORDER BY subscription_id, period_start, seq;
+            UPDATE usage_index_state SET indexed_through = COALESCE((SELECT MAX(seq) FROM usage_records), 0);
+            """);
         _dataVersion = ReadDataVersion();
         _loop = Task.Run(RunAsync);
     }
@@ -138,7 +154,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         finally
         {
-            foreach (var command in new[] { _begin, _commit, _rollback, _savepoint, _release, _rollbackToSavepoint, _readDataVersion })
+            foreach (var command in new[] { _begin, _commit, _rollback, _savepoint, _release, _rollbackToSavepoint, _readDataVersion, _indexUsage })
             {
                 command.Dispose();
             }
@@ -149,6 +165,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
 
             _connection.Dispose();
+            await _checkpointer.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -216,6 +233,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 }
 
                 FlushAggregates();
+                if (_appendedSinceIndex >= IndexBatchSize)
+                {
+                    _indexUsage.ExecuteNonQuery();
+                    _appendedSinceIndex = 0;
+                }
+
                 _commit.ExecuteNonQuery();
             }
             catch (Exception exception)
@@ -243,6 +266,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 request.Complete();
             }
 
+            CountLogPages();
             return;
         }
     }
@@ -277,6 +301,17 @@ internal sealed class SqliteWriter : IAsyncDisposable
         catch (SqliteException)
         {
             // SQLite already rolled the transaction back (e.g. after an I/O error): nothing to undo.
+        }
+    }
+
+    private void CountLogPages()
+    {
+        SQLitePCL.raw.sqlite3_db_status(_connection.Handle, SQLitePCL.raw.SQLITE_DBSTATUS_CACHE_WRITE, out int written, out _, 1);
+        _pagesSinceCheckpoint += written;
+        if (_pagesSinceCheckpoint >= WalCheckpointer.PagesBetweenCheckpoints)
+        {
+            _pagesSinceCheckpoint = 0;
+            _checkpointer.Signal();
         }
     }
 
@@ -371,6 +406,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
         }
 
+        _appendedSinceIndex++;
         return UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
     }
 
