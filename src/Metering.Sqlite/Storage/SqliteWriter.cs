@@ -50,7 +50,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly PreparedCommand _insertUsage;
     private readonly PreparedCommand _deleteUsage;
     private readonly PreparedCommand _findUsageByKey;
-    private readonly PreparedCommand _upsertAggregate;
+    private readonly PreparedCommand _insertAggregate;
+    private readonly PreparedCommand _updateAggregate;
     private readonly PreparedCommand _insertDistinct;
     private readonly PreparedCommand _insertEvent;
     private readonly PreparedCommand _insertTransaction;
@@ -84,14 +85,18 @@ internal sealed class SqliteWriter : IAsyncDisposable
             "$key", "$sub", "$period", "$customer", "$meter", "$quantity", "$timestamp", "$action", "$properties", "$requested");
         _deleteUsage = new PreparedCommand(connection, "DELETE FROM usage_records WHERE seq = $seq", "$seq");
         _findUsageByKey = new PreparedCommand(connection, $"SELECT {StoreQueries.UsageColumns} FROM usage_records WHERE idempotency_key = $key", "$key");
-        _upsertAggregate = new PreparedCommand(
+        _insertAggregate = new PreparedCommand(
             connection,
             """
             INSERT INTO aggregates (subscription_id, period_start, aggregate_key, kind, value, record_count, latest_timestamp, has_set)
             VALUES ($sub, $period, $key, $kind, $value, $count, $latest, $hasSet)
-            ON CONFLICT (subscription_id, period_start, aggregate_key) DO UPDATE SET
-              kind = excluded.kind, value = excluded.value, record_count = excluded.record_count,
-              latest_timestamp = excluded.latest_timestamp, has_set = excluded.has_set
+            """,
+            "$sub", "$period", "$key", "$kind", "$value", "$count", "$latest", "$hasSet");
+        _updateAggregate = new PreparedCommand(
+            connection,
+            """
+            UPDATE aggregates SET kind = $kind, value = $value, record_count = $count, latest_timestamp = $latest, has_set = $hasSet
+            WHERE subscription_id = $sub AND period_start = $period AND aggregate_key = $key
             """,
             "$sub", "$period", "$key", "$kind", "$value", "$count", "$latest", "$hasSet");
         _insertDistinct = new PreparedCommand(
@@ -159,7 +164,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 command.Dispose();
             }
 
-            foreach (var command in new[] { _insertUsage, _deleteUsage, _findUsageByKey, _upsertAggregate, _insertDistinct, _insertEvent, _insertTransaction })
+            foreach (var command in new[] { _insertUsage, _deleteUsage, _findUsageByKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction })
             {
                 command.Dispose();
             }
@@ -472,7 +477,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             period = new Dictionary<string, AggregateEntry>(StringComparer.Ordinal);
             foreach (var stored in StoreQueries.LoadAggregates(_connection, key.SubscriptionId, key.PeriodStart))
             {
-                period[stored.AggregateKey] = new AggregateEntry(key, stored.AggregateKey, stored.Aggregate);
+                period[stored.AggregateKey] = new AggregateEntry(key, stored.AggregateKey, stored.Aggregate) { Stored = true };
             }
 
             _periods[key] = period;
@@ -509,9 +514,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
             return;
         }
 
-        var upsert = _upsertAggregate;
         foreach (var entry in _dirty)
         {
+            // The cache knows whether the row exists (loaded from it, or flushed before): no upsert probing needed.
+            var upsert = entry.Stored ? _updateAggregate : _insertAggregate;
             var value = entry.Value;
             upsert[0].Value = entry.Period.SubscriptionId;
             upsert[1].Value = entry.Period.PeriodStart;
@@ -523,6 +529,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             upsert[7].Value = value.HasSet ? 1 : 0;
             upsert.Command.ExecuteNonQuery();
             entry.Dirty = false;
+            entry.Stored = true;
         }
 
         _dirty.Clear();
@@ -770,6 +777,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
         public UsageAggregate Value { get; set; } = value;
 
         public bool Dirty { get; set; }
+
+        /// <summary>True when the row exists in the database (in this transaction).</summary>
+        public bool Stored { get; set; }
     }
 
     private sealed record SubscriptionRow(string SubscriptionId, string CustomerId, long PeriodEnd, long? EndedAt, long Revision, string Data)
