@@ -28,21 +28,38 @@ public class ThroughputMeasurement(ITestOutputHelper output)
     [InlineData("time-ordered")]
     public async Task Concurrent_recorders_against_raw_batched_inserts(string keys)
     {
-        using var rawDb = new TempDatabase();
-        using var recordedDb = new TempDatabase();
         Func<int, int, string> key = keys == "time-ordered"
             ? (r, i) => string.Create(CultureInfo.InvariantCulture, $"{i:D7}-r{r}")
             : (r, i) => string.Create(CultureInfo.InvariantCulture, $"r{r}-{i}");
-        var raw = await RawInsertsAsync(rawDb.Path, key);
-        var recorded = await RecordAsync(recordedDb.Path, key);
 
+        // On a shared machine single runs are noisy: METERING_MEASURE_ROUNDS=5 alternates raw and recorded runs and
+        // reports the median of each.
+        int rounds = int.TryParse(Environment.GetEnvironmentVariable("METERING_MEASURE_ROUNDS"), out var n) && n > 0 ? n : 1;
+        var raws = new List<double>();
+        var recordeds = new List<double>();
+        for (int round = 0; round < rounds; round++)
+        {
+            using var rawDb = new TempDatabase();
+            using var recordedDb = new TempDatabase();
+            raws.Add(await RawInsertsAsync(rawDb.Path, key));
+            recordeds.Add(await RecordAsync(recordedDb.Path, key));
+        }
+
+        var raw = Median(raws);
+        var recorded = Median(recordeds);
         var report = string.Create(
             CultureInfo.InvariantCulture,
-            $"SQLite, {Total:N0} records, {keys} keys: raw batched prepared inserts {raw:N0} records/s; {Recorders} concurrent recorders (durable ack) {recorded:N0} records/s; ratio {recorded / raw:P0}");
+            $"SQLite, {Total:N0} records, {keys} keys, median of {rounds}: raw batched prepared inserts {raw:N0} records/s; {Recorders} concurrent recorders (durable ack) {recorded:N0} records/s; ratio {recorded / raw:P0}");
         output.WriteLine(report);
         TestContext.Current.SendDiagnosticMessage(report);
         raw.Should().BePositive();
         recorded.Should().BePositive();
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values[values.Count / 2];
     }
 
     private static void Configure(MeteringOptions o) =>

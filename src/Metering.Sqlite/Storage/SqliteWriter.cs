@@ -178,8 +178,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         var reader = _queue.Reader;
         var group = new List<WriteRequest>();
+        int lastGroupSize = 0;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // Callers acknowledged by the last commit are about to send their next writes: let them (a couple of
+            // thread-pool turns, no timer) so the next group commits them together instead of one by one.
+            for (int turn = 0; turn < 2 && reader.Count < lastGroupSize / 2; turn++)
+            {
+                await Task.Yield();
+            }
+
             group.Clear();
             int weight = 0;
             while (weight < _maxBatchSize && reader.TryRead(out var request))
@@ -194,6 +202,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 weight += request.Weight;
             }
 
+            lastGroupSize = group.Count;
             if (group.Count > 0)
             {
                 CommitGroup(group);
