@@ -47,11 +47,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly SqliteCommand _release;
     private readonly SqliteCommand _rollbackToSavepoint;
     private readonly SqliteCommand _readDataVersion;
-    private readonly PreparedCommand _insertUsage;
+    private readonly RawStatement _insertUsage;
     private readonly PreparedCommand _deleteUsage;
     private readonly PreparedCommand _findUsageByKey;
-    private readonly PreparedCommand _insertAggregate;
-    private readonly PreparedCommand _updateAggregate;
+    private readonly RawStatement _insertAggregate;
+    private readonly RawStatement _updateAggregate;
     private readonly PreparedCommand _insertDistinct;
     private readonly PreparedCommand _insertEvent;
     private readonly PreparedCommand _insertTransaction;
@@ -75,30 +75,27 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _release = Command("RELEASE request");
         _rollbackToSavepoint = Command("ROLLBACK TO request");
         _readDataVersion = Command("PRAGMA data_version");
-        _insertUsage = new PreparedCommand(
+        _insertUsage = new RawStatement(
             connection,
             """
             INSERT INTO usage_records (idempotency_key, subscription_id, period_start, customer_id, meter_key, quantity, timestamp, action, properties, requested_subscription_id)
-            VALUES ($key, $sub, $period, $customer, $meter, $quantity, $timestamp, $action, $properties, $requested)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             ON CONFLICT (idempotency_key) DO NOTHING
-            """,
-            "$key", "$sub", "$period", "$customer", "$meter", "$quantity", "$timestamp", "$action", "$properties", "$requested");
+            """);
         _deleteUsage = new PreparedCommand(connection, "DELETE FROM usage_records WHERE seq = $seq", "$seq");
         _findUsageByKey = new PreparedCommand(connection, $"SELECT {StoreQueries.UsageColumns} FROM usage_records WHERE idempotency_key = $key", "$key");
-        _insertAggregate = new PreparedCommand(
+        _insertAggregate = new RawStatement(
             connection,
             """
             INSERT INTO aggregates (subscription_id, period_start, aggregate_key, kind, value, record_count, latest_timestamp, has_set)
-            VALUES ($sub, $period, $key, $kind, $value, $count, $latest, $hasSet)
-            """,
-            "$sub", "$period", "$key", "$kind", "$value", "$count", "$latest", "$hasSet");
-        _updateAggregate = new PreparedCommand(
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            """);
+        _updateAggregate = new RawStatement(
             connection,
             """
-            UPDATE aggregates SET kind = $kind, value = $value, record_count = $count, latest_timestamp = $latest, has_set = $hasSet
-            WHERE subscription_id = $sub AND period_start = $period AND aggregate_key = $key
-            """,
-            "$sub", "$period", "$key", "$kind", "$value", "$count", "$latest", "$hasSet");
+            UPDATE aggregates SET kind = ?4, value = ?5, record_count = ?6, latest_timestamp = ?7, has_set = ?8
+            WHERE subscription_id = ?1 AND period_start = ?2 AND aggregate_key = ?3
+            """);
         _insertDistinct = new PreparedCommand(
             connection,
             "INSERT INTO aggregate_distinct (subscription_id, period_start, aggregate_key, value) VALUES ($sub, $period, $key, $value) ON CONFLICT DO NOTHING",
@@ -164,7 +161,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 command.Dispose();
             }
 
-            foreach (var command in new[] { _insertUsage, _deleteUsage, _findUsageByKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction })
+            foreach (var command in new IDisposable[] { _insertUsage, _deleteUsage, _findUsageByKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction })
             {
                 command.Dispose();
             }
@@ -183,9 +180,15 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             // Callers acknowledged by the last commit are about to send their next writes: let them (a couple of
             // thread-pool turns, no timer) so the next group commits them together instead of one by one.
-            for (int turn = 0; turn < 2 && reader.Count < lastGroupSize / 2; turn++)
+            for (int turn = 0, queued = reader.Count; turn < 8 && queued < lastGroupSize; turn++)
             {
                 await Task.Yield();
+                if (reader.Count == queued)
+                {
+                    break;
+                }
+
+                queued = reader.Count;
             }
 
             group.Clear();
@@ -365,17 +368,17 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         // Claim the key first (the UNIQUE constraint decides); a rejection below deletes the row again.
         var insert = _insertUsage;
-        insert[0].Value = record.IdempotencyKey;
-        insert[1].Value = item.SubscriptionId;
-        insert[2].Value = periodStart;
-        insert[3].Value = record.CustomerId;
-        insert[4].Value = record.MeterKey;
-        insert[5].Value = Text(record.Quantity);
-        insert[6].Value = Nanos(record.Timestamp);
-        insert[7].Value = (int)record.Action;
-        insert[8].Value = (object?)Documents.PropertiesJson(record.Properties) ?? DBNull.Value;
-        insert[9].Value = (object?)record.SubscriptionId ?? DBNull.Value;
-        if (insert.Command.ExecuteNonQuery() == 0)
+        insert.Bind(1, record.IdempotencyKey);
+        insert.Bind(2, item.SubscriptionId);
+        insert.Bind(3, periodStart);
+        insert.Bind(4, record.CustomerId);
+        insert.Bind(5, record.MeterKey);
+        insert.Bind(6, record.Quantity);
+        insert.Bind(7, Nanos(record.Timestamp));
+        insert.Bind(8, (long)record.Action);
+        insert.Bind(9, Documents.PropertiesJson(record.Properties));
+        insert.Bind(10, record.SubscriptionId);
+        if (insert.Execute() == 0)
         {
             var (_, stored, storedSubscriptionId, storedPeriodStart) = FindUsage(record.IdempotencyKey);
             return UsageAppendRules.ForExistingKey(stored, storedSubscriptionId, storedPeriodStart, record);
@@ -528,15 +531,15 @@ internal sealed class SqliteWriter : IAsyncDisposable
             // The cache knows whether the row exists (loaded from it, or flushed before): no upsert probing needed.
             var upsert = entry.Stored ? _updateAggregate : _insertAggregate;
             var value = entry.Value;
-            upsert[0].Value = entry.Period.SubscriptionId;
-            upsert[1].Value = entry.Period.PeriodStart;
-            upsert[2].Value = entry.Key;
-            upsert[3].Value = (int)value.Kind;
-            upsert[4].Value = Text(value.Value);
-            upsert[5].Value = value.RecordCount;
-            upsert[6].Value = value.LatestTimestamp is { } latest ? Nanos(latest) : DBNull.Value;
-            upsert[7].Value = value.HasSet ? 1 : 0;
-            upsert.Command.ExecuteNonQuery();
+            upsert.Bind(1, entry.Period.SubscriptionId);
+            upsert.Bind(2, entry.Period.PeriodStart);
+            upsert.Bind(3, entry.Key);
+            upsert.Bind(4, (long)value.Kind);
+            upsert.Bind(5, value.Value);
+            upsert.Bind(6, value.RecordCount);
+            upsert.Bind(7, value.LatestTimestamp is { } latest ? Nanos(latest) : null);
+            upsert.Bind(8, value.HasSet ? 1L : 0L);
+            upsert.Execute();
             entry.Dirty = false;
             entry.Stored = true;
         }
