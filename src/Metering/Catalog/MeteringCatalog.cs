@@ -16,7 +16,7 @@ internal sealed class MeteringCatalog
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private readonly ConcurrentDictionary<string, Meter> _meters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Key, int Version), Plan> _plans = new();
-    private readonly ConcurrentDictionary<(string PlanKey, int Version, string MeterKey), AggregateTarget[]?> _targets = new();
+    private readonly ConcurrentDictionary<(string PlanKey, int Version, string MeterKey), TargetSet> _targets = new();
     private volatile bool _initialized;
 
     public MeteringCatalog(IMeteringStore store, IOptions<MeteringOptions> options)
@@ -24,6 +24,9 @@ internal sealed class MeteringCatalog
         _store = store;
         _options = options.Value;
     }
+
+    /// <summary>True once <see cref="EnsureInitializedAsync"/> has completed (lets hot paths skip the call).</summary>
+    public bool IsInitialized => _initialized;
 
     /// <summary>Creates the schema and applies the declared meters and plans, once per process.</summary>
     public async ValueTask EnsureInitializedAsync(CancellationToken cancellationToken)
@@ -139,8 +142,9 @@ internal sealed class MeteringCatalog
     /// </summary>
     public AggregateTarget[]? TargetsFor(Plan plan, Meter meter, IReadOnlyDictionary<string, string>? properties)
     {
-        var cached = _targets.GetOrAdd((plan.Key, plan.Version, meter.Key), static (k, state) => BuildUnfiltered(state.plan, state.meter), (plan, meter));
-        if (cached is null || !HasFilteredCharge(plan, meter.Key))
+        var set = _targets.GetOrAdd((plan.Key, plan.Version, meter.Key), static (k, state) => new TargetSet(BuildUnfiltered(state.plan, state.meter), HasFilteredCharge(state.plan, state.meter.Key)), (plan, meter));
+        var cached = set.Unfiltered;
+        if (cached is null || !set.HasFilteredCharge)
         {
             return cached;
         }
@@ -190,6 +194,9 @@ internal sealed class MeteringCatalog
 
         return false;
     }
+
+    // Cached per plan version and meter, so the per-record path neither re-scans the charges nor allocates an enumerator.
+    private sealed record TargetSet(AggregateTarget[]? Unfiltered, bool HasFilteredCharge);
 
     internal static bool Matches(IReadOnlyDictionary<string, string> filter, IReadOnlyDictionary<string, string>? properties)
     {

@@ -37,6 +37,12 @@ public sealed class MeteringOptions
     /// <summary>How many subscriptions the period closer claims at a time (default 500).</summary>
     public int CloseBatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// Low-balance thresholds per currency or credit unit code (e.g. <c>["credits"] = 100</c>): a remaining
+    /// balance at or below the threshold is reported as low by <see cref="ICreditService.GetBalanceAlertsAsync"/>.
+    /// </summary>
+    public IDictionary<string, decimal> LowCreditBalanceThresholds { get; } = new Dictionary<string, decimal>(StringComparer.Ordinal);
+
     /// <summary>Meters declared in code, applied at startup.</summary>
     public IList<Meter> Meters { get; } = [];
 

@@ -38,6 +38,14 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
             failures.Add($"MeteringOptions.CloseBatchSize must be between 1 and 100000, but was {options.CloseBatchSize}.");
         }
 
+        foreach (var (unit, threshold) in options.LowCreditBalanceThresholds)
+        {
+            if (threshold < 0m)
+            {
+                failures.Add($"MeteringOptions.LowCreditBalanceThresholds['{unit}'] must be zero or positive, but was {threshold}.");
+            }
+        }
+
         var meters = new Dictionary<string, Meter>(StringComparer.Ordinal);
         foreach (var meter in options.Meters)
         {

@@ -1,11 +1,21 @@
 using System.Globalization;
 using Metering.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Metering;
 
 /// <summary>Implements <see cref="ICreditService"/>.</summary>
-internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalog, IClock clock) : ICreditService
+internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalog, IClock clock, IOptions<MeteringOptions> options) : ICreditService
 {
+    public async ValueTask<IReadOnlyList<CreditBalanceAlert>> GetBalanceAlertsAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default)
+    {
+        var thresholds = options.Value.LowCreditBalanceThresholds;
+        var balances = await GetBalancesAsync(customerId, at, cancellationToken).ConfigureAwait(false);
+        return balances
+            .Select(b => new CreditBalanceAlert(b, thresholds.TryGetValue(b.Unit.Code, out var threshold) ? threshold : null))
+            .ToArray();
+    }
+
     public async ValueTask<CreditGrant> GrantAsync(CreditGrantRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -33,6 +33,18 @@ public sealed record CreditGrantRequest
     public string? GrantId { get; init; }
 }
 
+/// <summary>How a customer's balance in one unit stands against its low-balance threshold.</summary>
+/// <param name="Balance">The balance summary.</param>
+/// <param name="LowThreshold">The configured threshold for the unit, or null when none is set.</param>
+public sealed record CreditBalanceAlert(CreditBalance Balance, decimal? LowThreshold)
+{
+    /// <summary>True when a threshold is set and the remaining balance is at or below it.</summary>
+    public bool IsLow => LowThreshold is { } threshold && Balance.Remaining <= threshold;
+
+    /// <summary>True when credits were granted in this unit and nothing remains.</summary>
+    public bool IsExhausted => Balance.Granted > 0m && Balance.Remaining == 0m;
+}
+
 /// <summary>Credits: grants, balances, the transaction history and voids.</summary>
 public interface ICreditService
 {
@@ -44,6 +56,12 @@ public interface ICreditService
 
     /// <summary>Balance summaries per currency or unit at <paramref name="at"/> (null for now); expired grants never count as remaining.</summary>
     ValueTask<IReadOnlyList<CreditBalance>> GetBalancesAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Each unit's balance with its low-balance and exhaustion state at <paramref name="at"/> (null for now),
+    /// using <see cref="MeteringOptions.LowCreditBalanceThresholds"/>: poll it to warn customers before usage is blocked.
+    /// </summary>
+    ValueTask<IReadOnlyList<CreditBalanceAlert>> GetBalanceAlertsAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default);
 
     /// <summary>The customer's credit transactions (grants, consumptions, expirations, voids, adjustments), oldest first, paginated by cursor.</summary>
     ValueTask<Page<CreditTransaction>> ListTransactionsAsync(string customerId, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default);

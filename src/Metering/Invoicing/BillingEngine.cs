@@ -81,10 +81,21 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
 
         var credits = CreditsAvailable(context.Ledger, plan.Currency, closeAt);
         var content = Calculate(subscription, plan, period, closeAt, context.Aggregates, credits);
-        CreditLedger? ledgerAfter = null;
-        if (content.CreditsApplied.Amount > 0m)
+        // CreditsApplied also holds the credits burned in real time (charge-level credit lines), which were
+        // consumed from the ledger when the usage was recorded; only the invoice-time line is consumed here.
+        var invoiceTimeCredits = 0m;
+        foreach (var line in content.Lines)
         {
-            (ledgerAfter, _) = context.Ledger.Consume(content.CreditsApplied, closeAt, invoiceId: invoiceId, description: "Applied to invoice");
+            if (line.Kind == InvoiceLineKind.Credit && line.ChargeKey is null)
+            {
+                invoiceTimeCredits -= line.Amount.Amount;
+            }
+        }
+
+        CreditLedger? ledgerAfter = null;
+        if (invoiceTimeCredits > 0m)
+        {
+            (ledgerAfter, _) = context.Ledger.Consume(new Money(invoiceTimeCredits, plan.Currency), closeAt, invoiceId: invoiceId, description: "Applied to invoice");
         }
 
         var servicePeriod = closeAt < period.End ? new BillingPeriod(period.Index, period.Start, closeAt) : period;
@@ -180,9 +191,12 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
     public static string InvoiceIdFor(string subscriptionId, Instant periodStart) =>
         string.Create(CultureInfo.InvariantCulture, $"in_{subscriptionId}_{periodStart.ToUnixTimeTicks()}");
 
+    // The random part keeps ids unique when one subject has several events of a type at the same instant
+    // (renewals of a subscription several periods behind, concurrent seat changes); the stored id is what
+    // redeliveries carry, so it stays stable for handler deduplication.
     public static BillingEvent Event(BillingEventType type, string customerId, string subjectId, Instant at, params (string Key, string Value)[] data) =>
         new(
-            string.Create(CultureInfo.InvariantCulture, $"{type}:{subjectId}:{at.ToUnixTimeTicks()}"),
+            string.Create(CultureInfo.InvariantCulture, $"{type}:{subjectId}:{at.ToUnixTimeTicks()}:{Guid.NewGuid():N}"),
             type,
             customerId,
             subjectId,

@@ -28,9 +28,9 @@ public static class UsageAppendRules
     public static UsageRejection? CheckSubscription(in PreparedUsage item, Subscription stored)
     {
         var timestamp = item.Record.Timestamp;
-        if (timestamp < stored.CurrentPeriod.Start && timestamp >= stored.StartedAt)
+        if (IsInClosedPeriod(stored, timestamp))
         {
-            return UsageRejection.PeriodClosed(item.Record.MeterKey, stored.Schedule.PeriodContaining(timestamp), stored.CurrentPeriod.Start, timestamp);
+            return PeriodClosed(item.Record.MeterKey, stored, timestamp);
         }
 
         if (!stored.CoversTimestamp(timestamp))
@@ -46,6 +46,41 @@ public static class UsageAppendRules
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// True when <paramref name="timestamp"/> falls in a period of <paramref name="subscription"/> that has been
+    /// closed and invoiced: before its current period, or inside its last period once it has ended (canceled now
+    /// or at period end), whose final invoice is issued.
+    /// </summary>
+    public static bool IsInClosedPeriod(Subscription subscription, Instant timestamp) =>
+        timestamp >= subscription.StartedAt
+        && (timestamp < subscription.CurrentPeriod.Start || (subscription.EndedAt is { } ended && timestamp < ended));
+
+    /// <summary>
+    /// The closed period that contains <paramref name="timestamp"/> (one for which <see cref="IsInClosedPeriod"/> holds).
+    /// Before a plan change re-anchored the schedule, the old periods are no longer known: the whole closed span from
+    /// the subscription's start to the change is returned.
+    /// </summary>
+    public static BillingPeriod ClosedPeriodContaining(Subscription subscription, Instant timestamp)
+    {
+        var current = subscription.CurrentPeriod;
+        if (timestamp >= current.Start && subscription.EndedAt is { } ended)
+        {
+            return new BillingPeriod(current.Index, current.Start, ended < current.End ? ended : current.End);
+        }
+
+        var scheduleStart = subscription.Schedule.StartOf(0);
+        return timestamp >= scheduleStart
+            ? subscription.Schedule.PeriodContaining(timestamp)
+            : new BillingPeriod(0, subscription.StartedAt, scheduleStart);
+    }
+
+    /// <summary>The <c>PeriodClosed</c> rejection of a record at <paramref name="timestamp"/> (see <see cref="IsInClosedPeriod"/>).</summary>
+    public static UsageRejection PeriodClosed(string? meterKey, Subscription subscription, Instant timestamp)
+    {
+        var period = ClosedPeriodContaining(subscription, timestamp);
+        return UsageRejection.PeriodClosed(meterKey, period, period.End, timestamp);
     }
 
     /// <summary>Folds the record into one target aggregate.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Metering.Storage;
 
 namespace Metering;
@@ -22,6 +23,10 @@ internal sealed class SubscriptionCache(IMeteringStore store)
 
         return await RefreshAsync(customerId, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The customer's subscriptions when they are cached; false when they must be read with <see cref="GetAsync"/>.</summary>
+    public bool TryGetCached(string customerId, [NotNullWhen(true)] out Subscription[]? subscriptions) =>
+        _byCustomer.TryGetValue(customerId, out subscriptions);
 
     public async ValueTask<Subscription[]?> RefreshAsync(string customerId, CancellationToken cancellationToken)
     {

@@ -174,7 +174,10 @@ internal sealed class SubscriptionService(
                 throw new MeteringException($"Subscription '{subscriptionId}' has a period that ended at {current.CurrentPeriod.End} and is not closed yet; run IPeriodCloser.CloseDueAsync first.");
             }
 
-            var closeRequest = request(now);
+            // Nothing of the period has elapsed yet (e.g. cancel right after subscribing): close it one
+            // tick (100 ns, the precision stores keep) in, so the invoice covers a non-empty span and a record at the start is not lost.
+            var closeAt = now > current.CurrentPeriod.Start ? now : current.CurrentPeriod.Start + Duration.FromTicks(1);
+            var closeRequest = request(closeAt);
             var result = await store.ClosePeriodAsync(subscriptionId, current.CurrentPeriod.Start, ctx => engine.Decide(ctx, closeRequest, now), cancellationToken).ConfigureAwait(false);
             if (result.Status == PeriodCloseStatus.Closed)
             {

@@ -17,14 +17,23 @@ internal sealed class UsageRecorder(
     public async ValueTask<UsageOutcome> RecordAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        if (!catalog.IsInitialized)
+        {
+            await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var prepared = ArrayPool<PreparedUsage>.Shared.Rent(1);
         var outcomes = ArrayPool<UsageOutcome>.Shared.Rent(1);
         try
         {
             for (int attempt = 0; ; attempt++)
             {
-                var (item, rejection) = await PrepareAsync(record, cancellationToken).ConfigureAwait(false);
+                var now = clock.GetCurrentInstant();
+                if (!TryPrepareFromCache(record, now, out var item, out var rejection))
+                {
+                    (item, rejection) = await PrepareAsync(record, cancellationToken).ConfigureAwait(false);
+                }
+
                 if (rejection is { } outcome)
                 {
                     return outcome;
@@ -66,7 +75,12 @@ internal sealed class UsageRecorder(
                 continue;
             }
 
-            var (item, rejection) = await PrepareAsync(record, cancellationToken).ConfigureAwait(false);
+            var now = clock.GetCurrentInstant();
+            if (!TryPrepareFromCache(record, now, out var item, out var rejection))
+            {
+                (item, rejection) = await PrepareAsync(record, cancellationToken).ConfigureAwait(false);
+            }
+
             if (rejection is { } outcome)
             {
                 results[i] = outcome;
@@ -120,14 +134,37 @@ internal sealed class UsageRecorder(
         outcome.Kind == UsageOutcomeKind.Rejected
         && outcome.Rejection is { Reason: UsageRejectionReason.InvalidRecord or UsageRejectionReason.NoActiveSubscription };
 
-    private async ValueTask<(PreparedUsage Item, UsageOutcome? Rejection)> PrepareAsync(UsageRecord record, CancellationToken cancellationToken)
+    /// <summary>
+    /// The allocation-free path: prepares the record when its meter, customer and plans are all cached (the usual case).
+    /// False when something must be read from the store first; then <see cref="PrepareAsync"/> does the same steps.
+    /// </summary>
+    private bool TryPrepareFromCache(UsageRecord record, Instant now, out PreparedUsage item, out UsageOutcome? rejection)
     {
-        var now = clock.GetCurrentInstant();
+        item = default;
+        rejection = null;
         if (UsageRecordRules.CheckShape(record, now, _futureTolerance) is { } shape)
         {
-            return (default, UsageOutcome.Rejected(shape));
+            rejection = UsageOutcome.Rejected(shape);
+            return true;
         }
 
+        if (!catalog.TryGetMeter(record.MeterKey, out var meter) || !subscriptions.TryGetCached(record.CustomerId, out var candidates))
+        {
+            return false;
+        }
+
+        if (UsageRecordRules.CheckAgainstMeter(record, meter) is { } meterRejection)
+        {
+            rejection = UsageOutcome.Rejected(meterRejection);
+            return true;
+        }
+
+        return Attribute(record, meter, candidates, out item, out rejection, out _);
+    }
+
+    /// <summary>The path that reads from the store what is not cached; the record's shape has been checked already.</summary>
+    private async ValueTask<(PreparedUsage Item, UsageOutcome? Rejection)> PrepareAsync(UsageRecord record, CancellationToken cancellationToken)
+    {
         if (!catalog.TryGetMeter(record.MeterKey, out var meter))
         {
             meter = (await catalog.FindMeterAsync(record.MeterKey, cancellationToken).ConfigureAwait(false))!;
@@ -144,6 +181,26 @@ internal sealed class UsageRecorder(
             return (default, UsageOutcome.Rejected(UsageRejection.UnknownCustomer(record.CustomerId)));
         }
 
+        // Attribution needs each candidate's plan; load a missing one into the catalog and start again.
+        PreparedUsage item;
+        UsageOutcome? rejection;
+        while (!Attribute(record, meter, candidates, out item, out rejection, out var missingPlan))
+        {
+            await catalog.GetPlanAsync(missingPlan.Key, missingPlan.Version, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (item, rejection);
+    }
+
+    /// <summary>
+    /// Picks the one subscription of the customer that covers the record's timestamp and prices its meter, and the
+    /// period the record lands in. False, with <paramref name="missingPlan"/> set, when a candidate's plan is not cached.
+    /// </summary>
+    private bool Attribute(UsageRecord record, Meter meter, Subscription[] candidates, out PreparedUsage item, out UsageOutcome? rejection, out (string Key, int Version) missingPlan)
+    {
+        item = default;
+        rejection = null;
+        missingPlan = default;
         Subscription? match = null;
         Plan? matchPlan = null;
         AggregateTarget[]? targets = null;
@@ -162,7 +219,8 @@ internal sealed class UsageRecorder(
 
             if (!catalog.TryGetPlan(subscription.PlanKey, subscription.PlanVersion, out var plan))
             {
-                plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
+                missingPlan = (subscription.PlanKey, subscription.PlanVersion);
+                return false;
             }
 
             var found = catalog.TargetsFor(plan, meter, record.Properties);
@@ -174,9 +232,10 @@ internal sealed class UsageRecorder(
 
             if (match is not null)
             {
-                return (default, UsageOutcome.Rejected(new UsageRejection(
+                rejection = UsageOutcome.Rejected(new UsageRejection(
                     UsageRejectionReason.InvalidRecord,
-                    $"Customer '{record.CustomerId}' has more than one active subscription pricing meter '{record.MeterKey}' ('{match.SubscriptionId}', '{subscription.SubscriptionId}'); set UsageRecord.SubscriptionId to choose one.")));
+                    $"Customer '{record.CustomerId}' has more than one active subscription pricing meter '{record.MeterKey}' ('{match.SubscriptionId}', '{subscription.SubscriptionId}'); set UsageRecord.SubscriptionId to choose one."));
+                return true;
             }
 
             (match, matchPlan, targets) = (subscription, plan, found);
@@ -184,17 +243,19 @@ internal sealed class UsageRecorder(
 
         if (match is null)
         {
-            return (default, UsageOutcome.Rejected(coveredButUnpriced
+            rejection = UsageOutcome.Rejected(coveredButUnpriced
                 ? new UsageRejection(UsageRejectionReason.UnknownMeter, $"Meter '{record.MeterKey}' is not priced by the plan of customer '{record.CustomerId}'s subscription; add a charge for it to the plan or record against another meter.")
-                : UsageRejection.NoActiveSubscription(record.CustomerId, record.Timestamp)));
+                : UsageRejection.NoActiveSubscription(record.CustomerId, record.Timestamp));
+            return true;
         }
 
-        if (record.Timestamp < match.CurrentPeriod.Start)
-        {
-            return (default, UsageOutcome.Rejected(UsageRejection.PeriodClosed(record.MeterKey, match.Schedule.PeriodContaining(record.Timestamp), match.CurrentPeriod.Start, record.Timestamp), match.SubscriptionId));
-        }
-
-        var periodStart = match.CurrentPeriod.Contains(record.Timestamp) ? match.CurrentPeriod.Start : match.Schedule.PeriodContaining(record.Timestamp).Start;
-        return (new PreparedUsage(record, match.SubscriptionId, periodStart, targets!, matchPlan!), null);
+        // A record for a closed period still goes to the store, which looks its key up first: a retry of a record
+        // stored before the close is a Duplicate (counted once, on that invoice); anything else is rejected there
+        // as PeriodClosed (UsageAppendRules.CheckSubscription), so nothing is stored.
+        var periodStart = UsageAppendRules.IsInClosedPeriod(match, record.Timestamp) ? UsageAppendRules.ClosedPeriodContaining(match, record.Timestamp).Start
+            : match.CurrentPeriod.Contains(record.Timestamp) ? match.CurrentPeriod.Start
+            : match.Schedule.PeriodContaining(record.Timestamp).Start;
+        item = new PreparedUsage(record, match.SubscriptionId, periodStart, targets!, matchPlan!);
+        return true;
     }
 }

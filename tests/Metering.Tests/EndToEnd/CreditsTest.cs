@@ -95,3 +95,45 @@ public class CreditsTest
         invoice.Content.Lines.Sum(l => l.Amount.Amount).Should().Be(15m);
     }
 }
+
+public class CreditAlertsTest
+{
+    private static readonly Currency Credits = Currency.Custom("credits", 0);
+
+    [Fact]
+    public async Task Alerts_ReportLowThenExhausted()
+    {
+        await using var billing = TestMetering.Create(o =>
+        {
+            o.LowCreditBalanceThresholds["credits"] = 20m;
+            o.AddMeter(Meter.Count("generations"))
+             .AddPlan(Plan.Create("ai", Credits, BillingInterval.Months(1))
+                .WithCharge("generations", PricingModel.PerUnit(10m), c => c.BurnsCreditsInRealTime = true)
+                .Build());
+        });
+        await billing.Subscriptions.CreateCustomerAsync("u1");
+        await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "u1", PlanKey = "ai" });
+        await billing.Credits.GrantAsync(new CreditGrantRequest { CustomerId = "u1", Amount = new Money(40m, Credits) });
+
+        async Task<CreditBalanceAlert> AfterAsync(string key)
+        {
+            await billing.Recorder.RecordAsync(new UsageRecord("u1", "generations", 1m, billing.Clock.Now, key));
+            return (await billing.Credits.GetBalanceAlertsAsync("u1")).Single();
+        }
+
+        // 40 → 30: above the threshold of 20.
+        var first = await AfterAsync("g1");
+        first.IsLow.Should().BeFalse();
+
+        // 30 → 20: at the threshold, low.
+        var second = await AfterAsync("g2");
+        second.IsLow.Should().BeTrue();
+        second.IsExhausted.Should().BeFalse();
+
+        // 20 → 10 → 0: exhausted.
+        await AfterAsync("g3");
+        var last = await AfterAsync("g4");
+        last.IsExhausted.Should().BeTrue();
+        last.Balance.Remaining.Should().Be(0m);
+    }
+}

@@ -106,6 +106,24 @@ public class SubscriptionLifecycleTest
     }
 
     [Fact]
+    public async Task CancelAndPlanChange_AtTheVeryStartOfAPeriod_InvoiceAnEmptySpan()
+    {
+        await using var billing = Create();
+        var sub = await SubscribeAsync(billing);
+        await billing.Recorder.RecordAsync(Builds(billing, 2m, "at-start"));
+
+        var change = await billing.Subscriptions.ChangePlanAsync(sub.SubscriptionId, "pro");
+
+        // No time has passed: the base fee prorates to 0.00, but the record at the start is billed (2 × 0.50).
+        change.Invoice.Total.Should().Be(new Money(1.00m, Currency.USD));
+        change.Subscription.PlanKey.Should().Be("pro");
+
+        var invoice = await billing.Subscriptions.CancelNowAsync(sub.SubscriptionId);
+        invoice.Total.Should().Be(new Money(0.00m, Currency.USD));
+        (await billing.Subscriptions.GetAsync(sub.SubscriptionId))!.EndedAt.Should().NotBeNull();
+    }
+
+    [Fact]
     public async Task CancelAtPeriodEnd_EndsAfterOneMoreInvoice_UnlessReactivated()
     {
         await using var billing = Create();

@@ -310,16 +310,41 @@ public sealed class InMemoryMeteringStore : IMeteringStore
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<string>> FindSubscriptionsDueAsync(Instant periodEndAtOrBefore, int limit, CancellationToken cancellationToken)
     {
+        if (limit <= 0)
+        {
+            return new(Array.Empty<string>());
+        }
+
         lock (_gate)
         {
-            return new(_subscriptions.Values
-                .Select(s => s.Subscription)
-                .Where(s => s.EndedAt is null && s.CurrentPeriod.End <= periodEndAtOrBefore)
-                .OrderBy(s => s.CurrentPeriod.End)
-                .ThenBy(s => s.SubscriptionId, StringComparer.Ordinal)
-                .Take(limit)
-                .Select(s => s.SubscriptionId)
-                .ToArray());
+            // The first `limit` due subscriptions by (period end, id), kept in a bounded max-heap: one pass over all
+            // subscriptions, O(n log limit), instead of sorting every due subscription on every call of the closer.
+            var firstDue = new PriorityQueue<Subscription, Subscription>(limit + 1, DueOrder.Descending);
+            foreach (var state in _subscriptions.Values)
+            {
+                var subscription = state.Subscription;
+                if (subscription.EndedAt is not null || subscription.CurrentPeriod.End > periodEndAtOrBefore)
+                {
+                    continue;
+                }
+
+                if (firstDue.Count < limit)
+                {
+                    firstDue.Enqueue(subscription, subscription);
+                }
+                else if (DueOrder.Ascending.Compare(subscription, firstDue.Peek()) < 0)
+                {
+                    firstDue.EnqueueDequeue(subscription, subscription);
+                }
+            }
+
+            var due = new string[firstDue.Count];
+            for (int i = due.Length - 1; i >= 0; i--)
+            {
+                due[i] = firstDue.Dequeue().SubscriptionId;
+            }
+
+            return new(due);
         }
     }
 
@@ -493,6 +518,19 @@ public sealed class InMemoryMeteringStore : IMeteringStore
         itemsPlusOne.Count > limit
             ? new Page<T>(itemsPlusOne.Take(limit).ToArray(), cursorOf(itemsPlusOne[limit - 1]))
             : new Page<T>(itemsPlusOne.ToArray(), null);
+
+    /// <summary>Order in which due periods are closed: earliest period end first, then subscription id (ordinal).</summary>
+    private sealed class DueOrder(int sign) : IComparer<Subscription>
+    {
+        public static readonly DueOrder Ascending = new(1);
+        public static readonly DueOrder Descending = new(-1);
+
+        public int Compare(Subscription? x, Subscription? y)
+        {
+            int byEnd = x!.CurrentPeriod.End.CompareTo(y!.CurrentPeriod.End);
+            return sign * (byEnd != 0 ? byEnd : string.CompareOrdinal(x.SubscriptionId, y.SubscriptionId));
+        }
+    }
 
     private readonly record struct ClaimedKey(UsageRecord Record, string SubscriptionId, Instant PeriodStart);
 

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Metering.Benchmarks.Load;
+
+/// <summary>The figures of one load run, printed as a table and as one JSON line.</summary>
+public sealed record LoadResult(
+    string Store,
+    LoadOptions Options,
+    TimeSpan SetupElapsed,
+    RecordRun Recorded,
+    double AllocatedBytesPerRecord,
+    (int Gen0, int Gen1, int Gen2) Collections,
+    AllocationAudit Allocations,
+    RawCeilingResult Raw,
+    string RawDescription,
+    LatencySummary CurrentReads,
+    LatencySummary PreviewReads,
+    LatencySummary AllReads,
+    int ClosedSubscriptions,
+    TimeSpan CloseElapsed,
+    IReadOnlyList<string> Problems)
+{
+    /// <summary>Ours over the raw ceiling.</summary>
+    public double RatioToRaw => Recorded.RecordsPerSecond / Raw.RecordsPerSecond;
+
+    /// <summary>The human-readable table.</summary>
+    public string ToTable()
+    {
+        var o = Options;
+        var text = new StringBuilder();
+        void Row(string what, string value, string? note = null) =>
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {what,-34} | {value,20} | {note ?? string.Empty}"));
+
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"Metering load run: store={Store}, producers={o.Producers}, records={o.Records:N0}, batch={o.Batch}, subscriptions={o.Subscriptions:N0}{(o.Quick ? " (quick)" : string.Empty)}, {Environment.ProcessorCount} cores, .NET {Environment.Version}"));
+        text.AppendLine(new string('-', 100));
+        Row("setup (customers + subscriptions)", Fmt($"{SetupElapsed.TotalSeconds:F2} s"));
+        Row("recorder: accepted records/s", Fmt($"{Recorded.RecordsPerSecond:N0}"), Fmt($"{Recorded.Accepted:N0} records in {Recorded.Elapsed.TotalSeconds:F2} s"));
+        Row("recorder: ack latency p50", Fmt($"{Recorded.Ack.P50Microseconds:F1} us"), o.Batch == 1 ? "per RecordAsync call" : Fmt($"per RecordBatchAsync call of {o.Batch}"));
+        Row("recorder: ack latency p99", Fmt($"{Recorded.Ack.P99Microseconds:F1} us"), Fmt($"max {Recorded.Ack.MaxMicroseconds:F0} us"));
+        Row("recorder: allocated per record", Fmt($"{AllocatedBytesPerRecord:F0} B"), Fmt($"all threads, store growth included; GCs gen0/1/2: {Collections.Gen0}/{Collections.Gen1}/{Collections.Gen2}"));
+        Row("recorder: calls allocating 0 B", Fmt($"{Allocations.ZeroAllocationShare:P2}"), Fmt($"one thread, {Allocations.Calls:N0} calls: median {Allocations.MedianBytes} B, mean {Allocations.MeanBytes:F0} B (store growth)"));
+        Row("raw ceiling: records/s", Fmt($"{Raw.RecordsPerSecond:N0}"), RawDescription);
+        Row("ratio ours / raw", Fmt($"{RatioToRaw:P1}"));
+        Row("read GetCurrentAsync p50 / p99", Fmt($"{CurrentReads.P50Microseconds:F1} / {CurrentReads.P99Microseconds:F1} us"), Fmt($"{CurrentReads.Count:N0} reads"));
+        Row("read PreviewAsync p50 / p99", Fmt($"{PreviewReads.P50Microseconds:F1} / {PreviewReads.P99Microseconds:F1} us"), Fmt($"{PreviewReads.Count:N0} reads"));
+        Row("read both p50 / p99", Fmt($"{AllReads.P50Microseconds:F1} / {AllReads.P99Microseconds:F1} us"));
+        Row("period close", Fmt($"{CloseElapsed.TotalSeconds:F2} s"), Fmt($"{ClosedSubscriptions:N0} subscriptions x 3 charges ({ClosedSubscriptions / CloseElapsed.TotalSeconds:N0} invoices/s)"));
+        text.AppendLine(new string('-', 100));
+        text.AppendLine(Problems.Count == 0 ? "checks: every record accepted, every subscription invoiced once, invoiced events = recorded events" : "CHECKS FAILED: " + string.Join("; ", Problems));
+        return text.ToString();
+    }
+
+    /// <summary>The machine-readable line, with exactly the documented keys.</summary>
+    public string ToJsonLine()
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("store", Store);
+            json.WriteNumber("records_per_s", Math.Round(Recorded.RecordsPerSecond));
+            json.WriteNumber("raw_records_per_s", Math.Round(Raw.RecordsPerSecond));
+            json.WriteNumber("ratio_to_raw", Math.Round(RatioToRaw, 4));
+            json.WriteNumber("ack_p50_us", Math.Round(Recorded.Ack.P50Microseconds, 2));
+            json.WriteNumber("ack_p99_us", Math.Round(Recorded.Ack.P99Microseconds, 2));
+            json.WriteNumber("close_subscriptions", ClosedSubscriptions);
+            json.WriteNumber("close_s", Math.Round(CloseElapsed.TotalSeconds, 3));
+            json.WriteNumber("read_p50_us", Math.Round(AllReads.P50Microseconds, 2));
+            json.WriteNumber("read_p99_us", Math.Round(AllReads.P99Microseconds, 2));
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static string Fmt(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,145 @@
+using Metering.Storage;
+
+namespace Metering.Storage.Conformance;
+
+/// <summary>
+/// Period close (DESIGN §3): one store transaction per subscription period, each exactly once, with the
+/// invoice under a unique (subscription, period) key, sequential invoice numbers, and its events.
+/// Standard plan: 10.00 base + 2.00 per call, monthly from 2026-01-01 UTC.
+/// </summary>
+public abstract class PeriodCloseConformance : StoreTestBase
+{
+    [Fact]
+    public async Task ClosingTwice_CreatesTheInvoiceOnce()
+    {
+        await using var billing = CreateStandard();
+        var sub = await SubscribeAsync(billing, "c1");
+        (await billing.Recorder.RecordAsync(Usage("c1", 4m, Start, "k1"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+
+        var first = await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
+        var second = await billing.PeriodCloser.CloseDueAsync();
+
+        // 10.00 + 4 × 2.00 = 18.00, finalized at close (automatic approval).
+        var invoice = first.Invoices.Should().ContainSingle().Subject;
+        invoice.Total.Should().Be(Usd(18.00m));
+        invoice.Number.Should().Be(1);
+        invoice.Status.Should().Be(InvoiceStatus.Finalized);
+        invoice.Reason.Should().Be(InvoiceReason.PeriodEnd);
+        second.Invoices.Should().BeEmpty();
+        (await billing.Invoices.ListAsync("c1")).Items.Should().ContainSingle();
+        (await billing.Invoices.GetAsync(invoice.InvoiceId)).Should().Be(invoice);
+    }
+
+    [Fact]
+    public async Task Store_CloseOfAPeriodAlreadyClosed_ReturnsAlreadyClosed_WithoutDeciding()
+    {
+        await using var billing = CreateStandard();
+        var sub = await SubscribeAsync(billing, "c1");
+        await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
+
+        Func<PeriodCloseContext, PeriodCloseDecision> mustNotDecide = _ => throw new InvalidOperationException("A period already closed must not be decided again.");
+        var stale = await billing.Store.ClosePeriodAsync(sub.SubscriptionId, Start, mustNotDecide, CancellationToken.None);
+        var missing = await billing.Store.ClosePeriodAsync("no-such-subscription", Start, mustNotDecide, CancellationToken.None);
+
+        stale.Status.Should().Be(PeriodCloseStatus.AlreadyClosed);
+        stale.Invoice.Should().BeNull();
+        missing.Status.Should().Be(PeriodCloseStatus.NotFound);
+        (await billing.Invoices.ListAsync("c1")).Items.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task SubscriptionSeveralPeriodsBehind_OneRunClosesEachPeriodInOrder()
+    {
+        await using var billing = CreateStandard();
+        var sub = await SubscribeAsync(billing, "c1");
+        (await billing.Recorder.RecordAsync(Usage("c1", 5m, Start, "jan"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        billing.Clock.AdvanceTo(Instant.FromUtc(2026, 4, 1, 1, 0));
+
+        var report = await billing.PeriodCloser.CloseDueAsync();
+
+        // January 10.00 + 5 × 2.00 = 20.00; February and March base fee only, 10.00 each.
+        report.Invoices.Select(i => i.Number).Should().Equal(1L, 2L, 3L);
+        report.Invoices.Select(i => i.Period.Start).Should().Equal(Start, February, Instant.FromUtc(2026, 3, 1, 0, 0));
+        report.Invoices.Select(i => i.Period.End).Should().Equal(February, Instant.FromUtc(2026, 3, 1, 0, 0), Instant.FromUtc(2026, 4, 1, 0, 0));
+        report.Invoices.Select(i => i.Total).Should().Equal(Usd(20.00m), Usd(10.00m), Usd(10.00m));
+        (await billing.Subscriptions.GetAsync(sub.SubscriptionId))!.CurrentPeriod.Start.Should().Be(Instant.FromUtc(2026, 4, 1, 0, 0));
+
+        // Three renewals at the same instant are three events, each with its own id (handlers deduplicate by id).
+        var events = await billing.Store.ReadEventsAsync(0, 1_000, CancellationToken.None);
+        events.Count(e => e.Event.Type == BillingEventType.SubscriptionRenewed).Should().Be(3);
+        events.Select(e => e.Event.EventId).Should().OnlyHaveUniqueItems();
+    }
+
+    [Fact]
+    public async Task InvoiceNumbers_AreUniqueAndSequentialAcrossCustomers()
+    {
+        await using var billing = CreateStandard();
+        foreach (var customer in new[] { "a", "b", "c" })
+        {
+            await SubscribeAsync(billing, customer, subscriptionId: "sub-" + customer);
+        }
+
+        billing.Clock.AdvanceTo(February + Grace);
+        var january = await billing.PeriodCloser.CloseDueAsync();
+        billing.Clock.AdvanceTo(Instant.FromUtc(2026, 3, 1, 1, 0));
+        var february = await billing.PeriodCloser.CloseDueAsync();
+
+        january.Invoices.Select(i => i.Number).Order().Should().Equal(1L, 2L, 3L);
+        february.Invoices.Select(i => i.Number).Order().Should().Equal(4L, 5L, 6L);
+        foreach (var customer in new[] { "a", "b", "c" })
+        {
+            var numbers = (await billing.Invoices.ListAsync(customer)).Items.Select(i => i.Number).ToList();
+            numbers.Should().HaveCount(2).And.BeInDescendingOrder();
+            (numbers[0] - numbers[1]).Should().Be(3);
+        }
+    }
+
+    [Fact]
+    public async Task ClosedPeriod_AggregatesAreFrozen_HistoryShowsRecorded()
+    {
+        await using var billing = CreateStandard();
+        var sub = await SubscribeAsync(billing, "c1");
+        billing.Clock.Advance(Duration.FromDays(5));
+        await billing.Recorder.RecordBatchAsync([Usage("c1", 2m, billing.Clock.Now, "a"), Usage("c1", 3m, billing.Clock.Now, "b")]);
+        var current = (await billing.Usage.GetHistoryAsync(sub.SubscriptionId)).Items.Should().ContainSingle().Subject;
+        current.Status.Should().Be(UsageSummaryStatus.Current);
+        current.Meters.Single().Quantity.Should().Be(5m);
+        current.InvoiceId.Should().BeNull();
+
+        var invoice = (await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId)).Invoices.Single();
+        (await billing.Recorder.RecordAsync(Usage("c1", 7m, February - Duration.FromDays(1), "late"))).Rejection!.Value.Reason.Should().Be(UsageRejectionReason.PeriodClosed);
+
+        var history = (await billing.Usage.GetHistoryAsync(sub.SubscriptionId)).Items;
+        history.Select(h => h.Status).Should().Equal(UsageSummaryStatus.Current, UsageSummaryStatus.Recorded);
+        history[0].Period.Start.Should().Be(February);
+        history[0].Meters.Single().Quantity.Should().Be(0m);
+        history[1].Period.Should().Be(invoice.Period);
+        history[1].InvoiceId.Should().Be(invoice.InvoiceId);
+        history[1].Meters.Single().Quantity.Should().Be(5m);
+        history[1].Meters.Single().RecordCount.Should().Be(2);
+        history[1].Meters.Single().Status.Should().Be(UsageSummaryStatus.Recorded);
+        UsageLine(invoice).Quantity.Should().Be(5m);
+        invoice.Total.Should().Be(Usd(20.00m)); // 10.00 + 5 × 2.00
+    }
+
+    [Fact]
+    public async Task Close_StoresItsEvents_Once()
+    {
+        await using var billing = CreateStandard();
+        var sub = await SubscribeAsync(billing, "c1");
+        var invoice = (await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId)).Invoices.Single();
+        await billing.PeriodCloser.CloseDueAsync();
+
+        var events = await billing.Store.ReadEventsAsync(0, 1_000, CancellationToken.None);
+
+        events.Select(e => e.Event.Type).Should().Equal(
+            BillingEventType.SubscriptionActivated,
+            BillingEventType.InvoiceCreated,
+            BillingEventType.InvoiceFinalized,
+            BillingEventType.SubscriptionRenewed);
+        events.Select(e => e.Sequence).Should().Equal(1L, 2L, 3L, 4L);
+        events[1].Event.SubjectId.Should().Be(invoice.InvoiceId);
+        events[3].Event.SubjectId.Should().Be(sub.SubscriptionId);
+        (await billing.Store.ReadEventsAsync(2, 1_000, CancellationToken.None)).Select(e => e.Sequence).Should().Equal(3L, 4L);
+    }
+}

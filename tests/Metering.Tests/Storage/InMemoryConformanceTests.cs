@@ -1,0 +1,23 @@
+namespace Metering.Tests.Storage;
+
+using Metering;
+using Metering.Storage.Conformance;
+
+// The in-memory store runs the whole storage conformance suite first (DESIGN §4).
+public sealed class InMemoryIdempotencyTests : IdempotencyConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryPeriodAttributionTests : PeriodAttributionConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryBatchTests : BatchConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryConcurrencyTests : ConcurrencyConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryPeriodCloseTests : PeriodCloseConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemorySubscriptionLifecycleTests : SubscriptionLifecycleConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryInvoiceTests : InvoiceConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryCreditTests : CreditConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryPaginationTests : PaginationConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
