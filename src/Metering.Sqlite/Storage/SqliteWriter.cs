@@ -178,8 +178,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
         int lastGroupSize = 0;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            // Callers acknowledged by the last commit are about to send their next writes: let them (a couple of
-            // thread-pool turns, no timer) so the next group commits them together instead of one by one.
+            // Callers acknowledged by the last commit are about to send their next writes: give them thread-pool turns
+            // (no timer) while the queue still grows, so the next group commits them together instead of one by one.
             for (int turn = 0, queued = reader.Count; turn < 8 && queued < lastGroupSize; turn++)
             {
                 await Task.Yield();
