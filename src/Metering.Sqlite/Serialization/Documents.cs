@@ -1,0 +1,463 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using static Metering.Sqlite.Serialization.SqliteValues;
+
+namespace Metering.Sqlite.Serialization;
+
+// Explicit, versionable shapes of what the store keeps as JSON. Money, decimals and instants are strings so that
+// nothing passes through a double; domain types are never serialized directly.
+internal sealed record CurrencyDoc(string Code, int MinorDigits, bool IsCustom);
+
+internal sealed record MoneyDoc(string Amount, CurrencyDoc Currency);
+
+internal sealed record MeterDoc(string Key, Aggregation Aggregation, string? UniqueProperty, string[] GroupBy, string? DisplayName, string? Unit);
+
+internal sealed record TierDoc(string? UpTo, string UnitPrice, string FlatFee);
+
+internal sealed record PricingDoc(string Model, string IncludedUnits, string? UnitPrice, string? PackageSize, string? PackagePrice, PackageRounding? Rounding, TierDoc[]? Tiers);
+
+internal sealed record ChargeDoc(string Key, string MeterKey, PricingDoc Pricing, string? DisplayName, Dictionary<string, string> Filter, bool BurnsCreditsInRealTime);
+
+internal sealed record FeatureDoc(string Key, bool Enabled, string? Limit);
+
+internal sealed record PlanDoc(
+    string Key,
+    int Version,
+    CurrencyDoc Currency,
+    string Interval,
+    string BaseFee,
+    bool BaseFeePerSeat,
+    int TrialDays,
+    ChargeDoc[] Charges,
+    FeatureDoc[] Features,
+    CreditOverflow WhenCreditsRunOut,
+    string? DisplayName);
+
+internal sealed record PeriodDoc(int Index, string Start, string End);
+
+internal sealed record ScheduleDoc(string Anchor, string Zone, string Interval);
+
+internal sealed record SubscriptionDoc(
+    string SubscriptionId,
+    string CustomerId,
+    string PlanKey,
+    int PlanVersion,
+    ScheduleDoc Schedule,
+    string StartedAt,
+    PeriodDoc CurrentPeriod,
+    string? TrialEndsAt,
+    int Seats,
+    string[] SeatAssignments,
+    string? CancelAt,
+    string? EndedAt,
+    long Revision);
+
+internal sealed record TierPriceDoc(int Tier, string From, string? UpTo, string Quantity, string UnitPrice, string FlatFee, string Amount);
+
+internal sealed record InvoiceLineDoc(
+    InvoiceLineKind Kind,
+    string Description,
+    string? ChargeKey,
+    string? MeterKey,
+    string Quantity,
+    string? UnitPrice,
+    TierPriceDoc[] Tiers,
+    string ExactAmount,
+    MoneyDoc Amount,
+    string? ProrationFraction);
+
+internal sealed record CalculatedInvoiceDoc(
+    string PlanKey,
+    int PlanVersion,
+    CurrencyDoc Currency,
+    PeriodDoc Period,
+    InvoiceLineDoc[] Lines,
+    MoneyDoc Subtotal,
+    MoneyDoc CreditsApplied,
+    MoneyDoc Total);
+
+internal sealed record InvoiceDoc(
+    string InvoiceId,
+    long Number,
+    string SubscriptionId,
+    string CustomerId,
+    string PlanKey,
+    int PlanVersion,
+    PeriodDoc Period,
+    InvoiceReason Reason,
+    InvoiceStatus Status,
+    CalculatedInvoiceDoc Content,
+    string CreatedAt,
+    string? FinalizedAt,
+    string? SettledAt,
+    int PaymentFailures);
+
+internal sealed record GrantDoc(
+    string GrantId,
+    string CustomerId,
+    MoneyDoc Amount,
+    CreditCategory Category,
+    string EffectiveAt,
+    string? ExpiresAt,
+    int Priority,
+    string Name,
+    Dictionary<string, string> Metadata,
+    long Sequence);
+
+internal sealed record TransactionDoc(
+    long Sequence,
+    string TransactionId,
+    string CustomerId,
+    string GrantId,
+    CreditTransactionType Type,
+    MoneyDoc Amount,
+    string At,
+    string? UsageIdempotencyKey,
+    string? InvoiceId,
+    string? Description);
+
+internal sealed record EventDoc(string EventId, BillingEventType Type, string CustomerId, string SubjectId, string OccurredAt, Dictionary<string, string> Data);
+
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(MeterDoc))]
+[JsonSerializable(typeof(PlanDoc))]
+[JsonSerializable(typeof(SubscriptionDoc))]
+[JsonSerializable(typeof(InvoiceDoc))]
+[JsonSerializable(typeof(GrantDoc))]
+[JsonSerializable(typeof(TransactionDoc))]
+[JsonSerializable(typeof(EventDoc))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class DocumentContext : JsonSerializerContext;
+
+/// <summary>Converts domain values to and from their stored JSON documents.</summary>
+internal static class Documents
+{
+    private static readonly DocumentContext Context = DocumentContext.Default;
+
+    // ---- scalars -----------------------------------------------------------------------------------
+
+    public static CurrencyDoc Of(Currency currency) => new(currency.Code, currency.MinorDigits, currency.IsCustom);
+
+    public static Currency ToCurrency(CurrencyDoc doc)
+    {
+        if (!doc.IsCustom && CurrencyTable.Iso4217.TryGet(doc.Code, out var iso) && iso.MinorDigits == doc.MinorDigits)
+        {
+            return iso;
+        }
+
+        // Equal to the original: currencies compare by code and minor digits.
+        return Currency.Custom(doc.Code, doc.MinorDigits);
+    }
+
+    public static MoneyDoc Of(Money money) => new(Text(money.Amount), Of(money.Currency));
+
+    public static Money ToMoney(MoneyDoc doc) => new(Decimal(doc.Amount), ToCurrency(doc.Currency));
+
+    public static PeriodDoc Of(BillingPeriod period) => new(period.Index, Iso(period.Start), Iso(period.End));
+
+    public static BillingPeriod ToPeriod(PeriodDoc doc) => new(doc.Index, ParseInstant(doc.Start), ParseInstant(doc.End));
+
+    // ---- properties ----------------------------------------------------------------------------------
+
+    public static string? PropertiesJson(IReadOnlyDictionary<string, string>? properties)
+    {
+        if (properties is null || properties.Count == 0)
+        {
+            return null;
+        }
+
+        var copy = new Dictionary<string, string>(properties.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in properties)
+        {
+            copy[key] = value;
+        }
+
+        return JsonSerializer.Serialize(copy, Context.DictionaryStringString);
+    }
+
+    public static IReadOnlyDictionary<string, string>? Properties(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        var parsed = JsonSerializer.Deserialize(json, Context.DictionaryStringString)!;
+        return new Dictionary<string, string>(parsed, StringComparer.Ordinal);
+    }
+
+    // ---- meters --------------------------------------------------------------------------------------
+
+    public static string Json(Meter meter) => JsonSerializer.Serialize(
+        new MeterDoc(meter.Key, meter.Aggregation, meter.UniqueProperty, [.. meter.GroupBy], meter.DisplayName, meter.Unit),
+        Context.MeterDoc);
+
+    public static Meter ToMeter(string json)
+    {
+        var doc = JsonSerializer.Deserialize(json, Context.MeterDoc)!;
+        return new Meter(doc.Key, doc.Aggregation, doc.UniqueProperty, doc.GroupBy, doc.DisplayName, doc.Unit);
+    }
+
+    // ---- plans ---------------------------------------------------------------------------------------
+
+    public static string Json(Plan plan) => JsonSerializer.Serialize(
+        new PlanDoc(
+            plan.Key,
+            plan.Version,
+            Of(plan.Currency),
+            plan.Interval.ToString(),
+            Text(plan.BaseFee),
+            plan.BaseFeePerSeat,
+            plan.TrialDays,
+            [.. plan.Charges.Select(c => new ChargeDoc(
+                c.Key,
+                c.MeterKey,
+                Of(c.Pricing),
+                c.DisplayName,
+                c.Filter.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
+                c.BurnsCreditsInRealTime))],
+            [.. plan.Features.Select(f => new FeatureDoc(f.Key, f.Enabled, Text(f.Limit)))],
+            plan.WhenCreditsRunOut,
+            plan.DisplayName),
+        Context.PlanDoc);
+
+    public static Plan ToPlan(string json)
+    {
+        var doc = JsonSerializer.Deserialize(json, Context.PlanDoc)!;
+        var builder = Plan.Create(doc.Key, ToCurrency(doc.Currency), BillingInterval.Parse(doc.Interval))
+            .WithDisplayName(doc.DisplayName)
+            .WithBaseFee(Decimal(doc.BaseFee), doc.BaseFeePerSeat)
+            .WithTrialDays(doc.TrialDays)
+            .WhenCreditsRunOut(doc.WhenCreditsRunOut);
+        foreach (var charge in doc.Charges)
+        {
+            builder.WithCharge(charge.MeterKey, ToPricing(charge.Pricing), options =>
+            {
+                options.Key = charge.Key;
+                options.DisplayName = charge.DisplayName;
+                options.BurnsCreditsInRealTime = charge.BurnsCreditsInRealTime;
+                foreach (var (property, value) in charge.Filter)
+                {
+                    options.Where(property, value);
+                }
+            });
+        }
+
+        foreach (var feature in doc.Features)
+        {
+            builder.WithFeature(new Feature(feature.Key, feature.Enabled, NullableDecimal(feature.Limit)));
+        }
+
+        return builder.Build(doc.Version);
+    }
+
+    private static PricingDoc Of(PricingModel pricing) => pricing switch
+    {
+        PerUnitPricing p => new("PerUnit", Text(p.IncludedUnits), Text(p.UnitPrice), null, null, null, null),
+        PackagePricing p => new("Package", Text(p.IncludedUnits), null, Text(p.PackageSize), Text(p.PackagePrice), p.Rounding, null),
+        GraduatedPricing p => new("Graduated", Text(p.IncludedUnits), null, null, null, null, Tiers(p)),
+        VolumePricing p => new("Volume", Text(p.IncludedUnits), null, null, null, null, Tiers(p)),
+        _ => throw new MeteringException($"The SQLite store cannot persist pricing model {pricing.GetType().Name}; use PerUnit, Package, Graduated or Volume."),
+    };
+
+    private static TierDoc[] Tiers(TieredPricing pricing) =>
+        [.. pricing.Tiers.Select(t => new TierDoc(Text(t.UpTo), Text(t.UnitPrice), Text(t.FlatFee)))];
+
+    private static PricingModel ToPricing(PricingDoc doc)
+    {
+        var included = Decimal(doc.IncludedUnits);
+        return doc.Model switch
+        {
+            "PerUnit" => PricingModel.PerUnit(Decimal(doc.UnitPrice!), included),
+            "Package" => PricingModel.Package(Decimal(doc.PackageSize!), Decimal(doc.PackagePrice!), included, doc.Rounding ?? PackageRounding.Up),
+            "Graduated" => PricingModel.Graduated(ToTiers(doc.Tiers!), included),
+            "Volume" => PricingModel.Volume(ToTiers(doc.Tiers!), included),
+            _ => throw new MeteringException($"The stored pricing model '{doc.Model}' is unknown to this version of Metering.Sqlite; upgrade the package."),
+        };
+    }
+
+    private static PriceTier[] ToTiers(TierDoc[] tiers) =>
+        [.. tiers.Select(t => new PriceTier(NullableDecimal(t.UpTo), Decimal(t.UnitPrice), Decimal(t.FlatFee)))];
+
+    // ---- subscriptions -------------------------------------------------------------------------------
+
+    public static string Json(Subscription s) => JsonSerializer.Serialize(
+        new SubscriptionDoc(
+            s.SubscriptionId,
+            s.CustomerId,
+            s.PlanKey,
+            s.PlanVersion,
+            new ScheduleDoc(Iso(s.Schedule.Anchor), s.Schedule.Zone.Id, s.Schedule.Interval.ToString()),
+            Iso(s.StartedAt),
+            Of(s.CurrentPeriod),
+            Iso(s.TrialEndsAt),
+            s.Seats,
+            [.. s.SeatAssignments],
+            Iso(s.CancelAt),
+            Iso(s.EndedAt),
+            s.Revision),
+        Context.SubscriptionDoc);
+
+    public static Subscription ToSubscription(string json)
+    {
+        var doc = JsonSerializer.Deserialize(json, Context.SubscriptionDoc)!;
+        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(doc.Schedule.Zone)
+            ?? throw new MeteringException($"Subscription '{doc.SubscriptionId}' is billed in time zone '{doc.Schedule.Zone}', which this machine's time zone database does not know; update NodaTime.");
+        return new Subscription
+        {
+            SubscriptionId = doc.SubscriptionId,
+            CustomerId = doc.CustomerId,
+            PlanKey = doc.PlanKey,
+            PlanVersion = doc.PlanVersion,
+            Schedule = new BillingSchedule(ParseLocal(doc.Schedule.Anchor), zone, BillingInterval.Parse(doc.Schedule.Interval)),
+            StartedAt = ParseInstant(doc.StartedAt),
+            CurrentPeriod = ToPeriod(doc.CurrentPeriod),
+            TrialEndsAt = ParseNullableInstant(doc.TrialEndsAt),
+            Seats = doc.Seats,
+            SeatAssignments = doc.SeatAssignments,
+            CancelAt = ParseNullableInstant(doc.CancelAt),
+            EndedAt = ParseNullableInstant(doc.EndedAt),
+            Revision = doc.Revision,
+        };
+    }
+
+    // ---- invoices ------------------------------------------------------------------------------------
+
+    public static string Json(Invoice invoice)
+    {
+        var c = invoice.Content;
+        var content = new CalculatedInvoiceDoc(
+            c.PlanKey,
+            c.PlanVersion,
+            Of(c.Currency),
+            Of(c.Period),
+            [.. c.Lines.Select(l => new InvoiceLineDoc(
+                l.Kind,
+                l.Description,
+                l.ChargeKey,
+                l.MeterKey,
+                Text(l.Quantity),
+                Text(l.UnitPrice),
+                [.. l.Tiers.Select(t => new TierPriceDoc(t.Tier, Text(t.From), Text(t.UpTo), Text(t.Quantity), Text(t.UnitPrice), Text(t.FlatFee), Text(t.Amount)))],
+                Text(l.ExactAmount),
+                Of(l.Amount),
+                Text(l.ProrationFraction)))],
+            Of(c.Subtotal),
+            Of(c.CreditsApplied),
+            Of(c.Total));
+        return JsonSerializer.Serialize(
+            new InvoiceDoc(
+                invoice.InvoiceId,
+                invoice.Number,
+                invoice.SubscriptionId,
+                invoice.CustomerId,
+                invoice.PlanKey,
+                invoice.PlanVersion,
+                Of(invoice.Period),
+                invoice.Reason,
+                invoice.Status,
+                content,
+                Iso(invoice.CreatedAt),
+                Iso(invoice.FinalizedAt),
+                Iso(invoice.SettledAt),
+                invoice.PaymentFailures),
+            Context.InvoiceDoc);
+    }
+
+    public static Invoice ToInvoice(string json)
+    {
+        var doc = JsonSerializer.Deserialize(json, Context.InvoiceDoc)!;
+        var c = doc.Content;
+        var content = new CalculatedInvoice(
+            c.PlanKey,
+            c.PlanVersion,
+            ToCurrency(c.Currency),
+            ToPeriod(c.Period),
+            [.. c.Lines.Select(l => new InvoiceLine(
+                l.Kind,
+                l.Description,
+                l.ChargeKey,
+                l.MeterKey,
+                Decimal(l.Quantity),
+                NullableDecimal(l.UnitPrice),
+                [.. l.Tiers.Select(t => new TierPrice(t.Tier, Decimal(t.From), NullableDecimal(t.UpTo), Decimal(t.Quantity), Decimal(t.UnitPrice), Decimal(t.FlatFee), Decimal(t.Amount)))],
+                Decimal(l.ExactAmount),
+                ToMoney(l.Amount),
+                NullableDecimal(l.ProrationFraction)))],
+            ToMoney(c.Subtotal),
+            ToMoney(c.CreditsApplied),
+            ToMoney(c.Total));
+        return new Invoice
+        {
+            InvoiceId = doc.InvoiceId,
+            Number = doc.Number,
+            SubscriptionId = doc.SubscriptionId,
+            CustomerId = doc.CustomerId,
+            PlanKey = doc.PlanKey,
+            PlanVersion = doc.PlanVersion,
+            Period = ToPeriod(doc.Period),
+            Reason = doc.Reason,
+            Status = doc.Status,
+            Content = content,
+            CreatedAt = ParseInstant(doc.CreatedAt),
+            FinalizedAt = ParseNullableInstant(doc.FinalizedAt),
+            SettledAt = ParseNullableInstant(doc.SettledAt),
+            PaymentFailures = doc.PaymentFailures,
+        };
+    }
+
+    // ---- credits -------------------------------------------------------------------------------------
+
+    public static string Json(CreditGrant g) => JsonSerializer.Serialize(
+        new GrantDoc(
+            g.GrantId,
+            g.CustomerId,
+            Of(g.Amount),
+            g.Category,
+            Iso(g.EffectiveAt),
+            Iso(g.ExpiresAt),
+            g.Priority,
+            g.Name,
+            g.Metadata.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
+            g.Sequence),
+        Context.GrantDoc);
+
+    public static CreditGrant ToGrant(string json)
+    {
+        var doc = JsonSerializer.Deserialize(json, Context.GrantDoc)!;
+        return new CreditGrant(
+            doc.GrantId,
+            doc.CustomerId,
+            ToMoney(doc.Amount),
+            doc.Category,
+            ParseInstant(doc.EffectiveAt),
+            ParseNullableInstant(doc.ExpiresAt),
+            doc.Priority,
+            doc.Name,
+            doc.Metadata.ToImmutableDictionary(StringComparer.Ordinal),
+            doc.Sequence);
+    }
+
+    public static string Json(CreditTransaction t) => JsonSerializer.Serialize(
+        new TransactionDoc(t.Sequence, t.TransactionId, t.CustomerId, t.GrantId, t.Type, Of(t.Amount), Iso(t.At), t.UsageIdempotencyKey, t.InvoiceId, t.Description),
+        Context.TransactionDoc);
+
+    public static CreditTransaction ToTransaction(string json)
+    {
+        var doc = JsonSerializer.Deserialize(json, Context.TransactionDoc)!;
+        return new CreditTransaction(doc.Sequence, doc.TransactionId, doc.CustomerId, doc.GrantId, doc.Type, ToMoney(doc.Amount), ParseInstant(doc.At), doc.UsageIdempotencyKey, doc.InvoiceId, doc.Description);
+    }
+
+    // ---- events --------------------------------------------------------------------------------------
+
+    public static string Json(BillingEvent e) => JsonSerializer.Serialize(
+        new EventDoc(e.EventId, e.Type, e.CustomerId, e.SubjectId, Iso(e.OccurredAt), e.Data.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal)),
+        Context.EventDoc);
+
+    public static BillingEvent ToEvent(string json)
+    {
+        var doc = JsonSerializer.Deserialize(json, Context.EventDoc)!;
+        return new BillingEvent(doc.EventId, doc.Type, doc.CustomerId, doc.SubjectId, ParseInstant(doc.OccurredAt), new Dictionary<string, string>(doc.Data, StringComparer.Ordinal));
+    }
+}

@@ -1,0 +1,32 @@
+using Metering;
+using Metering.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Plugs the SQLite store into <c>AddMetering(...)</c>.</summary>
+public static class SqliteMeteringBuilderExtensions
+{
+    /// <summary>
+    /// Keeps Metering's state in an embedded SQLite database (WAL mode, one group-committing writer per store, schema
+    /// created and migrated on first use). Replaces any store chosen before.
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddMetering</c>.</param>
+    /// <param name="connectionStringOrPath">
+    /// A file path (<c>billing.db</c>, created when missing) or a Microsoft.Data.Sqlite connection string
+    /// (<c>Data Source=billing.db</c>); anything containing <c>=</c> is read as a connection string. In-memory databases
+    /// are not supported: the store uses several connections.
+    /// </param>
+    /// <param name="configure">Adjusts <see cref="SqliteStoreOptions"/> (durability, busy timeout, batch size, queue capacity).</param>
+    /// <exception cref="ArgumentException"><paramref name="connectionStringOrPath"/> is blank or names an in-memory database.</exception>
+    /// <exception cref="MeteringException">An option is out of range; the message names it.</exception>
+    public static MeteringBuilder UseSqlite(this MeteringBuilder builder, string connectionStringOrPath, Action<SqliteStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var connectionString = SqliteMeteringStore.NormalizeConnectionString(connectionStringOrPath);
+        var options = new SqliteStoreOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        return builder.UseStore(_ => new SqliteMeteringStore(connectionString, options));
+    }
+}

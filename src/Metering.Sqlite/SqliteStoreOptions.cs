@@ -1,0 +1,85 @@
+namespace Metering.Sqlite;
+
+/// <summary>How hard SQLite works to keep a committed transaction through a power failure (<c>PRAGMA synchronous</c>).</summary>
+public enum SqliteSynchronous
+{
+    /// <summary>
+    /// <c>synchronous = NORMAL</c> with the write-ahead log (the default): a commit is acknowledged once it is written to the
+    /// log, and the log is synced to disk at checkpoints. An acknowledged transaction survives a crash or kill of the
+    /// process, but the last transactions before a power loss or operating-system crash can be lost (never half of one:
+    /// the database stays consistent). The fastest durable setting.
+    /// </summary>
+    Normal,
+
+    /// <summary>
+    /// <c>synchronous = FULL</c>: the log is synced to disk at every commit, so an acknowledged transaction also survives a
+    /// power loss or operating-system crash. Each group commit costs one fsync, which lowers throughput on slow disks.
+    /// </summary>
+    Full,
+}
+
+/// <summary>Settings of the SQLite store, given to <c>UseSqlite(...)</c>. Checked when the store is registered.</summary>
+public sealed class SqliteStoreOptions
+{
+    /// <summary>Largest <see cref="MaxBatchSize"/> accepted.</summary>
+    public const int MaxBatchSizeLimit = 1_000_000;
+
+    /// <summary>
+    /// Durability of an acknowledged write (default <see cref="SqliteSynchronous.Normal"/>). NORMAL with WAL never loses
+    /// an acknowledged write when the process crashes or is killed, but can lose the last transactions on a power loss;
+    /// FULL also survives power loss, at the cost of one fsync per group commit.
+    /// </summary>
+    public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Normal;
+
+    /// <summary>
+    /// How long a connection waits for a lock held by another connection or process before failing with
+    /// <c>SQLITE_BUSY</c> (default 30 seconds; 0 to fail at once). Lets several processes share one database file:
+    /// their writers take turns.
+    /// </summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Most usage records (a batch counts each of its records; any other write counts one) the writer commits in one
+    /// transaction (default 10,000). A single request larger than this is still committed whole.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 10_000;
+
+    /// <summary>
+    /// How many write requests may wait for the writer (default 8,192). When the queue is full, callers wait
+    /// (backpressure) instead of piling up memory.
+    /// </summary>
+    public int QueueCapacity { get; set; } = 8_192;
+
+    /// <summary>Checks every setting and throws one <see cref="MeteringException"/> that names each bad one.</summary>
+    /// <exception cref="MeteringException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (!Enum.IsDefined(Synchronous))
+        {
+            problems.Add($"SqliteStoreOptions.Synchronous is {(int)Synchronous}; use SqliteSynchronous.Normal or SqliteSynchronous.Full.");
+        }
+
+        if (BusyTimeout < TimeSpan.Zero || BusyTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            problems.Add($"SqliteStoreOptions.BusyTimeout is {BusyTimeout}; use zero or a positive duration under 24 days (e.g. 30 seconds).");
+        }
+
+        if (MaxBatchSize is < 1 or > MaxBatchSizeLimit)
+        {
+            problems.Add($"SqliteStoreOptions.MaxBatchSize is {MaxBatchSize}; use 1 to {MaxBatchSizeLimit} (e.g. 10000).");
+        }
+
+        if (QueueCapacity < 1)
+        {
+            problems.Add($"SqliteStoreOptions.QueueCapacity is {QueueCapacity}; use 1 or more (e.g. 8192).");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new MeteringException(string.Join(" ", problems));
+        }
+    }
+
+    internal SqliteStoreOptions Clone() => (SqliteStoreOptions)MemberwiseClone();
+}

@@ -1,0 +1,68 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Metering.Sqlite.Storage;
+
+/// <summary>
+/// A statement of the writer's hot path (usage insert, aggregate write), compiled once and driven through the native
+/// API: bind, step, reset. It skips the per-execution work of an ADO.NET command (data reader, parameter inference,
+/// string marshalling) that costs more than SQLite's own work for a one-row insert.
+/// </summary>
+internal sealed class RawStatement : IDisposable
+{
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _statement;
+
+    public RawStatement(SqliteConnection connection, string sql)
+    {
+        _db = connection.Handle!;
+        Check(raw.sqlite3_prepare_v3(_db, sql, raw.SQLITE_PREPARE_PERSISTENT, out _statement));
+    }
+
+    public void Bind(int index, string? value) =>
+        Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
+
+    public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
+
+    public void Bind(int index, long? value) =>
+        Check(value is { } v ? raw.sqlite3_bind_int64(_statement, index, v) : raw.sqlite3_bind_null(_statement, index));
+
+    /// <summary>Binds the canonical decimal text (invariant, every digit and the scale kept) without allocating.</summary>
+    public void Bind(int index, decimal value)
+    {
+        Span<byte> utf8 = stackalloc byte[48];
+        if (!value.TryFormat(utf8, out int written, default, CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException($"Decimal {value} did not fit its text buffer.");
+        }
+
+        Check(raw.sqlite3_bind_text(_statement, index, utf8[..written]));
+    }
+
+    /// <summary>Runs the statement (which returns no rows) and returns the number of rows it changed.</summary>
+    public int Execute()
+    {
+        int result = raw.sqlite3_step(_statement);
+        raw.sqlite3_reset(_statement);
+        if (result != raw.SQLITE_DONE)
+        {
+            throw Error(result);
+        }
+
+        return raw.sqlite3_changes(_db);
+    }
+
+    public void Dispose() => _statement.Dispose();
+
+    private void Check(int result)
+    {
+        if (result != raw.SQLITE_OK)
+        {
+            throw Error(result);
+        }
+    }
+
+    private SqliteException Error(int result) =>
+        new(raw.sqlite3_errmsg(_db).utf8_to_string(), result, raw.sqlite3_extended_errcode(_db));
+}

@@ -1,0 +1,830 @@
+using System.Threading.Channels;
+using Dapper;
+using Metering.Sqlite.Serialization;
+using Metering.Storage;
+using Microsoft.Data.Sqlite;
+using static Metering.Sqlite.Serialization.SqliteValues;
+
+namespace Metering.Sqlite.Storage;
+
+/// <summary>
+/// The single writer of one store: a loop that takes every queued write request, runs them in ONE transaction
+/// (group commit) on its own connection, and completes each caller only after COMMIT. Requests that run caller
+/// callbacks get a SAVEPOINT, so one failing callback fails only its own request.
+/// </summary>
+/// <remarks>
+/// The writer is the only mutator of the database in this process, so it keeps write-through caches (subscriptions,
+/// ledgers, plans) and write-behind aggregates (flushed once per group, before COMMIT). Another process writing the
+/// same file is detected with <c>PRAGMA data_version</c> at the start of each group, which drops every cache.
+/// </remarks>
+internal sealed class SqliteWriter : IAsyncDisposable
+{
+    // Beyond this many cached periods or subscriptions the caches are dropped between groups (they reload on demand).
+    private const int MaxCachedEntries = 250_000;
+
+    // Accepted records between two batches of the usage_by_period index.
+    private const int IndexBatchSize = 10_000;
+
+    private readonly SqliteConnection _connection;
+    private readonly WalCheckpointer _checkpointer;
+    private long _pagesSinceCheckpoint;
+    private int _appendedSinceIndex;
+    private readonly Channel<WriteRequest> _queue;
+    private readonly int _maxBatchSize;
+    private readonly Task _loop;
+
+    private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CreditLedger> _ledgers = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Key, int Version), Plan> _plans = [];
+    private readonly Dictionary<PeriodKey, Dictionary<string, AggregateEntry>> _periods = [];
+    private readonly List<AggregateEntry> _dirty = [];
+    private long _dataVersion;
+
+    private readonly SqliteCommand _begin;
+    private readonly SqliteCommand _commit;
+    private readonly SqliteCommand _rollback;
+    private readonly SqliteCommand _savepoint;
+    private readonly SqliteCommand _release;
+    private readonly SqliteCommand _rollbackToSavepoint;
+    private readonly SqliteCommand _readDataVersion;
+    private readonly RawStatement _insertUsage;
+    private readonly PreparedCommand _deleteUsage;
+    private readonly PreparedCommand _findUsageByKey;
+    private readonly RawStatement _insertAggregate;
+    private readonly RawStatement _updateAggregate;
+    private readonly PreparedCommand _insertDistinct;
+    private readonly PreparedCommand _insertEvent;
+    private readonly PreparedCommand _insertTransaction;
+    private readonly SqliteCommand _indexUsage;
+
+    public SqliteWriter(SqliteConnection connection, SqliteConnection checkpointConnection, SqliteStoreOptions options)
+    {
+        _connection = connection;
+        _checkpointer = new WalCheckpointer(checkpointConnection);
+        _maxBatchSize = options.MaxBatchSize;
+        _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        _begin = Command("BEGIN IMMEDIATE");
+        _commit = Command("COMMIT");
+        _rollback = Command("ROLLBACK");
+        _savepoint = Command("SAVEPOINT request");
+        _release = Command("RELEASE request");
+        _rollbackToSavepoint = Command("ROLLBACK TO request");
+        _readDataVersion = Command("PRAGMA data_version");
+        _insertUsage = new RawStatement(
+            connection,
+            """
+            INSERT INTO usage_records (idempotency_key, subscription_id, period_start, customer_id, meter_key, quantity, timestamp, action, properties, requested_subscription_id)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """);
+        _deleteUsage = new PreparedCommand(connection, "DELETE FROM usage_records WHERE seq = $seq", "$seq");
+        _findUsageByKey = new PreparedCommand(connection, $"SELECT {StoreQueries.UsageColumns} FROM usage_records WHERE idempotency_key = $key", "$key");
+        _insertAggregate = new RawStatement(
+            connection,
+            """
+            INSERT INTO aggregates (subscription_id, period_start, aggregate_key, kind, value, record_count, latest_timestamp, has_set)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            """);
+        _updateAggregate = new RawStatement(
+            connection,
+            """
+            UPDATE aggregates SET kind = ?4, value = ?5, record_count = ?6, latest_timestamp = ?7, has_set = ?8
+            WHERE subscription_id = ?1 AND period_start = ?2 AND aggregate_key = ?3
+            """);
+        _insertDistinct = new PreparedCommand(
+            connection,
+            "INSERT INTO aggregate_distinct (subscription_id, period_start, aggregate_key, value) VALUES ($sub, $period, $key, $value) ON CONFLICT DO NOTHING",
+            "$sub", "$period", "$key", "$value");
+        _insertEvent = new PreparedCommand(connection, "INSERT INTO billing_events (data) VALUES ($data)", "$data");
+        _insertTransaction = new PreparedCommand(
+            connection,
+            "INSERT INTO credit_transactions (customer_id, sequence, grant_id, type, data) VALUES ($customer, $sequence, $grant, $type, $data)",
+            "$customer", "$sequence", "$grant", "$type", "$data");
+
+        _indexUsage = Command(
+            """
+            INSERT INTO usage_by_period (subscription_id, period_start, seq)
+            SELECT subscription_id, period_start, seq FROM usage_records
+            WHERE seq > (SELECT indexed_through FROM usage_index_state)
+            ORDER BY subscription_id, period_start, seq;
+            UPDATE usage_index_state SET indexed_through = COALESCE((SELECT MAX(seq) FROM usage_records), 0);
+            """);
+        _dataVersion = ReadDataVersion();
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Queues <paramref name="work"/> and completes after the transaction that ran it committed.</summary>
+    /// <exception cref="ObjectDisposedException">The store was disposed.</exception>
+    public async ValueTask<T> ExecuteAsync<T>(Func<SqliteWriter, T> work, int weight, bool usesSavepoint, CancellationToken cancellationToken)
+    {
+        var request = new WriteRequest<T>(work, weight, usesSavepoint, cancellationToken);
+        try
+        {
+            await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(SqliteMeteringStore), "The SQLite metering store was disposed; resolve a live one.");
+        }
+
+        // Not WaitAsync(cancellationToken): once queued, the request may be running and must not outlive its caller's buffers.
+        return await request.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Stops taking requests, lets the loop commit what is queued, and waits for it to close the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        BeginDispose();
+        await _loop.ConfigureAwait(false);
+    }
+
+    /// <summary>Stops taking requests; the loop commits what is queued and then closes the connection.</summary>
+    public void BeginDispose() => _queue.Writer.TryComplete();
+
+    // ---- the loop --------------------------------------------------------------------------------------
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            await DrainAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var command in new[] { _begin, _commit, _rollback, _savepoint, _release, _rollbackToSavepoint, _readDataVersion, _indexUsage })
+            {
+                command.Dispose();
+            }
+
+            foreach (var command in new IDisposable[] { _insertUsage, _deleteUsage, _findUsageByKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction })
+            {
+                command.Dispose();
+            }
+
+            _connection.Dispose();
+            await _checkpointer.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        var reader = _queue.Reader;
+        var group = new List<WriteRequest>();
+        int lastGroupSize = 0;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            // Callers acknowledged by the last commit are about to send their next writes: give them thread-pool turns
+            // (no timer) while the queue still grows, so the next group commits them together instead of one by one.
+            for (int turn = 0, queued = reader.Count; turn < 8 && queued < lastGroupSize; turn++)
+            {
+                await Task.Yield();
+                if (reader.Count == queued)
+                {
+                    break;
+                }
+
+                queued = reader.Count;
+            }
+
+            group.Clear();
+            int weight = 0;
+            while (weight < _maxBatchSize && reader.TryRead(out var request))
+            {
+                if (request.CancellationToken.IsCancellationRequested)
+                {
+                    request.Cancel();
+                    continue;
+                }
+
+                group.Add(request);
+                weight += request.Weight;
+            }
+
+            lastGroupSize = group.Count;
+            if (group.Count > 0)
+            {
+                CommitGroup(group);
+            }
+        }
+    }
+
+    private void CommitGroup(List<WriteRequest> group)
+    {
+        if (_periods.Count > MaxCachedEntries || _subscriptions.Count > MaxCachedEntries || _ledgers.Count > MaxCachedEntries)
+        {
+            ClearCaches();
+        }
+
+        while (group.Count > 0)
+        {
+            WriteRequest? running = null;
+            try
+            {
+                _begin.ExecuteNonQuery();
+                var version = ReadDataVersion();
+                if (version != _dataVersion)
+                {
+                    // Another connection (another process) committed since our last group: our caches may be stale.
+                    ClearCaches();
+                    _dataVersion = version;
+                }
+
+                foreach (var request in group)
+                {
+                    request.Reset();
+                    if (request.UsesSavepoint)
+                    {
+                        RunInSavepoint(request);
+                    }
+                    else
+                    {
+                        running = request;
+                        request.Execute(this);
+                        running = null;
+                    }
+                }
+
+                FlushAggregates();
+                if (_appendedSinceIndex >= IndexBatchSize)
+                {
+                    _indexUsage.ExecuteNonQuery();
+                    _appendedSinceIndex = 0;
+                }
+
+                _commit.ExecuteNonQuery();
+            }
+            catch (Exception exception)
+            {
+                TryRollback();
+                ClearCaches();
+                if (running is not null)
+                {
+                    // Only that request failed: report it and run the others again in a fresh transaction.
+                    running.Fail(exception);
+                    group.Remove(running);
+                    continue;
+                }
+
+                foreach (var request in group)
+                {
+                    request.Fail(exception);
+                }
+
+                return;
+            }
+
+            foreach (var request in group)
+            {
+                request.Complete();
+            }
+
+            CountLogPages();
+            return;
+        }
+    }
+
+    private void RunInSavepoint(WriteRequest request)
+    {
+        // Nothing may be pending in the caches when a savepoint may roll back: drop them instead of undoing them.
+        FlushAggregates();
+        _savepoint.ExecuteNonQuery();
+        try
+        {
+            request.Execute(this);
+        }
+        catch (Exception exception) when (exception is not SqliteException { SqliteErrorCode: SQLitePCL.raw.SQLITE_FULL or SQLitePCL.raw.SQLITE_IOERR or SQLitePCL.raw.SQLITE_NOMEM })
+        {
+            _rollbackToSavepoint.ExecuteNonQuery();
+            _release.ExecuteNonQuery();
+            ClearCaches();
+            request.MarkFailed(exception);
+            return;
+        }
+
+        _release.ExecuteNonQuery();
+    }
+
+    private void TryRollback()
+    {
+        try
+        {
+            _rollback.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // SQLite already rolled the transaction back (e.g. after an I/O error): nothing to undo.
+        }
+    }
+
+    private void CountLogPages()
+    {
+        SQLitePCL.raw.sqlite3_db_status(_connection.Handle, SQLitePCL.raw.SQLITE_DBSTATUS_CACHE_WRITE, out int written, out _, 1);
+        _pagesSinceCheckpoint += written;
+        if (_pagesSinceCheckpoint >= WalCheckpointer.PagesBetweenCheckpoints)
+        {
+            _pagesSinceCheckpoint = 0;
+            _checkpointer.Signal();
+        }
+    }
+
+    private long ReadDataVersion() => (long)_readDataVersion.ExecuteScalar()!;
+
+    private void ClearCaches()
+    {
+        _subscriptions.Clear();
+        _ledgers.Clear();
+        _plans.Clear();
+        _periods.Clear();
+        _dirty.Clear();
+    }
+
+    private SqliteCommand Command(string sql)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    // ---- usage -----------------------------------------------------------------------------------------
+
+    /// <summary>Appends usage with the same per-item semantics as the in-memory store.</summary>
+    public void AppendUsage(ReadOnlySpan<PreparedUsage> items, Span<UsageOutcome> outcomes)
+    {
+        for (int i = 0; i < items.Length; i++)
+        {
+            outcomes[i] = AppendOne(in items[i]);
+        }
+    }
+
+    private UsageOutcome AppendOne(in PreparedUsage item)
+    {
+        var record = item.Record;
+        long periodStart = Nanos(item.PeriodStart);
+
+        // Claim the key first (the UNIQUE constraint decides); a rejection below deletes the row again.
+        var insert = _insertUsage;
+        insert.Bind(1, record.IdempotencyKey);
+        insert.Bind(2, item.SubscriptionId);
+        insert.Bind(3, periodStart);
+        insert.Bind(4, record.CustomerId);
+        insert.Bind(5, record.MeterKey);
+        insert.Bind(6, record.Quantity);
+        insert.Bind(7, Nanos(record.Timestamp));
+        insert.Bind(8, (long)record.Action);
+        insert.Bind(9, Documents.PropertiesJson(record.Properties));
+        insert.Bind(10, record.SubscriptionId);
+        if (insert.Execute() == 0)
+        {
+            var (_, stored, storedSubscriptionId, storedPeriodStart) = FindUsage(record.IdempotencyKey);
+            return UsageAppendRules.ForExistingKey(stored, storedSubscriptionId, storedPeriodStart, record);
+        }
+
+        long seq = SQLitePCL.raw.sqlite3_last_insert_rowid(_connection.Handle);
+        var subscription = GetSubscription(item.SubscriptionId);
+        if (subscription is null)
+        {
+            DeleteUsage(seq);
+            return UsageOutcome.Rejected(UsageRejection.NoActiveSubscription(record.CustomerId, record.Timestamp));
+        }
+
+        if (UsageAppendRules.CheckSubscription(in item, subscription) is { } rejection)
+        {
+            DeleteUsage(seq);
+            return UsageOutcome.Rejected(rejection, item.SubscriptionId);
+        }
+
+        var periodKey = new PeriodKey(item.SubscriptionId, periodStart);
+        var period = GetPeriod(periodKey);
+        if (item.BurnsCredits && TryBurnCredits(in item, subscription, periodKey, period) is { } creditRejection)
+        {
+            DeleteUsage(seq);
+            return UsageOutcome.Rejected(creditRejection, item.SubscriptionId);
+        }
+
+        foreach (var target in item.Targets)
+        {
+            var entry = GetOrAddEntry(periodKey, period, target.AggregateKey, target.Aggregation);
+            var before = entry.Value;
+            var after = UsageAppendRules.Apply(before, target, record);
+            SetEntry(entry, after);
+            if (after.Kind == Aggregation.UniqueCount && after.DistinctValues!.Count != (before.DistinctValues?.Count ?? 0))
+            {
+                var distinct = _insertDistinct;
+                distinct[0].Value = periodKey.SubscriptionId;
+                distinct[1].Value = periodKey.PeriodStart;
+                distinct[2].Value = target.AggregateKey;
+                distinct[3].Value = record.Properties![target.UniqueProperty!];
+                distinct.Command.ExecuteNonQuery();
+            }
+        }
+
+        _appendedSinceIndex++;
+        return UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
+    }
+
+    private UsageRejection? TryBurnCredits(in PreparedUsage item, Subscription subscription, PeriodKey periodKey, Dictionary<string, AggregateEntry> period)
+    {
+        var targets = item.Targets;
+        var before = new UsageAggregate[targets.Length];
+        var after = new UsageAggregate[targets.Length];
+        for (int i = 0; i < targets.Length; i++)
+        {
+            before[i] = period.TryGetValue(targets[i].AggregateKey, out var current) ? current.Value : UsageAggregate.Empty(targets[i].Aggregation);
+            after[i] = UsageAppendRules.Apply(before[i], targets[i], item.Record);
+        }
+
+        var ledger = GetLedger(subscription.CustomerId);
+        var burn = UsageAppendRules.Burn(in item, before, after, ledger, item.Record.Timestamp);
+        if (burn.Rejection is not null)
+        {
+            return burn.Rejection;
+        }
+
+        if (burn.LedgerAfter is { } updated)
+        {
+            PersistLedger(ledger, updated);
+        }
+
+        for (int i = 0; i < targets.Length; i++)
+        {
+            if (targets[i].BurningCharge is { } charge && burn.PrepaidPerTarget[i] != 0m)
+            {
+                var entry = GetOrAddEntry(periodKey, period, UsageAppendRules.PrepaidAggregateKey(charge.Key), Aggregation.Sum);
+                SetEntry(entry, entry.Value.Apply(burn.PrepaidPerTarget[i], item.Record.Timestamp, UsageAction.Increment));
+            }
+        }
+
+        return null;
+    }
+
+    private (long Seq, UsageRecord Record, string SubscriptionId, Instant PeriodStart) FindUsage(string idempotencyKey)
+    {
+        _findUsageByKey[0].Value = idempotencyKey;
+        using var reader = _findUsageByKey.Command.ExecuteReader();
+        if (!reader.Read())
+        {
+            throw new InvalidOperationException($"Idempotency key '{idempotencyKey}' conflicted on insert but its record is missing.");
+        }
+
+        return StoreQueries.ReadUsage(reader);
+    }
+
+    private void DeleteUsage(long seq)
+    {
+        _deleteUsage[0].Value = seq;
+        _deleteUsage.Command.ExecuteNonQuery();
+    }
+
+    // ---- aggregates cache ------------------------------------------------------------------------------
+
+    private Dictionary<string, AggregateEntry> GetPeriod(PeriodKey key)
+    {
+        if (!_periods.TryGetValue(key, out var period))
+        {
+            period = new Dictionary<string, AggregateEntry>(StringComparer.Ordinal);
+            foreach (var stored in StoreQueries.LoadAggregates(_connection, key.SubscriptionId, key.PeriodStart))
+            {
+                period[stored.AggregateKey] = new AggregateEntry(key, stored.AggregateKey, stored.Aggregate) { Stored = true };
+            }
+
+            _periods[key] = period;
+        }
+
+        return period;
+    }
+
+    private static AggregateEntry GetOrAddEntry(PeriodKey periodKey, Dictionary<string, AggregateEntry> period, string aggregateKey, Aggregation aggregation)
+    {
+        if (!period.TryGetValue(aggregateKey, out var entry))
+        {
+            entry = new AggregateEntry(periodKey, aggregateKey, UsageAggregate.Empty(aggregation));
+            period[aggregateKey] = entry;
+        }
+
+        return entry;
+    }
+
+    private void SetEntry(AggregateEntry entry, UsageAggregate value)
+    {
+        entry.Value = value;
+        if (!entry.Dirty)
+        {
+            entry.Dirty = true;
+            _dirty.Add(entry);
+        }
+    }
+
+    private void FlushAggregates()
+    {
+        if (_dirty.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var entry in _dirty)
+        {
+            // The cache knows whether the row exists (loaded from it, or flushed before): no upsert probing needed.
+            var upsert = entry.Stored ? _updateAggregate : _insertAggregate;
+            var value = entry.Value;
+            upsert.Bind(1, entry.Period.SubscriptionId);
+            upsert.Bind(2, entry.Period.PeriodStart);
+            upsert.Bind(3, entry.Key);
+            upsert.Bind(4, (long)value.Kind);
+            upsert.Bind(5, value.Value);
+            upsert.Bind(6, value.RecordCount);
+            upsert.Bind(7, value.LatestTimestamp is { } latest ? Nanos(latest) : null);
+            upsert.Bind(8, value.HasSet ? 1L : 0L);
+            upsert.Execute();
+            entry.Dirty = false;
+            entry.Stored = true;
+        }
+
+        _dirty.Clear();
+    }
+
+    // ---- catalog and customers -------------------------------------------------------------------------
+
+    public bool UpsertMeter(Meter meter)
+    {
+        _connection.Execute(
+            "INSERT INTO meters (meter_key, data) VALUES (@key, @data) ON CONFLICT (meter_key) DO UPDATE SET data = excluded.data",
+            new { key = meter.Key, data = Documents.Json(meter) });
+        return true;
+    }
+
+    public Plan PublishPlan(Plan plan)
+    {
+        var latest = StoreQueries.LoadPlan(_connection, plan.Key, null);
+        if (latest is not null && latest.DefinitionEquals(plan))
+        {
+            return latest;
+        }
+
+        var published = plan.WithVersion((latest?.Version ?? 0) + 1);
+        _connection.Execute(
+            "INSERT INTO plans (plan_key, version, data) VALUES (@key, @version, @data)",
+            new { key = published.Key, version = published.Version, data = Documents.Json(published) });
+        _plans[(published.Key, published.Version)] = published;
+        return published;
+    }
+
+    public bool AddCustomer(Customer customer) =>
+        _connection.Execute(
+            "INSERT INTO customers (customer_id, name, time_zone_id, created_at) VALUES (@id, @name, @zone, @createdAt) ON CONFLICT (customer_id) DO NOTHING",
+            new { id = customer.CustomerId, name = customer.Name, zone = customer.TimeZoneId, createdAt = Nanos(customer.CreatedAt) }) == 1;
+
+    // ---- subscriptions ---------------------------------------------------------------------------------
+
+    public bool AddSubscription(Subscription subscription, IReadOnlyList<BillingEvent> events)
+    {
+        var inserted = _connection.Execute(
+            """
+            INSERT INTO subscriptions (subscription_id, customer_id, current_period_end, ended_at, revision, data)
+            VALUES (@SubscriptionId, @CustomerId, @PeriodEnd, @EndedAt, @Revision, @Data)
+            ON CONFLICT (subscription_id) DO NOTHING
+            """,
+            SubscriptionRow.Of(subscription)) == 1;
+        if (inserted)
+        {
+            _subscriptions[subscription.SubscriptionId] = subscription;
+            AppendEvents(events);
+        }
+
+        return inserted;
+    }
+
+    public bool UpdateSubscription(Subscription updated, IReadOnlyList<BillingEvent> events)
+    {
+        var stored = GetSubscription(updated.SubscriptionId);
+        if (stored is null || stored.Revision != updated.Revision - 1)
+        {
+            return false;
+        }
+
+        StoreSubscription(updated);
+        AppendEvents(events);
+        return true;
+    }
+
+    private void StoreSubscription(Subscription subscription)
+    {
+        _connection.Execute(
+            """
+            UPDATE subscriptions SET customer_id = @CustomerId, current_period_end = @PeriodEnd, ended_at = @EndedAt, revision = @Revision, data = @Data
+            WHERE subscription_id = @SubscriptionId
+            """,
+            SubscriptionRow.Of(subscription));
+        _subscriptions[subscription.SubscriptionId] = subscription;
+    }
+
+    private Subscription? GetSubscription(string subscriptionId)
+    {
+        if (_subscriptions.TryGetValue(subscriptionId, out var cached))
+        {
+            return cached;
+        }
+
+        var loaded = StoreQueries.LoadSubscription(_connection, subscriptionId);
+        if (loaded is not null)
+        {
+            _subscriptions[subscriptionId] = loaded;
+        }
+
+        return loaded;
+    }
+
+    // ---- period close and invoices ---------------------------------------------------------------------
+
+    public PeriodCloseResult ClosePeriod(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide)
+    {
+        var subscription = GetSubscription(subscriptionId);
+        if (subscription is null)
+        {
+            return new PeriodCloseResult(PeriodCloseStatus.NotFound, null, null);
+        }
+
+        long periodStart = Nanos(expectedPeriodStart);
+        if (subscription.CurrentPeriod.Start != expectedPeriodStart || subscription.EndedAt is not null
+            || _connection.ExecuteScalar<long>("SELECT COUNT(*) FROM invoices WHERE subscription_id = @subscriptionId AND period_start = @periodStart", new { subscriptionId, periodStart }) > 0)
+        {
+            return new PeriodCloseResult(PeriodCloseStatus.AlreadyClosed, null, subscription);
+        }
+
+        var plan = GetPlan(subscription.PlanKey, subscription.PlanVersion)
+            ?? throw new InvalidOperationException($"Plan '{subscription.PlanKey}' v{subscription.PlanVersion} of subscription '{subscriptionId}' is missing from the store.");
+        var ledger = GetLedger(subscription.CustomerId);
+        var aggregates = GetPeriod(new PeriodKey(subscriptionId, periodStart)).Values
+            .Where(e => !e.Value.IsEmpty)
+            .Select(e => new StoredAggregate(e.Key, e.Value))
+            .OrderBy(a => a.AggregateKey, StringComparer.Ordinal)
+            .ToArray();
+        var decision = decide(new PeriodCloseContext(subscription, plan, aggregates, ledger));
+
+        var number = _connection.ExecuteScalar<long>("SELECT COALESCE(MAX(number), 0) + 1 FROM invoices");
+        var invoice = decision.Invoice with { Number = number };
+        _connection.Execute(
+            "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES (@id, @number, @subscriptionId, @customerId, @periodStart, @data)",
+            new { id = invoice.InvoiceId, number, subscriptionId, customerId = invoice.CustomerId, periodStart, data = Documents.Json(invoice) });
+        StoreSubscription(decision.Next);
+        if (decision.LedgerAfter is { } ledgerAfter)
+        {
+            PersistLedger(ledger, ledgerAfter);
+        }
+
+        AppendEvents(decision.Events);
+        return new PeriodCloseResult(PeriodCloseStatus.Closed, invoice, decision.Next);
+    }
+
+    public Invoice? UpdateInvoice(string invoiceId, Func<Invoice, InvoiceTransition> transition)
+    {
+        var current = StoreQueries.LoadInvoice(_connection, invoiceId);
+        if (current is null)
+        {
+            return null;
+        }
+
+        var change = transition(current);
+        _connection.Execute("UPDATE invoices SET data = @data WHERE invoice_id = @invoiceId", new { invoiceId, data = Documents.Json(change.Updated) });
+        AppendEvents(change.Events);
+        return change.Updated;
+    }
+
+    private Plan? GetPlan(string planKey, int version)
+    {
+        if (_plans.TryGetValue((planKey, version), out var cached))
+        {
+            return cached;
+        }
+
+        var plan = StoreQueries.LoadPlan(_connection, planKey, version);
+        if (plan is not null)
+        {
+            _plans[(planKey, version)] = plan;
+        }
+
+        return plan;
+    }
+
+    // ---- credits ---------------------------------------------------------------------------------------
+
+    public CreditLedger UpdateLedger(string customerId, Func<CreditLedger, LedgerChange> change)
+    {
+        var current = GetLedger(customerId);
+        var result = change(current);
+        if (result.Updated.Transactions.Count < current.Transactions.Count)
+        {
+            throw new InvalidOperationException("A credit ledger change must only append transactions.");
+        }
+
+        PersistLedger(current, result.Updated);
+        AppendEvents(result.Events);
+        return result.Updated;
+    }
+
+    private CreditLedger GetLedger(string customerId)
+    {
+        if (!_ledgers.TryGetValue(customerId, out var ledger))
+        {
+            ledger = StoreQueries.LoadLedger(_connection, customerId);
+            _ledgers[customerId] = ledger;
+        }
+
+        return ledger;
+    }
+
+    private void PersistLedger(CreditLedger before, CreditLedger after)
+    {
+        if (after.Grants.Count != before.Grants.Count)
+        {
+            foreach (var grant in after.Grants)
+            {
+                if (!before.TryGetGrant(grant.GrantId, out _))
+                {
+                    _connection.Execute(
+                        "INSERT INTO credit_grants (customer_id, grant_id, expires_at, data) VALUES (@customerId, @grantId, @expiresAt, @data)",
+                        new { customerId = after.CustomerId, grantId = grant.GrantId, expiresAt = Nanos(grant.ExpiresAt), data = Documents.Json(grant) });
+                }
+            }
+        }
+
+        var insert = _insertTransaction;
+        for (int i = before.Transactions.Count; i < after.Transactions.Count; i++)
+        {
+            var transaction = after.Transactions[i];
+            insert[0].Value = after.CustomerId;
+            insert[1].Value = transaction.Sequence;
+            insert[2].Value = transaction.GrantId;
+            insert[3].Value = (int)transaction.Type;
+            insert[4].Value = Documents.Json(transaction);
+            insert.Command.ExecuteNonQuery();
+        }
+
+        _ledgers[after.CustomerId] = after;
+    }
+
+    // ---- events ----------------------------------------------------------------------------------------
+
+    private void AppendEvents(IReadOnlyList<BillingEvent> events)
+    {
+        foreach (var e in events)
+        {
+            _insertEvent[0].Value = Documents.Json(e);
+            _insertEvent.Command.ExecuteNonQuery();
+        }
+    }
+
+    private readonly record struct PeriodKey(string SubscriptionId, long PeriodStart);
+
+    private sealed class AggregateEntry(PeriodKey period, string key, UsageAggregate value)
+    {
+        public PeriodKey Period { get; } = period;
+
+        public string Key { get; } = key;
+
+        public UsageAggregate Value { get; set; } = value;
+
+        public bool Dirty { get; set; }
+
+        /// <summary>True when the row exists in the database (in this transaction).</summary>
+        public bool Stored { get; set; }
+    }
+
+    private sealed record SubscriptionRow(string SubscriptionId, string CustomerId, long PeriodEnd, long? EndedAt, long Revision, string Data)
+    {
+        public static SubscriptionRow Of(Subscription s) =>
+            new(s.SubscriptionId, s.CustomerId, Nanos(s.CurrentPeriod.End), Nanos(s.EndedAt), s.Revision, Documents.Json(s));
+    }
+
+    /// <summary>A command compiled once and run many times with new parameter values.</summary>
+    private sealed class PreparedCommand : IDisposable
+    {
+        private readonly SqliteParameter[] _parameters;
+
+        public PreparedCommand(SqliteConnection connection, string sql, params string[] parameterNames)
+        {
+            Command = connection.CreateCommand();
+            Command.CommandText = sql;
+            _parameters = new SqliteParameter[parameterNames.Length];
+            for (int i = 0; i < parameterNames.Length; i++)
+            {
+                _parameters[i] = Command.CreateParameter();
+                _parameters[i].ParameterName = parameterNames[i];
+                _parameters[i].Value = DBNull.Value;
+                Command.Parameters.Add(_parameters[i]);
+            }
+
+            Command.Prepare();
+        }
+
+        public SqliteCommand Command { get; }
+
+        public SqliteParameter this[int index] => _parameters[index];
+
+        public void Dispose() => Command.Dispose();
+    }
+}

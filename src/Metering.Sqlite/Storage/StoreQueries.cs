@@ -1,0 +1,111 @@
+using Dapper;
+using Metering.Sqlite.Serialization;
+using Metering.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Metering.Sqlite.Storage;
+
+/// <summary>Reads shared by the writer (inside its transaction) and the read connections.</summary>
+internal static class StoreQueries
+{
+    public const string UsageColumns = "seq, idempotency_key, subscription_id, period_start, customer_id, meter_key, quantity, timestamp, action, properties, requested_subscription_id";
+
+    /// <summary>The aggregates of one period, ordered by key (ordinal), distinct values included.</summary>
+    public static List<StoredAggregate> LoadAggregates(SqliteConnection connection, string subscriptionId, long periodStart)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT a.aggregate_key, a.kind, a.value, a.record_count, a.latest_timestamp, a.has_set, d.value
+            FROM aggregates a
+            LEFT JOIN aggregate_distinct d
+              ON d.subscription_id = a.subscription_id AND d.period_start = a.period_start AND d.aggregate_key = a.aggregate_key
+            WHERE a.subscription_id = $s AND a.period_start = $p
+            ORDER BY a.aggregate_key
+            """;
+        command.Parameters.AddWithValue("$s", subscriptionId);
+        command.Parameters.AddWithValue("$p", periodStart);
+        var result = new List<StoredAggregate>();
+        using var reader = command.ExecuteReader();
+        string? key = null;
+        (Aggregation Kind, decimal Value, long Count, Instant? Latest, bool HasSet) state = default;
+        List<string>? distinct = null;
+        while (reader.Read())
+        {
+            var rowKey = reader.GetString(0);
+            if (!string.Equals(rowKey, key, StringComparison.Ordinal))
+            {
+                Flush();
+                key = rowKey;
+                state = (
+                    (Aggregation)reader.GetInt32(1),
+                    SqliteValues.Decimal(reader.GetString(2)),
+                    reader.GetInt64(3),
+                    reader.IsDBNull(4) ? null : SqliteValues.Instant(reader.GetInt64(4)),
+                    reader.GetInt64(5) != 0);
+                distinct = state.Kind == Aggregation.UniqueCount ? [] : null;
+            }
+
+            if (!reader.IsDBNull(6))
+            {
+                distinct?.Add(reader.GetString(6));
+            }
+        }
+
+        Flush();
+        result.Sort((a, b) => string.CompareOrdinal(a.AggregateKey, b.AggregateKey));
+        return result;
+
+        void Flush()
+        {
+            if (key is not null)
+            {
+                result.Add(new StoredAggregate(key, UsageAggregate.Restore(state.Kind, state.Value, state.Count, state.Latest, distinct, state.HasSet)));
+            }
+        }
+    }
+
+    /// <summary>A usage record row (columns in <see cref="UsageColumns"/> order) as the record, its subscription and period.</summary>
+    public static (long Seq, UsageRecord Record, string SubscriptionId, Instant PeriodStart) ReadUsage(SqliteDataReader reader) =>
+        (
+            reader.GetInt64(0),
+            new UsageRecord(
+                reader.GetString(4),
+                reader.GetString(5),
+                SqliteValues.Decimal(reader.GetString(6)),
+                SqliteValues.Instant(reader.GetInt64(7)),
+                reader.GetString(1),
+                (UsageAction)reader.GetInt32(8),
+                Documents.Properties(reader.IsDBNull(9) ? null : reader.GetString(9)),
+                reader.IsDBNull(10) ? null : reader.GetString(10)),
+            reader.GetString(2),
+            SqliteValues.Instant(reader.GetInt64(3)));
+
+    public static CreditLedger LoadLedger(SqliteConnection connection, string customerId)
+    {
+        var grants = connection.Query<string>("SELECT data FROM credit_grants WHERE customer_id = @customerId", new { customerId }).Select(Documents.ToGrant).ToList();
+        var transactions = connection.Query<string>("SELECT data FROM credit_transactions WHERE customer_id = @customerId ORDER BY sequence", new { customerId })
+            .Select(Documents.ToTransaction)
+            .ToList();
+        return grants.Count == 0 && transactions.Count == 0
+            ? CreditLedger.Empty(customerId)
+            : CreditLedger.FromHistory(customerId, grants, transactions);
+    }
+
+    public static Subscription? LoadSubscription(SqliteConnection connection, string subscriptionId) =>
+        connection.QuerySingleOrDefault<string>("SELECT data FROM subscriptions WHERE subscription_id = @subscriptionId", new { subscriptionId }) is { } json
+            ? Documents.ToSubscription(json)
+            : null;
+
+    public static Plan? LoadPlan(SqliteConnection connection, string planKey, int? version)
+    {
+        var json = version is { } v
+            ? connection.QuerySingleOrDefault<string>("SELECT data FROM plans WHERE plan_key = @planKey AND version = @v", new { planKey, v })
+            : connection.QuerySingleOrDefault<string>("SELECT data FROM plans WHERE plan_key = @planKey ORDER BY version DESC LIMIT 1", new { planKey });
+        return json is null ? null : Documents.ToPlan(json);
+    }
+
+    public static Invoice? LoadInvoice(SqliteConnection connection, string invoiceId) =>
+        connection.QuerySingleOrDefault<string>("SELECT data FROM invoices WHERE invoice_id = @invoiceId", new { invoiceId }) is { } json
+            ? Documents.ToInvoice(json)
+            : null;
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using Metering.Sqlite;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Metering.Sqlite.Tests;
+
+/// <summary>SQLite's REAL is a double; the store must never pass money or quantities through it.</summary>
+public class ExactnessTest
+{
+    private static readonly Instant Start = Instant.FromUtc(2026, 1, 1, 0, 0);
+
+    [Fact]
+    public async Task A_million_records_of_one_millionth_sum_to_exactly_one()
+    {
+        using var db = new TempDatabase();
+        const int total = 1_000_000;
+        const int batchSize = 10_000;
+        await using (var billing = TestMetering.Create(
+            o => o.AddMeter(Meter.Sum("tokens")).AddPlan(Plan.Create("p", Currency.USD, BillingInterval.Months(1)).WithCharge("tokens", PricingModel.PerUnit(1m)).Build()),
+            Start,
+            b => b.UseSqlite(db.Path)))
+        {
+            await billing.Subscriptions.CreateCustomerAsync("c", null, "UTC");
+            await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c", PlanKey = "p", SubscriptionId = "s" });
+            billing.Clock.Advance(Duration.FromMinutes(1));
+            var at = billing.Clock.Now;
+            for (int batch = 0; batch < total / batchSize; batch++)
+            {
+                var records = new UsageRecord[batchSize];
+                for (int i = 0; i < batchSize; i++)
+                {
+                    records[i] = new UsageRecord("c", "tokens", 0.000001m, at, string.Create(CultureInfo.InvariantCulture, $"k{batch}-{i}"));
+                }
+
+                var outcomes = await billing.Recorder.RecordBatchAsync(records);
+                outcomes.Should().OnlyContain(o => o.Kind == UsageOutcomeKind.Accepted);
+            }
+        }
+
+        await using var reopened = new SqliteMeteringStore(db.Path);
+        var aggregate = (await reopened.GetAggregatesAsync("s", Start, TestContext.Current.CancellationToken)).Should().ContainSingle().Subject.Aggregate;
+        aggregate.Quantity.Should().Be(1m);
+        aggregate.RecordCount.Should().Be(total);
+
+        // The stored text is the exact decimal (a double sum of 0.000001 drifts to 1.0000000000079...).
+        await using var connection = new SqliteConnection($"Data Source={db.Path};Pooling=False");
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value, (SELECT COUNT(*) FROM usage_records) FROM aggregates";
+        using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        (await reader.ReadAsync(TestContext.Current.CancellationToken)).Should().BeTrue();
+        reader.GetString(0).Should().Be("1.000000");
+        reader.GetInt64(1).Should().Be(total);
+    }
+}

@@ -1,0 +1,100 @@
+using Metering.Storage.Conformance;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Metering.Sqlite.Tests;
+
+/// <summary>Fresh database files for one test class instance, deleted when the instance is disposed.</summary>
+public sealed class SqliteFiles : IDisposable
+{
+    private readonly List<TempDatabase> _databases = [];
+
+    public string NewDatabase()
+    {
+        var database = new TempDatabase();
+        _databases.Add(database);
+        return database.Path;
+    }
+
+    public void Dispose() => _databases.ForEach(d => d.Dispose());
+}
+
+public sealed class SqliteIdempotencyTests : IdempotencyConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqlitePeriodAttributionTests : PeriodAttributionConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqliteBatchTests : BatchConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqliteConcurrencyTests : ConcurrencyConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqlitePeriodCloseTests : PeriodCloseConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqliteSubscriptionLifecycleTests : SubscriptionLifecycleConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqliteInvoiceTests : InvoiceConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqliteCreditTests : CreditConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqlitePaginationTests : PaginationConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
