@@ -1,10 +1,35 @@
 namespace Metering.Samples.Tests;
 
+using Microsoft.Extensions.DependencyInjection;
+
 using Metering;
 using Metering.Quickstart;
 
 public class QuickstartTest
 {
+    [Fact]
+    public async Task Quickstart_OnSqlite_PrintsTheShippingInvoice()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"metering-quickstart-{Guid.NewGuid():N}.db");
+        try
+        {
+            using var output = new StringWriter();
+
+            var invoice = await ShippingDemo.RunAsync(output, b => b.UseSqlite(path));
+
+            // 2,999.00 + 150 × 50.00 + 12 × 100.00 = 11,699.00 JMD, read back from the SQLite file.
+            invoice.Total.Should().Be(new Money(11_699.00m, Currency.JMD));
+            output.ToString().Should().Contain("11,699.00 JMD");
+        }
+        finally
+        {
+            foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
     [Fact]
     public async Task Quickstart_PrintsTheShippingInvoice()
     {
