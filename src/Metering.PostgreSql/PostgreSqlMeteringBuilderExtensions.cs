@@ -37,7 +37,20 @@ public static class PostgreSqlMeteringBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return Register(builder, configure, _ => (NpgsqlDataSource.Create(connectionString), true));
+        return Register(builder, configure, _ => (CreateDataSource(connectionString), true));
+    }
+
+    private static NpgsqlDataSource CreateDataSource(string connectionString)
+    {
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString);
+
+        // The store runs the same few statements all the time: let Npgsql prepare them unless the host chose otherwise.
+        if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        }
+
+        return dataSource.Build();
     }
 
     private static MeteringBuilder Register(MeteringBuilder builder, Action<PostgreSqlStoreOptions>? configure, Func<IServiceProvider, (NpgsqlDataSource Source, bool Owned)> source)

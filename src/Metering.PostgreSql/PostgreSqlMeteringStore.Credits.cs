@@ -98,7 +98,7 @@ public sealed partial class PostgreSqlMeteringStore
     }
 
     /// <summary>The ledgers at the given versions: from the cache when it holds that version, else rebuilt from their rows.</summary>
-    private async Task<Dictionary<string, CreditLedger>> LoadLedgersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Dictionary<string, long> versions, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, CreditLedger>> LoadLedgersAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Dictionary<string, long> versions, CancellationToken cancellationToken)
     {
         var ledgers = new Dictionary<string, CreditLedger>(StringComparer.Ordinal);
         var toLoad = new List<string>();

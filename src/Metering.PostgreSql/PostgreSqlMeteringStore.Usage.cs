@@ -47,28 +47,63 @@ public sealed partial class PostgreSqlMeteringStore
         results.AsSpan().CopyTo(outcomes.Span);
     }
 
-    /// <summary>Appends <paramref name="items"/> in one transaction (retried whole when it loses a lock race).</summary>
+    /// <summary>
+    /// Appends <paramref name="items"/> in one transaction, retried whole when it loses a lock race. The transaction is
+    /// driven by hand (BEGIN sent with the locking statements, COMMIT with the writes) so that a typical append costs
+    /// two round trips: lock and claim, then write and commit.
+    /// </summary>
     private async Task AppendGroupAsync(PreparedUsage[] items, UsageOutcome[] outcomes, CancellationToken cancellationToken)
     {
-        var ledgers = await InTransactionAsync(
-            async (connection, transaction) =>
+        var waves = Waves(items).ToArray();
+        for (int attempt = 1; ; attempt++)
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var work = new AppendWork(items, outcomes);
+            try
             {
-                var work = new AppendWork(items, outcomes);
-                foreach (var wave in Waves(items))
+                for (int w = 0; w < waves.Length; w++)
                 {
-                    await AppendWaveAsync(connection, transaction, work, wave, cancellationToken).ConfigureAwait(false);
+                    await AppendWaveAsync(connection, work, waves[w], first: w == 0, last: w == waves.Length - 1, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e)
+            {
+                await RollBackQuietlyAsync(connection).ConfigureAwait(false);
+                if (attempt < MaxAttempts && e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+                {
+                    continue;
                 }
 
-                return work.Ledgers;
-            },
-            cancellationToken).ConfigureAwait(false);
-
-        foreach (var (customerId, state) in ledgers)
-        {
-            if (state.HasRow)
-            {
-                CacheLedger(state.Current);
+                throw;
             }
+
+            foreach (var state in work.Ledgers.Values)
+            {
+                if (state.HasRow)
+                {
+                    CacheLedger(state.Current);
+                }
+            }
+
+            return;
+        }
+    }
+
+    private static async Task RollBackQuietlyAsync(NpgsqlConnection connection)
+    {
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (NpgsqlException)
+        {
+            // The connection is broken; the server ends the transaction with the session.
         }
     }
 
@@ -100,19 +135,63 @@ public sealed partial class PostgreSqlMeteringStore
         }
     }
 
-    private async Task AppendWaveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendWork work, int[] wave, CancellationToken cancellationToken)
+    private async Task AppendWaveAsync(NpgsqlConnection connection, AppendWork work, int[] wave, bool first, bool last, CancellationToken cancellationToken)
     {
         var items = work.Items;
         var outcomes = work.Outcomes;
 
-        // 1. Lock the subscriptions (shared with other ingest, exclusive of a close) and claim the keys.
+        // 1. One round trip, locks always in this order: subscriptions (FOR KEY SHARE: shared with other ingest,
+        //    exclusive of a close), idempotency keys (inserting the records, in key order), credit ledgers
+        //    (FOR UPDATE, by customer), aggregates (created when missing, then FOR UPDATE, in key order).
+        var customers = new SortedSet<string>(StringComparer.Ordinal);
+        var aggregateKeys = new SortedSet<AggregateKey>();
+        foreach (var i in wave)
+        {
+            ref readonly var item = ref items[i];
+            var periodStart = Documents.Ticks(item.PeriodStart);
+            foreach (var target in item.Targets)
+            {
+                AddIfNew(work, aggregateKeys, new AggregateKey(item.SubscriptionId, periodStart, target.AggregateKey, target.Aggregation));
+                if (target.BurningCharge is { } charge)
+                {
+                    AddIfNew(work, aggregateKeys, new AggregateKey(item.SubscriptionId, periodStart, UsageAppendRules.PrepaidAggregateKey(charge.Key), Aggregation.Sum));
+                }
+            }
+
+            if (item.BurnsCredits && !work.Ledgers.ContainsKey(item.Record.CustomerId))
+            {
+                customers.Add(item.Record.CustomerId);
+            }
+        }
+
         var subscriptions = new Dictionary<string, Subscription>(StringComparer.Ordinal);
         var inserted = new HashSet<string>(wave.Length, StringComparer.Ordinal);
-        await using (var batch = Batch(connection, transaction))
+        var ledgerVersions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var batch = new NpgsqlBatch(connection) { Timeout = _timeout })
         {
+            if (first)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
+            }
+
             var subscriptionIds = wave.Select(i => items[i].SubscriptionId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
             batch.BatchCommands.Add(BatchCommand(_sql.LockSubscriptionsShared, Texts(subscriptionIds)));
             batch.BatchCommands.Add(InsertRecordsCommand(items, wave));
+            if (customers.Count > 0)
+            {
+                batch.BatchCommands.Add(BatchCommand(_sql.LockLedgers, Texts([.. customers])));
+            }
+
+            if (aggregateKeys.Count > 0)
+            {
+                var subs = aggregateKeys.Select(k => k.SubscriptionId).ToArray();
+                var starts = aggregateKeys.Select(k => k.PeriodStart).ToArray();
+                var keys = aggregateKeys.Select(k => k.Key).ToArray();
+                batch.BatchCommands.Add(BatchCommand(_sql.EnsureAggregates, Texts(subs), Longs(starts), Texts(keys), P(aggregateKeys.Select(k => (short)k.Kind).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Smallint)));
+                batch.BatchCommands.Add(BatchCommand(_sql.LockAggregates, Texts(subs), Longs(starts), Texts(keys)));
+            }
+
+            // Statements without a result set (BEGIN, the ensuring insert) are skipped by the reader.
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -125,42 +204,40 @@ public sealed partial class PostgreSqlMeteringStore
             {
                 inserted.Add(reader.GetString(0));
             }
+
+            if (customers.Count > 0)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    ledgerVersions[reader.GetString(0)] = reader.GetInt64(1);
+                }
+            }
+
+            if (aggregateKeys.Count > 0)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var (key, aggregate) = ReadAggregateRow(reader);
+                    work.Aggregates[key] = aggregate;
+                }
+            }
+        }
+
+        if (customers.Count > 0)
+        {
+            await AddLedgersAsync(connection, work, customers, ledgerVersions, cancellationToken).ConfigureAwait(false);
         }
 
         // 2. Keys already stored: Duplicate or Conflict against the stored record.
         if (inserted.Count < wave.Length)
         {
-            var missing = wave.Select(i => items[i].Record.IdempotencyKey).Where(k => !inserted.Contains(k)).ToArray();
-            var existing = new Dictionary<string, StoredRecord>(missing.Length, StringComparer.Ordinal);
-            await using (var command = Command(connection, transaction, _sql.ExistingRecords))
-            {
-                command.Parameters.Add(Texts(missing));
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var stored = ReadStoredRecord(reader);
-                    existing[stored.Record.IdempotencyKey] = stored;
-                }
-            }
-
-            foreach (var i in wave)
-            {
-                var record = items[i].Record;
-                if (!inserted.Contains(record.IdempotencyKey))
-                {
-                    var stored = existing.TryGetValue(record.IdempotencyKey, out var found)
-                        ? found
-                        : throw new InvalidOperationException($"Usage record key '{record.IdempotencyKey}' is claimed but its record cannot be read.");
-                    outcomes[i] = UsageAppendRules.ForExistingKey(stored.Record, stored.SubscriptionId, stored.PeriodStart, record);
-                    work.Decided[i] = true;
-                }
-            }
+            await DecideExistingKeysAsync(connection, work, wave, inserted, cancellationToken).ConfigureAwait(false);
         }
 
-        // 3. Check each newly claimed item against its subscription as stored now; collect what the rest will touch.
+        // 3. Check each newly claimed item against its subscription as stored now.
         var rejectedKeys = new List<string>();
-        var aggregateKeys = new SortedSet<AggregateKey>();
-        var customers = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var i in wave)
         {
             if (work.Decided[i])
@@ -177,29 +254,16 @@ public sealed partial class PostgreSqlMeteringStore
                 outcomes[i] = subscription is null ? UsageOutcome.Rejected(reason) : UsageOutcome.Rejected(reason, item.SubscriptionId);
                 work.Decided[i] = true;
                 rejectedKeys.Add(item.Record.IdempotencyKey);
-                continue;
             }
-
-            var periodStart = Documents.Ticks(item.PeriodStart);
-            foreach (var target in item.Targets)
+            else if (item.BurnsCredits && !work.Ledgers.ContainsKey(subscription!.CustomerId))
             {
-                aggregateKeys.Add(new AggregateKey(item.SubscriptionId, periodStart, target.AggregateKey, target.Aggregation));
-                if (target.BurningCharge is { } charge)
-                {
-                    aggregateKeys.Add(new AggregateKey(item.SubscriptionId, periodStart, UsageAppendRules.PrepaidAggregateKey(charge.Key), Aggregation.Sum));
-                }
-            }
-
-            if (item.BurnsCredits && !work.Ledgers.ContainsKey(subscription!.CustomerId))
-            {
-                customers.Add(subscription.CustomerId);
+                // The record's customer is not the subscription's (only when a caller prepares it so): lock that ledger too.
+                var late = new SortedSet<string>(StringComparer.Ordinal) { subscription.CustomerId };
+                await AddLedgersAsync(connection, work, late, await LockLedgerVersionsAsync(connection, late, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
         }
 
-        // 4. Lock the credit ledgers, then the aggregates (creating missing rows first), each in key order.
-        await LockLedgersAndAggregatesAsync(connection, transaction, work, customers, aggregateKeys, cancellationToken).ConfigureAwait(false);
-
-        // 5. Decide the remaining items in order, exactly as the in-memory store does.
+        // 4. Decide the remaining items in order, exactly as the in-memory store does.
         var dirty = new HashSet<AggregateKey>();
         foreach (var i in wave)
         {
@@ -230,8 +294,8 @@ public sealed partial class PostgreSqlMeteringStore
             work.Decided[i] = true;
         }
 
-        // 6. Write back: un-claim rejected keys, store aggregates and credit consumptions.
-        await using (var batch = Batch(connection, transaction))
+        // 5. One round trip: un-claim rejected keys, write aggregates and credit consumptions, commit.
+        await using (var batch = new NpgsqlBatch(connection) { Timeout = _timeout })
         {
             if (rejectedKeys.Count > 0)
             {
@@ -244,9 +308,77 @@ public sealed partial class PostgreSqlMeteringStore
             }
 
             AddLedgerWrites(batch, work.Ledgers.Values);
+            if (last)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            }
+
             if (batch.BatchCommands.Count > 0)
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static void AddIfNew(AppendWork work, SortedSet<AggregateKey> keys, AggregateKey key)
+    {
+        if (!work.Aggregates.ContainsKey(key))
+        {
+            keys.Add(key);
+        }
+    }
+
+    private async Task<Dictionary<string, long>> LockLedgerVersionsAsync(NpgsqlConnection connection, SortedSet<string> customers, CancellationToken cancellationToken)
+    {
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var command = Command(connection, null, _sql.LockLedgers);
+        command.Parameters.Add(Texts([.. customers]));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            versions[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return versions;
+    }
+
+    private async Task AddLedgersAsync(NpgsqlConnection connection, AppendWork work, SortedSet<string> customers, Dictionary<string, long> versions, CancellationToken cancellationToken)
+    {
+        var loaded = await LoadLedgersAsync(connection, null, versions, cancellationToken).ConfigureAwait(false);
+        foreach (var customerId in customers)
+        {
+            work.Ledgers[customerId] = versions.TryGetValue(customerId, out var version)
+                ? new LedgerState(loaded[customerId], version, hasRow: true)
+                : new LedgerState(CreditLedger.Empty(customerId), 0, hasRow: false);
+        }
+    }
+
+    private async Task DecideExistingKeysAsync(NpgsqlConnection connection, AppendWork work, int[] wave, HashSet<string> inserted, CancellationToken cancellationToken)
+    {
+        var items = work.Items;
+        var missing = wave.Select(i => items[i].Record.IdempotencyKey).Where(k => !inserted.Contains(k)).ToArray();
+        var existing = new Dictionary<string, StoredRecord>(missing.Length, StringComparer.Ordinal);
+        await using (var command = Command(connection, null, _sql.ExistingRecords))
+        {
+            command.Parameters.Add(Texts(missing));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var stored = ReadStoredRecord(reader);
+                existing[stored.Record.IdempotencyKey] = stored;
+            }
+        }
+
+        foreach (var i in wave)
+        {
+            var record = items[i].Record;
+            if (!inserted.Contains(record.IdempotencyKey))
+            {
+                var stored = existing.TryGetValue(record.IdempotencyKey, out var found)
+                    ? found
+                    : throw new InvalidOperationException($"Usage record key '{record.IdempotencyKey}' is claimed but its record cannot be read.");
+                work.Outcomes[i] = UsageAppendRules.ForExistingKey(stored.Record, stored.SubscriptionId, stored.PeriodStart, record);
+                work.Decided[i] = true;
             }
         }
     }
@@ -289,65 +421,6 @@ public sealed partial class PostgreSqlMeteringStore
 
     private static UsageAggregate AggregateOf(AppendWork work, AggregateKey key) =>
         work.Aggregates.TryGetValue(key, out var aggregate) ? aggregate : UsageAggregate.Empty(key.Kind);
-
-    private async Task LockLedgersAndAggregatesAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, AppendWork work, SortedSet<string> customers, SortedSet<AggregateKey> aggregateKeys, CancellationToken cancellationToken)
-    {
-        var newKeys = aggregateKeys.Where(k => !work.Aggregates.ContainsKey(k)).ToArray();
-        if (customers.Count == 0 && newKeys.Length == 0)
-        {
-            return;
-        }
-
-        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using (var batch = Batch(connection, transaction))
-        {
-            if (customers.Count > 0)
-            {
-                batch.BatchCommands.Add(BatchCommand(_sql.LockLedgers, Texts([.. customers])));
-            }
-
-            if (newKeys.Length > 0)
-            {
-                var subs = newKeys.Select(k => k.SubscriptionId).ToArray();
-                var starts = newKeys.Select(k => k.PeriodStart).ToArray();
-                var keys = newKeys.Select(k => k.Key).ToArray();
-                batch.BatchCommands.Add(BatchCommand(_sql.EnsureAggregates, Texts(subs), Longs(starts), Texts(keys), P(newKeys.Select(k => (short)k.Kind).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Smallint)));
-                batch.BatchCommands.Add(BatchCommand(_sql.LockAggregates, Texts(subs), Longs(starts), Texts(keys)));
-            }
-
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (customers.Count > 0)
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    versions[reader.GetString(0)] = reader.GetInt64(1);
-                }
-
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            if (newKeys.Length > 0)
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var (key, aggregate) = ReadAggregateRow(reader);
-                    work.Aggregates[key] = aggregate;
-                }
-            }
-        }
-
-        if (customers.Count > 0)
-        {
-            var loaded = await LoadLedgersAsync(connection, transaction, versions, cancellationToken).ConfigureAwait(false);
-            foreach (var customerId in customers)
-            {
-                work.Ledgers[customerId] = versions.TryGetValue(customerId, out var version)
-                    ? new LedgerState(loaded[customerId], version, hasRow: true)
-                    : new LedgerState(CreditLedger.Empty(customerId), 0, hasRow: false);
-            }
-        }
-    }
 
     private NpgsqlBatchCommand InsertRecordsCommand(PreparedUsage[] items, int[] wave)
     {

@@ -99,7 +99,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         return command;
     }
 
-    private NpgsqlBatch Batch(NpgsqlConnection connection, NpgsqlTransaction transaction) =>
+    private NpgsqlBatch Batch(NpgsqlConnection connection, NpgsqlTransaction? transaction) =>
         new(connection, transaction) { Timeout = _timeout };
 
     private static NpgsqlBatchCommand BatchCommand(string sql, params NpgsqlParameter[] parameters)

@@ -7,11 +7,12 @@ namespace Metering.PostgreSql;
 /// Group commit for single-record appends: concurrent callers queue their record, a few writer loops each take
 /// everything queued (up to a limit) and append it in one transaction, then complete each caller with its own
 /// outcome. Nothing waits for a batch to fill: under light load a record is written alone at once; under heavy
-/// load records pile up while a transaction is in flight and share the next one.
+/// load records pile up while a transaction is in flight and share the next one. Each writer owns the subscriptions
+/// that hash to it, so concurrent group transactions of one instance never wait for each other's row locks.
 /// </summary>
 internal sealed class UsageWriter : IAsyncDisposable
 {
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    private readonly Channel<Pending>[] _queues;
     private readonly Func<PreparedUsage[], UsageOutcome[], CancellationToken, Task> _append;
     private readonly int _maxBatch;
     private readonly Task[] _loops;
@@ -20,10 +21,12 @@ internal sealed class UsageWriter : IAsyncDisposable
     {
         _append = append;
         _maxBatch = maxBatch;
+        _queues = new Channel<Pending>[writers];
         _loops = new Task[writers];
         for (int i = 0; i < writers; i++)
         {
-            _loops[i] = Task.Run(RunAsync);
+            var queue = _queues[i] = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+            _loops[i] = Task.Run(() => RunAsync(queue.Reader));
         }
     }
 
@@ -32,7 +35,8 @@ internal sealed class UsageWriter : IAsyncDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         var pending = new Pending(item, cancellationToken);
-        if (!_queue.Writer.TryWrite(pending))
+        var queue = _queues[unchecked((uint)StringComparer.Ordinal.GetHashCode(item.SubscriptionId)) % (uint)_queues.Length];
+        if (!queue.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(PostgreSql.PostgreSqlMeteringStore), "The PostgreSQL metering store has been disposed; usage can no longer be recorded through it.");
         }
@@ -44,13 +48,16 @@ internal sealed class UsageWriter : IAsyncDisposable
     /// <summary>Stops taking records, writes what is queued and waits for the writer loops to end.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        foreach (var queue in _queues)
+        {
+            queue.Writer.TryComplete();
+        }
+
         await Task.WhenAll(_loops).ConfigureAwait(false);
     }
 
-    private async Task RunAsync()
+    private async Task RunAsync(ChannelReader<Pending> reader)
     {
-        var reader = _queue.Reader;
         var batch = new List<Pending>(_maxBatch);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -88,7 +95,8 @@ internal sealed class UsageWriter : IAsyncDisposable
             }
             catch (Exception e)
             {
-                // Nothing of the group was committed: every caller gets the error and may retry with the same key.
+                // The group's transaction failed (and was rolled back, unless the connection broke during the commit):
+                // every caller gets the error and may retry with the same key, which is Duplicate if it was stored.
                 foreach (var pending in batch)
                 {
                     pending.Completion.TrySetException(e);
