@@ -175,7 +175,15 @@ public sealed partial class PostgreSqlMeteringStore
             }
 
             var subscriptionIds = wave.Select(i => items[i].SubscriptionId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-            batch.BatchCommands.Add(BatchCommand(_sql.LockSubscriptionsShared, Texts(subscriptionIds)));
+            var cached = new Subscription?[subscriptionIds.Length];
+            var cachedRevisions = new long[subscriptionIds.Length];
+            for (int j = 0; j < subscriptionIds.Length; j++)
+            {
+                cached[j] = _subscriptions.GetValueOrDefault(subscriptionIds[j]);
+                cachedRevisions[j] = cached[j]?.Revision ?? -1;
+            }
+
+            batch.BatchCommands.Add(BatchCommand(_sql.LockSubscriptionsShared, Texts(subscriptionIds), Longs(cachedRevisions)));
             batch.BatchCommands.Add(InsertRecordsCommand(items, wave));
             if (customers.Count > 0)
             {
@@ -195,8 +203,11 @@ public sealed partial class PostgreSqlMeteringStore
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var subscription = ReadSubscription(reader.GetString(0), reader.GetInt64(1), reader.GetString(2));
-                subscriptions[subscription.SubscriptionId] = subscription;
+                var id = reader.GetString(0);
+                var subscription = reader.IsDBNull(2)
+                    ? cached[Array.BinarySearch(subscriptionIds, id, StringComparer.Ordinal)]!
+                    : ReadSubscription(id, reader.GetInt64(1), reader.GetString(2));
+                subscriptions[id] = subscription;
             }
 
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);

@@ -192,8 +192,14 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
             FOR NO KEY UPDATE SKIP LOCKED
             """;
 
+        // The document is sent only when the caller's cached revision ($2) is stale.
         public readonly string LockSubscriptionsShared =
-            $"SELECT subscription_id, revision, doc::text FROM {s}.subscriptions WHERE subscription_id = ANY($1) ORDER BY subscription_id FOR KEY SHARE";
+            $"""
+            SELECT t.subscription_id, t.revision, CASE WHEN t.revision = u.rev THEN NULL ELSE t.doc::text END
+            FROM {s}.subscriptions t JOIN unnest($1::text[], $2::bigint[]) AS u(id, rev) ON t.subscription_id = u.id
+            ORDER BY t.subscription_id
+            FOR KEY SHARE OF t
+            """;
 
         public readonly string InsertRecords =
             $"""
