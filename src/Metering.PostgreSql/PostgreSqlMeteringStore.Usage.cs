@@ -139,6 +139,7 @@ public sealed partial class PostgreSqlMeteringStore
     {
         var items = work.Items;
         var outcomes = work.Outcomes;
+        wave = RejectUnstorableText(work, wave);
 
         // 1. One round trip, locks always in this order: subscriptions (FOR KEY SHARE: shared with other ingest,
         //    exclusive of a close), idempotency keys (inserting the records, in key order), credit ledgers
@@ -328,6 +329,52 @@ public sealed partial class PostgreSqlMeteringStore
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    // PostgreSQL text and jsonb cannot hold U+0000: such a record is rejected up front rather than failing its batch.
+    private static int[] RejectUnstorableText(AppendWork work, int[] wave)
+    {
+        List<int>? kept = null;
+        for (int j = 0; j < wave.Length; j++)
+        {
+            var record = work.Items[wave[j]].Record;
+            if (HasNul(record))
+            {
+                kept ??= [.. wave.Take(j)];
+                work.Outcomes[wave[j]] = UsageOutcome.Rejected(new UsageRejection(
+                    UsageRejectionReason.InvalidRecord,
+                    $"Usage record '{record.IdempotencyKey.Replace("\0", "\\0", StringComparison.Ordinal)}' contains a NUL character (U+0000) in its key, ids, meter or properties, which PostgreSQL cannot store; remove it and send the record again."));
+                work.Decided[wave[j]] = true;
+            }
+            else
+            {
+                kept?.Add(wave[j]);
+            }
+        }
+
+        return kept is null ? wave : [.. kept];
+
+        static bool HasNul(UsageRecord record)
+        {
+            if (record.IdempotencyKey.Contains('\0', StringComparison.Ordinal) || record.CustomerId.Contains('\0', StringComparison.Ordinal)
+                || record.MeterKey.Contains('\0', StringComparison.Ordinal) || (record.SubscriptionId?.Contains('\0', StringComparison.Ordinal) ?? false))
+            {
+                return true;
+            }
+
+            if (record.Properties is { } properties)
+            {
+                foreach (var (key, value) in properties)
+                {
+                    if (key.Contains('\0', StringComparison.Ordinal) || (value?.Contains('\0', StringComparison.Ordinal) ?? false))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
         }
     }
 

@@ -93,15 +93,34 @@ internal sealed class UsageWriter : IAsyncDisposable
                     batch[i].Completion.TrySetResult(outcomes[i]);
                 }
             }
-            catch (Exception e)
+            catch (Exception) when (batch.Count > 1)
             {
-                // The group's transaction failed (and was rolled back, unless the connection broke during the commit):
-                // every caller gets the error and may retry with the same key, which is Duplicate if it was stored.
+                // One record that breaks the transaction must not fail the others: append each alone.
                 foreach (var pending in batch)
                 {
-                    pending.Completion.TrySetException(e);
+                    await AppendAloneAsync(pending).ConfigureAwait(false);
                 }
             }
+            catch (Exception e)
+            {
+                // The transaction failed (and was rolled back, unless the connection broke during the commit): the
+                // caller gets the error and may retry with the same key, which is a Duplicate if the record was stored.
+                batch[0].Completion.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task AppendAloneAsync(Pending pending)
+    {
+        var outcome = new UsageOutcome[1];
+        try
+        {
+            await _append([pending.Item], outcome, CancellationToken.None).ConfigureAwait(false);
+            pending.Completion.TrySetResult(outcome[0]);
+        }
+        catch (Exception e)
+        {
+            pending.Completion.TrySetException(e);
         }
     }
 
