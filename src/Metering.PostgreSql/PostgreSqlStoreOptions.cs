@@ -21,8 +21,11 @@ public sealed class PostgreSqlStoreOptions
     /// </summary>
     public int MaxGroupCommitSize { get; set; } = 1_000;
 
-    /// <summary>Group-commit transactions in flight at once, each on its own connection (default 4).</summary>
-    public int GroupCommitWriters { get; set; } = 4;
+    /// <summary>
+    /// Group-commit transactions in flight at once, each on its own connection and owning the subscriptions that hash
+    /// to it (default 2). More writers overlap more round trips but make each transaction smaller.
+    /// </summary>
+    public int GroupCommitWriters { get; set; } = 2;
 }
 
 /// <summary>Checks <see cref="PostgreSqlStoreOptions"/> at startup, reporting every problem at once.</summary>
@@ -55,7 +58,7 @@ internal sealed partial class PostgreSqlStoreOptionsValidator : IValidateOptions
 
         if (options.GroupCommitWriters < 1)
         {
-            problems.Add($"PostgreSqlStoreOptions.GroupCommitWriters {options.GroupCommitWriters} is below 1; use e.g. 4.");
+            problems.Add($"PostgreSqlStoreOptions.GroupCommitWriters {options.GroupCommitWriters} is below 1; use e.g. 2.");
         }
 
         return problems;
