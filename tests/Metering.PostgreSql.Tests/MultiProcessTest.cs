@@ -10,6 +10,7 @@ namespace Metering.PostgreSql.Tests;
 /// for the same customers with overlapping idempotency keys, then all close periods at once. Every record is counted
 /// once, every period is invoiced once, invoice numbers are 1..N without gaps, and every total is as computed by hand.
 /// </summary>
+[Collection(MeasurementsCollection.Name)]
 public sealed class MultiProcessTest(PostgresServer server)
 {
     private const int Customers = 6;

@@ -11,6 +11,7 @@ namespace Metering.PostgreSql.Tests;
 /// against a raw binary COPY of the same rows into the same usage table in the same run. Prints the figures and
 /// the ratio; asserts only that every record was accepted and counted (timings are never asserted).
 /// </summary>
+[Collection(MeasurementsCollection.Name)]
 public sealed class ThroughputMeasurement(PostgresServer server, ITestOutputHelper output)
 {
     private const int Recorders = 64;
