@@ -1,0 +1,238 @@
+using System.Data;
+using Dapper;
+using Metering.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Metering.PostgreSql;
+
+public sealed partial class PostgreSqlMeteringStore
+{
+    /// <inheritdoc/>
+    public async ValueTask UpsertMeterAsync(Meter meter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(meter);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.UpsertMeter);
+        command.Parameters.Add(Text(meter.Key));
+        command.Parameters.Add(Json(Documents.Write(Documents.From(meter))));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<Meter>> ListMetersAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var docs = await connection.QueryAsync<string>(new CommandDefinition(_sql.ListMeters, commandTimeout: _timeout, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. docs.Select(d => Documents.ToMeter(Documents.Read<MeterDoc>(d)))];
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Plan> PublishPlanAsync(Plan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var published = await InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                // One publisher per plan key at a time, across instances, so versions are assigned once.
+                await using (var lockCommand = Command(connection, transaction, _sql.LockPlanKey))
+                {
+                    lockCommand.Parameters.Add(Text(plan.Key));
+                    await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var latest = await ReadPlanAsync(connection, transaction, plan.Key, null, cancellationToken).ConfigureAwait(false);
+                if (latest is not null && latest.DefinitionEquals(plan))
+                {
+                    return latest;
+                }
+
+                var next = plan.WithVersion((latest?.Version ?? 0) + 1);
+                await using var insert = Command(connection, transaction, _sql.InsertPlan);
+                insert.Parameters.Add(Text(next.Key));
+                insert.Parameters.Add(P(next.Version));
+                insert.Parameters.Add(Json(Documents.Write(Documents.From(next))));
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                return next;
+            },
+            cancellationToken).ConfigureAwait(false);
+        _plans[(published.Key, published.Version)] = published;
+        return published;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Plan?> FindPlanAsync(string planKey, int? version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(planKey);
+        if (version is { } v && _plans.TryGetValue((planKey, v), out var cached))
+        {
+            return cached;
+        }
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadPlanAsync(connection, null, planKey, version, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Plan?> ReadPlanAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string planKey, int? version, CancellationToken cancellationToken)
+    {
+        if (version is { } v && _plans.TryGetValue((planKey, v), out var cached))
+        {
+            return cached;
+        }
+
+        await using var command = Command(connection, transaction, version is null ? _sql.LatestPlan : _sql.PlanVersion);
+        command.Parameters.Add(Text(planKey));
+        if (version is { } wanted)
+        {
+            command.Parameters.Add(P(wanted));
+        }
+
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string doc)
+        {
+            return null;
+        }
+
+        var plan = Documents.ToPlan(Documents.Read<PlanDoc>(doc));
+        return _plans.GetOrAdd((plan.Key, plan.Version), plan);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> AddCustomerAsync(Customer customer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customer);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.InsertCustomer);
+        command.Parameters.Add(Text(customer.CustomerId));
+        command.Parameters.Add(Text(customer.Name));
+        command.Parameters.Add(Text(customer.TimeZoneId));
+        command.Parameters.Add(P(Documents.Ticks(customer.CreatedAt)));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Customer?> FindCustomerAsync(string customerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleOrDefaultAsync<CustomerRow>(new CommandDefinition(
+            "SELECT customer_id AS CustomerId, name AS Name, time_zone AS TimeZoneId, created_at AS CreatedAt FROM " + _sql.Customers + " WHERE customer_id = @customerId",
+            new { customerId },
+            commandTimeout: _timeout,
+            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return row is null ? null : new Customer(row.CustomerId, row.Name, row.TimeZoneId, Documents.At(row.CreatedAt));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> AddSubscriptionAsync(Subscription subscription, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(events);
+        return await InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                await using var command = Command(connection, transaction, _sql.InsertSubscription);
+                command.Parameters.Add(Text(subscription.SubscriptionId));
+                command.Parameters.Add(Text(subscription.CustomerId));
+                AddSubscriptionState(command, subscription);
+                if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+                {
+                    return false;
+                }
+
+                await AppendEventsAsync(connection, transaction, events, cancellationToken).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Subscription?> FindSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionId);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.FindSubscription);
+        command.Parameters.Add(Text(subscriptionId));
+        var found = await ReadSubscriptionsAsync(command, cancellationToken).ConfigureAwait(false);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<Subscription>> ListSubscriptionsAsync(string customerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.ListSubscriptions);
+        command.Parameters.Add(Text(customerId));
+        return await ReadSubscriptionsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> UpdateSubscriptionAsync(Subscription updated, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(updated);
+        ArgumentNullException.ThrowIfNull(events);
+        return await InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                // FOR UPDATE (not a plain UPDATE's weaker lock) so the change waits for in-flight ingest, like a close.
+                var stored = await LockSubscriptionAsync(connection, transaction, updated.SubscriptionId, cancellationToken).ConfigureAwait(false);
+                if (stored is null || stored.Revision != updated.Revision - 1)
+                {
+                    return false;
+                }
+
+                await WriteSubscriptionAsync(connection, transaction, updated, cancellationToken).ConfigureAwait(false);
+                await AppendEventsAsync(connection, transaction, events, cancellationToken).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Subscription?> LockSubscriptionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string subscriptionId, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, _sql.LockSubscription);
+        command.Parameters.Add(Text(subscriptionId));
+        var found = await ReadSubscriptionsAsync(command, cancellationToken).ConfigureAwait(false);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    private async Task WriteSubscriptionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Subscription subscription, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, _sql.UpdateSubscription);
+        command.Parameters.Add(Text(subscription.SubscriptionId));
+        AddSubscriptionState(command, subscription);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void AddSubscriptionState(NpgsqlCommand command, Subscription subscription)
+    {
+        command.Parameters.Add(P(subscription.Revision));
+        command.Parameters.Add(P(Documents.Ticks(subscription.CurrentPeriod.Start)));
+        command.Parameters.Add(P(Documents.Ticks(subscription.CurrentPeriod.End)));
+        command.Parameters.Add(Long(Documents.Ticks(subscription.EndedAt)));
+        command.Parameters.Add(Json(Documents.Write(Documents.From(subscription))));
+    }
+
+    private async Task<List<Subscription>> ReadSubscriptionsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var list = new List<Subscription>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(ReadSubscription(reader.GetString(0), reader.GetInt64(1), reader.GetString(2)));
+        }
+
+        return list;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await connection.QueryAsync<(long Sequence, string Doc)>(new CommandDefinition(
+            _sql.ReadEventsNamed, new { after = afterSequence, limit }, commandTimeout: _timeout, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return [.. rows.Select(r => new StoredBillingEvent(r.Sequence, Documents.ToEvent(Documents.Read<EventDoc>(r.Doc))))];
+    }
+
+    private sealed record CustomerRow(string CustomerId, string? Name, string TimeZoneId, long CreatedAt);
+}

@@ -1,0 +1,247 @@
+using System.Data;
+using Metering.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Metering.PostgreSql;
+
+public sealed partial class PostgreSqlMeteringStore
+{
+    /// <inheritdoc/>
+    public async ValueTask<CreditLedger> LoadLedgerAsync(string customerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+
+        // One snapshot for the version, the grants and the transactions.
+        return await InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                await using var command = Command(connection, transaction, _sql.LedgerVersion);
+                command.Parameters.Add(Text(customerId));
+                if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long version)
+                {
+                    return CreditLedger.Empty(customerId);
+                }
+
+                var loaded = await LoadLedgersAsync(connection, transaction, new Dictionary<string, long>(StringComparer.Ordinal) { [customerId] = version }, cancellationToken).ConfigureAwait(false);
+                return loaded[customerId];
+            },
+            cancellationToken,
+            IsolationLevel.RepeatableRead).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<CreditLedger> UpdateLedgerAsync(string customerId, Func<CreditLedger, LedgerChange> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+        ArgumentNullException.ThrowIfNull(change);
+        var updated = await InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                await using (var ensure = Command(connection, transaction, _sql.EnsureLedger))
+                {
+                    ensure.Parameters.Add(Text(customerId));
+                    await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var state = await LockLedgerAsync(connection, transaction, customerId, cancellationToken).ConfigureAwait(false);
+                var result = change(state.Current);
+                CheckAppendOnly(state.Current, result.Updated);
+                state.Current = result.Updated;
+                await WriteLedgersAsync(connection, transaction, [state], cancellationToken).ConfigureAwait(false);
+                await AppendEventsAsync(connection, transaction, result.Events, cancellationToken).ConfigureAwait(false);
+                return result.Updated;
+            },
+            cancellationToken).ConfigureAwait(false);
+        CacheLedger(updated);
+        return updated;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<string>> FindCustomersWithExpiringCreditsAsync(Instant at, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.ExpiringCustomers);
+        command.Parameters.Add(P(Documents.Ticks(at)));
+        command.Parameters.Add(P((long)limit));
+        var customers = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            customers.Add(reader.GetString(0));
+        }
+
+        return customers;
+    }
+
+    /// <summary>Locks a customer's ledger row (<c>FOR UPDATE</c>) and loads the ledger; empty when the customer has no row.</summary>
+    private async Task<LedgerState> LockLedgerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string customerId, CancellationToken cancellationToken)
+    {
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var command = Command(connection, transaction, _sql.LockLedgers))
+        {
+            command.Parameters.Add(Texts([customerId]));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                versions[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        if (!versions.TryGetValue(customerId, out var version))
+        {
+            return new LedgerState(CreditLedger.Empty(customerId), 0, hasRow: false);
+        }
+
+        var loaded = await LoadLedgersAsync(connection, transaction, versions, cancellationToken).ConfigureAwait(false);
+        return new LedgerState(loaded[customerId], version, hasRow: true);
+    }
+
+    /// <summary>The ledgers at the given versions: from the cache when it holds that version, else rebuilt from their rows.</summary>
+    private async Task<Dictionary<string, CreditLedger>> LoadLedgersAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Dictionary<string, long> versions, CancellationToken cancellationToken)
+    {
+        var ledgers = new Dictionary<string, CreditLedger>(StringComparer.Ordinal);
+        var toLoad = new List<string>();
+        foreach (var (customerId, version) in versions)
+        {
+            if (version == 0)
+            {
+                ledgers[customerId] = CreditLedger.Empty(customerId);
+            }
+            else if (_ledgers.TryGetValue(customerId, out var cached) && cached.LastSequence == version)
+            {
+                ledgers[customerId] = cached;
+            }
+            else
+            {
+                toLoad.Add(customerId);
+            }
+        }
+
+        if (toLoad.Count == 0)
+        {
+            return ledgers;
+        }
+
+        var grants = toLoad.ToDictionary(c => c, _ => new List<CreditGrant>(), StringComparer.Ordinal);
+        var transactions = toLoad.ToDictionary(c => c, _ => new List<CreditTransaction>(), StringComparer.Ordinal);
+        await using (var batch = Batch(connection, transaction))
+        {
+            batch.BatchCommands.Add(BatchCommand(_sql.LoadGrants, Texts([.. toLoad])));
+            batch.BatchCommands.Add(BatchCommand(_sql.LoadTransactions, Texts([.. toLoad])));
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                grants[reader.GetString(0)].Add(Documents.ToGrant(Documents.Read<GrantDoc>(reader.GetString(1))));
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                transactions[reader.GetString(0)].Add(Documents.ToTransaction(Documents.Read<TransactionDoc>(reader.GetString(1))));
+            }
+        }
+
+        foreach (var customerId in toLoad)
+        {
+            var ledger = CreditLedger.FromHistory(customerId, grants[customerId], transactions[customerId]);
+            ledgers[customerId] = ledger;
+            CacheLedger(ledger);
+        }
+
+        return ledgers;
+    }
+
+    private async Task WriteLedgersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<LedgerState> states, CancellationToken cancellationToken)
+    {
+        await using var batch = Batch(connection, transaction);
+        AddLedgerWrites(batch, states);
+        if (batch.BatchCommands.Count > 0)
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Adds the inserts of every grant and transaction appended since each ledger was last written.</summary>
+    private void AddLedgerWrites(NpgsqlBatch batch, IEnumerable<LedgerState> states)
+    {
+        var grantRows = new List<CreditGrant>();
+        var transactionRows = new List<CreditTransaction>();
+        var versionCustomers = new List<string>();
+        var versionValues = new List<long>();
+        foreach (var state in states)
+        {
+            var ledger = state.Current;
+            if (ledger.LastSequence <= state.Written)
+            {
+                continue;
+            }
+
+            if (!state.HasRow)
+            {
+                throw new InvalidOperationException($"The credit ledger of customer '{ledger.CustomerId}' changed without its row being locked.");
+            }
+
+            var appended = ledger.Transactions.Where(t => t.Sequence > state.Written).ToList();
+            transactionRows.AddRange(appended);
+            foreach (var granted in appended.Where(t => t.Type == CreditTransactionType.Grant))
+            {
+                grantRows.Add(ledger.GetGrant(granted.GrantId));
+            }
+
+            versionCustomers.Add(ledger.CustomerId);
+            versionValues.Add(ledger.LastSequence);
+            state.Written = ledger.LastSequence;
+        }
+
+        if (grantRows.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand(
+                _sql.InsertGrants,
+                Texts([.. grantRows.Select(g => g.CustomerId)]),
+                Texts([.. grantRows.Select(g => g.GrantId)]),
+                P(grantRows.Select(g => Documents.Ticks(g.ExpiresAt)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint),
+                Texts([.. grantRows.Select(g => Documents.Write(Documents.From(g)))])));
+        }
+
+        if (transactionRows.Count > 0)
+        {
+            batch.BatchCommands.Add(BatchCommand(
+                _sql.InsertTransactions,
+                Texts([.. transactionRows.Select(t => t.CustomerId)]),
+                Longs([.. transactionRows.Select(t => t.Sequence)]),
+                Texts([.. transactionRows.Select(t => t.GrantId)]),
+                Texts([.. transactionRows.Select(t => t.Type.ToString())]),
+                P(transactionRows.Select(t => t.Effect).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Numeric),
+                Longs([.. transactionRows.Select(t => Documents.Ticks(t.At))]),
+                Texts([.. transactionRows.Select(t => Documents.Write(Documents.From(t)))])));
+            batch.BatchCommands.Add(BatchCommand(_sql.SetLedgerVersions, Texts([.. versionCustomers]), Longs([.. versionValues])));
+        }
+    }
+
+    private void CacheLedger(CreditLedger ledger) =>
+        _ledgers.AddOrUpdate(ledger.CustomerId, ledger, (_, cached) => cached.LastSequence > ledger.LastSequence ? cached : ledger);
+
+    private static void CheckAppendOnly(CreditLedger stored, CreditLedger updated)
+    {
+        if (!string.Equals(stored.CustomerId, updated.CustomerId, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"A credit ledger change for customer '{stored.CustomerId}' returned the ledger of '{updated.CustomerId}'.");
+        }
+
+        if (updated.Transactions.Count < stored.Transactions.Count || updated.LastSequence < stored.LastSequence)
+        {
+            throw new InvalidOperationException("A credit ledger change must only append transactions.");
+        }
+    }
+
+    /// <summary>A customer's ledger inside one transaction: as locked, as changed, and how far it has been written.</summary>
+    private sealed class LedgerState(CreditLedger current, long stored, bool hasRow)
+    {
+        public CreditLedger Current { get; set; } = current;
+
+        public long Written { get; set; } = stored;
+
+        public bool HasRow { get; } = hasRow;
+    }
+}

@@ -1,0 +1,180 @@
+using System.Globalization;
+using Metering.Storage;
+using Npgsql;
+
+namespace Metering.PostgreSql;
+
+public sealed partial class PostgreSqlMeteringStore
+{
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<string>> FindSubscriptionsDueAsync(Instant periodEndAtOrBefore, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.FindDue);
+        command.Parameters.Add(P(Documents.Ticks(periodEndAtOrBefore)));
+        command.Parameters.Add(P((long)limit));
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The subscription row is locked <c>FOR UPDATE</c> (waiting for in-flight ingest of it to commit, and holding
+    /// off new ingest until the close commits), then its customer's ledger row. The invoice number comes from a
+    /// counter row updated in this transaction, so numbers have no gaps. When <paramref name="decide"/> throws,
+    /// nothing is stored and the exception propagates.
+    /// </remarks>
+    public async ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionId);
+        ArgumentNullException.ThrowIfNull(decide);
+        LedgerState? ledgerState = null;
+        var result = await InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                ledgerState = null;
+                var subscription = await LockSubscriptionAsync(connection, transaction, subscriptionId, cancellationToken).ConfigureAwait(false);
+                if (subscription is null)
+                {
+                    return new PeriodCloseResult(PeriodCloseStatus.NotFound, null, null);
+                }
+
+                if (subscription.CurrentPeriod.Start != expectedPeriodStart || subscription.EndedAt is not null
+                    || await InvoiceExistsAsync(connection, transaction, subscriptionId, expectedPeriodStart, cancellationToken).ConfigureAwait(false))
+                {
+                    return new PeriodCloseResult(PeriodCloseStatus.AlreadyClosed, null, subscription);
+                }
+
+                var plan = await ReadPlanAsync(connection, transaction, subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"Plan '{subscription.PlanKey}' v{subscription.PlanVersion} of subscription '{subscriptionId}' is missing from the store.");
+                var ledger = await LockLedgerAsync(connection, transaction, subscription.CustomerId, cancellationToken).ConfigureAwait(false);
+                var aggregates = await ReadAggregatesAsync(connection, transaction, subscriptionId, expectedPeriodStart, cancellationToken).ConfigureAwait(false);
+
+                var decision = decide(new PeriodCloseContext(subscription, plan, aggregates, ledger.Current));
+
+                var number = await NextInvoiceNumberAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+                var invoice = decision.Invoice with { Number = number };
+                await using (var insert = Command(connection, transaction, _sql.InsertInvoice))
+                {
+                    insert.Parameters.Add(Text(invoice.InvoiceId));
+                    insert.Parameters.Add(P(invoice.Number));
+                    insert.Parameters.Add(Text(subscriptionId));
+                    insert.Parameters.Add(P(Documents.Ticks(expectedPeriodStart)));
+                    insert.Parameters.Add(Text(invoice.CustomerId));
+                    insert.Parameters.Add(Json(Documents.Write(Documents.From(invoice))));
+                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await WriteSubscriptionAsync(connection, transaction, decision.Next, cancellationToken).ConfigureAwait(false);
+                if (decision.LedgerAfter is { } ledgerAfter)
+                {
+                    if (!ledger.HasRow && ledgerAfter.LastSequence > 0)
+                    {
+                        throw new InvalidOperationException($"The period close of '{subscriptionId}' changed the credit ledger of '{subscription.CustomerId}', which has no credits.");
+                    }
+
+                    CheckAppendOnly(ledger.Current, ledgerAfter);
+                    ledger.Current = ledgerAfter;
+                    await WriteLedgersAsync(connection, transaction, [ledger], cancellationToken).ConfigureAwait(false);
+                    ledgerState = ledger;
+                }
+
+                await AppendEventsAsync(connection, transaction, decision.Events, cancellationToken).ConfigureAwait(false);
+                return new PeriodCloseResult(PeriodCloseStatus.Closed, invoice, decision.Next);
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        if (ledgerState is { HasRow: true } changed)
+        {
+            CacheLedger(changed.Current);
+        }
+
+        return result;
+    }
+
+    private async Task<bool> InvoiceExistsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string subscriptionId, Instant periodStart, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, _sql.InvoiceExists);
+        command.Parameters.Add(Text(subscriptionId));
+        command.Parameters.Add(P(Documents.Ticks(periodStart)));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+    }
+
+    private async Task<long> NextInvoiceNumberAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, _sql.NextInvoiceNumber);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Invoice?> FindInvoiceAsync(string invoiceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invoiceId);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.FindInvoice);
+        command.Parameters.Add(Text(invoiceId));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string doc
+            ? Documents.ToInvoice(Documents.Read<InvoiceDoc>(doc))
+            : null;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+        var before = cursor is null ? long.MaxValue : long.Parse(cursor, CultureInfo.InvariantCulture);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.ListInvoices);
+        command.Parameters.Add(Text(customerId));
+        command.Parameters.Add(P(before));
+        command.Parameters.Add(P((long)limit + 1));
+        var invoices = new List<Invoice>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            invoices.Add(Documents.ToInvoice(Documents.Read<InvoiceDoc>(reader.GetString(0))));
+        }
+
+        return PageOf(invoices, limit, i => i.Number.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invoiceId);
+        ArgumentNullException.ThrowIfNull(transition);
+        return await InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                Invoice current;
+                await using (var select = Command(connection, transaction, _sql.LockInvoice))
+                {
+                    select.Parameters.Add(Text(invoiceId));
+                    if (await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string doc)
+                    {
+                        return null;
+                    }
+
+                    current = Documents.ToInvoice(Documents.Read<InvoiceDoc>(doc));
+                }
+
+                var change = transition(current);
+                await using (var update = Command(connection, transaction, _sql.UpdateInvoice))
+                {
+                    update.Parameters.Add(Text(invoiceId));
+                    update.Parameters.Add(Json(Documents.Write(Documents.From(change.Updated))));
+                    await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await AppendEventsAsync(connection, transaction, change.Events, cancellationToken).ConfigureAwait(false);
+                return change.Updated;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,688 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Metering.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Metering.PostgreSql;
+
+public sealed partial class PostgreSqlMeteringStore
+{
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A single item joins the group commit (concurrent callers share one transaction); a batch runs in its own
+    /// transaction. Either way the transaction locks the subscriptions <c>FOR KEY SHARE</c>, claims the keys by
+    /// inserting the raw records (<c>ON CONFLICT DO NOTHING</c>, in key order), locks the credit ledgers and
+    /// aggregates it touches <c>FOR UPDATE</c> in key order, decides every item in order with
+    /// <see cref="UsageAppendRules"/>, deletes the records of rejected items (their keys were never visibly claimed)
+    /// and writes the folded aggregates back.
+    /// </remarks>
+    public ValueTask AppendUsageAsync(ReadOnlyMemory<PreparedUsage> items, Memory<UsageOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        if (outcomes.Length < items.Length)
+        {
+            throw new ArgumentException($"The outcomes buffer holds {outcomes.Length} items but {items.Length} were given; pass one outcome slot per item.", nameof(outcomes));
+        }
+
+        return items.Length switch
+        {
+            0 => ValueTask.CompletedTask,
+            1 => AppendOneAsync(items.Span[0], outcomes, cancellationToken),
+            _ => AppendManyAsync(items, outcomes, cancellationToken),
+        };
+    }
+
+    private async ValueTask AppendOneAsync(PreparedUsage item, Memory<UsageOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        var outcome = await _writer.AppendAsync(item, cancellationToken).ConfigureAwait(false);
+        outcomes.Span[0] = outcome;
+    }
+
+    private async ValueTask AppendManyAsync(ReadOnlyMemory<PreparedUsage> items, Memory<UsageOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        var array = items.ToArray();
+        var results = new UsageOutcome[array.Length];
+        await AppendGroupAsync(array, results, cancellationToken).ConfigureAwait(false);
+        results.AsSpan().CopyTo(outcomes.Span);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="items"/> in one transaction, retried whole when it loses a lock race. The transaction is
+    /// driven by hand (BEGIN sent with the locking statements, COMMIT with the writes) so that a typical append costs
+    /// two round trips: lock and claim, then write and commit.
+    /// </summary>
+    private async Task AppendGroupAsync(PreparedUsage[] items, UsageOutcome[] outcomes, CancellationToken cancellationToken)
+    {
+        var waves = Waves(items).ToArray();
+        for (int attempt = 1; ; attempt++)
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var work = new AppendWork(items, outcomes);
+            try
+            {
+                for (int w = 0; w < waves.Length; w++)
+                {
+                    await AppendWaveAsync(connection, work, waves[w], first: w == 0, last: w == waves.Length - 1, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e)
+            {
+                await RollBackQuietlyAsync(connection).ConfigureAwait(false);
+                if (attempt < MaxAttempts && e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+                {
+                    continue;
+                }
+
+                throw;
+            }
+
+            foreach (var state in work.Ledgers.Values)
+            {
+                if (state.HasRow)
+                {
+                    CacheLedger(state.Current);
+                }
+            }
+
+            return;
+        }
+    }
+
+    private static async Task RollBackQuietlyAsync(NpgsqlConnection connection)
+    {
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (NpgsqlException)
+        {
+            // The connection is broken; the server ends the transaction with the session.
+        }
+    }
+
+    // An idempotency key seen twice in one append is decided after its first occurrence: later occurrences go to a
+    // later wave of the same transaction (group commit can bring the same key from two callers).
+    private static IEnumerable<int[]> Waves(PreparedUsage[] items)
+    {
+        var occurrences = new Dictionary<string, int>(items.Length, StringComparer.Ordinal);
+        var waveOf = new int[items.Length];
+        int waves = 1;
+        for (int i = 0; i < items.Length; i++)
+        {
+            var key = items[i].Record.IdempotencyKey;
+            occurrences.TryGetValue(key, out int seen);
+            waveOf[i] = seen;
+            occurrences[key] = seen + 1;
+            waves = Math.Max(waves, seen + 1);
+        }
+
+        if (waves == 1)
+        {
+            yield return [.. Enumerable.Range(0, items.Length)];
+            yield break;
+        }
+
+        for (int w = 0; w < waves; w++)
+        {
+            yield return [.. Enumerable.Range(0, items.Length).Where(i => waveOf[i] == w)];
+        }
+    }
+
+    private async Task AppendWaveAsync(NpgsqlConnection connection, AppendWork work, int[] wave, bool first, bool last, CancellationToken cancellationToken)
+    {
+        var items = work.Items;
+        var outcomes = work.Outcomes;
+        wave = RejectUnstorableText(work, wave);
+
+        // 1. One round trip, locks always in this order: subscriptions (FOR KEY SHARE: shared with other ingest,
+        //    exclusive of a close), idempotency keys (inserting the records, in key order), credit ledgers
+        //    (FOR UPDATE, by customer), aggregates (created when missing, then FOR UPDATE, in key order).
+        var customers = new SortedSet<string>(StringComparer.Ordinal);
+        var aggregateKeys = new SortedSet<AggregateKey>();
+        foreach (var i in wave)
+        {
+            ref readonly var item = ref items[i];
+            var periodStart = Documents.Ticks(item.PeriodStart);
+            foreach (var target in item.Targets)
+            {
+                AddIfNew(work, aggregateKeys, new AggregateKey(item.SubscriptionId, periodStart, target.AggregateKey, target.Aggregation));
+                if (target.BurningCharge is { } charge)
+                {
+                    AddIfNew(work, aggregateKeys, new AggregateKey(item.SubscriptionId, periodStart, UsageAppendRules.PrepaidAggregateKey(charge.Key), Aggregation.Sum));
+                }
+            }
+
+            if (item.BurnsCredits && !work.Ledgers.ContainsKey(item.Record.CustomerId))
+            {
+                customers.Add(item.Record.CustomerId);
+            }
+        }
+
+        var subscriptions = new Dictionary<string, Subscription>(StringComparer.Ordinal);
+        var inserted = new HashSet<string>(wave.Length, StringComparer.Ordinal);
+        var ledgerVersions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var batch = new NpgsqlBatch(connection) { Timeout = _timeout })
+        {
+            if (first)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
+            }
+
+            var subscriptionIds = wave.Select(i => items[i].SubscriptionId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            var cached = new Subscription?[subscriptionIds.Length];
+            var cachedRevisions = new long[subscriptionIds.Length];
+            for (int j = 0; j < subscriptionIds.Length; j++)
+            {
+                cached[j] = _subscriptions.GetValueOrDefault(subscriptionIds[j]);
+                cachedRevisions[j] = cached[j]?.Revision ?? -1;
+            }
+
+            batch.BatchCommands.Add(BatchCommand(_sql.LockSubscriptionsShared, Texts(subscriptionIds), Longs(cachedRevisions)));
+            batch.BatchCommands.Add(InsertRecordsCommand(items, wave));
+            if (customers.Count > 0)
+            {
+                batch.BatchCommands.Add(BatchCommand(_sql.LockLedgers, Texts([.. customers])));
+            }
+
+            if (aggregateKeys.Count > 0)
+            {
+                var subs = aggregateKeys.Select(k => k.SubscriptionId).ToArray();
+                var starts = aggregateKeys.Select(k => k.PeriodStart).ToArray();
+                var keys = aggregateKeys.Select(k => k.Key).ToArray();
+                batch.BatchCommands.Add(BatchCommand(_sql.EnsureAggregates, Texts(subs), Longs(starts), Texts(keys), P(aggregateKeys.Select(k => (short)k.Kind).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Smallint)));
+                batch.BatchCommands.Add(BatchCommand(_sql.LockAggregates, Texts(subs), Longs(starts), Texts(keys)));
+            }
+
+            // Statements without a result set (BEGIN, the ensuring insert) are skipped by the reader.
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var id = reader.GetString(0);
+                var subscription = reader.IsDBNull(2)
+                    ? cached[Array.BinarySearch(subscriptionIds, id, StringComparer.Ordinal)]!
+                    : ReadSubscription(id, reader.GetInt64(1), reader.GetString(2));
+                subscriptions[id] = subscription;
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                inserted.Add(reader.GetString(0));
+            }
+
+            if (customers.Count > 0)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    ledgerVersions[reader.GetString(0)] = reader.GetInt64(1);
+                }
+            }
+
+            if (aggregateKeys.Count > 0)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var (key, aggregate) = ReadAggregateRow(reader);
+                    work.Aggregates[key] = aggregate;
+                }
+            }
+        }
+
+        if (customers.Count > 0)
+        {
+            await AddLedgersAsync(connection, work, customers, ledgerVersions, cancellationToken).ConfigureAwait(false);
+        }
+
+        // 2. Keys already stored: Duplicate or Conflict against the stored record.
+        if (inserted.Count < wave.Length)
+        {
+            await DecideExistingKeysAsync(connection, work, wave, inserted, cancellationToken).ConfigureAwait(false);
+        }
+
+        // 3. Check each newly claimed item against its subscription as stored now.
+        var rejectedKeys = new List<string>();
+        foreach (var i in wave)
+        {
+            if (work.Decided[i])
+            {
+                continue;
+            }
+
+            ref readonly var item = ref items[i];
+            UsageRejection? rejection = subscriptions.TryGetValue(item.SubscriptionId, out var subscription)
+                ? UsageAppendRules.CheckSubscription(in item, subscription)
+                : UsageRejection.NoActiveSubscription(item.Record.CustomerId, item.Record.Timestamp);
+            if (rejection is { } reason)
+            {
+                outcomes[i] = subscription is null ? UsageOutcome.Rejected(reason) : UsageOutcome.Rejected(reason, item.SubscriptionId);
+                work.Decided[i] = true;
+                rejectedKeys.Add(item.Record.IdempotencyKey);
+            }
+            else if (item.BurnsCredits && !work.Ledgers.ContainsKey(subscription!.CustomerId))
+            {
+                // The record's customer is not the subscription's (only when a caller prepares it so): lock that ledger too.
+                var late = new SortedSet<string>(StringComparer.Ordinal) { subscription.CustomerId };
+                await AddLedgersAsync(connection, work, late, await LockLedgerVersionsAsync(connection, late, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        // 4. Decide the remaining items in order, exactly as the in-memory store does.
+        var dirty = new HashSet<AggregateKey>();
+        foreach (var i in wave)
+        {
+            if (work.Decided[i])
+            {
+                continue;
+            }
+
+            ref readonly var item = ref items[i];
+            var subscription = subscriptions[item.SubscriptionId];
+            var periodStart = Documents.Ticks(item.PeriodStart);
+            if (item.BurnsCredits && Burn(work, in item, subscription.CustomerId, periodStart, dirty) is { } creditRejection)
+            {
+                outcomes[i] = UsageOutcome.Rejected(creditRejection, item.SubscriptionId);
+                work.Decided[i] = true;
+                rejectedKeys.Add(item.Record.IdempotencyKey);
+                continue;
+            }
+
+            foreach (var target in item.Targets)
+            {
+                var key = new AggregateKey(item.SubscriptionId, periodStart, target.AggregateKey, target.Aggregation);
+                work.Aggregates[key] = UsageAppendRules.Apply(AggregateOf(work, key), target, item.Record);
+                dirty.Add(key);
+            }
+
+            outcomes[i] = UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
+            work.Decided[i] = true;
+        }
+
+        // 5. One round trip: un-claim rejected keys, write aggregates and credit consumptions, commit.
+        await using (var batch = new NpgsqlBatch(connection) { Timeout = _timeout })
+        {
+            if (rejectedKeys.Count > 0)
+            {
+                batch.BatchCommands.Add(BatchCommand(_sql.DeleteRecords, Texts([.. rejectedKeys])));
+            }
+
+            if (dirty.Count > 0)
+            {
+                batch.BatchCommands.Add(UpdateAggregatesCommand(work, dirty));
+            }
+
+            AddLedgerWrites(batch, work.Ledgers.Values);
+            if (last)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            }
+
+            if (batch.BatchCommands.Count > 0)
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // PostgreSQL text and jsonb cannot hold U+0000: such a record is rejected up front rather than failing its batch.
+    private static int[] RejectUnstorableText(AppendWork work, int[] wave)
+    {
+        List<int>? kept = null;
+        for (int j = 0; j < wave.Length; j++)
+        {
+            var record = work.Items[wave[j]].Record;
+            if (HasNul(record))
+            {
+                kept ??= [.. wave.Take(j)];
+                work.Outcomes[wave[j]] = UsageOutcome.Rejected(new UsageRejection(
+                    UsageRejectionReason.InvalidRecord,
+                    $"Usage record '{record.IdempotencyKey.Replace("\0", "\\0", StringComparison.Ordinal)}' contains a NUL character (U+0000) in its key, ids, meter or properties, which PostgreSQL cannot store; remove it and send the record again."));
+                work.Decided[wave[j]] = true;
+            }
+            else
+            {
+                kept?.Add(wave[j]);
+            }
+        }
+
+        return kept is null ? wave : [.. kept];
+
+        static bool HasNul(UsageRecord record)
+        {
+            if (record.IdempotencyKey.Contains('\0', StringComparison.Ordinal) || record.CustomerId.Contains('\0', StringComparison.Ordinal)
+                || record.MeterKey.Contains('\0', StringComparison.Ordinal) || (record.SubscriptionId?.Contains('\0', StringComparison.Ordinal) ?? false))
+            {
+                return true;
+            }
+
+            if (record.Properties is { } properties)
+            {
+                foreach (var (key, value) in properties)
+                {
+                    if (key.Contains('\0', StringComparison.Ordinal) || (value?.Contains('\0', StringComparison.Ordinal) ?? false))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+    }
+
+    private static void AddIfNew(AppendWork work, SortedSet<AggregateKey> keys, AggregateKey key)
+    {
+        if (!work.Aggregates.ContainsKey(key))
+        {
+            keys.Add(key);
+        }
+    }
+
+    private async Task<Dictionary<string, long>> LockLedgerVersionsAsync(NpgsqlConnection connection, SortedSet<string> customers, CancellationToken cancellationToken)
+    {
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var command = Command(connection, null, _sql.LockLedgers);
+        command.Parameters.Add(Texts([.. customers]));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            versions[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return versions;
+    }
+
+    private async Task AddLedgersAsync(NpgsqlConnection connection, AppendWork work, SortedSet<string> customers, Dictionary<string, long> versions, CancellationToken cancellationToken)
+    {
+        var loaded = await LoadLedgersAsync(connection, null, versions, cancellationToken).ConfigureAwait(false);
+        foreach (var customerId in customers)
+        {
+            work.Ledgers[customerId] = versions.TryGetValue(customerId, out var version)
+                ? new LedgerState(loaded[customerId], version, hasRow: true)
+                : new LedgerState(CreditLedger.Empty(customerId), 0, hasRow: false);
+        }
+    }
+
+    private async Task DecideExistingKeysAsync(NpgsqlConnection connection, AppendWork work, int[] wave, HashSet<string> inserted, CancellationToken cancellationToken)
+    {
+        var items = work.Items;
+        var missing = wave.Select(i => items[i].Record.IdempotencyKey).Where(k => !inserted.Contains(k)).ToArray();
+        var existing = new Dictionary<string, StoredRecord>(missing.Length, StringComparer.Ordinal);
+        await using (var command = Command(connection, null, _sql.ExistingRecords))
+        {
+            command.Parameters.Add(Texts(missing));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var stored = ReadStoredRecord(reader);
+                existing[stored.Record.IdempotencyKey] = stored;
+            }
+        }
+
+        foreach (var i in wave)
+        {
+            var record = items[i].Record;
+            if (!inserted.Contains(record.IdempotencyKey))
+            {
+                var stored = existing.TryGetValue(record.IdempotencyKey, out var found)
+                    ? found
+                    : throw new InvalidOperationException($"Usage record key '{record.IdempotencyKey}' is claimed but its record cannot be read.");
+                work.Outcomes[i] = UsageAppendRules.ForExistingKey(stored.Record, stored.SubscriptionId, stored.PeriodStart, record);
+                work.Decided[i] = true;
+            }
+        }
+    }
+
+    private UsageRejection? Burn(AppendWork work, in PreparedUsage item, string customerId, long periodStart, HashSet<AggregateKey> dirty)
+    {
+        var targets = item.Targets;
+        var before = new UsageAggregate[targets.Length];
+        var after = new UsageAggregate[targets.Length];
+        for (int t = 0; t < targets.Length; t++)
+        {
+            before[t] = AggregateOf(work, new AggregateKey(item.SubscriptionId, periodStart, targets[t].AggregateKey, targets[t].Aggregation));
+            after[t] = UsageAppendRules.Apply(before[t], targets[t], item.Record);
+        }
+
+        var ledger = work.Ledgers[customerId];
+        var burn = UsageAppendRules.Burn(in item, before, after, ledger.Current, item.Record.Timestamp);
+        if (burn.Rejection is not null)
+        {
+            return burn.Rejection;
+        }
+
+        if (burn.LedgerAfter is { } updated)
+        {
+            ledger.Current = updated;
+        }
+
+        for (int t = 0; t < targets.Length; t++)
+        {
+            if (targets[t].BurningCharge is { } charge && burn.PrepaidPerTarget[t] != 0m)
+            {
+                var key = new AggregateKey(item.SubscriptionId, periodStart, UsageAppendRules.PrepaidAggregateKey(charge.Key), Aggregation.Sum);
+                work.Aggregates[key] = AggregateOf(work, key).Apply(burn.PrepaidPerTarget[t], item.Record.Timestamp, UsageAction.Increment);
+                dirty.Add(key);
+            }
+        }
+
+        return null;
+    }
+
+    private static UsageAggregate AggregateOf(AppendWork work, AggregateKey key) =>
+        work.Aggregates.TryGetValue(key, out var aggregate) ? aggregate : UsageAggregate.Empty(key.Kind);
+
+    private NpgsqlBatchCommand InsertRecordsCommand(PreparedUsage[] items, int[] wave)
+    {
+        int n = wave.Length;
+        var keys = new string[n];
+        var subs = new string[n];
+        var starts = new long[n];
+        var ordinals = new int[n];
+        var customers = new string[n];
+        var meters = new string[n];
+        var quantities = new decimal[n];
+        var timestamps = new long[n];
+        var actions = new short[n];
+        var properties = new string?[n];
+        var recordSubs = new string?[n];
+        for (int j = 0; j < n; j++)
+        {
+            ref readonly var item = ref items[wave[j]];
+            var record = item.Record;
+            keys[j] = record.IdempotencyKey;
+            subs[j] = item.SubscriptionId;
+            starts[j] = Documents.Ticks(item.PeriodStart);
+            ordinals[j] = j;
+            customers[j] = record.CustomerId;
+            meters[j] = record.MeterKey;
+            quantities[j] = record.Quantity;
+            timestamps[j] = Documents.Ticks(record.Timestamp);
+            actions[j] = (short)record.Action;
+            properties[j] = Documents.WriteProperties(record.Properties);
+            recordSubs[j] = record.SubscriptionId;
+        }
+
+        return BatchCommand(
+            _sql.InsertRecords,
+            Texts(keys),
+            Texts(subs),
+            Longs(starts),
+            P(ordinals, NpgsqlDbType.Array | NpgsqlDbType.Integer),
+            Texts(customers),
+            Texts(meters),
+            P(quantities, NpgsqlDbType.Array | NpgsqlDbType.Numeric),
+            Longs(timestamps),
+            P(actions, NpgsqlDbType.Array | NpgsqlDbType.Smallint),
+            P(properties, NpgsqlDbType.Array | NpgsqlDbType.Text),
+            P(recordSubs, NpgsqlDbType.Array | NpgsqlDbType.Text));
+    }
+
+    private NpgsqlBatchCommand UpdateAggregatesCommand(AppendWork work, HashSet<AggregateKey> dirty)
+    {
+        var keys = dirty.Order().ToArray();
+        int n = keys.Length;
+        var values = new decimal[n];
+        var counts = new long[n];
+        var latest = new long?[n];
+        var hasSet = new bool[n];
+        var distinct = new string?[n];
+        for (int j = 0; j < n; j++)
+        {
+            var aggregate = work.Aggregates[keys[j]];
+            values[j] = aggregate.Value;
+            counts[j] = aggregate.RecordCount;
+            latest[j] = Documents.Ticks(aggregate.LatestTimestamp);
+            hasSet[j] = aggregate.HasSet;
+            distinct[j] = aggregate.DistinctValues is { } set ? JsonSerializer.Serialize(set.Order(StringComparer.Ordinal).ToArray()) : null;
+        }
+
+        return BatchCommand(
+            _sql.UpdateAggregates,
+            Texts([.. keys.Select(k => k.SubscriptionId)]),
+            Longs([.. keys.Select(k => k.PeriodStart)]),
+            Texts([.. keys.Select(k => k.Key)]),
+            P(values, NpgsqlDbType.Array | NpgsqlDbType.Numeric),
+            Longs(counts),
+            P(latest, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
+            P(hasSet, NpgsqlDbType.Array | NpgsqlDbType.Boolean),
+            P(distinct, NpgsqlDbType.Array | NpgsqlDbType.Text));
+    }
+
+    private static (AggregateKey Key, UsageAggregate Aggregate) ReadAggregateRow(NpgsqlDataReader reader)
+    {
+        var kind = (Aggregation)reader.GetInt16(3);
+        var key = new AggregateKey(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), kind);
+        var distinct = reader.IsDBNull(8) ? null : JsonSerializer.Deserialize<string[]>(reader.GetString(8));
+        var aggregate = UsageAggregate.Restore(
+            kind,
+            reader.GetDecimal(4),
+            reader.GetInt64(5),
+            reader.IsDBNull(6) ? null : Documents.At(reader.GetInt64(6)),
+            distinct,
+            reader.GetBoolean(7));
+        return (key, aggregate);
+    }
+
+    private static StoredRecord ReadStoredRecord(NpgsqlDataReader reader)
+    {
+        var record = new UsageRecord(
+            reader.GetString(3),
+            reader.GetString(4),
+            reader.GetDecimal(5),
+            Documents.At(reader.GetInt64(6)),
+            reader.GetString(0),
+            (UsageAction)reader.GetInt16(7),
+            Documents.ReadProperties(reader.IsDBNull(8) ? null : reader.GetString(8)),
+            reader.IsDBNull(9) ? null : reader.GetString(9));
+        return new StoredRecord(record, reader.GetString(1), Documents.At(reader.GetInt64(2)));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<StoredAggregate>> GetAggregatesAsync(string subscriptionId, Instant periodStart, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionId);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadAggregatesAsync(connection, null, subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StoredAggregate[]> ReadAggregatesAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string subscriptionId, Instant periodStart, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, _sql.ReadAggregates);
+        command.Parameters.Add(Text(subscriptionId));
+        command.Parameters.Add(P(Documents.Ticks(periodStart)));
+        var list = new List<StoredAggregate>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var (key, aggregate) = ReadAggregateRow(reader);
+            list.Add(new StoredAggregate(key.Key, aggregate));
+        }
+
+        return [.. list];
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Page<Instant>> ListUsagePeriodsAsync(string subscriptionId, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionId);
+        var before = cursor is null ? long.MaxValue : long.Parse(cursor, CultureInfo.InvariantCulture);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.UsagePeriods);
+        command.Parameters.Add(Text(subscriptionId));
+        command.Parameters.Add(P(before));
+        command.Parameters.Add(P((long)limit + 1));
+        var starts = new List<Instant>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            starts.Add(Documents.At(reader.GetInt64(0)));
+        }
+
+        return PageOf(starts, limit, s => s.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<UsageRecord> ReadUsageRecordsAsync(string subscriptionId, Instant periodStart, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionId);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.ReadRecords);
+        command.Parameters.Add(Text(subscriptionId));
+        command.Parameters.Add(P(Documents.Ticks(periodStart)));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return ReadStoredRecord(reader).Record;
+        }
+    }
+
+    private static Page<T> PageOf<T>(List<T> itemsPlusOne, int limit, Func<T, string> cursorOf) =>
+        itemsPlusOne.Count > limit
+            ? new Page<T>([.. itemsPlusOne.Take(limit)], cursorOf(itemsPlusOne[limit - 1]))
+            : new Page<T>([.. itemsPlusOne], null);
+
+    /// <summary>The key of an aggregate row; ordered as the database orders its primary key (ordinal text).</summary>
+    private readonly record struct AggregateKey(string SubscriptionId, long PeriodStart, string Key, Aggregation Kind) : IComparable<AggregateKey>
+    {
+        public int CompareTo(AggregateKey other)
+        {
+            int c = string.CompareOrdinal(SubscriptionId, other.SubscriptionId);
+            if (c == 0)
+            {
+                c = PeriodStart.CompareTo(other.PeriodStart);
+            }
+
+            return c != 0 ? c : string.CompareOrdinal(Key, other.Key);
+        }
+
+        public bool Equals(AggregateKey other) =>
+            string.Equals(SubscriptionId, other.SubscriptionId, StringComparison.Ordinal) && PeriodStart == other.PeriodStart && string.Equals(Key, other.Key, StringComparison.Ordinal);
+
+        public override int GetHashCode() => HashCode.Combine(SubscriptionId, PeriodStart, Key);
+    }
+
+    private readonly record struct StoredRecord(UsageRecord Record, string SubscriptionId, Instant PeriodStart);
+
+    /// <summary>The working state of one append transaction.</summary>
+    private sealed class AppendWork(PreparedUsage[] items, UsageOutcome[] outcomes)
+    {
+        public PreparedUsage[] Items { get; } = items;
+
+        public UsageOutcome[] Outcomes { get; } = outcomes;
+
+        public bool[] Decided { get; } = new bool[items.Length];
+
+        public Dictionary<AggregateKey, UsageAggregate> Aggregates { get; } = [];
+
+        public Dictionary<string, LedgerState> Ledgers { get; } = new(StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,23 @@
+namespace Metering.PostgreSql.Tests;
+
+using Metering;
+using Metering.Storage.Conformance;
+
+// The PostgreSQL store runs the whole storage conformance suite, each test on a fresh database.
+public sealed class PostgreSqlIdempotencyTests(PostgresServer server) : IdempotencyConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlPeriodAttributionTests(PostgresServer server) : PeriodAttributionConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlBatchTests(PostgresServer server) : BatchConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlConcurrencyTests(PostgresServer server) : ConcurrencyConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlPeriodCloseTests(PostgresServer server) : PeriodCloseConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlSubscriptionLifecycleTests(PostgresServer server) : SubscriptionLifecycleConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlInvoiceTests(PostgresServer server) : InvoiceConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlCreditTests(PostgresServer server) : CreditConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlPaginationTests(PostgresServer server) : PaginationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
