@@ -63,6 +63,26 @@ public sealed record Subscription
     /// <summary>Increases by one with every stored change.</summary>
     public long Revision { get; init; }
 
+    /// <summary>Value equality; seat assignments compare by their ids in order, not by list reference.</summary>
+    public bool Equals(Subscription? other) =>
+        other is not null
+        && SubscriptionId == other.SubscriptionId
+        && CustomerId == other.CustomerId
+        && PlanKey == other.PlanKey
+        && PlanVersion == other.PlanVersion
+        && Schedule.Equals(other.Schedule)
+        && StartedAt == other.StartedAt
+        && CurrentPeriod == other.CurrentPeriod
+        && TrialEndsAt == other.TrialEndsAt
+        && Seats == other.Seats
+        && SeatAssignments.SequenceEqual(other.SeatAssignments, StringComparer.Ordinal)
+        && CancelAt == other.CancelAt
+        && EndedAt == other.EndedAt
+        && Revision == other.Revision;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(SubscriptionId, PlanVersion, CurrentPeriod, Revision);
+
     /// <summary>The status at <paramref name="now"/>.</summary>
     public SubscriptionStatus StatusAt(Instant now) =>
         EndedAt is not null ? SubscriptionStatus.Ended
