@@ -279,9 +279,13 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
     {
         var end = Nanos(periodEndAtOrBefore);
         return ReadAsync<IReadOnlyList<string>>(
-            c => [.. c.Query<string>(
-                "SELECT subscription_id FROM subscriptions WHERE ended_at IS NULL AND current_period_end <= @end ORDER BY current_period_end, subscription_id LIMIT @limit",
-                new { end, limit })],
+            c => StatementCache.Get(
+                    c,
+                    "SELECT subscription_id FROM subscriptions WHERE ended_at IS NULL AND current_period_end <= $end ORDER BY current_period_end, subscription_id LIMIT $limit",
+                    "$end",
+                    "$limit")
+                .With(end, limit)
+                .Strings(),
             cancellationToken);
     }
 
@@ -519,14 +523,14 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
             }
 
             // Several queries that must see one committed state.
-            connection.Execute("BEGIN DEFERRED TRANSACTION");
+            StatementCache.Get(connection, "BEGIN DEFERRED TRANSACTION").ExecuteNonQuery();
             try
             {
                 return read(connection);
             }
             finally
             {
-                connection.Execute("COMMIT TRANSACTION");
+                StatementCache.Get(connection, "COMMIT TRANSACTION").ExecuteNonQuery();
             }
         }
         finally

@@ -53,7 +53,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly RawStatement _insertAggregate;
     private readonly RawStatement _updateAggregate;
     private readonly PreparedCommand _insertDistinct;
-    private readonly PreparedCommand _insertEvent;
+    private readonly RawStatement _insertEvent;
+    private readonly RawStatement _insertSubscription;
+    private readonly RawStatement _updateSubscription;
+    private readonly RawStatement _countInvoices;
+    private readonly RawStatement _nextInvoiceNumber;
+    private readonly RawStatement _insertInvoice;
     private readonly PreparedCommand _insertTransaction;
     private readonly SqliteCommand _indexUsage;
 
@@ -100,7 +105,22 @@ internal sealed class SqliteWriter : IAsyncDisposable
             connection,
             "INSERT INTO aggregate_distinct (subscription_id, period_start, aggregate_key, value) VALUES ($sub, $period, $key, $value) ON CONFLICT DO NOTHING",
             "$sub", "$period", "$key", "$value");
-        _insertEvent = new PreparedCommand(connection, "INSERT INTO billing_events (data) VALUES ($data)", "$data");
+        _insertEvent = new RawStatement(connection, "INSERT INTO billing_events (data) VALUES (?1)");
+        _insertSubscription = new RawStatement(
+            connection,
+            """
+            INSERT INTO subscriptions (subscription_id, customer_id, current_period_end, ended_at, revision, data)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            ON CONFLICT (subscription_id) DO NOTHING
+            """);
+        _updateSubscription = new RawStatement(
+            connection,
+            "UPDATE subscriptions SET customer_id = ?2, current_period_end = ?3, ended_at = ?4, revision = ?5, data = ?6 WHERE subscription_id = ?1");
+        _countInvoices = new RawStatement(connection, "SELECT COUNT(*) FROM invoices WHERE subscription_id = ?1 AND period_start = ?2");
+        _nextInvoiceNumber = new RawStatement(connection, "SELECT COALESCE(MAX(number), 0) + 1 FROM invoices");
+        _insertInvoice = new RawStatement(
+            connection,
+            "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         _insertTransaction = new PreparedCommand(
             connection,
             "INSERT INTO credit_transactions (customer_id, sequence, grant_id, type, data) VALUES ($customer, $sequence, $grant, $type, $data)",
@@ -161,7 +181,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 command.Dispose();
             }
 
-            foreach (var command in new IDisposable[] { _insertUsage, _deleteUsage, _findUsageByKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction })
+            foreach (var command in new IDisposable[] { _insertUsage, _deleteUsage, _findUsageByKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction, _insertSubscription, _updateSubscription, _countInvoices, _nextInvoiceNumber, _insertInvoice })
             {
                 command.Dispose();
             }
@@ -573,22 +593,28 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return published;
     }
 
-    public bool AddCustomer(Customer customer) =>
-        _connection.Execute(
-            "INSERT INTO customers (customer_id, name, time_zone_id, created_at) VALUES (@id, @name, @zone, @createdAt) ON CONFLICT (customer_id) DO NOTHING",
-            new { id = customer.CustomerId, name = customer.Name, zone = customer.TimeZoneId, createdAt = Nanos(customer.CreatedAt) }) == 1;
+    public bool AddCustomer(Customer customer)
+    {
+        var insert = StatementCache.Get(
+            _connection,
+            "INSERT INTO customers (customer_id, name, time_zone_id, created_at) VALUES ($id, $name, $zone, $created) ON CONFLICT (customer_id) DO NOTHING",
+            "$id",
+            "$name",
+            "$zone",
+            "$created");
+        var parameters = insert.Parameters;
+        parameters[0].Value = customer.CustomerId;
+        parameters[1].Value = (object?)customer.Name ?? DBNull.Value;
+        parameters[2].Value = customer.TimeZoneId;
+        parameters[3].Value = Nanos(customer.CreatedAt);
+        return insert.ExecuteNonQuery() == 1;
+    }
 
     // ---- subscriptions ---------------------------------------------------------------------------------
 
     public bool AddSubscription(Subscription subscription, IReadOnlyList<BillingEvent> events)
     {
-        var inserted = _connection.Execute(
-            """
-            INSERT INTO subscriptions (subscription_id, customer_id, current_period_end, ended_at, revision, data)
-            VALUES (@SubscriptionId, @CustomerId, @PeriodEnd, @EndedAt, @Revision, @Data)
-            ON CONFLICT (subscription_id) DO NOTHING
-            """,
-            SubscriptionRow.Of(subscription)) == 1;
+        var inserted = BindSubscription(_insertSubscription, subscription).Execute() == 1;
         if (inserted)
         {
             _subscriptions[subscription.SubscriptionId] = subscription;
@@ -613,13 +639,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private void StoreSubscription(Subscription subscription)
     {
-        _connection.Execute(
-            """
-            UPDATE subscriptions SET customer_id = @CustomerId, current_period_end = @PeriodEnd, ended_at = @EndedAt, revision = @Revision, data = @Data
-            WHERE subscription_id = @SubscriptionId
-            """,
-            SubscriptionRow.Of(subscription));
+        BindSubscription(_updateSubscription, subscription).Execute();
         _subscriptions[subscription.SubscriptionId] = subscription;
+    }
+
+    private static RawStatement BindSubscription(RawStatement statement, Subscription subscription)
+    {
+        statement.Bind(1, subscription.SubscriptionId);
+        statement.Bind(2, subscription.CustomerId);
+        statement.Bind(3, Nanos(subscription.CurrentPeriod.End));
+        statement.Bind(4, Nanos(subscription.EndedAt));
+        statement.Bind(5, subscription.Revision);
+        statement.Bind(6, Documents.Json(subscription));
+        return statement;
     }
 
     private Subscription? GetSubscription(string subscriptionId)
@@ -650,7 +682,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         long periodStart = Nanos(expectedPeriodStart);
         if (subscription.CurrentPeriod.Start != expectedPeriodStart || subscription.EndedAt is not null
-            || _connection.ExecuteScalar<long>("SELECT COUNT(*) FROM invoices WHERE subscription_id = @subscriptionId AND period_start = @periodStart", new { subscriptionId, periodStart }) > 0)
+            || CountInvoices(subscriptionId, periodStart) > 0)
         {
             return new PeriodCloseResult(PeriodCloseStatus.AlreadyClosed, null, subscription);
         }
@@ -665,11 +697,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
             .ToArray();
         var decision = decide(new PeriodCloseContext(subscription, plan, aggregates, ledger));
 
-        var number = _connection.ExecuteScalar<long>("SELECT COALESCE(MAX(number), 0) + 1 FROM invoices");
+        var number = _nextInvoiceNumber.ExecuteInt64()!.Value;
         var invoice = decision.Invoice with { Number = number };
-        _connection.Execute(
-            "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES (@id, @number, @subscriptionId, @customerId, @periodStart, @data)",
-            new { id = invoice.InvoiceId, number, subscriptionId, customerId = invoice.CustomerId, periodStart, data = Documents.Json(invoice) });
+        var insertInvoice = _insertInvoice;
+        insertInvoice.Bind(1, invoice.InvoiceId);
+        insertInvoice.Bind(2, number);
+        insertInvoice.Bind(3, subscriptionId);
+        insertInvoice.Bind(4, invoice.CustomerId);
+        insertInvoice.Bind(5, periodStart);
+        insertInvoice.Bind(6, Documents.Json(invoice));
+        insertInvoice.Execute();
         StoreSubscription(decision.Next);
         if (decision.LedgerAfter is { } ledgerAfter)
         {
@@ -678,6 +715,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         AppendEvents(decision.Events);
         return new PeriodCloseResult(PeriodCloseStatus.Closed, invoice, decision.Next);
+    }
+
+    private long CountInvoices(string subscriptionId, long periodStart)
+    {
+        _countInvoices.Bind(1, subscriptionId);
+        _countInvoices.Bind(2, periodStart);
+        return _countInvoices.ExecuteInt64() ?? 0;
     }
 
     public Invoice? UpdateInvoice(string invoiceId, Func<Invoice, InvoiceTransition> transition)
@@ -773,8 +817,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         foreach (var e in events)
         {
-            _insertEvent[0].Value = Documents.Json(e);
-            _insertEvent.Command.ExecuteNonQuery();
+            _insertEvent.Bind(1, Documents.Json(e));
+            _insertEvent.Execute();
         }
     }
 
@@ -792,12 +836,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         /// <summary>True when the row exists in the database (in this transaction).</summary>
         public bool Stored { get; set; }
-    }
-
-    private sealed record SubscriptionRow(string SubscriptionId, string CustomerId, long PeriodEnd, long? EndedAt, long Revision, string Data)
-    {
-        public static SubscriptionRow Of(Subscription s) =>
-            new(s.SubscriptionId, s.CustomerId, Nanos(s.CurrentPeriod.End), Nanos(s.EndedAt), s.Revision, Documents.Json(s));
     }
 
     /// <summary>A command compiled once and run many times with new parameter values.</summary>
