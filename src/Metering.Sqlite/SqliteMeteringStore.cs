@@ -468,6 +468,10 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
             {
                 connection.Open();
                 connection.Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds}"));
+                // Small pages for a new database (no effect on an existing one): a group commit writes every page it
+                // changed to the log, and concurrent recorders change one aggregate row (and one key-index entry) per
+                // subscription, each on its own page. 1 KiB pages write a quarter of the bytes of the 4 KiB default.
+                connection.Execute("PRAGMA page_size = 1024");
                 var mode = connection.ExecuteScalar<string>("PRAGMA journal_mode = WAL");
                 if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
                 {
