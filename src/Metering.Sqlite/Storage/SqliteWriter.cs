@@ -29,6 +29,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly WalCheckpointer _checkpointer;
     private long _pagesSinceCheckpoint;
     private int _appendedSinceIndex;
+
+    // Idempotency keys of the records after indexed_through (not yet in usage_keys), with their seq; null when not
+    // loaded (after a rollback or another process's commit it is reloaded from usage_records).
+    private Dictionary<string, long>? _tailKeys;
     private readonly Channel<WriteRequest> _queue;
     private readonly int _maxBatchSize;
     private readonly Task _loop;
@@ -49,7 +53,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly SqliteCommand _readDataVersion;
     private readonly RawStatement _insertUsage;
     private readonly PreparedCommand _deleteUsage;
-    private readonly PreparedCommand _findUsageByKey;
+    private readonly PreparedCommand _findUsageBySeq;
+    private readonly RawStatement _findIndexedKey;
+    private readonly SqliteCommand _loadTailKeys;
     private readonly RawStatement _insertAggregate;
     private readonly RawStatement _updateAggregate;
     private readonly PreparedCommand _insertDistinct;
@@ -85,10 +91,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
             """
             INSERT INTO usage_records (idempotency_key, subscription_id, period_start, customer_id, meter_key, quantity, timestamp, action, properties, requested_subscription_id)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-            ON CONFLICT (idempotency_key) DO NOTHING
             """);
         _deleteUsage = new PreparedCommand(connection, "DELETE FROM usage_records WHERE seq = $seq", "$seq");
-        _findUsageByKey = new PreparedCommand(connection, $"SELECT {StoreQueries.UsageColumns} FROM usage_records WHERE idempotency_key = $key", "$key");
+        _findUsageBySeq = new PreparedCommand(connection, $"SELECT {StoreQueries.UsageColumns} FROM usage_records WHERE seq = $seq", "$seq");
+        _findIndexedKey = new RawStatement(connection, "SELECT seq FROM usage_keys WHERE idempotency_key = ?1");
+        _loadTailKeys = Command("SELECT idempotency_key, seq FROM usage_records WHERE seq > (SELECT indexed_through FROM usage_index_state)");
         _insertAggregate = new RawStatement(
             connection,
             """
@@ -132,6 +139,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
             SELECT subscription_id, period_start, seq FROM usage_records
             WHERE seq > (SELECT indexed_through FROM usage_index_state)
             ORDER BY subscription_id, period_start, seq;
+            INSERT INTO usage_keys (idempotency_key, seq)
+            SELECT idempotency_key, seq FROM usage_records
+            WHERE seq > (SELECT indexed_through FROM usage_index_state)
+            ORDER BY idempotency_key;
             UPDATE usage_index_state SET indexed_through = COALESCE((SELECT MAX(seq) FROM usage_records), 0);
             """);
         _dataVersion = ReadDataVersion();
@@ -176,12 +187,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         finally
         {
-            foreach (var command in new[] { _begin, _commit, _rollback, _savepoint, _release, _rollbackToSavepoint, _readDataVersion, _indexUsage })
+            foreach (var command in new[] { _begin, _commit, _rollback, _savepoint, _release, _rollbackToSavepoint, _readDataVersion, _indexUsage, _loadTailKeys })
             {
                 command.Dispose();
             }
 
-            foreach (var command in new IDisposable[] { _insertUsage, _deleteUsage, _findUsageByKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction, _insertSubscription, _updateSubscription, _countInvoices, _nextInvoiceNumber, _insertInvoice })
+            foreach (var command in new IDisposable[] { _insertUsage, _deleteUsage, _findUsageBySeq, _findIndexedKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction, _insertSubscription, _updateSubscription, _countInvoices, _nextInvoiceNumber, _insertInvoice })
             {
                 command.Dispose();
             }
@@ -274,6 +285,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 {
                     _indexUsage.ExecuteNonQuery();
                     _appendedSinceIndex = 0;
+                    _tailKeys?.Clear();
                 }
 
                 _commit.ExecuteNonQuery();
@@ -356,6 +368,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private void ClearCaches()
     {
+        _tailKeys = null;
         _subscriptions.Clear();
         _ledgers.Clear();
         _plans.Clear();
@@ -386,7 +399,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
         var record = item.Record;
         long periodStart = Nanos(item.PeriodStart);
 
-        // Claim the key first (the UNIQUE constraint decides); a rejection below deletes the row again.
+        // The key first: a record already stored under it decides the outcome (duplicate or conflict).
+        if (FindKey(record.IdempotencyKey) is { } existingSeq)
+        {
+            var (_, stored, storedSubscriptionId, storedPeriodStart) = FindUsage(existingSeq);
+            return UsageAppendRules.ForExistingKey(stored, storedSubscriptionId, storedPeriodStart, record);
+        }
+
+        // Claim the key (the row and the in-memory tail); a rejection below deletes both again.
         var insert = _insertUsage;
         insert.Bind(1, record.IdempotencyKey);
         insert.Bind(2, item.SubscriptionId);
@@ -398,23 +418,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
         insert.Bind(8, (long)record.Action);
         insert.Bind(9, Documents.PropertiesJson(record.Properties));
         insert.Bind(10, record.SubscriptionId);
-        if (insert.Execute() == 0)
-        {
-            var (_, stored, storedSubscriptionId, storedPeriodStart) = FindUsage(record.IdempotencyKey);
-            return UsageAppendRules.ForExistingKey(stored, storedSubscriptionId, storedPeriodStart, record);
-        }
-
+        insert.Execute();
         long seq = SQLitePCL.raw.sqlite3_last_insert_rowid(_connection.Handle);
+        _tailKeys![record.IdempotencyKey] = seq;
         var subscription = GetSubscription(item.SubscriptionId);
         if (subscription is null)
         {
-            DeleteUsage(seq);
+            DeleteUsage(seq, record.IdempotencyKey);
             return UsageOutcome.Rejected(UsageRejection.NoActiveSubscription(record.CustomerId, record.Timestamp));
         }
 
         if (UsageAppendRules.CheckSubscription(in item, subscription) is { } rejection)
         {
-            DeleteUsage(seq);
+            DeleteUsage(seq, record.IdempotencyKey);
             return UsageOutcome.Rejected(rejection, item.SubscriptionId);
         }
 
@@ -422,7 +438,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         var period = GetPeriod(periodKey);
         if (item.BurnsCredits && TryBurnCredits(in item, subscription, periodKey, period) is { } creditRejection)
         {
-            DeleteUsage(seq);
+            DeleteUsage(seq, record.IdempotencyKey);
             return UsageOutcome.Rejected(creditRejection, item.SubscriptionId);
         }
 
@@ -482,22 +498,56 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return null;
     }
 
-    private (long Seq, UsageRecord Record, string SubscriptionId, Instant PeriodStart) FindUsage(string idempotencyKey)
+    /// <summary>The seq of the record stored under <paramref name="idempotencyKey"/> (indexed, or in the tail), or null.</summary>
+    private long? FindKey(string idempotencyKey)
     {
-        _findUsageByKey[0].Value = idempotencyKey;
-        using var reader = _findUsageByKey.Command.ExecuteReader();
+        if (_tailKeys is null)
+        {
+            LoadTailKeys();
+        }
+
+        if (_tailKeys!.TryGetValue(idempotencyKey, out long seq))
+        {
+            return seq;
+        }
+
+        _findIndexedKey.Bind(1, idempotencyKey);
+        return _findIndexedKey.ExecuteInt64();
+    }
+
+    private void LoadTailKeys()
+    {
+        var keys = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var reader = _loadTailKeys.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                keys.Add(reader.GetString(0), reader.GetInt64(1));
+            }
+        }
+
+        _tailKeys = keys;
+        // Records another process (or an earlier run) left unindexed count toward the next index batch.
+        _appendedSinceIndex = Math.Max(_appendedSinceIndex, keys.Count);
+    }
+
+    private (long Seq, UsageRecord Record, string SubscriptionId, Instant PeriodStart) FindUsage(long seq)
+    {
+        _findUsageBySeq[0].Value = seq;
+        using var reader = _findUsageBySeq.Command.ExecuteReader();
         if (!reader.Read())
         {
-            throw new InvalidOperationException($"Idempotency key '{idempotencyKey}' conflicted on insert but its record is missing.");
+            throw new InvalidOperationException($"Usage record {seq} is indexed by its idempotency key but missing.");
         }
 
         return StoreQueries.ReadUsage(reader);
     }
 
-    private void DeleteUsage(long seq)
+    private void DeleteUsage(long seq, string idempotencyKey)
     {
         _deleteUsage[0].Value = seq;
         _deleteUsage.Command.ExecuteNonQuery();
+        _tailKeys!.Remove(idempotencyKey);
     }
 
     // ---- aggregates cache ------------------------------------------------------------------------------
