@@ -20,12 +20,12 @@ public class SchemaTest
         }
 
         var versions = await QueryAsync(db.Path, "SELECT version || ':' || script FROM schema_version ORDER BY version");
-        versions.Should().Equal("1:0001_initial.sql");
-        SqliteMeteringStore.SchemaVersion.Should().Be(1);
+        versions.Should().Equal("1:0001_initial.sql", "2:0002_usage_keys_in_batches.sql");
+        SqliteMeteringStore.SchemaVersion.Should().Be(2);
         var tables = await QueryAsync(db.Path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
         tables.Should().Equal(
             "aggregate_distinct", "aggregates", "billing_events", "credit_grants", "credit_transactions", "customers",
-            "invoices", "meters", "plans", "schema_version", "subscriptions", "usage_by_period", "usage_index_state", "usage_records");
+            "invoices", "meters", "plans", "schema_version", "subscriptions", "usage_by_period", "usage_index_state", "usage_keys", "usage_records");
     }
 
     [Fact]
@@ -43,9 +43,54 @@ public class SchemaTest
         var act = async () => await older.InitializeAsync(Ct);
 
         (await act.Should().ThrowAsync<MeteringException>())
-            .Which.Message.Should().Contain("schema version 7").And.Contain("up to 1").And.Contain("upgrade the Metering.Sqlite package");
+            .Which.Message.Should().Contain("schema version 7").And.Contain("up to 2").And.Contain("upgrade the Metering.Sqlite package");
         var read = async () => await older.ListMetersAsync(Ct);
         await read.Should().ThrowAsync<MeteringException>();
+    }
+
+    [Fact]
+    public async Task A_version_1_database_keeps_its_idempotency_keys_indexed_and_unindexed_after_the_upgrade()
+    {
+        using var db = new TempDatabase();
+        var start = Instant.FromUtc(2026, 1, 1, 0, 0);
+        var at = start + Duration.FromMinutes(1);
+        long Nanos(Instant i) => (i - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
+
+        // A database as version 1 left it: k-1 covered by the batch index (indexed_through = 1), k-2 in the unindexed tail.
+        using (var stream = typeof(SqliteMeteringStore).Assembly.GetManifestResourceStream("Metering.Sqlite.Migrations.0001_initial.sql")!)
+        using (var text = new StreamReader(stream))
+        {
+            var v1 = await text.ReadToEndAsync(Ct);
+            await QueryAsync(db.Path, v1 + $"""
+                ;
+                CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, script TEXT NOT NULL);
+                INSERT INTO schema_version VALUES (1, '0001_initial.sql');
+                INSERT INTO usage_records (seq, idempotency_key, subscription_id, period_start, customer_id, meter_key, quantity, timestamp, action)
+                VALUES (1, 'k-1', 's-1', {Nanos(start)}, 'c-1', 'api_calls', '1', {Nanos(at)}, 0),
+                       (2, 'k-2', 's-1', {Nanos(start)}, 'c-1', 'api_calls', '2', {Nanos(at)}, 0);
+                UPDATE usage_index_state SET indexed_through = 1;
+                """);
+        }
+
+        await using (var billing = TestMetering.Create(
+            o => o.AddMeter(Meter.Sum("api_calls")).AddPlan(Plan.Create("p", Currency.USD, BillingInterval.Months(1)).WithCharge("api_calls", PricingModel.PerUnit(0.001m)).Build()),
+            start,
+            b => b.UseSqlite(db.Path)))
+        {
+            await billing.Subscriptions.CreateCustomerAsync("c-1", null, "UTC", Ct);
+            await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c-1", PlanKey = "p", SubscriptionId = "s-1" }, Ct);
+            billing.Clock.Advance(Duration.FromMinutes(2));
+
+            (await billing.Recorder.RecordAsync(new UsageRecord("c-1", "api_calls", 1m, at, "k-1"), Ct)).Kind.Should().Be(UsageOutcomeKind.Duplicate);
+            (await billing.Recorder.RecordAsync(new UsageRecord("c-1", "api_calls", 2m, at, "k-2"), Ct)).Kind.Should().Be(UsageOutcomeKind.Duplicate);
+            (await billing.Recorder.RecordAsync(new UsageRecord("c-1", "api_calls", 5m, at, "k-1"), Ct)).Kind.Should().Be(UsageOutcomeKind.Conflict);
+            (await billing.Recorder.RecordAsync(new UsageRecord("c-1", "api_calls", 4m, at, "k-3"), Ct)).Kind.Should().Be(UsageOutcomeKind.Accepted);
+            (await billing.Recorder.RecordAsync(new UsageRecord("c-1", "api_calls", 4m, at, "k-3"), Ct)).Kind.Should().Be(UsageOutcomeKind.Duplicate);
+        }
+
+        (await QueryAsync(db.Path, "SELECT version || ':' || script FROM schema_version ORDER BY version")).Should().Equal("1:0001_initial.sql", "2:0002_usage_keys_in_batches.sql");
+        (await QueryAsync(db.Path, "SELECT idempotency_key || '=' || seq FROM usage_keys")).Should().Equal("k-1=1");
+        (await QueryAsync(db.Path, "SELECT idempotency_key || ':' || quantity FROM usage_records ORDER BY seq")).Should().Equal("k-1:1", "k-2:2", "k-3:4");
     }
 
     [Fact]

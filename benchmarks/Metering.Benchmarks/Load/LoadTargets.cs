@@ -15,8 +15,7 @@ public static class LoadTargets
             case "memory":
                 return new InMemoryLoadTarget();
             case "sqlite":
-                error = "store 'sqlite' is not available in this build yet (Metering.Sqlite is not part of the solution); run with --store memory.";
-                return null;
+                return new SqliteLoadTarget();
             case "postgres":
                 error = "store 'postgres' is not available in this build yet (Metering.PostgreSql is not part of the solution); run with --store memory.";
                 return null;

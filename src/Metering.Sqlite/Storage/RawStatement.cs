@@ -53,6 +53,30 @@ internal sealed class RawStatement : IDisposable
         return raw.sqlite3_changes(_db);
     }
 
+    /// <summary>Runs the statement and returns the first column of its first row as an integer (null when no row or NULL).</summary>
+    public long? ExecuteInt64()
+    {
+        int result = raw.sqlite3_step(_statement);
+        try
+        {
+            if (result == raw.SQLITE_ROW)
+            {
+                return raw.sqlite3_column_type(_statement, 0) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(_statement, 0);
+            }
+
+            if (result != raw.SQLITE_DONE)
+            {
+                throw Error(result);
+            }
+
+            return null;
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
     public void Dispose() => _statement.Dispose();
 
     private void Check(int result)

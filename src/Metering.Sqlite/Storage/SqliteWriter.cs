@@ -29,6 +29,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly WalCheckpointer _checkpointer;
     private long _pagesSinceCheckpoint;
     private int _appendedSinceIndex;
+
+    // Idempotency keys of the records after indexed_through (not yet in usage_keys), with their seq; null when not
+    // loaded (after a rollback or another process's commit it is reloaded from usage_records).
+    private Dictionary<string, long>? _tailKeys;
     private readonly Channel<WriteRequest> _queue;
     private readonly int _maxBatchSize;
     private readonly Task _loop;
@@ -49,11 +53,18 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly SqliteCommand _readDataVersion;
     private readonly RawStatement _insertUsage;
     private readonly PreparedCommand _deleteUsage;
-    private readonly PreparedCommand _findUsageByKey;
+    private readonly PreparedCommand _findUsageBySeq;
+    private readonly RawStatement _findIndexedKey;
+    private readonly SqliteCommand _loadTailKeys;
     private readonly RawStatement _insertAggregate;
     private readonly RawStatement _updateAggregate;
     private readonly PreparedCommand _insertDistinct;
-    private readonly PreparedCommand _insertEvent;
+    private readonly RawStatement _insertEvent;
+    private readonly RawStatement _insertSubscription;
+    private readonly RawStatement _updateSubscription;
+    private readonly RawStatement _countInvoices;
+    private readonly RawStatement _nextInvoiceNumber;
+    private readonly RawStatement _insertInvoice;
     private readonly PreparedCommand _insertTransaction;
     private readonly SqliteCommand _indexUsage;
 
@@ -80,10 +91,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
             """
             INSERT INTO usage_records (idempotency_key, subscription_id, period_start, customer_id, meter_key, quantity, timestamp, action, properties, requested_subscription_id)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-            ON CONFLICT (idempotency_key) DO NOTHING
             """);
         _deleteUsage = new PreparedCommand(connection, "DELETE FROM usage_records WHERE seq = $seq", "$seq");
-        _findUsageByKey = new PreparedCommand(connection, $"SELECT {StoreQueries.UsageColumns} FROM usage_records WHERE idempotency_key = $key", "$key");
+        _findUsageBySeq = new PreparedCommand(connection, $"SELECT {StoreQueries.UsageColumns} FROM usage_records WHERE seq = $seq", "$seq");
+        _findIndexedKey = new RawStatement(connection, "SELECT seq FROM usage_keys WHERE idempotency_key = ?1");
+        _loadTailKeys = Command("SELECT idempotency_key, seq FROM usage_records WHERE seq > (SELECT indexed_through FROM usage_index_state)");
         _insertAggregate = new RawStatement(
             connection,
             """
@@ -100,7 +112,22 @@ internal sealed class SqliteWriter : IAsyncDisposable
             connection,
             "INSERT INTO aggregate_distinct (subscription_id, period_start, aggregate_key, value) VALUES ($sub, $period, $key, $value) ON CONFLICT DO NOTHING",
             "$sub", "$period", "$key", "$value");
-        _insertEvent = new PreparedCommand(connection, "INSERT INTO billing_events (data) VALUES ($data)", "$data");
+        _insertEvent = new RawStatement(connection, "INSERT INTO billing_events (data) VALUES (?1)");
+        _insertSubscription = new RawStatement(
+            connection,
+            """
+            INSERT INTO subscriptions (subscription_id, customer_id, current_period_end, ended_at, revision, data)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            ON CONFLICT (subscription_id) DO NOTHING
+            """);
+        _updateSubscription = new RawStatement(
+            connection,
+            "UPDATE subscriptions SET customer_id = ?2, current_period_end = ?3, ended_at = ?4, revision = ?5, data = ?6 WHERE subscription_id = ?1");
+        _countInvoices = new RawStatement(connection, "SELECT COUNT(*) FROM invoices WHERE subscription_id = ?1 AND period_start = ?2");
+        _nextInvoiceNumber = new RawStatement(connection, "SELECT COALESCE(MAX(number), 0) + 1 FROM invoices");
+        _insertInvoice = new RawStatement(
+            connection,
+            "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         _insertTransaction = new PreparedCommand(
             connection,
             "INSERT INTO credit_transactions (customer_id, sequence, grant_id, type, data) VALUES ($customer, $sequence, $grant, $type, $data)",
@@ -112,6 +139,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
             SELECT subscription_id, period_start, seq FROM usage_records
             WHERE seq > (SELECT indexed_through FROM usage_index_state)
             ORDER BY subscription_id, period_start, seq;
+            INSERT INTO usage_keys (idempotency_key, seq)
+            SELECT idempotency_key, seq FROM usage_records
+            WHERE seq > (SELECT indexed_through FROM usage_index_state)
+            ORDER BY idempotency_key;
             UPDATE usage_index_state SET indexed_through = COALESCE((SELECT MAX(seq) FROM usage_records), 0);
             """);
         _dataVersion = ReadDataVersion();
@@ -156,12 +187,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         finally
         {
-            foreach (var command in new[] { _begin, _commit, _rollback, _savepoint, _release, _rollbackToSavepoint, _readDataVersion, _indexUsage })
+            foreach (var command in new[] { _begin, _commit, _rollback, _savepoint, _release, _rollbackToSavepoint, _readDataVersion, _indexUsage, _loadTailKeys })
             {
                 command.Dispose();
             }
 
-            foreach (var command in new IDisposable[] { _insertUsage, _deleteUsage, _findUsageByKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction })
+            foreach (var command in new IDisposable[] { _insertUsage, _deleteUsage, _findUsageBySeq, _findIndexedKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction, _insertSubscription, _updateSubscription, _countInvoices, _nextInvoiceNumber, _insertInvoice })
             {
                 command.Dispose();
             }
@@ -254,6 +285,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 {
                     _indexUsage.ExecuteNonQuery();
                     _appendedSinceIndex = 0;
+                    _tailKeys?.Clear();
                 }
 
                 _commit.ExecuteNonQuery();
@@ -336,6 +368,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private void ClearCaches()
     {
+        _tailKeys = null;
         _subscriptions.Clear();
         _ledgers.Clear();
         _plans.Clear();
@@ -366,7 +399,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
         var record = item.Record;
         long periodStart = Nanos(item.PeriodStart);
 
-        // Claim the key first (the UNIQUE constraint decides); a rejection below deletes the row again.
+        // The key first: a record already stored under it decides the outcome (duplicate or conflict).
+        if (FindKey(record.IdempotencyKey) is { } existingSeq)
+        {
+            var (_, stored, storedSubscriptionId, storedPeriodStart) = FindUsage(existingSeq);
+            return UsageAppendRules.ForExistingKey(stored, storedSubscriptionId, storedPeriodStart, record);
+        }
+
+        // Claim the key (the row and the in-memory tail); a rejection below deletes both again.
         var insert = _insertUsage;
         insert.Bind(1, record.IdempotencyKey);
         insert.Bind(2, item.SubscriptionId);
@@ -378,23 +418,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
         insert.Bind(8, (long)record.Action);
         insert.Bind(9, Documents.PropertiesJson(record.Properties));
         insert.Bind(10, record.SubscriptionId);
-        if (insert.Execute() == 0)
-        {
-            var (_, stored, storedSubscriptionId, storedPeriodStart) = FindUsage(record.IdempotencyKey);
-            return UsageAppendRules.ForExistingKey(stored, storedSubscriptionId, storedPeriodStart, record);
-        }
-
+        insert.Execute();
         long seq = SQLitePCL.raw.sqlite3_last_insert_rowid(_connection.Handle);
+        _tailKeys![record.IdempotencyKey] = seq;
         var subscription = GetSubscription(item.SubscriptionId);
         if (subscription is null)
         {
-            DeleteUsage(seq);
+            DeleteUsage(seq, record.IdempotencyKey);
             return UsageOutcome.Rejected(UsageRejection.NoActiveSubscription(record.CustomerId, record.Timestamp));
         }
 
         if (UsageAppendRules.CheckSubscription(in item, subscription) is { } rejection)
         {
-            DeleteUsage(seq);
+            DeleteUsage(seq, record.IdempotencyKey);
             return UsageOutcome.Rejected(rejection, item.SubscriptionId);
         }
 
@@ -402,7 +438,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         var period = GetPeriod(periodKey);
         if (item.BurnsCredits && TryBurnCredits(in item, subscription, periodKey, period) is { } creditRejection)
         {
-            DeleteUsage(seq);
+            DeleteUsage(seq, record.IdempotencyKey);
             return UsageOutcome.Rejected(creditRejection, item.SubscriptionId);
         }
 
@@ -462,22 +498,56 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return null;
     }
 
-    private (long Seq, UsageRecord Record, string SubscriptionId, Instant PeriodStart) FindUsage(string idempotencyKey)
+    /// <summary>The seq of the record stored under <paramref name="idempotencyKey"/> (indexed, or in the tail), or null.</summary>
+    private long? FindKey(string idempotencyKey)
     {
-        _findUsageByKey[0].Value = idempotencyKey;
-        using var reader = _findUsageByKey.Command.ExecuteReader();
+        if (_tailKeys is null)
+        {
+            LoadTailKeys();
+        }
+
+        if (_tailKeys!.TryGetValue(idempotencyKey, out long seq))
+        {
+            return seq;
+        }
+
+        _findIndexedKey.Bind(1, idempotencyKey);
+        return _findIndexedKey.ExecuteInt64();
+    }
+
+    private void LoadTailKeys()
+    {
+        var keys = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var reader = _loadTailKeys.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                keys.Add(reader.GetString(0), reader.GetInt64(1));
+            }
+        }
+
+        _tailKeys = keys;
+        // Records another process (or an earlier run) left unindexed count toward the next index batch.
+        _appendedSinceIndex = Math.Max(_appendedSinceIndex, keys.Count);
+    }
+
+    private (long Seq, UsageRecord Record, string SubscriptionId, Instant PeriodStart) FindUsage(long seq)
+    {
+        _findUsageBySeq[0].Value = seq;
+        using var reader = _findUsageBySeq.Command.ExecuteReader();
         if (!reader.Read())
         {
-            throw new InvalidOperationException($"Idempotency key '{idempotencyKey}' conflicted on insert but its record is missing.");
+            throw new InvalidOperationException($"Usage record {seq} is indexed by its idempotency key but missing.");
         }
 
         return StoreQueries.ReadUsage(reader);
     }
 
-    private void DeleteUsage(long seq)
+    private void DeleteUsage(long seq, string idempotencyKey)
     {
         _deleteUsage[0].Value = seq;
         _deleteUsage.Command.ExecuteNonQuery();
+        _tailKeys!.Remove(idempotencyKey);
     }
 
     // ---- aggregates cache ------------------------------------------------------------------------------
@@ -573,22 +643,28 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return published;
     }
 
-    public bool AddCustomer(Customer customer) =>
-        _connection.Execute(
-            "INSERT INTO customers (customer_id, name, time_zone_id, created_at) VALUES (@id, @name, @zone, @createdAt) ON CONFLICT (customer_id) DO NOTHING",
-            new { id = customer.CustomerId, name = customer.Name, zone = customer.TimeZoneId, createdAt = Nanos(customer.CreatedAt) }) == 1;
+    public bool AddCustomer(Customer customer)
+    {
+        var insert = StatementCache.Get(
+            _connection,
+            "INSERT INTO customers (customer_id, name, time_zone_id, created_at) VALUES ($id, $name, $zone, $created) ON CONFLICT (customer_id) DO NOTHING",
+            "$id",
+            "$name",
+            "$zone",
+            "$created");
+        var parameters = insert.Parameters;
+        parameters[0].Value = customer.CustomerId;
+        parameters[1].Value = (object?)customer.Name ?? DBNull.Value;
+        parameters[2].Value = customer.TimeZoneId;
+        parameters[3].Value = Nanos(customer.CreatedAt);
+        return insert.ExecuteNonQuery() == 1;
+    }
 
     // ---- subscriptions ---------------------------------------------------------------------------------
 
     public bool AddSubscription(Subscription subscription, IReadOnlyList<BillingEvent> events)
     {
-        var inserted = _connection.Execute(
-            """
-            INSERT INTO subscriptions (subscription_id, customer_id, current_period_end, ended_at, revision, data)
-            VALUES (@SubscriptionId, @CustomerId, @PeriodEnd, @EndedAt, @Revision, @Data)
-            ON CONFLICT (subscription_id) DO NOTHING
-            """,
-            SubscriptionRow.Of(subscription)) == 1;
+        var inserted = BindSubscription(_insertSubscription, subscription).Execute() == 1;
         if (inserted)
         {
             _subscriptions[subscription.SubscriptionId] = subscription;
@@ -613,13 +689,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private void StoreSubscription(Subscription subscription)
     {
-        _connection.Execute(
-            """
-            UPDATE subscriptions SET customer_id = @CustomerId, current_period_end = @PeriodEnd, ended_at = @EndedAt, revision = @Revision, data = @Data
-            WHERE subscription_id = @SubscriptionId
-            """,
-            SubscriptionRow.Of(subscription));
+        BindSubscription(_updateSubscription, subscription).Execute();
         _subscriptions[subscription.SubscriptionId] = subscription;
+    }
+
+    private static RawStatement BindSubscription(RawStatement statement, Subscription subscription)
+    {
+        statement.Bind(1, subscription.SubscriptionId);
+        statement.Bind(2, subscription.CustomerId);
+        statement.Bind(3, Nanos(subscription.CurrentPeriod.End));
+        statement.Bind(4, Nanos(subscription.EndedAt));
+        statement.Bind(5, subscription.Revision);
+        statement.Bind(6, Documents.Json(subscription));
+        return statement;
     }
 
     private Subscription? GetSubscription(string subscriptionId)
@@ -650,7 +732,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         long periodStart = Nanos(expectedPeriodStart);
         if (subscription.CurrentPeriod.Start != expectedPeriodStart || subscription.EndedAt is not null
-            || _connection.ExecuteScalar<long>("SELECT COUNT(*) FROM invoices WHERE subscription_id = @subscriptionId AND period_start = @periodStart", new { subscriptionId, periodStart }) > 0)
+            || CountInvoices(subscriptionId, periodStart) > 0)
         {
             return new PeriodCloseResult(PeriodCloseStatus.AlreadyClosed, null, subscription);
         }
@@ -665,11 +747,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
             .ToArray();
         var decision = decide(new PeriodCloseContext(subscription, plan, aggregates, ledger));
 
-        var number = _connection.ExecuteScalar<long>("SELECT COALESCE(MAX(number), 0) + 1 FROM invoices");
+        var number = _nextInvoiceNumber.ExecuteInt64()!.Value;
         var invoice = decision.Invoice with { Number = number };
-        _connection.Execute(
-            "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES (@id, @number, @subscriptionId, @customerId, @periodStart, @data)",
-            new { id = invoice.InvoiceId, number, subscriptionId, customerId = invoice.CustomerId, periodStart, data = Documents.Json(invoice) });
+        var insertInvoice = _insertInvoice;
+        insertInvoice.Bind(1, invoice.InvoiceId);
+        insertInvoice.Bind(2, number);
+        insertInvoice.Bind(3, subscriptionId);
+        insertInvoice.Bind(4, invoice.CustomerId);
+        insertInvoice.Bind(5, periodStart);
+        insertInvoice.Bind(6, Documents.Json(invoice));
+        insertInvoice.Execute();
         StoreSubscription(decision.Next);
         if (decision.LedgerAfter is { } ledgerAfter)
         {
@@ -678,6 +765,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         AppendEvents(decision.Events);
         return new PeriodCloseResult(PeriodCloseStatus.Closed, invoice, decision.Next);
+    }
+
+    private long CountInvoices(string subscriptionId, long periodStart)
+    {
+        _countInvoices.Bind(1, subscriptionId);
+        _countInvoices.Bind(2, periodStart);
+        return _countInvoices.ExecuteInt64() ?? 0;
     }
 
     public Invoice? UpdateInvoice(string invoiceId, Func<Invoice, InvoiceTransition> transition)
@@ -773,8 +867,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         foreach (var e in events)
         {
-            _insertEvent[0].Value = Documents.Json(e);
-            _insertEvent.Command.ExecuteNonQuery();
+            _insertEvent.Bind(1, Documents.Json(e));
+            _insertEvent.Execute();
         }
     }
 
@@ -792,12 +886,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         /// <summary>True when the row exists in the database (in this transaction).</summary>
         public bool Stored { get; set; }
-    }
-
-    private sealed record SubscriptionRow(string SubscriptionId, string CustomerId, long PeriodEnd, long? EndedAt, long Revision, string Data)
-    {
-        public static SubscriptionRow Of(Subscription s) =>
-            new(s.SubscriptionId, s.CustomerId, Nanos(s.CurrentPeriod.End), Nanos(s.EndedAt), s.Revision, Documents.Json(s));
     }
 
     /// <summary>A command compiled once and run many times with new parameter values.</summary>

@@ -1,4 +1,3 @@
-using Dapper;
 using Metering.Sqlite.Serialization;
 using Metering.Storage;
 using Microsoft.Data.Sqlite;
@@ -13,17 +12,18 @@ internal static class StoreQueries
     /// <summary>The aggregates of one period, ordered by key (ordinal), distinct values included.</summary>
     public static List<StoredAggregate> LoadAggregates(SqliteConnection connection, string subscriptionId, long periodStart)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        var command = StatementCache.Get(
+            connection,
+            """
             SELECT a.aggregate_key, a.kind, a.value, a.record_count, a.latest_timestamp, a.has_set, d.value
             FROM aggregates a
             LEFT JOIN aggregate_distinct d
               ON d.subscription_id = a.subscription_id AND d.period_start = a.period_start AND d.aggregate_key = a.aggregate_key
             WHERE a.subscription_id = $s AND a.period_start = $p
             ORDER BY a.aggregate_key
-            """;
-        command.Parameters.AddWithValue("$s", subscriptionId);
-        command.Parameters.AddWithValue("$p", periodStart);
+            """,
+            "$s",
+            "$p").With(subscriptionId, periodStart);
         var result = new List<StoredAggregate>();
         using var reader = command.ExecuteReader();
         string? key = null;
@@ -82,30 +82,29 @@ internal static class StoreQueries
 
     public static CreditLedger LoadLedger(SqliteConnection connection, string customerId)
     {
-        var grants = connection.Query<string>("SELECT data FROM credit_grants WHERE customer_id = @customerId", new { customerId }).Select(Documents.ToGrant).ToList();
-        var transactions = connection.Query<string>("SELECT data FROM credit_transactions WHERE customer_id = @customerId ORDER BY sequence", new { customerId })
-            .Select(Documents.ToTransaction)
-            .ToList();
+        var grants = StatementCache.Get(connection, "SELECT data FROM credit_grants WHERE customer_id = $c", "$c").With(customerId).Strings().ConvertAll(Documents.ToGrant);
+        var transactions = StatementCache.Get(connection, "SELECT data FROM credit_transactions WHERE customer_id = $c ORDER BY sequence", "$c").With(customerId).Strings()
+            .ConvertAll(Documents.ToTransaction);
         return grants.Count == 0 && transactions.Count == 0
             ? CreditLedger.Empty(customerId)
             : CreditLedger.FromHistory(customerId, grants, transactions);
     }
 
     public static Subscription? LoadSubscription(SqliteConnection connection, string subscriptionId) =>
-        connection.QuerySingleOrDefault<string>("SELECT data FROM subscriptions WHERE subscription_id = @subscriptionId", new { subscriptionId }) is { } json
+        StatementCache.Get(connection, "SELECT data FROM subscriptions WHERE subscription_id = $s", "$s").With(subscriptionId).FirstString() is { } json
             ? Documents.ToSubscription(json)
             : null;
 
     public static Plan? LoadPlan(SqliteConnection connection, string planKey, int? version)
     {
         var json = version is { } v
-            ? connection.QuerySingleOrDefault<string>("SELECT data FROM plans WHERE plan_key = @planKey AND version = @v", new { planKey, v })
-            : connection.QuerySingleOrDefault<string>("SELECT data FROM plans WHERE plan_key = @planKey ORDER BY version DESC LIMIT 1", new { planKey });
+            ? StatementCache.Get(connection, "SELECT data FROM plans WHERE plan_key = $k AND version = $v", "$k", "$v").With(planKey, v).FirstString()
+            : StatementCache.Get(connection, "SELECT data FROM plans WHERE plan_key = $k ORDER BY version DESC LIMIT 1", "$k").With(planKey).FirstString();
         return json is null ? null : Documents.ToPlan(json);
     }
 
     public static Invoice? LoadInvoice(SqliteConnection connection, string invoiceId) =>
-        connection.QuerySingleOrDefault<string>("SELECT data FROM invoices WHERE invoice_id = @invoiceId", new { invoiceId }) is { } json
+        StatementCache.Get(connection, "SELECT data FROM invoices WHERE invoice_id = $i", "$i").With(invoiceId).FirstString() is { } json
             ? Documents.ToInvoice(json)
             : null;
 }

@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+
+namespace Metering.Sqlite.Storage;
+
+/// <summary>
+/// Commands compiled once per connection and reused: a query on the hot path (a read of a subscription, its aggregates
+/// or a ledger; the writes of a period close) then costs bind and step instead of a fresh <c>sqlite3_prepare</c>, which
+/// costs more than SQLite's own work for a one-row lookup. A connection is only ever used by one thread at a time (the
+/// writer's, or a rented read connection), so its cache needs no lock.
+/// </summary>
+internal static class StatementCache
+{
+    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Caches = new();
+
+    /// <summary>
+    /// The prepared command for <paramref name="sql"/> on <paramref name="connection"/>, with one parameter per name in
+    /// <paramref name="parameterNames"/> (set their values by position before each run). Dispose the readers it returns,
+    /// never the command: it belongs to the connection and dies with it.
+    /// </summary>
+    public static SqliteCommand Get(SqliteConnection connection, string sql, params ReadOnlySpan<string> parameterNames)
+    {
+        var commands = Caches.GetValue(connection, static _ => new Dictionary<string, SqliteCommand>(StringComparer.Ordinal));
+        if (commands.TryGetValue(sql, out var command))
+        {
+            return command;
+        }
+
+        command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameterNames)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        command.Prepare();
+        commands[sql] = command;
+        return command;
+    }
+
+    /// <summary>Sets the parameters by position and returns the command.</summary>
+    public static SqliteCommand With(this SqliteCommand command, object? p0)
+    {
+        command.Parameters[0].Value = p0 ?? DBNull.Value;
+        return command;
+    }
+
+    /// <summary>Sets the parameters by position and returns the command.</summary>
+    public static SqliteCommand With(this SqliteCommand command, object? p0, object? p1)
+    {
+        command.Parameters[0].Value = p0 ?? DBNull.Value;
+        command.Parameters[1].Value = p1 ?? DBNull.Value;
+        return command;
+    }
+
+    /// <summary>Runs the command and returns the first column of each row as text (nulls skipped).</summary>
+    public static List<string> Strings(this SqliteCommand command)
+    {
+        var result = new List<string>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (!reader.IsDBNull(0))
+            {
+                result.Add(reader.GetString(0));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs the command and returns the first column of the first row as text, or null.</summary>
+    public static string? FirstString(this SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        return reader.Read() && !reader.IsDBNull(0) ? reader.GetString(0) : null;
+    }
+}
