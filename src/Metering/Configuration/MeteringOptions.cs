@@ -43,6 +43,12 @@ public sealed class MeteringOptions
     /// </summary>
     public IDictionary<string, decimal> LowCreditBalanceThresholds { get; } = new Dictionary<string, decimal>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// How many period closes the closer keeps in flight at once (default 32, 1 to 1024). More lets a store
+    /// share commits among closes; each close stays atomic and exactly-once whatever the value.
+    /// </summary>
+    public int CloseConcurrency { get; set; } = 32;
+
     /// <summary>Meters declared in code, applied at startup.</summary>
     public IList<Meter> Meters { get; } = [];
 

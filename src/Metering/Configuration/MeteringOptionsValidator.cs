@@ -46,6 +46,11 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
             }
         }
 
+        if (options.CloseConcurrency is < 1 or > 1024)
+        {
+            failures.Add($"MeteringOptions.CloseConcurrency must be between 1 and 1024, but was {options.CloseConcurrency}.");
+        }
+
         var meters = new Dictionary<string, Meter>(StringComparer.Ordinal);
         foreach (var meter in options.Meters)
         {

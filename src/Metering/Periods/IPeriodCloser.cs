@@ -1,7 +1,7 @@
 namespace Metering;
 
 /// <summary>What one run of the period closer did.</summary>
-/// <param name="Invoices">Invoices created by this run.</param>
+/// <param name="Invoices">Invoices created by this run, in invoice-number order.</param>
 /// <param name="AlreadyClosed">Periods found closed by someone else (another instance) meanwhile.</param>
 /// <param name="CreditsExpired">Credit grants whose remainder expired in this run.</param>
 public sealed record PeriodCloseReport(IReadOnlyList<Invoice> Invoices, int AlreadyClosed, int CreditsExpired);

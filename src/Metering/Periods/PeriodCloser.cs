@@ -27,29 +27,37 @@ internal sealed class PeriodCloser(
         {
             var due = await store.FindSubscriptionsDueAsync(dueBy, options.Value.CloseBatchSize, cancellationToken).ConfigureAwait(false);
             int closedThisPass = 0;
-            foreach (var subscriptionId in due)
+
+            // Several closes in flight let a store share one commit among them (SQLite's writer group-commits);
+            // each close is still its own atomic operation, so the result is the same as closing one by one.
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Value.CloseConcurrency, CancellationToken = cancellationToken };
+            await Parallel.ForEachAsync(due, parallel, async (subscriptionId, ct) =>
             {
-                var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+                var subscription = await store.FindSubscriptionAsync(subscriptionId, ct).ConfigureAwait(false);
                 if (subscription is null || subscription.EndedAt is not null || subscription.CurrentPeriod.End > dueBy)
                 {
-                    alreadyClosed++;
-                    continue;
+                    Interlocked.Increment(ref alreadyClosed);
+                    return;
                 }
 
                 var period = subscription.CurrentPeriod;
                 var request = new CloseRequest(CloseKind.PeriodEnd, period.End);
-                var result = await store.ClosePeriodAsync(subscriptionId, period.Start, ctx => engine.Decide(ctx, request, now), cancellationToken).ConfigureAwait(false);
+                var result = await store.ClosePeriodAsync(subscriptionId, period.Start, ctx => engine.Decide(ctx, request, now), ct).ConfigureAwait(false);
                 if (result.Status == PeriodCloseStatus.Closed)
                 {
-                    invoices.Add(result.Invoice!);
+                    lock (invoices)
+                    {
+                        invoices.Add(result.Invoice!);
+                    }
+
                     cache.Invalidate(subscription.CustomerId);
-                    closedThisPass++;
+                    Interlocked.Increment(ref closedThisPass);
                 }
                 else
                 {
-                    alreadyClosed++;
+                    Interlocked.Increment(ref alreadyClosed);
                 }
-            }
+            }).ConfigureAwait(false);
 
             // A subscription several periods behind shows up again until it is current.
             if (due.Count == 0 || closedThisPass == 0)
@@ -58,6 +66,7 @@ internal sealed class PeriodCloser(
             }
         }
 
+        invoices.Sort((a, b) => a.Number.CompareTo(b.Number));
         return new PeriodCloseReport(invoices, alreadyClosed, expired);
     }
 }
