@@ -18,8 +18,7 @@ public static class LoadTargets
                 error = "store 'sqlite' is not available in this build yet (Metering.Sqlite is not part of the solution); run with --store memory.";
                 return null;
             case "postgres":
-                error = "store 'postgres' is not available in this build yet (Metering.PostgreSql is not part of the solution); run with --store memory.";
-                return null;
+                return new PostgresLoadTarget();
             default:
                 error = $"unknown store '{name}'; use one of: {string.Join(", ", Names)}.";
                 return null;
