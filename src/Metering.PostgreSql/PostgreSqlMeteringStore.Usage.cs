@@ -43,7 +43,7 @@ public sealed partial class PostgreSqlMeteringStore
     {
         var array = items.ToArray();
         var results = new UsageOutcome[array.Length];
-        await AppendGroupAsync(array, results, cancellationToken).ConfigureAwait(false);
+        await AppendGroupAsync(array, results, null, cancellationToken).ConfigureAwait(false);
         results.AsSpan().CopyTo(outcomes.Span);
     }
 
@@ -52,13 +52,19 @@ public sealed partial class PostgreSqlMeteringStore
     /// driven by hand (BEGIN sent with the locking statements, COMMIT with the writes) so that a typical append costs
     /// two round trips: lock and claim, then write and commit.
     /// </summary>
-    private async Task AppendGroupAsync(PreparedUsage[] items, UsageOutcome[] outcomes, CancellationToken cancellationToken)
+    /// <param name="items">The items, in arrival order.</param>
+    /// <param name="outcomes">One outcome slot per item.</param>
+    /// <param name="writer">The connection of a group-commit writer, kept between its transactions; null to use one from the pool.</param>
+    /// <param name="cancellationToken">Cancels the append.</param>
+    private async Task AppendGroupAsync(PreparedUsage[] items, UsageOutcome[] outcomes, WriterConnection? writer, CancellationToken cancellationToken)
     {
         var waves = Waves(items).ToArray();
         for (int attempt = 1; ; attempt++)
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var work = new AppendWork(items, outcomes);
+            var connection = writer is null
+                ? await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false)
+                : await writer.GetAsync(cancellationToken).ConfigureAwait(false);
+            var work = new AppendWork(items, outcomes) { SingleWave = waves.Length == 1 };
             try
             {
                 for (int w = 0; w < waves.Length; w++)
@@ -68,13 +74,25 @@ public sealed partial class PostgreSqlMeteringStore
             }
             catch (Exception e)
             {
-                await RollBackQuietlyAsync(connection).ConfigureAwait(false);
+                if (!await RollBackQuietlyAsync(connection).ConfigureAwait(false) && writer is not null)
+                {
+                    // The writer's connection is broken or stuck in a transaction: the next group opens another.
+                    await writer.ReleaseAsync().ConfigureAwait(false);
+                }
+
                 if (attempt < MaxAttempts && e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
                 {
                     continue;
                 }
 
                 throw;
+            }
+            finally
+            {
+                if (writer is null)
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             foreach (var state in work.Ledgers.Values)
@@ -89,21 +107,24 @@ public sealed partial class PostgreSqlMeteringStore
         }
     }
 
-    private static async Task RollBackQuietlyAsync(NpgsqlConnection connection)
+    // True when the connection is open and outside any transaction afterwards.
+    private static async Task<bool> RollBackQuietlyAsync(NpgsqlConnection connection)
     {
         if (connection.State != System.Data.ConnectionState.Open)
         {
-            return;
+            return false;
         }
 
         try
         {
             await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
             await rollback.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            return true;
         }
         catch (NpgsqlException)
         {
             // The connection is broken; the server ends the transaction with the session.
+            return false;
         }
     }
 
@@ -233,6 +254,7 @@ public sealed partial class PostgreSqlMeteringStore
                 {
                     var (key, aggregate) = ReadAggregateRow(reader);
                     work.Aggregates[key] = aggregate;
+                    work.Locations[key] = reader.GetFieldValue<NpgsqlTid>(9);
                 }
             }
         }
@@ -530,6 +552,17 @@ public sealed partial class PostgreSqlMeteringStore
     {
         var keys = dirty.Order().ToArray();
         int n = keys.Length;
+
+        // A row is still where this transaction locked it unless an earlier wave of it updated the row.
+        NpgsqlTid[]? locations = work.SingleWave ? new NpgsqlTid[n] : null;
+        for (int j = 0; j < n && locations is not null; j++)
+        {
+            if (!work.Locations.TryGetValue(keys[j], out locations[j]))
+            {
+                locations = null;
+            }
+        }
+
         var values = new decimal[n];
         var counts = new long[n];
         var latest = new long?[n];
@@ -543,6 +576,18 @@ public sealed partial class PostgreSqlMeteringStore
             latest[j] = Documents.Ticks(aggregate.LatestTimestamp);
             hasSet[j] = aggregate.HasSet;
             distinct[j] = aggregate.DistinctValues is { } set ? JsonSerializer.Serialize(set.Order(StringComparer.Ordinal).ToArray()) : null;
+        }
+
+        if (locations is not null)
+        {
+            return BatchCommand(
+                _sql.UpdateAggregatesAt,
+                Texts(Array.ConvertAll(locations, l => string.Create(CultureInfo.InvariantCulture, $"({l.BlockNumber},{l.OffsetNumber})"))),
+                P(values, NpgsqlDbType.Array | NpgsqlDbType.Numeric),
+                Longs(counts),
+                P(latest, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
+                P(hasSet, NpgsqlDbType.Array | NpgsqlDbType.Boolean),
+                P(distinct, NpgsqlDbType.Array | NpgsqlDbType.Text));
         }
 
         return BatchCommand(
@@ -682,6 +727,12 @@ public sealed partial class PostgreSqlMeteringStore
         public bool[] Decided { get; } = new bool[items.Length];
 
         public Dictionary<AggregateKey, UsageAggregate> Aggregates { get; } = [];
+
+        /// <summary>Where each aggregate row was when this transaction locked it (ctid).</summary>
+        public Dictionary<AggregateKey, NpgsqlTid> Locations { get; } = [];
+
+        /// <summary>True when the append is one wave, so no row is updated twice and every location stays valid.</summary>
+        public bool SingleWave { get; init; }
 
         public Dictionary<string, LedgerState> Ledgers { get; } = new(StringComparer.Ordinal);
     }

@@ -55,7 +55,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         _options = options;
         _timeout = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds);
         _sql = new Sql(PostgreSqlSchema.Quote(options.Schema));
-        _writer = new UsageWriter(AppendGroupAsync, options.MaxGroupCommitSize, options.GroupCommitWriters);
+        _writer = new UsageWriter(dataSource, AppendGroupAsync, options.MaxGroupCommitSize, options.GroupCommitWriters);
     }
 
     /// <inheritdoc/>
@@ -192,13 +192,14 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
             FOR NO KEY UPDATE SKIP LOCKED
             """;
 
-        // The document is sent only when the caller's cached revision ($2) is stale.
+        // The document is sent only when the caller's cached revision ($2) is stale. Rows are looked up by primary key
+        // one by one in key order (the LATERAL sub-select with its row lock is never flattened into a hash join that
+        // scans the whole table), and locked in that order.
         public readonly string LockSubscriptionsShared =
             $"""
             SELECT t.subscription_id, t.revision, CASE WHEN t.revision = u.rev THEN NULL ELSE t.doc::text END
-            FROM {s}.subscriptions t JOIN unnest($1::text[], $2::bigint[]) AS u(id, rev) ON t.subscription_id = u.id
-            ORDER BY t.subscription_id
-            FOR KEY SHARE OF t
+            FROM (SELECT * FROM unnest($1::text[], $2::bigint[]) AS u(id, rev) ORDER BY u.id COLLATE "C" OFFSET 0) AS u
+            CROSS JOIN LATERAL (SELECT t.subscription_id, t.revision, t.doc FROM {s}.subscriptions t WHERE t.subscription_id = u.id FOR KEY SHARE) AS t
             """;
 
         public readonly string InsertRecords =
@@ -235,13 +236,29 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
             ON CONFLICT (subscription_id, period_start, aggregate_key) DO NOTHING
             """;
 
+        // By primary key one by one, locked in key order (as LockSubscriptionsShared); also returns each row's ctid,
+        // which stays put while the row lock is held, so the write-back finds the row without an index.
         public readonly string LockAggregates =
             $"""
-            SELECT a.subscription_id, a.period_start, a.aggregate_key, a.kind, a.value, a.record_count, a.latest_ts, a.has_set, a.distinct_values::text
-            FROM {s}.usage_aggregates a
-            JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS u(sub, ps, k) ON a.subscription_id = u.sub AND a.period_start = u.ps AND a.aggregate_key = u.k
-            ORDER BY a.subscription_id, a.period_start, a.aggregate_key
-            FOR UPDATE OF a
+            SELECT a.subscription_id, a.period_start, a.aggregate_key, a.kind, a.value, a.record_count, a.latest_ts, a.has_set, a.distinct_values::text, a.tid
+            FROM (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(sub, ps, k) ORDER BY u.sub COLLATE "C", u.ps, u.k COLLATE "C" OFFSET 0) AS u
+            CROSS JOIN LATERAL (
+                SELECT a.ctid AS tid, a.subscription_id, a.period_start, a.aggregate_key, a.kind, a.value, a.record_count, a.latest_ts, a.has_set, a.distinct_values
+                FROM {s}.usage_aggregates a WHERE a.subscription_id = u.sub AND a.period_start = u.ps AND a.aggregate_key = u.k
+                FOR UPDATE) AS a
+            """;
+
+        // Writes back rows this transaction locked (and has not updated since) by ctid; fails the transaction, rather
+        // than losing a write, if any row is not where it was locked.
+        public readonly string UpdateAggregatesAt =
+            $"""
+            WITH w AS (
+                UPDATE {s}.usage_aggregates a
+                SET value = u.v, record_count = u.c, latest_ts = u.l, has_set = u.h, distinct_values = u.d::jsonb
+                FROM unnest($1::text[]::tid[], $2::numeric[], $3::bigint[], $4::bigint[], $5::boolean[], $6::text[]) AS u(t, v, c, l, h, d)
+                WHERE a.ctid = u.t
+                RETURNING 1)
+            SELECT CASE WHEN count(*) = cardinality($1) THEN 0 ELSE ('Metering: only ' || count(*) || ' of ' || cardinality($1) || ' locked usage aggregate rows were found at their ctid')::int END FROM w
             """;
 
         public readonly string UpdateAggregates =

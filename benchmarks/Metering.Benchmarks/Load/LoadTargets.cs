@@ -17,8 +17,7 @@ public static class LoadTargets
             case "sqlite":
                 return new SqliteLoadTarget();
             case "postgres":
-                error = "store 'postgres' is not available in this build yet (Metering.PostgreSql is not part of the solution); run with --store memory.";
-                return null;
+                return new PostgresLoadTarget();
             default:
                 error = $"unknown store '{name}'; use one of: {string.Join(", ", Names)}.";
                 return null;
