@@ -89,8 +89,10 @@ public abstract class PeriodCloseConformance : StoreTestBase
         foreach (var customer in new[] { "a", "b", "c" })
         {
             var numbers = (await billing.Invoices.ListAsync(customer)).Items.Select(i => i.Number).ToList();
+            // Closes of one run may commit in any order, but each run's numbers follow the previous run's.
             numbers.Should().HaveCount(2).And.BeInDescendingOrder();
-            (numbers[0] - numbers[1]).Should().Be(3);
+            numbers[1].Should().BeInRange(1L, 3L);
+            numbers[0].Should().BeInRange(4L, 6L);
         }
     }
 
