@@ -15,7 +15,7 @@ public sealed partial class PostgreSqlMeteringStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, _sql.UpsertMeter);
         command.Parameters.Add(Text(meter.Key));
-        command.Parameters.Add(Json(Documents.Write(Documents.From(meter))));
+        command.Parameters.Add(Json(StoreDocuments.Json(meter)));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -24,7 +24,7 @@ public sealed partial class PostgreSqlMeteringStore
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var docs = await connection.QueryAsync<string>(new CommandDefinition(_sql.ListMeters, commandTimeout: _timeout, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return [.. docs.Select(d => Documents.ToMeter(Documents.Read<MeterDoc>(d)))];
+        return [.. docs.Select(d => StoreDocuments.ToMeter(d))];
     }
 
     /// <inheritdoc/>
@@ -51,7 +51,7 @@ public sealed partial class PostgreSqlMeteringStore
                 await using var insert = Command(connection, transaction, _sql.InsertPlan);
                 insert.Parameters.Add(Text(next.Key));
                 insert.Parameters.Add(P(next.Version));
-                insert.Parameters.Add(Json(Documents.Write(Documents.From(next))));
+                insert.Parameters.Add(Json(StoreDocuments.Json(next)));
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 return next;
             },
@@ -92,7 +92,7 @@ public sealed partial class PostgreSqlMeteringStore
             return null;
         }
 
-        var plan = Documents.ToPlan(Documents.Read<PlanDoc>(doc));
+        var plan = StoreDocuments.ToPlan(doc);
         return _plans.GetOrAdd((plan.Key, plan.Version), plan);
     }
 
@@ -210,7 +210,7 @@ public sealed partial class PostgreSqlMeteringStore
         command.Parameters.Add(P(Documents.Ticks(subscription.CurrentPeriod.Start)));
         command.Parameters.Add(P(Documents.Ticks(subscription.CurrentPeriod.End)));
         command.Parameters.Add(Long(Documents.Ticks(subscription.EndedAt)));
-        command.Parameters.Add(Json(Documents.Write(Documents.From(subscription))));
+        command.Parameters.Add(Json(StoreDocuments.Json(subscription)));
     }
 
     private async Task<List<Subscription>> ReadSubscriptionsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
@@ -231,7 +231,7 @@ public sealed partial class PostgreSqlMeteringStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<(long Sequence, string Doc)>(new CommandDefinition(
             _sql.ReadEventsNamed, new { after = afterSequence, limit }, commandTimeout: _timeout, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return [.. rows.Select(r => new StoredBillingEvent(r.Sequence, Documents.ToEvent(Documents.Read<EventDoc>(r.Doc))))];
+        return [.. rows.Select(r => new StoredBillingEvent(r.Sequence, StoreDocuments.ToEvent(r.Doc)))];
     }
 
     private sealed record CustomerRow(string CustomerId, string? Name, string TimeZoneId, long CreatedAt);

@@ -132,13 +132,13 @@ public sealed partial class PostgreSqlMeteringStore
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                grants[reader.GetString(0)].Add(Documents.ToGrant(Documents.Read<GrantDoc>(reader.GetString(1))));
+                grants[reader.GetString(0)].Add(StoreDocuments.ToGrant(reader.GetString(1)));
             }
 
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                transactions[reader.GetString(0)].Add(Documents.ToTransaction(Documents.Read<TransactionDoc>(reader.GetString(1))));
+                transactions[reader.GetString(0)].Add(StoreDocuments.ToTransaction(reader.GetString(1)));
             }
         }
 
@@ -201,7 +201,7 @@ public sealed partial class PostgreSqlMeteringStore
                 Texts([.. grantRows.Select(g => g.CustomerId)]),
                 Texts([.. grantRows.Select(g => g.GrantId)]),
                 P(grantRows.Select(g => Documents.Ticks(g.ExpiresAt)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint),
-                Texts([.. grantRows.Select(g => Documents.Write(Documents.From(g)))])));
+                Texts([.. grantRows.Select(g => StoreDocuments.Json(g))])));
         }
 
         if (transactionRows.Count > 0)
@@ -214,7 +214,7 @@ public sealed partial class PostgreSqlMeteringStore
                 Texts([.. transactionRows.Select(t => t.Type.ToString())]),
                 P(transactionRows.Select(t => t.Effect).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Numeric),
                 Longs([.. transactionRows.Select(t => Documents.Ticks(t.At))]),
-                Texts([.. transactionRows.Select(t => Documents.Write(Documents.From(t)))])));
+                Texts([.. transactionRows.Select(t => StoreDocuments.Json(t))])));
             batch.BatchCommands.Add(BatchCommand(_sql.SetLedgerVersions, Texts([.. versionCustomers]), Longs([.. versionValues])));
         }
     }

@@ -67,7 +67,7 @@ public sealed partial class PostgreSqlMeteringStore
                     insert.Parameters.Add(Text(subscriptionId));
                     insert.Parameters.Add(P(Documents.Ticks(expectedPeriodStart)));
                     insert.Parameters.Add(Text(invoice.CustomerId));
-                    insert.Parameters.Add(Json(Documents.Write(Documents.From(invoice))));
+                    insert.Parameters.Add(Json(StoreDocuments.Json(invoice)));
                     await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
@@ -120,7 +120,7 @@ public sealed partial class PostgreSqlMeteringStore
         await using var command = Command(connection, null, _sql.FindInvoice);
         command.Parameters.Add(Text(invoiceId));
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string doc
-            ? Documents.ToInvoice(Documents.Read<InvoiceDoc>(doc))
+            ? StoreDocuments.ToInvoice(doc)
             : null;
     }
 
@@ -138,7 +138,7 @@ public sealed partial class PostgreSqlMeteringStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            invoices.Add(Documents.ToInvoice(Documents.Read<InvoiceDoc>(reader.GetString(0))));
+            invoices.Add(StoreDocuments.ToInvoice(reader.GetString(0)));
         }
 
         return PageOf(invoices, limit, i => i.Number.ToString(CultureInfo.InvariantCulture));
@@ -161,14 +161,14 @@ public sealed partial class PostgreSqlMeteringStore
                         return null;
                     }
 
-                    current = Documents.ToInvoice(Documents.Read<InvoiceDoc>(doc));
+                    current = StoreDocuments.ToInvoice(doc);
                 }
 
                 var change = transition(current);
                 await using (var update = Command(connection, transaction, _sql.UpdateInvoice))
                 {
                     update.Parameters.Add(Text(invoiceId));
-                    update.Parameters.Add(Json(Documents.Write(Documents.From(change.Updated))));
+                    update.Parameters.Add(Json(StoreDocuments.Json(change.Updated)));
                     await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 

@@ -529,7 +529,7 @@ public sealed partial class PostgreSqlMeteringStore
             quantities[j] = record.Quantity;
             timestamps[j] = Documents.Ticks(record.Timestamp);
             actions[j] = (short)record.Action;
-            properties[j] = Documents.WriteProperties(record.Properties);
+            properties[j] = StoreDocuments.PropertiesJson(record.Properties);
             recordSubs[j] = record.SubscriptionId;
         }
 
@@ -626,7 +626,7 @@ public sealed partial class PostgreSqlMeteringStore
             Documents.At(reader.GetInt64(6)),
             reader.GetString(0),
             (UsageAction)reader.GetInt16(7),
-            Documents.ReadProperties(reader.IsDBNull(8) ? null : reader.GetString(8)),
+            StoreDocuments.Properties(reader.IsDBNull(8) ? null : reader.GetString(8)),
             reader.IsDBNull(9) ? null : reader.GetString(9));
         return new StoredRecord(record, reader.GetString(1), Documents.At(reader.GetInt64(2)));
     }

@@ -131,7 +131,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         }
 
         await using var command = Command(connection, transaction, _sql.AppendEvents);
-        command.Parameters.Add(Texts([.. events.Select(e => Documents.Write(Documents.From(e)))]));
+        command.Parameters.Add(Texts([.. events.Select(e => StoreDocuments.Json(e))]));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -142,7 +142,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
             return cached;
         }
 
-        var subscription = Documents.ToSubscription(Documents.Read<SubscriptionDoc>(doc));
+        var subscription = StoreDocuments.ToSubscription(doc);
         _subscriptions[id] = subscription;
         return subscription;
     }

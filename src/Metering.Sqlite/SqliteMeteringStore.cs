@@ -70,7 +70,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
 
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<Meter>> ListMetersAsync(CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Meter>>(c => [.. c.Query<string>("SELECT data FROM meters ORDER BY meter_key").Select(Documents.ToMeter)], cancellationToken);
+        ReadAsync<IReadOnlyList<Meter>>(c => [.. c.Query<string>("SELECT data FROM meters ORDER BY meter_key").Select(StoreDocuments.ToMeter)], cancellationToken);
 
     /// <inheritdoc/>
     public async ValueTask<Plan> PublishPlanAsync(Plan plan, CancellationToken cancellationToken)
@@ -135,7 +135,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<Subscription>> ListSubscriptionsAsync(string customerId, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<Subscription>>(
-            c => [.. c.Query<string>("SELECT data FROM subscriptions WHERE customer_id = @customerId ORDER BY seq", new { customerId }).Select(Documents.ToSubscription)],
+            c => [.. c.Query<string>("SELECT data FROM subscriptions WHERE customer_id = @customerId ORDER BY seq", new { customerId }).Select(StoreDocuments.ToSubscription)],
             cancellationToken);
 
     /// <inheritdoc/>
@@ -310,7 +310,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
             {
                 var invoices = c.Query<string>(
                     "SELECT data FROM invoices WHERE customer_id = @customerId AND number < @before ORDER BY number DESC LIMIT @take",
-                    new { customerId, before, take = limit + 1 }).Select(Documents.ToInvoice).ToList();
+                    new { customerId, before, take = limit + 1 }).Select(StoreDocuments.ToInvoice).ToList();
                 return PageOf(invoices, limit, i => i.Number.ToString(CultureInfo.InvariantCulture));
             },
             cancellationToken);
@@ -383,7 +383,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
             c => [.. c.Query<(long Sequence, string Data)>(
                     "SELECT sequence, data FROM billing_events WHERE sequence > @afterSequence ORDER BY sequence LIMIT @limit",
                     new { afterSequence, limit })
-                .Select(row => new StoredBillingEvent(row.Sequence, Documents.ToEvent(row.Data)))],
+                .Select(row => new StoredBillingEvent(row.Sequence, StoreDocuments.ToEvent(row.Data)))],
             cancellationToken);
 
     // ---- lifetime ----------------------------------------------------------------------------------------

@@ -416,7 +416,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         insert.Bind(6, record.Quantity);
         insert.Bind(7, Nanos(record.Timestamp));
         insert.Bind(8, (long)record.Action);
-        insert.Bind(9, Documents.PropertiesJson(record.Properties));
+        insert.Bind(9, StoreDocuments.PropertiesJson(record.Properties));
         insert.Bind(10, record.SubscriptionId);
         insert.Execute();
         long seq = SQLitePCL.raw.sqlite3_last_insert_rowid(_connection.Handle);
@@ -623,7 +623,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         _connection.Execute(
             "INSERT INTO meters (meter_key, data) VALUES (@key, @data) ON CONFLICT (meter_key) DO UPDATE SET data = excluded.data",
-            new { key = meter.Key, data = Documents.Json(meter) });
+            new { key = meter.Key, data = StoreDocuments.Json(meter) });
         return true;
     }
 
@@ -638,7 +638,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         var published = plan.WithVersion((latest?.Version ?? 0) + 1);
         _connection.Execute(
             "INSERT INTO plans (plan_key, version, data) VALUES (@key, @version, @data)",
-            new { key = published.Key, version = published.Version, data = Documents.Json(published) });
+            new { key = published.Key, version = published.Version, data = StoreDocuments.Json(published) });
         _plans[(published.Key, published.Version)] = published;
         return published;
     }
@@ -700,7 +700,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         statement.Bind(3, Nanos(subscription.CurrentPeriod.End));
         statement.Bind(4, Nanos(subscription.EndedAt));
         statement.Bind(5, subscription.Revision);
-        statement.Bind(6, Documents.Json(subscription));
+        statement.Bind(6, StoreDocuments.Json(subscription));
         return statement;
     }
 
@@ -755,7 +755,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         insertInvoice.Bind(3, subscriptionId);
         insertInvoice.Bind(4, invoice.CustomerId);
         insertInvoice.Bind(5, periodStart);
-        insertInvoice.Bind(6, Documents.Json(invoice));
+        insertInvoice.Bind(6, StoreDocuments.Json(invoice));
         insertInvoice.Execute();
         StoreSubscription(decision.Next);
         if (decision.LedgerAfter is { } ledgerAfter)
@@ -783,7 +783,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
 
         var change = transition(current);
-        _connection.Execute("UPDATE invoices SET data = @data WHERE invoice_id = @invoiceId", new { invoiceId, data = Documents.Json(change.Updated) });
+        _connection.Execute("UPDATE invoices SET data = @data WHERE invoice_id = @invoiceId", new { invoiceId, data = StoreDocuments.Json(change.Updated) });
         AppendEvents(change.Events);
         return change.Updated;
     }
@@ -841,7 +841,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 {
                     _connection.Execute(
                         "INSERT INTO credit_grants (customer_id, grant_id, expires_at, data) VALUES (@customerId, @grantId, @expiresAt, @data)",
-                        new { customerId = after.CustomerId, grantId = grant.GrantId, expiresAt = Nanos(grant.ExpiresAt), data = Documents.Json(grant) });
+                        new { customerId = after.CustomerId, grantId = grant.GrantId, expiresAt = Nanos(grant.ExpiresAt), data = StoreDocuments.Json(grant) });
                 }
             }
         }
@@ -854,7 +854,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             insert[1].Value = transaction.Sequence;
             insert[2].Value = transaction.GrantId;
             insert[3].Value = (int)transaction.Type;
-            insert[4].Value = Documents.Json(transaction);
+            insert[4].Value = StoreDocuments.Json(transaction);
             insert.Command.ExecuteNonQuery();
         }
 
@@ -867,7 +867,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         foreach (var e in events)
         {
-            _insertEvent.Bind(1, Documents.Json(e));
+            _insertEvent.Bind(1, StoreDocuments.Json(e));
             _insertEvent.Execute();
         }
     }

@@ -75,16 +75,16 @@ internal static class StoreQueries
                 SqliteValues.Instant(reader.GetInt64(7)),
                 reader.GetString(1),
                 (UsageAction)reader.GetInt32(8),
-                Documents.Properties(reader.IsDBNull(9) ? null : reader.GetString(9)),
+                StoreDocuments.Properties(reader.IsDBNull(9) ? null : reader.GetString(9)),
                 reader.IsDBNull(10) ? null : reader.GetString(10)),
             reader.GetString(2),
             SqliteValues.Instant(reader.GetInt64(3)));
 
     public static CreditLedger LoadLedger(SqliteConnection connection, string customerId)
     {
-        var grants = StatementCache.Get(connection, "SELECT data FROM credit_grants WHERE customer_id = $c", "$c").With(customerId).Strings().ConvertAll(Documents.ToGrant);
+        var grants = StatementCache.Get(connection, "SELECT data FROM credit_grants WHERE customer_id = $c", "$c").With(customerId).Strings().ConvertAll(StoreDocuments.ToGrant);
         var transactions = StatementCache.Get(connection, "SELECT data FROM credit_transactions WHERE customer_id = $c ORDER BY sequence", "$c").With(customerId).Strings()
-            .ConvertAll(Documents.ToTransaction);
+            .ConvertAll(StoreDocuments.ToTransaction);
         return grants.Count == 0 && transactions.Count == 0
             ? CreditLedger.Empty(customerId)
             : CreditLedger.FromHistory(customerId, grants, transactions);
@@ -92,7 +92,7 @@ internal static class StoreQueries
 
     public static Subscription? LoadSubscription(SqliteConnection connection, string subscriptionId) =>
         StatementCache.Get(connection, "SELECT data FROM subscriptions WHERE subscription_id = $s", "$s").With(subscriptionId).FirstString() is { } json
-            ? Documents.ToSubscription(json)
+            ? StoreDocuments.ToSubscription(json)
             : null;
 
     public static Plan? LoadPlan(SqliteConnection connection, string planKey, int? version)
@@ -100,11 +100,11 @@ internal static class StoreQueries
         var json = version is { } v
             ? StatementCache.Get(connection, "SELECT data FROM plans WHERE plan_key = $k AND version = $v", "$k", "$v").With(planKey, v).FirstString()
             : StatementCache.Get(connection, "SELECT data FROM plans WHERE plan_key = $k ORDER BY version DESC LIMIT 1", "$k").With(planKey).FirstString();
-        return json is null ? null : Documents.ToPlan(json);
+        return json is null ? null : StoreDocuments.ToPlan(json);
     }
 
     public static Invoice? LoadInvoice(SqliteConnection connection, string invoiceId) =>
         StatementCache.Get(connection, "SELECT data FROM invoices WHERE invoice_id = $i", "$i").With(invoiceId).FirstString() is { } json
-            ? Documents.ToInvoice(json)
+            ? StoreDocuments.ToInvoice(json)
             : null;
 }

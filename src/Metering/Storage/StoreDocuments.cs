@@ -1,9 +1,10 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using static Metering.Sqlite.Serialization.SqliteValues;
+using System.Globalization;
+using NodaTime.Text;
 
-namespace Metering.Sqlite.Serialization;
+namespace Metering.Storage;
 
 // Explicit, versionable shapes of what the store keeps as JSON. Money, decimals and instants are strings so that
 // nothing passes through a double; domain types are never serialized directly.
@@ -130,16 +131,21 @@ internal sealed record EventDoc(string EventId, BillingEventType Type, string Cu
 [JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class DocumentContext : JsonSerializerContext;
 
-/// <summary>Converts domain values to and from their stored JSON documents.</summary>
-internal static class Documents
+/// <summary>
+/// The JSON documents stores keep for meters, plans, subscriptions, invoices, credits and events: one
+/// explicit, versionable shape for every store (money, decimals and instants are exact strings; domain
+/// types are never serialized directly). A store provider writes <c>Json(value)</c> and reads back with
+/// the matching <c>To...</c> method; the round trip preserves equality.
+/// </summary>
+public static class StoreDocuments
 {
     private static readonly DocumentContext Context = DocumentContext.Default;
 
     // ---- scalars -----------------------------------------------------------------------------------
 
-    public static CurrencyDoc Of(Currency currency) => new(currency.Code, currency.MinorDigits, currency.IsCustom);
+    private static CurrencyDoc Of(Currency currency) => new(currency.Code, currency.MinorDigits, currency.IsCustom);
 
-    public static Currency ToCurrency(CurrencyDoc doc)
+    private static Currency ToCurrency(CurrencyDoc doc)
     {
         if (!doc.IsCustom && CurrencyTable.Iso4217.TryGet(doc.Code, out var iso) && iso.MinorDigits == doc.MinorDigits)
         {
@@ -150,16 +156,17 @@ internal static class Documents
         return Currency.Custom(doc.Code, doc.MinorDigits);
     }
 
-    public static MoneyDoc Of(Money money) => new(Text(money.Amount), Of(money.Currency));
+    private static MoneyDoc Of(Money money) => new(Text(money.Amount), Of(money.Currency));
 
-    public static Money ToMoney(MoneyDoc doc) => new(Decimal(doc.Amount), ToCurrency(doc.Currency));
+    private static Money ToMoney(MoneyDoc doc) => new(Decimal(doc.Amount), ToCurrency(doc.Currency));
 
-    public static PeriodDoc Of(BillingPeriod period) => new(period.Index, Iso(period.Start), Iso(period.End));
+    private static PeriodDoc Of(BillingPeriod period) => new(period.Index, Iso(period.Start), Iso(period.End));
 
-    public static BillingPeriod ToPeriod(PeriodDoc doc) => new(doc.Index, ParseInstant(doc.Start), ParseInstant(doc.End));
+    private static BillingPeriod ToPeriod(PeriodDoc doc) => new(doc.Index, ParseInstant(doc.Start), ParseInstant(doc.End));
 
     // ---- properties ----------------------------------------------------------------------------------
 
+    /// <summary>Usage record properties as a JSON object, or null when there are none.</summary>
     public static string? PropertiesJson(IReadOnlyDictionary<string, string>? properties)
     {
         if (properties is null || properties.Count == 0)
@@ -176,6 +183,7 @@ internal static class Documents
         return JsonSerializer.Serialize(copy, Context.DictionaryStringString);
     }
 
+    /// <summary>Usage record properties read back from <see cref="PropertiesJson"/>.</summary>
     public static IReadOnlyDictionary<string, string>? Properties(string? json)
     {
         if (json is null)
@@ -189,10 +197,12 @@ internal static class Documents
 
     // ---- meters --------------------------------------------------------------------------------------
 
+    /// <summary>The stored JSON document of the value.</summary>
     public static string Json(Meter meter) => JsonSerializer.Serialize(
         new MeterDoc(meter.Key, meter.Aggregation, meter.UniqueProperty, [.. meter.GroupBy], meter.DisplayName, meter.Unit),
         Context.MeterDoc);
 
+    /// <summary>Reads a value back from its stored JSON document.</summary>
     public static Meter ToMeter(string json)
     {
         var doc = JsonSerializer.Deserialize(json, Context.MeterDoc)!;
@@ -201,6 +211,7 @@ internal static class Documents
 
     // ---- plans ---------------------------------------------------------------------------------------
 
+    /// <summary>The stored JSON document of the value.</summary>
     public static string Json(Plan plan) => JsonSerializer.Serialize(
         new PlanDoc(
             plan.Key,
@@ -222,6 +233,7 @@ internal static class Documents
             plan.DisplayName),
         Context.PlanDoc);
 
+    /// <summary>Reads a value back from its stored JSON document.</summary>
     public static Plan ToPlan(string json)
     {
         var doc = JsonSerializer.Deserialize(json, Context.PlanDoc)!;
@@ -282,6 +294,7 @@ internal static class Documents
 
     // ---- subscriptions -------------------------------------------------------------------------------
 
+    /// <summary>The stored JSON document of the value.</summary>
     public static string Json(Subscription s) => JsonSerializer.Serialize(
         new SubscriptionDoc(
             s.SubscriptionId,
@@ -299,6 +312,7 @@ internal static class Documents
             s.Revision),
         Context.SubscriptionDoc);
 
+    /// <summary>Reads a value back from its stored JSON document.</summary>
     public static Subscription ToSubscription(string json)
     {
         var doc = JsonSerializer.Deserialize(json, Context.SubscriptionDoc)!;
@@ -324,6 +338,7 @@ internal static class Documents
 
     // ---- invoices ------------------------------------------------------------------------------------
 
+    /// <summary>The stored JSON document of the value.</summary>
     public static string Json(Invoice invoice)
     {
         var c = invoice.Content;
@@ -365,6 +380,7 @@ internal static class Documents
             Context.InvoiceDoc);
     }
 
+    /// <summary>Reads a value back from its stored JSON document.</summary>
     public static Invoice ToInvoice(string json)
     {
         var doc = JsonSerializer.Deserialize(json, Context.InvoiceDoc)!;
@@ -409,6 +425,7 @@ internal static class Documents
 
     // ---- credits -------------------------------------------------------------------------------------
 
+    /// <summary>The stored JSON document of the value.</summary>
     public static string Json(CreditGrant g) => JsonSerializer.Serialize(
         new GrantDoc(
             g.GrantId,
@@ -423,6 +440,7 @@ internal static class Documents
             g.Sequence),
         Context.GrantDoc);
 
+    /// <summary>Reads a value back from its stored JSON document.</summary>
     public static CreditGrant ToGrant(string json)
     {
         var doc = JsonSerializer.Deserialize(json, Context.GrantDoc)!;
@@ -439,10 +457,12 @@ internal static class Documents
             doc.Sequence);
     }
 
+    /// <summary>The stored JSON document of the value.</summary>
     public static string Json(CreditTransaction t) => JsonSerializer.Serialize(
         new TransactionDoc(t.Sequence, t.TransactionId, t.CustomerId, t.GrantId, t.Type, Of(t.Amount), Iso(t.At), t.UsageIdempotencyKey, t.InvoiceId, t.Description),
         Context.TransactionDoc);
 
+    /// <summary>Reads a value back from its stored JSON document.</summary>
     public static CreditTransaction ToTransaction(string json)
     {
         var doc = JsonSerializer.Deserialize(json, Context.TransactionDoc)!;
@@ -451,13 +471,36 @@ internal static class Documents
 
     // ---- events --------------------------------------------------------------------------------------
 
+    /// <summary>The stored JSON document of the value.</summary>
     public static string Json(BillingEvent e) => JsonSerializer.Serialize(
         new EventDoc(e.EventId, e.Type, e.CustomerId, e.SubjectId, Iso(e.OccurredAt), e.Data.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal)),
         Context.EventDoc);
 
+    /// <summary>Reads a value back from its stored JSON document.</summary>
     public static BillingEvent ToEvent(string json)
     {
         var doc = JsonSerializer.Deserialize(json, Context.EventDoc)!;
         return new BillingEvent(doc.EventId, doc.Type, doc.CustomerId, doc.SubjectId, ParseInstant(doc.OccurredAt), new Dictionary<string, string>(doc.Data, StringComparer.Ordinal));
     }
+
+    private static string Text(decimal value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string? Text(decimal? value) => value is { } v ? Text(v) : null;
+
+    private static decimal Decimal(string text) =>
+        decimal.Parse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+
+    private static decimal? NullableDecimal(string? text) => text is null ? null : Decimal(text);
+
+    private static string Iso(Instant instant) => InstantPattern.ExtendedIso.Format(instant);
+
+    private static string? Iso(Instant? instant) => instant is { } i ? Iso(i) : null;
+
+    private static Instant ParseInstant(string text) => InstantPattern.ExtendedIso.Parse(text).GetValueOrThrow();
+
+    private static Instant? ParseNullableInstant(string? text) => text is null ? null : ParseInstant(text);
+
+    private static string Iso(LocalDateTime local) => LocalDateTimePattern.ExtendedIso.Format(local);
+
+    private static LocalDateTime ParseLocal(string text) => LocalDateTimePattern.ExtendedIso.Parse(text).GetValueOrThrow();
 }
