@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Metering.PostgreSql;
+using Metering.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
@@ -26,8 +25,7 @@ public sealed class PostgresLoadTarget : ILoadTarget
     private static readonly Instant PeriodStart = Instant.FromUtc(2026, 1, 1, 0, 0);
 
     private readonly List<string> _databases = [];
-    private string? _root;
-    private string? _binDirectory;
+    private PrivatePostgres? _private;
     private string _admin = string.Empty;
     private string _settings = string.Empty;
 
@@ -128,7 +126,7 @@ public sealed class PostgresLoadTarget : ILoadTarget
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        if (_root is null)
+        if (_private is null)
         {
             if (_admin.Length > 0)
             {
@@ -144,14 +142,7 @@ public sealed class PostgresLoadTarget : ILoadTarget
             return;
         }
 
-        try
-        {
-            Run(Path.Combine(_binDirectory!, "pg_ctl"), ["-D", Path.Combine(_root, "data"), "stop", "-m", "fast", "-w"], asPostgres: true);
-        }
-        finally
-        {
-            Directory.Delete(_root, recursive: true);
-        }
+        await Task.Run(_private.Stop).ConfigureAwait(false);
     }
 
     // "cust-000123" → "sub-000123", as LoadPlan names them.
@@ -173,26 +164,13 @@ public sealed class PostgresLoadTarget : ILoadTarget
         }
 
         bool durable = !string.Equals(Environment.GetEnvironmentVariable(FsyncVariable), "off", StringComparison.OrdinalIgnoreCase);
-        _binDirectory = FindBinDirectory();
-        _root = Path.Combine(Path.GetTempPath(), "metering-bench-pg-" + Guid.NewGuid().ToString("N"));
-        var data = Path.Combine(_root, "data");
-        var sockets = Path.Combine(_root, "sockets");
-        Directory.CreateDirectory(sockets);
-        if (IsRoot)
-        {
-            // PostgreSQL refuses to run as root: the cluster belongs to the postgres system user.
-            Run("chown", ["-R", "postgres:postgres", _root], asPostgres: false);
-        }
-
-        Run(Path.Combine(_binDirectory, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], asPostgres: true);
-        int port = FreeLoopbackPort();
         var durability = durable ? "-c fsync=on -c synchronous_commit=on" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off";
-        var options = $"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 {durability} -c max_connections=400 -c shared_buffers=512MB -c max_wal_size=4GB";
-        Run(Path.Combine(_binDirectory, "pg_ctl"), ["-D", data, "-o", options, "-l", Path.Combine(_root, "server.log"), "start", "-w"], asPostgres: true);
-        _admin = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "postgres", Database = "postgres" }.ConnectionString;
+        _private = PrivatePostgres.Start($"{durability} -c max_connections=400 -c shared_buffers=512MB -c max_wal_size=4GB", $"--store postgres needs a server and {ServerVariable} is not set");
+        int port = _private.Port;
+        _admin = _private.AdminConnectionString;
         _settings = string.Create(
             CultureInfo.InvariantCulture,
-            $"private PostgreSQL {Path.GetFileName(Path.GetDirectoryName(_binDirectory))} on 127.0.0.1:{port}, {(durable ? "fsync + synchronous_commit on (durable)" : "fsync/synchronous_commit off (as the tests)")}");
+            $"private PostgreSQL {Path.GetFileName(Path.GetDirectoryName(_private.BinDirectory))} on 127.0.0.1:{port}, {(durable ? "fsync + synchronous_commit on (durable)" : "fsync/synchronous_commit off (as the tests)")}");
     }
 
     private string CreateDatabase()
@@ -207,91 +185,5 @@ public sealed class PostgresLoadTarget : ILoadTarget
 
         _databases.Add(name);
         return new NpgsqlConnectionStringBuilder(_admin) { Database = name, MaxPoolSize = 200 }.ConnectionString;
-    }
-
-    private static bool IsRoot => string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
-
-    private static string FindBinDirectory()
-    {
-        const string debianRoot = "/usr/lib/postgresql";
-        if (Directory.Exists(debianRoot))
-        {
-            var newest = Directory.GetDirectories(debianRoot)
-                .Select(d => (Path: Path.Combine(d, "bin"), Version: int.TryParse(Path.GetFileName(d), out var v) ? v : 0))
-                .Where(d => File.Exists(Path.Combine(d.Path, "pg_ctl")) && File.Exists(Path.Combine(d.Path, "initdb")))
-                .OrderByDescending(d => d.Version)
-                .FirstOrDefault();
-            if (newest.Path is not null)
-            {
-                return newest.Path;
-            }
-        }
-
-        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (File.Exists(Path.Combine(directory, "pg_ctl")) && File.Exists(Path.Combine(directory, "initdb")))
-            {
-                return directory;
-            }
-        }
-
-        throw new InvalidOperationException(
-            $"--store postgres needs a server: no initdb/pg_ctl was found under {debianRoot}/<version>/bin or on PATH, and {ServerVariable} is not set. "
-            + $"Install the binaries (apt-get install postgresql) or set {ServerVariable} to an admin connection string, e.g. 'Host=localhost;Username=postgres;Password=...'.");
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static void Run(string program, string[] arguments, bool asPostgres)
-    {
-        var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        IEnumerable<string> all = arguments;
-        if (asPostgres && IsRoot)
-        {
-            start.FileName = "runuser";
-            all = ["-u", "postgres", "--", program, .. arguments];
-        }
-        else
-        {
-            start.FileName = program;
-        }
-
-        foreach (var argument in all)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var output = new System.Text.StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        if (!process.Start())
-        {
-            throw new InvalidOperationException($"Could not start {program}.");
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'{program} {string.Join(' ', arguments)}' failed with exit code {process.ExitCode}: {output}");
-        }
-
-        static void Append(System.Text.StringBuilder output, string? line)
-        {
-            if (line is not null)
-            {
-                lock (output)
-                {
-                    output.AppendLine(line);
-                }
-            }
-        }
     }
 }
