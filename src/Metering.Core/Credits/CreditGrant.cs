@@ -75,6 +75,12 @@ public sealed record CreditGrant
                 $"Credit grant '{grantId}': amount {amount} is not positive; grant an amount greater than zero (take credits away with Void or a negative Adjust).");
         }
 
+        CreditLimits.CheckAmount(amount.Amount, $"credit grant '{grantId}'");
+        TextRules.Check(grantId, "credit grant id");
+        TextRules.Check(customerId, "credit grant's customer id");
+        TextRules.Check(name, "credit grant name");
+        TextRules.Check(metadata, "credit grant metadata");
+
         if (expiresAt is { } expiry && expiry <= effectiveAt)
         {
             throw new InvalidCreditGrantException(

@@ -142,6 +142,7 @@ public sealed class CreditLedger
                 $"Customer '{CustomerId}' already has a credit grant '{grant.GrantId}'; give the new grant another id (use Adjust to change an existing grant).");
         }
 
+        CreditLimits.CheckTotal(GrantedTotal(grant.Amount.Currency), grant.Amount.Amount, CustomerId);
         var sequence = LastSequence + 1;
         if (grant.Sequence == 0)
         {
@@ -160,6 +161,22 @@ public sealed class CreditLedger
             _transactions.Add(transaction),
             _transactionIds.Add(transaction.TransactionId),
             sequence);
+    }
+
+    // Granted plus positive adjustments in one currency, over every grant ever: bounded, so no balance can overflow.
+    private decimal GrantedTotal(Currency currency)
+    {
+        var total = 0m;
+        foreach (var transaction in _transactions)
+        {
+            if (transaction.Amount.Currency == currency
+                && (transaction.Type == CreditTransactionType.Grant || (transaction.Type == CreditTransactionType.Adjustment && transaction.Amount.Amount > 0m)))
+            {
+                total += transaction.Amount.Amount;
+            }
+        }
+
+        return total;
     }
 
     /// <summary>True when the grants active at <paramref name="at"/> can cover all of <paramref name="amount"/>
@@ -333,6 +350,13 @@ public sealed class CreditLedger
         {
             throw new InvalidCreditOperationException(
                 $"Credit grant '{grantId}' expired at {grant.ExpiresAt}, so it cannot be adjusted at {when}; grant new credits instead.");
+        }
+
+        CreditLimits.CheckAmount(Math.Abs(signedAmount), $"adjustment of credit grant '{grantId}'");
+        TextRules.Check(reason, "adjustment reason");
+        if (signedAmount > 0m)
+        {
+            CreditLimits.CheckTotal(GrantedTotal(grant.Amount.Currency), signedAmount, CustomerId);
         }
 
         var remaining = state.Totals.Remaining;

@@ -48,7 +48,8 @@ public sealed record Charge
 
     /// <summary>
     /// True when a usage record with <paramref name="properties"/> counts for this charge: every filter
-    /// property is present with the same value (ordinal). Does not allocate.
+    /// property is present with the same value (names and values compared ordinally, whatever the dictionary's
+    /// comparer). Does not allocate.
     /// </summary>
     public bool Matches(IReadOnlyDictionary<string, string>? properties)
     {
@@ -64,7 +65,7 @@ public sealed record Charge
 
         foreach (var (property, value) in _filterPairs)
         {
-            if (!properties.TryGetValue(property, out var actual) || !string.Equals(actual, value, StringComparison.Ordinal))
+            if (!OrdinalProperties.TryGet(properties, property, out var actual) || !string.Equals(actual, value, StringComparison.Ordinal))
             {
                 return false;
             }

@@ -96,6 +96,13 @@ public sealed class PlanBuilder
             problems.Add(Invariant($"Base fee {_baseFee} is negative; use 0 for no base fee or a positive amount."));
         }
 
+        CheckPrice(problems, "The base fee", _baseFee);
+        CheckText(problems, "plan display name", _displayName);
+        if (_charges.Count > MeteringLimits.MaxChargesPerPlan)
+        {
+            problems.Add(Invariant($"The plan has {_charges.Count} charges; the limit is {MeteringLimits.MaxChargesPerPlan}. Split it into several plans."));
+        }
+
         if (_trialDays < 0)
         {
             problems.Add(Invariant($"Trial of {_trialDays} days is negative; use 0 for no trial."));
@@ -112,6 +119,14 @@ public sealed class PlanBuilder
             if (filter.Count > 0 && options.Key is null)
             {
                 problems.Add($"{where} has a filter but no key; set options.Key to a name unique in the plan (e.g. '{meterKey}_{filter.Values.First()}').");
+            }
+
+            CheckPricing(problems, where, pricing);
+            CheckText(problems, $"display name of charge {i + 1}", options.DisplayName);
+            foreach (var (property, value) in filter)
+            {
+                CheckText(problems, $"filter property name of charge {i + 1}", property);
+                CheckText(problems, $"filter value of property '{property}' of charge {i + 1}", value);
             }
 
             var chargeKey = options.Key ?? meterKey;
@@ -149,6 +164,57 @@ public sealed class PlanBuilder
         }
 
         return new Plan(_key, version, _currency, _interval, _baseFee, _baseFeePerSeat, _trialDays, charges.MoveToImmutable(), [.. _features], _whenCreditsRunOut, _displayName);
+    }
+
+    private static void CheckPricing(List<string> problems, string where, PricingModel? pricing)
+    {
+        switch (pricing)
+        {
+            case PerUnitPricing perUnit:
+                CheckPrice(problems, $"{where}: the unit price", perUnit.UnitPrice);
+                break;
+            case PackagePricing package:
+                CheckPrice(problems, $"{where}: the package price", package.PackagePrice);
+                if (package.PackageSize < MeteringLimits.MinPackageSize)
+                {
+                    problems.Add(Invariant($"{where}: the package size {package.PackageSize} is below the limit of {MeteringLimits.MinPackageSize}; meter in a smaller unit instead."));
+                }
+                else if (package.PackagePrice / package.PackageSize > MeteringLimits.MaxPrice)
+                {
+                    problems.Add(Invariant($"{where}: the package price {package.PackagePrice} for {package.PackageSize} units is above {MeteringLimits.MaxPrice} per unit; use larger packages or a lower price."));
+                }
+
+                break;
+            case TieredPricing tiered:
+                if (tiered.Tiers.Count > MeteringLimits.MaxTiersPerCharge)
+                {
+                    problems.Add(Invariant($"{where} has {tiered.Tiers.Count} tiers; the limit is {MeteringLimits.MaxTiersPerCharge}."));
+                }
+
+                for (int t = 0; t < tiered.Tiers.Count; t++)
+                {
+                    CheckPrice(problems, Invariant($"{where}, tier {t + 1}: the unit price"), tiered.Tiers[t].UnitPrice);
+                    CheckPrice(problems, Invariant($"{where}, tier {t + 1}: the flat fee"), tiered.Tiers[t].FlatFee);
+                }
+
+                break;
+        }
+    }
+
+    private static void CheckPrice(List<string> problems, string what, decimal price)
+    {
+        if (price > MeteringLimits.MaxPrice)
+        {
+            problems.Add(Invariant($"{what} {price} is above the limit of {MeteringLimits.MaxPrice}; a lower amount keeps every invoice computable (for a usage price, meter in a smaller unit)."));
+        }
+    }
+
+    private static void CheckText(List<string> problems, string what, string? text)
+    {
+        if (TextRules.Describe(text, what) is { } problem)
+        {
+            problems.Add(problem);
+        }
     }
 
     private static void CheckKey(List<string> problems, string what, string? key)

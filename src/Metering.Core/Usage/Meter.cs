@@ -54,6 +54,11 @@ public sealed class Meter : IEquatable<Meter>
             throw new InvalidMeterException(key, $"Meter '{key}' aggregates by {aggregation} but names unique property '{uniqueProperty}'; a unique property is only allowed with UniqueCount. Remove it or use Meter.UniqueCount.");
         }
 
+        if (TextRules.Describe(uniqueProperty, $"unique property of meter '{key}'") is { } badProperty)
+        {
+            throw new InvalidMeterException(key, badProperty);
+        }
+
         _groupBy = ValidateGroupBy(key, groupBy);
         ValidateOptionalText(key, displayName, "display name", nameof(WithDisplayName));
         ValidateOptionalText(key, unit, "unit", nameof(WithUnit));
@@ -230,6 +235,11 @@ public sealed class Meter : IEquatable<Meter>
                 throw new InvalidMeterException(key, $"Meter '{key}': group-by property {i + 1} is blank; name a record property such as 'region'.");
             }
 
+            if (TextRules.Describe(names[i], $"group-by property {i + 1} of meter '{key}'") is { } badName)
+            {
+                throw new InvalidMeterException(key, badName);
+            }
+
             for (var j = 0; j < i; j++)
             {
                 if (string.Equals(names[i], names[j], StringComparison.Ordinal))
@@ -247,6 +257,11 @@ public sealed class Meter : IEquatable<Meter>
         if (value is not null && string.IsNullOrWhiteSpace(value))
         {
             throw new InvalidMeterException(key, $"Meter '{key}': the {what} is empty or whitespace; pass text or null to {method} to leave it unset.");
+        }
+
+        if (TextRules.Describe(value, $"{what} of meter '{key}'") is { } problem)
+        {
+            throw new InvalidMeterException(key, problem);
         }
     }
 }

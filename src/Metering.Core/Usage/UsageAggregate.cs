@@ -310,7 +310,7 @@ public readonly struct UsageAggregate : IEquatable<UsageAggregate>
     }
 
     private static string? DistinctValueOf(UsageRecord record, string? property) =>
-        property is not null && record.Properties is { } properties && properties.TryGetValue(property, out var value) ? value : null;
+        property is not null && OrdinalProperties.TryGet(record.Properties, property, out var value) ? value : null;
 
     private static bool DistinctEquals(ImmutableHashSet<string>? left, ImmutableHashSet<string>? right)
     {

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Metering;
 
 /// <summary>
@@ -58,6 +60,13 @@ public sealed record UsageRecord(
             && string.Equals(SubscriptionId, other.SubscriptionId, StringComparison.Ordinal)
             && PropertiesEqual(Properties, other.Properties);
     }
+
+    /// <summary>
+    /// The value of property <paramref name="name"/>, looked up ordinally whatever comparer <see cref="Properties"/> was
+    /// built with (the way stores compare it). Does not allocate.
+    /// </summary>
+    /// <returns>True when the record has the property.</returns>
+    public bool TryGetProperty(string name, [NotNullWhen(true)] out string? value) => OrdinalProperties.TryGet(Properties, name, out value);
 
     /// <summary>Same as <see cref="ContentEquals(UsageRecord?)"/>.</summary>
     public bool Equals(UsageRecord? other) => ContentEquals(other);

@@ -13,8 +13,11 @@ public static class UsageRecordRules
     /// <summary>
     /// Checks what can be checked from the record alone, in this order: customer id, subscription id (if given),
     /// meter key and action (all <see cref="UsageRejectionReason.InvalidRecord"/>), idempotency key
-    /// (missing or blank, longer than <see cref="MaxIdempotencyKeyLength"/>), negative quantity, and a timestamp
-    /// later than <paramref name="now"/> + <paramref name="futureTolerance"/> (a timestamp exactly at the limit passes).
+    /// (missing or blank, longer than <see cref="MaxIdempotencyKeyLength"/>), text with a NUL or an unpaired
+    /// surrogate in any of those or in a property name or value (<see cref="UsageRejectionReason.InvalidText"/>),
+    /// negative quantity, a quantity above <see cref="MeteringLimits.MaxQuantity"/>
+    /// (<see cref="UsageRejectionReason.QuantityOutOfRange"/>), and a timestamp later than <paramref name="now"/> +
+    /// <paramref name="futureTolerance"/> (a timestamp exactly at the limit passes).
     /// </summary>
     /// <param name="record">The record to check.</param>
     /// <param name="now">The current instant, from the injected clock.</param>
@@ -57,9 +60,19 @@ public static class UsageRecordRules
             return UsageRejection.IdempotencyKeyTooLong(record.IdempotencyKey.Length);
         }
 
+        if (CheckText(record) is { } text)
+        {
+            return text;
+        }
+
         if (record.Quantity < 0m)
         {
             return UsageRejection.NegativeQuantity(record.Quantity);
+        }
+
+        if (record.Quantity > MeteringLimits.MaxQuantity)
+        {
+            return UsageRejection.QuantityTooLarge(record.Quantity);
         }
 
         if (record.Timestamp - now > futureTolerance)
@@ -93,14 +106,87 @@ public static class UsageRecordRules
         }
 
         if (meter.UniqueProperty is { } property
-            && (record.Properties is null
-                || !record.Properties.TryGetValue(property, out var value)
+            && (!OrdinalProperties.TryGet(record.Properties, property, out var value)
                 || string.IsNullOrWhiteSpace(value)))
         {
             return UsageRejection.MissingProperty(meter.Key, property);
         }
 
         return null;
+    }
+
+    private static UsageRejection? CheckText(UsageRecord record)
+    {
+        if (TextRules.FindProblem(record.CustomerId) >= 0)
+        {
+            return UsageRejection.InvalidText(TextRules.Describe(record.CustomerId, "record's customer id")!);
+        }
+
+        if (record.SubscriptionId is { } subscriptionId && TextRules.FindProblem(subscriptionId) >= 0)
+        {
+            return UsageRejection.InvalidText(TextRules.Describe(subscriptionId, "record's subscription id")!);
+        }
+
+        if (TextRules.FindProblem(record.MeterKey) >= 0)
+        {
+            return UsageRejection.InvalidText(TextRules.Describe(record.MeterKey, "record's meter key")!);
+        }
+
+        if (TextRules.FindProblem(record.IdempotencyKey) >= 0)
+        {
+            return UsageRejection.InvalidText(TextRules.Describe(record.IdempotencyKey, "record's idempotency key")!);
+        }
+
+        return record.Properties switch
+        {
+            null or { Count: 0 } => null,
+            Dictionary<string, string> dictionary => CheckProperties(dictionary),
+            var other => CheckProperties(other),
+        };
+    }
+
+    // A Dictionary is scanned with its struct enumerator, so the accepted path allocates nothing.
+    private static UsageRejection? CheckProperties(Dictionary<string, string> properties)
+    {
+        foreach (var pair in properties)
+        {
+            if (CheckProperty(pair) is { } rejection)
+            {
+                return rejection;
+            }
+        }
+
+        return null;
+    }
+
+    private static UsageRejection? CheckProperties(IReadOnlyDictionary<string, string> properties)
+    {
+        foreach (var pair in properties)
+        {
+            if (CheckProperty(pair) is { } rejection)
+            {
+                return rejection;
+            }
+        }
+
+        return null;
+    }
+
+    private static UsageRejection? CheckProperty(KeyValuePair<string, string> pair)
+    {
+        if (pair.Key is null || pair.Value is null)
+        {
+            return UsageRejection.InvalidRecord($"The record has a property with a null {(pair.Key is null ? "name" : $"value ('{pair.Key}')")}; give every property a name and a value, or leave it out.");
+        }
+
+        if (TextRules.FindProblem(pair.Key) >= 0)
+        {
+            return UsageRejection.InvalidText(TextRules.Describe(pair.Key, "record's property name")!);
+        }
+
+        return TextRules.FindProblem(pair.Value) >= 0
+            ? UsageRejection.InvalidText(TextRules.Describe(pair.Value, $"record's property '{pair.Key}' value")!)
+            : null;
     }
 
     private static void ThrowMeterMismatch(UsageRecord record, Meter meter) =>

@@ -38,6 +38,18 @@ public enum UsageRejectionReason
 
     /// <summary>The record is malformed in another way (blank customer id or meter key, undefined action, ...).</summary>
     InvalidRecord,
+
+    /// <summary>
+    /// A text field (customer id, subscription id, meter key, idempotency key, property name or value) has a NUL
+    /// character or an unpaired UTF-16 surrogate (see <see cref="TextRules"/>).
+    /// </summary>
+    InvalidText,
+
+    /// <summary>
+    /// The quantity is above <see cref="MeteringLimits.MaxQuantity"/>, or would take the period's aggregated quantity
+    /// above it.
+    /// </summary>
+    QuantityOutOfRange,
 }
 
 /// <summary>
@@ -104,6 +116,20 @@ public readonly record struct UsageRejection(UsageRejectionReason Reason, string
             "send the time the usage happened, from a synchronized clock.");
 
     internal static UsageRejection InvalidRecord(string message) => new(UsageRejectionReason.InvalidRecord, message);
+
+    internal static UsageRejection InvalidText(string message) => new(UsageRejectionReason.InvalidText, message);
+
+    internal static UsageRejection QuantityTooLarge(decimal quantity) =>
+        new(UsageRejectionReason.QuantityOutOfRange,
+            string.Create(CultureInfo.InvariantCulture, $"The quantity {quantity} is above the limit of {MeteringLimits.MaxQuantity} per record; record it in a larger unit (e.g. GB instead of bytes) or split it into several records."));
+
+    /// <summary>
+    /// Applying the record would take the aggregated quantity of <paramref name="aggregateKey"/> in its period from
+    /// <paramref name="current"/> above <see cref="MeteringLimits.MaxQuantity"/>.
+    /// </summary>
+    public static UsageRejection AggregateOutOfRange(string aggregateKey, decimal current, decimal quantity) =>
+        new(UsageRejectionReason.QuantityOutOfRange,
+            string.Create(CultureInfo.InvariantCulture, $"Adding {quantity} to '{aggregateKey}' (already {current} this period) would pass the limit of {MeteringLimits.MaxQuantity} per period; meter in a larger unit (e.g. GB instead of bytes), or send a Set record with the corrected total."));
 
     /// <summary>The reason and message, e.g. <c>NegativeQuantity: The quantity -1 is negative; ...</c>.</summary>
     public override string ToString() => $"{Reason}: {Message}";
