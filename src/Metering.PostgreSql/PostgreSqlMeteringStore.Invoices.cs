@@ -128,7 +128,7 @@ public sealed partial class PostgreSqlMeteringStore
     public async ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(customerId);
-        var before = cursor is null ? long.MaxValue : long.Parse(cursor, CultureInfo.InvariantCulture);
+        var before = PageCursor.Decode(cursor, long.MaxValue);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, _sql.ListInvoices);
         command.Parameters.Add(Text(customerId));

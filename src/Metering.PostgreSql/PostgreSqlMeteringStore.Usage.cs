@@ -309,6 +309,14 @@ public sealed partial class PostgreSqlMeteringStore
             ref readonly var item = ref items[i];
             var subscription = subscriptions[item.SubscriptionId];
             var periodStart = Documents.Ticks(item.PeriodStart);
+            if (CheckBounds(work, in item, periodStart) is { } bound)
+            {
+                outcomes[i] = UsageOutcome.Rejected(bound, item.SubscriptionId);
+                work.Decided[i] = true;
+                rejectedKeys.Add(item.Record.IdempotencyKey);
+                continue;
+            }
+
             if (item.BurnsCredits && Burn(work, in item, subscription.CustomerId, periodStart, dirty) is { } creditRejection)
             {
                 outcomes[i] = UsageOutcome.Rejected(creditRejection, item.SubscriptionId);
@@ -499,6 +507,20 @@ public sealed partial class PostgreSqlMeteringStore
         return null;
     }
 
+    private static UsageRejection? CheckBounds(AppendWork work, in PreparedUsage item, long periodStart)
+    {
+        foreach (var target in item.Targets)
+        {
+            var key = new AggregateKey(item.SubscriptionId, periodStart, target.AggregateKey, target.Aggregation);
+            if (UsageAppendRules.CheckBounds(AggregateOf(work, key), target, item.Record) is { } rejection)
+            {
+                return rejection;
+            }
+        }
+
+        return null;
+    }
+
     private static UsageAggregate AggregateOf(AppendWork work, AggregateKey key) =>
         work.Aggregates.TryGetValue(key, out var aggregate) ? aggregate : UsageAggregate.Empty(key.Kind);
 
@@ -659,7 +681,7 @@ public sealed partial class PostgreSqlMeteringStore
     public async ValueTask<Page<Instant>> ListUsagePeriodsAsync(string subscriptionId, string? cursor, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriptionId);
-        var before = cursor is null ? long.MaxValue : long.Parse(cursor, CultureInfo.InvariantCulture);
+        var before = PageCursor.Decode(cursor, long.MaxValue);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, _sql.UsagePeriods);
         command.Parameters.Add(Text(subscriptionId));

@@ -17,7 +17,7 @@ namespace Metering.PostgreSql;
 /// Concurrent single-record appends are group-committed: coalesced into one transaction and each caller completed
 /// after it committed. Transactions that lose a deadlock or serialization race are retried.
 /// </summary>
-public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisposable
+public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisposable, IDisposable
 {
     private const int MaxAttempts = 8;
 
@@ -44,6 +44,9 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(options);
+
+        // A copy: options changed by the caller after this point can neither skip validation nor change a running store.
+        options = options.Clone();
         var problems = PostgreSqlStoreOptionsValidator.Check(options);
         if (problems.Count > 0)
         {
@@ -69,6 +72,20 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         if (_ownsDataSource)
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Stops taking records without waiting: the group-commit writers complete what is queued in the background, then
+    /// an owned data source is disposed. Records are acknowledged only after commit, so none that was acknowledged is
+    /// lost. Prefer <see cref="DisposeAsync"/>, which waits.
+    /// </summary>
+    public void Dispose()
+    {
+        var stopped = _writer.BeginDispose();
+        if (_ownsDataSource)
+        {
+            stopped.ContinueWith(static (_, source) => ((NpgsqlDataSource)source!).Dispose(), _dataSource, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 

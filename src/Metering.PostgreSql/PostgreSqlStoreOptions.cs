@@ -26,7 +26,10 @@ public sealed class PostgreSqlStoreOptions
     /// to it (default 2). More writers overlap more round trips but make each transaction smaller.
     /// </summary>
     public int GroupCommitWriters { get; set; } = 2;
+
+    internal PostgreSqlStoreOptions Clone() => (PostgreSqlStoreOptions)MemberwiseClone();
 }
+
 
 /// <summary>Checks <see cref="PostgreSqlStoreOptions"/> at startup, reporting every problem at once.</summary>
 internal sealed partial class PostgreSqlStoreOptionsValidator : IValidateOptions<PostgreSqlStoreOptions>

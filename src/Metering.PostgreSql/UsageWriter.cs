@@ -60,12 +60,18 @@ internal sealed class UsageWriter : IAsyncDisposable
     /// <summary>Stops taking records, writes what is queued and waits for the writer loops to end.</summary>
     public async ValueTask DisposeAsync()
     {
+        await BeginDispose().ConfigureAwait(false);
+    }
+
+    /// <summary>Stops taking records; the loops write what is queued and end. The returned task completes when they have.</summary>
+    public Task BeginDispose()
+    {
         foreach (var queue in _queues)
         {
             queue.Writer.TryComplete();
         }
 
-        await Task.WhenAll(_loops).ConfigureAwait(false);
+        return Task.WhenAll(_loops);
     }
 
     private async Task RunAsync(ChannelReader<Pending> reader)

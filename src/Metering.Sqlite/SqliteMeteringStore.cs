@@ -187,7 +187,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
     public ValueTask<Page<Instant>> ListUsagePeriodsAsync(string subscriptionId, string? cursor, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var before = cursor is null ? long.MaxValue : long.Parse(cursor, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var before = PageCursor.Decode(cursor, long.MaxValue);
         return ReadAsync(
             c =>
             {
@@ -304,7 +304,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
     public ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var before = cursor is null ? long.MaxValue : long.Parse(cursor, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var before = PageCursor.Decode(cursor, long.MaxValue);
         return ReadAsync(
             c =>
             {

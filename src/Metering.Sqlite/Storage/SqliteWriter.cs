@@ -436,6 +436,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         var periodKey = new PeriodKey(item.SubscriptionId, periodStart);
         var period = GetPeriod(periodKey);
+        foreach (var target in item.Targets)
+        {
+            if (period.TryGetValue(target.AggregateKey, out var current)
+                && UsageAppendRules.CheckBounds(current.Value, target, record) is { } bound)
+            {
+                DeleteUsage(seq, record.IdempotencyKey);
+                return UsageOutcome.Rejected(bound, item.SubscriptionId);
+            }
+        }
+
         if (item.BurnsCredits && TryBurnCredits(in item, subscription, periodKey, period) is { } creditRejection)
         {
             DeleteUsage(seq, record.IdempotencyKey);
@@ -454,7 +464,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 distinct[0].Value = periodKey.SubscriptionId;
                 distinct[1].Value = periodKey.PeriodStart;
                 distinct[2].Value = target.AggregateKey;
-                distinct[3].Value = record.Properties![target.UniqueProperty!];
+                record.TryGetProperty(target.UniqueProperty!, out var distinctValue);
+                distinct[3].Value = distinctValue;
                 distinct.Command.ExecuteNonQuery();
             }
         }

@@ -152,7 +152,7 @@ internal sealed class MeteringCatalog
         var targets = new List<AggregateTarget>(cached);
         foreach (var charge in plan.Charges)
         {
-            if (charge.MeterKey == meter.Key && charge.Filter.Count > 0 && Matches(charge.Filter, properties))
+            if (charge.MeterKey == meter.Key && charge.Filter.Count > 0 && charge.Matches(properties))
             {
                 targets.Add(new AggregateTarget(UsageAppendRules.AggregateKeyFor(charge), meter.Aggregation, meter.UniqueProperty, charge.BurnsCreditsInRealTime ? charge : null));
             }
@@ -197,19 +197,6 @@ internal sealed class MeteringCatalog
 
     // Cached per plan version and meter, so the per-record path neither re-scans the charges nor allocates an enumerator.
     private sealed record TargetSet(AggregateTarget[]? Unfiltered, bool HasFilteredCharge);
-
-    internal static bool Matches(IReadOnlyDictionary<string, string> filter, IReadOnlyDictionary<string, string>? properties)
-    {
-        foreach (var (name, value) in filter)
-        {
-            if (properties is null || !properties.TryGetValue(name, out var actual) || !string.Equals(actual, value, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }
 
 /// <summary>Applies declarations and validates options when the host starts.</summary>

@@ -25,6 +25,15 @@ public sealed class MeteringOptions
     /// <summary>How far ahead of the clock a record's timestamp may be (default 5 minutes, at most 1 hour).</summary>
     public Duration FutureTolerance { get; set; } = Duration.FromMinutes(5);
 
+    /// <summary>
+    /// How far before now a subscription may start (<see cref="SubscribeRequest.StartAt"/>; default 366 days, at most
+    /// 10 years). A backdated start is closed period by period up to now, so this bounds the catch-up work.
+    /// </summary>
+    public Duration MaxBackdatedStart { get; set; } = Duration.FromDays(366);
+
+    /// <summary>The furthest a subscription may start ahead of now, and an anchor before its start: 10 years.</summary>
+    public static readonly Duration MaxScheduleSpan = Duration.FromDays(3653);
+
     /// <summary>Whether invoices are finalized at close or held as drafts (default <see cref="InvoiceApproval.Automatic"/>).</summary>
     public InvoiceApproval InvoiceApproval { get; set; } = InvoiceApproval.Automatic;
 

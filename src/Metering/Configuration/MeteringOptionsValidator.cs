@@ -18,6 +18,11 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
             failures.Add($"MeteringOptions.FutureTolerance must be between 0 and 1 hour, but was {options.FutureTolerance}.");
         }
 
+        if (options.MaxBackdatedStart < Duration.Zero || options.MaxBackdatedStart > MeteringOptions.MaxScheduleSpan)
+        {
+            failures.Add($"MeteringOptions.MaxBackdatedStart must be between 0 and 3653 days (10 years), but was {options.MaxBackdatedStart}.");
+        }
+
         if (!Enum.IsDefined(options.InvoiceApproval))
         {
             failures.Add($"MeteringOptions.InvoiceApproval has an unknown value {(int)options.InvoiceApproval}; use Automatic or Manual.");

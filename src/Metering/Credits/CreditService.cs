@@ -19,6 +19,8 @@ internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalo
     public async ValueTask<CreditGrant> GrantAsync(CreditGrantRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        InputChecks.Required(request.CustomerId, "customer id");
+        InputChecks.Optional(request.GrantId, "credit grant id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         if (await store.FindCustomerAsync(request.CustomerId, cancellationToken).ConfigureAwait(false) is null)
         {
@@ -55,6 +57,9 @@ internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalo
 
     public async ValueTask<CreditBalance> VoidAsync(string customerId, string grantId, string? reason = null, CancellationToken cancellationToken = default)
     {
+        InputChecks.Required(customerId, "customer id");
+        InputChecks.Required(grantId, "credit grant id");
+        InputChecks.Optional(reason, "void reason");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
         var ledger = await store.UpdateLedgerAsync(customerId, l => new LedgerChange(l.Void(grantId, now, reason), []), cancellationToken).ConfigureAwait(false);
@@ -63,6 +68,7 @@ internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalo
 
     public async ValueTask<IReadOnlyList<CreditBalance>> GetBalancesAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default)
     {
+        InputChecks.Required(customerId, "customer id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var ledger = await store.LoadLedgerAsync(customerId, cancellationToken).ConfigureAwait(false);
         return ledger.BalancesAt(at ?? clock.GetCurrentInstant());
@@ -71,9 +77,10 @@ internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalo
     public async ValueTask<Page<CreditTransaction>> ListTransactionsAsync(string customerId, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        InputChecks.Required(customerId, "customer id");
+        long after = PageCursor.Decode(cursor, 0);
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var ledger = await store.LoadLedgerAsync(customerId, cancellationToken).ConfigureAwait(false);
-        long after = cursor is null ? 0 : long.Parse(cursor, NumberStyles.None, CultureInfo.InvariantCulture);
         var items = ledger.Transactions.Where(t => t.Sequence > after).Take(limit + 1).ToList();
         return items.Count > limit
             ? new Page<CreditTransaction>(items.Take(limit).ToArray(), items[limit - 1].Sequence.ToString(CultureInfo.InvariantCulture))

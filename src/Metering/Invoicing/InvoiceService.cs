@@ -10,6 +10,7 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
 
     public async ValueTask<Invoice?> GetAsync(string invoiceId, CancellationToken cancellationToken = default)
     {
+        InputChecks.Required(invoiceId, "invoice id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         return await store.FindInvoiceAsync(invoiceId, cancellationToken).ConfigureAwait(false);
     }
@@ -17,6 +18,8 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
     public async ValueTask<Page<Invoice>> ListAsync(string customerId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        InputChecks.Required(customerId, "customer id");
+        PageCursor.Decode(cursor, 0);
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         return await store.ListInvoicesAsync(customerId, cursor, limit, cancellationToken).ConfigureAwait(false);
     }
@@ -45,6 +48,7 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
         BillingEventType eventType,
         CancellationToken cancellationToken)
     {
+        InputChecks.Required(invoiceId, "invoice id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
         var updated = await store.UpdateInvoiceAsync(invoiceId, current =>

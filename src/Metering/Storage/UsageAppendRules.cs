@@ -83,13 +83,25 @@ public static class UsageAppendRules
         return UsageRejection.PeriodClosed(meterKey, period, period.End, timestamp);
     }
 
+    /// <summary>
+    /// Rejects a record that would take a Sum target's aggregated quantity above <see cref="MeteringLimits.MaxQuantity"/>
+    /// (the other aggregations cannot pass it: a record's own quantity is bounded). Null when the record fits. Stores
+    /// run it for every target before changing anything, so a rejected record changes nothing.
+    /// </summary>
+    public static UsageRejection? CheckBounds(UsageAggregate before, AggregateTarget target, UsageRecord record) =>
+        target.Aggregation == Aggregation.Sum
+        && record.Action == UsageAction.Increment
+        && before.Value > MeteringLimits.MaxQuantity - record.Quantity
+            ? UsageRejection.AggregateOutOfRange(target.AggregateKey, before.Value, record.Quantity)
+            : null;
+
     /// <summary>Folds the record into one target aggregate.</summary>
     public static UsageAggregate Apply(UsageAggregate current, AggregateTarget target, UsageRecord record)
     {
         string? distinct = null;
-        if (target.UniqueProperty is { } property && record.Properties is { } properties)
+        if (target.UniqueProperty is { } property)
         {
-            properties.TryGetValue(property, out distinct);
+            record.TryGetProperty(property, out distinct);
         }
 
         return current.Apply(record.Quantity, record.Timestamp, record.Action, distinct);

@@ -10,12 +10,14 @@ internal sealed class Entitlements(IMeteringStore store, MeteringCatalog catalog
 
     public async ValueTask<FeatureAccess> CheckAsync(string customerId, string featureKey, CancellationToken cancellationToken = default)
     {
+        InputChecks.Required(featureKey, "feature key");
         var all = await ListAsync(customerId, cancellationToken).ConfigureAwait(false);
         return all.FirstOrDefault(f => f.FeatureKey == featureKey) ?? new FeatureAccess(featureKey, false, null);
     }
 
     public async ValueTask<IReadOnlyList<FeatureAccess>> ListAsync(string customerId, CancellationToken cancellationToken = default)
     {
+        InputChecks.Required(customerId, "customer id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
         var access = new Dictionary<string, FeatureAccess>(StringComparer.Ordinal);

@@ -17,6 +17,8 @@ internal sealed class SubscriptionService(
     public async ValueTask<Customer> CreateCustomerAsync(string customerId, string? name = null, string? timeZoneId = null, CancellationToken cancellationToken = default)
     {
         CheckId(customerId, "customer id");
+        InputChecks.Optional(name, "customer name");
+        InputChecks.Optional(timeZoneId, "time zone id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var zoneId = timeZoneId ?? options.Value.DefaultTimeZone;
         if (DateTimeZoneProviders.Tzdb.GetZoneOrNull(zoneId) is null)
@@ -37,6 +39,9 @@ internal sealed class SubscriptionService(
     public async ValueTask<Subscription> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        InputChecks.Required(request.CustomerId, "customer id");
+        InputChecks.Required(request.PlanKey, "plan key");
+        InputChecks.Optional(request.SubscriptionId, "subscription id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var customer = await store.FindCustomerAsync(request.CustomerId, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException($"Customer '{request.CustomerId}' does not exist; create it with CreateCustomerAsync before subscribing.");
@@ -47,7 +52,13 @@ internal sealed class SubscriptionService(
         var zone = DateTimeZoneProviders.Tzdb[customer.TimeZoneId];
         var now = clock.GetCurrentInstant();
         var start = request.StartAt ?? now;
+        CheckStart(start, now, options.Value.MaxBackdatedStart);
         var anchor = request.Anchor ?? start.InZone(zone).LocalDateTime;
+        if (request.Anchor is { } requested && requested < (start - MeteringOptions.MaxScheduleSpan).InZone(zone).LocalDateTime)
+        {
+            throw new MeteringException($"The anchor {requested} is more than 10 years before the start {start} of the subscription; use an anchor in the last billing interval before the start (only its day and time matter).");
+        }
+
         var schedule = new BillingSchedule(anchor, zone, plan.Interval);
         if (schedule.StartOf(0) > start)
         {
@@ -80,18 +91,22 @@ internal sealed class SubscriptionService(
 
     public async ValueTask<Subscription?> GetAsync(string subscriptionId, CancellationToken cancellationToken = default)
     {
+        InputChecks.Required(subscriptionId, "subscription id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         return await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<IReadOnlyList<Subscription>> ListAsync(string customerId, CancellationToken cancellationToken = default)
     {
+        InputChecks.Required(customerId, "customer id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         return await store.ListSubscriptionsAsync(customerId, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<PlanChangeResult> ChangePlanAsync(string subscriptionId, string newPlanKey, int? newPlanVersion = null, CancellationToken cancellationToken = default)
     {
+        InputChecks.Required(subscriptionId, "subscription id");
+        InputChecks.Required(newPlanKey, "plan key");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var newPlan = await catalog.FindPlanAsync(newPlanKey, newPlanVersion, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException($"Plan '{newPlanKey}' is not published; declare it with AddPlan(...) before moving subscriptions to it.");
@@ -156,10 +171,13 @@ internal sealed class SubscriptionService(
         }, cancellationToken);
     }
 
-    public ValueTask<Subscription> UnassignSeatAsync(string subscriptionId, string userId, CancellationToken cancellationToken = default) =>
-        UpdateAsync(subscriptionId, BillingEventType.SubscriptionSeatsChanged, s =>
+    public ValueTask<Subscription> UnassignSeatAsync(string subscriptionId, string userId, CancellationToken cancellationToken = default)
+    {
+        InputChecks.Required(userId, "user id");
+        return UpdateAsync(subscriptionId, BillingEventType.SubscriptionSeatsChanged, s =>
             s with { SeatAssignments = s.SeatAssignments.Where(u => !string.Equals(u, userId, StringComparison.Ordinal)).ToArray() },
             cancellationToken);
+    }
 
     private async ValueTask<PeriodCloseResult> CloseCurrentAsync(string subscriptionId, Func<Instant, CloseRequest> request, CancellationToken cancellationToken)
     {
@@ -209,8 +227,21 @@ internal sealed class SubscriptionService(
     }
 
     private async ValueTask<Subscription> RequireAsync(string subscriptionId, CancellationToken cancellationToken) =>
-        await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
+        await store.FindSubscriptionAsync(InputChecks.Required(subscriptionId, "subscription id"), cancellationToken).ConfigureAwait(false)
         ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+
+    private static void CheckStart(Instant start, Instant now, Duration maxBackdate)
+    {
+        if (start < now - maxBackdate)
+        {
+            throw new MeteringException($"The start {start} is more than {maxBackdate.Days} days before now ({now}); every period since the start would be closed and invoiced. Start the subscription later, or raise MeteringOptions.MaxBackdatedStart (at most 10 years).");
+        }
+
+        if (start > now + MeteringOptions.MaxScheduleSpan)
+        {
+            throw new MeteringException($"The start {start} is more than 10 years after now ({now}); subscribe closer to the start date.");
+        }
+    }
 
     private static void CheckNotEnded(Subscription subscription)
     {
@@ -245,7 +276,9 @@ internal sealed class SubscriptionService(
     {
         if (string.IsNullOrWhiteSpace(id) || id.Length > 255)
         {
-            throw new MeteringException($"A {what} must have 1 to 255 characters, but was '{id}'.");
+            throw new MeteringException($"A {what} must have 1 to 255 characters, but was '{(id is null || id.Length <= 255 ? id : id[..32] + "...")}'.");
         }
+
+        TextRules.Check(id, what);
     }
 }

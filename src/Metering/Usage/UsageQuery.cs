@@ -7,6 +7,7 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
 {
     public async ValueTask<CurrentUsage> GetCurrentAsync(string subscriptionId, CancellationToken cancellationToken = default)
     {
+        InputChecks.Required(subscriptionId, "subscription id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var subscription = await RequireActiveAsync(store, subscriptionId, cancellationToken).ConfigureAwait(false);
         var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
@@ -21,6 +22,8 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
     public async ValueTask<Page<PeriodUsage>> GetHistoryAsync(string subscriptionId, string? cursor = null, int limit = 12, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        InputChecks.Required(subscriptionId, "subscription id");
+        PageCursor.Decode(cursor, 0);
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");

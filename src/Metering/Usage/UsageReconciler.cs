@@ -7,6 +7,7 @@ internal sealed class UsageReconciler(IMeteringStore store, MeteringCatalog cata
 {
     public async ValueTask<ReconciliationReport> ReconcileAsync(string subscriptionId, Instant periodStart, CancellationToken cancellationToken = default)
     {
+        InputChecks.Required(subscriptionId, "subscription id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");

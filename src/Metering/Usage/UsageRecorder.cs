@@ -199,7 +199,8 @@ internal sealed class UsageRecorder(
                 continue;
             }
 
-            if (!subscription.CoversTimestamp(record.Timestamp) && !(record.Timestamp < subscription.CurrentPeriod.Start && record.Timestamp >= subscription.StartedAt))
+            // A closed period (also the last one of an ended subscription) still goes to the store: a retry there is a Duplicate.
+            if (!subscription.CoversTimestamp(record.Timestamp) && !UsageAppendRules.IsInClosedPeriod(subscription, record.Timestamp))
             {
                 continue;
             }

@@ -230,6 +230,13 @@ public sealed class InMemoryMeteringStore : IMeteringStore
             return UsageOutcome.Rejected(rejection, item.SubscriptionId);
         }
 
+        // One target and no burn (the usual case): the bound is checked in the loop below, before anything changes.
+        bool checkedBounds = item.Targets.Length > 1 || item.BurnsCredits;
+        if (checkedBounds && CheckBounds(in item, state) is { } bound)
+        {
+            return UsageOutcome.Rejected(bound, item.SubscriptionId);
+        }
+
         if (item.BurnsCredits && TryBurnCredits(in item, state) is { } creditRejection)
         {
             return UsageOutcome.Rejected(creditRejection, item.SubscriptionId);
@@ -241,6 +248,10 @@ public sealed class InMemoryMeteringStore : IMeteringStore
             if (!exists)
             {
                 aggregate = UsageAggregate.Empty(target.Aggregation);
+            }
+            else if (!checkedBounds && UsageAppendRules.CheckBounds(aggregate, target, record) is { } overLimit)
+            {
+                return UsageOutcome.Rejected(overLimit, item.SubscriptionId);
             }
 
             aggregate = UsageAppendRules.Apply(aggregate, target, record);
@@ -254,6 +265,20 @@ public sealed class InMemoryMeteringStore : IMeteringStore
 
         records!.Add(record);
         return UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
+    }
+
+    private static UsageRejection? CheckBounds(in PreparedUsage item, SubscriptionState state)
+    {
+        foreach (var target in item.Targets)
+        {
+            if (state.Aggregates.TryGetValue((item.PeriodStart, target.AggregateKey), out var current)
+                && UsageAppendRules.CheckBounds(current, target, item.Record) is { } rejection)
+            {
+                return rejection;
+            }
+        }
+
+        return null;
     }
 
     private UsageRejection? TryBurnCredits(in PreparedUsage item, SubscriptionState state)
@@ -314,7 +339,7 @@ public sealed class InMemoryMeteringStore : IMeteringStore
                 return new(new Page<Instant>([], null));
             }
 
-            var after = cursor is null ? long.MaxValue : long.Parse(cursor, CultureInfo.InvariantCulture);
+            var after = PageCursor.Decode(cursor, long.MaxValue);
             var starts = state.Aggregates.Keys.Select(k => k.PeriodStart)
                 .Concat(state.ClosedPeriods)
                 .Distinct()
@@ -445,7 +470,7 @@ public sealed class InMemoryMeteringStore : IMeteringStore
     {
         lock (_gate)
         {
-            var before = cursor is null ? long.MaxValue : long.Parse(cursor, CultureInfo.InvariantCulture);
+            var before = PageCursor.Decode(cursor, long.MaxValue);
             var invoices = (_invoicesByCustomer.GetValueOrDefault(customerId) ?? [])
                 .Select(id => _invoices[id])
                 .Where(i => i.Number < before)
