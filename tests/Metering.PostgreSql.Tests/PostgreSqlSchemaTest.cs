@@ -69,6 +69,41 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
     }
 
     [Fact]
+    public async Task OptionsChangedAfterConstruction_AreNotUsed()
+    {
+        var connectionString = await server.CreateEmptyDatabaseAsync();
+        await using var source = NpgsqlDataSource.Create(connectionString);
+        var options = new PostgreSqlStoreOptions { Schema = "tenant_a" };
+        await using var store = new PostgreSqlMeteringStore(source, options);
+
+        // A change after validation (here to a name that would be injected into SQL unquoted) must not reach the store.
+        options.Schema = "x; DROP SCHEMA tenant_a CASCADE; --";
+        await store.InitializeAsync(CancellationToken.None);
+        await store.UpsertMeterAsync(Meter.Sum("api_calls"), CancellationToken.None);
+
+        await using var connection = await source.OpenConnectionAsync();
+        (await ScalarsAsync<string>(connection, "SELECT tablename::text FROM pg_tables WHERE schemaname = 'tenant_a' AND tablename = 'meters'")).Should().Equal("meters");
+        (await store.ListMetersAsync(CancellationToken.None)).Select(m => m.Key).Should().Equal("api_calls");
+    }
+
+    [Fact]
+    public async Task SynchronousDispose_OfAProviderOwningTheStore_DoesNotThrow_AndStopsRecording()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock>(new Metering.Testing.TestClock(Instant.FromUtc(2026, 1, 1, 0, 0)));
+        services.AddMetering(o => o.AddMeter(Meter.Sum("api_calls"))).UsePostgreSql(server.CreateDatabase());
+        var provider = services.BuildServiceProvider();
+        var store = provider.GetRequiredService<IMeteringStore>();
+        await store.InitializeAsync(CancellationToken.None);
+
+        var dispose = () => provider.Dispose();
+
+        dispose.Should().NotThrow();
+        var item = new PreparedUsage(new UsageRecord("c1", "api_calls", 1m, Instant.FromUtc(2026, 1, 1, 0, 0), "k1"), "s1", Instant.FromUtc(2026, 1, 1, 0, 0), [], Plan.Create("p", Currency.USD, BillingInterval.Months(1)).Build());
+        await FluentActions.Awaiting(() => store.AppendUsageAsync(item, CancellationToken.None).AsTask()).Should().ThrowAsync<ObjectDisposedException>();
+    }
+
+    [Fact]
     public async Task InvalidOptions_AreRejected_WithMessagesNamingEachSetting()
     {
         var bad = new PostgreSqlStoreOptions { Schema = "Bad-Name", CommandTimeout = TimeSpan.Zero, MaxGroupCommitSize = 0, GroupCommitWriters = 0 };
