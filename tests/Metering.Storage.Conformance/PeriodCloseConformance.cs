@@ -144,4 +144,65 @@ public abstract class PeriodCloseConformance : StoreTestBase
         events[3].Event.SubjectId.Should().Be(sub.SubscriptionId);
         (await billing.Store.ReadEventsAsync(2, 1_000, CancellationToken.None)).Select(e => e.Sequence).Should().Equal(3L, 4L);
     }
+
+    [Fact]
+    public async Task ZeroUsagePeriod_ClosesWithTheFirstTierFlatFees()
+    {
+        await using var billing = CreateTieredFlatFees();
+        var sub = await SubscribeAsync(billing, "c1", "tiered");
+        var preview = await billing.Invoices.PreviewAsync(sub.SubscriptionId);
+
+        var invoice = (await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId)).Invoices.Single();
+
+        // No usage. api_calls graduated: 0 × 10 + 2 = 2.00; storage_gb volume lands in tier 1: 0 × 1 + 10 = 10.00;
+        // events first-tier flat 0: 0.00 (tier 2's 3.00 is not reached); reports, 100 included: 2.00. Total 14.00.
+        invoice.Content.Lines.Select(l => l.Amount.Amount).Should().Equal(2.00m, 10.00m, 0m, 2.00m);
+        invoice.Total.Should().Be(Usd(14.00m));
+        preview.Total.Should().Be(invoice.Total);
+        UsageLine(invoice).Tiers.Should().Equal(new TierPrice(1, 0m, 10m, 0m, 10.00m, 2.00m, 2.00m));
+        UsageLine(invoice, "storage_gb").Tiers.Should().Equal(new TierPrice(1, 0m, 100m, 0m, 1.00m, 10.00m, 10.00m));
+        (await billing.Invoices.GetAsync(invoice.InvoiceId)).Should().Be(invoice);
+    }
+
+    [Fact]
+    public async Task IncludedUnitsCoveringAllUsage_CloseStillBillsTheFirstTierFlatFee()
+    {
+        await using var billing = CreateTieredFlatFees();
+        var sub = await SubscribeAsync(billing, "c1", "tiered");
+        (await billing.Recorder.RecordAsync(Usage("c1", 40m, Start, "r1", meterKey: "reports"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        (await billing.Recorder.RecordAsync(Usage("c1", 12m, Start, "a1"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+
+        var invoice = (await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId)).Invoices.Single();
+
+        // reports: 40 used, all within the 100 included: charged 0, tier 1 flat fee 2.00.
+        // api_calls 12: 10 × 10 + 2 + 2 × 5 = 112.00; storage_gb 10.00; events 0.00. Total 124.00.
+        var reports = UsageLine(invoice, "reports");
+        reports.Quantity.Should().Be(40m);
+        reports.Amount.Should().Be(Usd(2.00m));
+        reports.Tiers.Should().Equal(new TierPrice(1, 0m, 10m, 0m, 10.00m, 2.00m, 2.00m));
+        invoice.Content.Lines.Select(l => l.Amount.Amount).Should().Equal(112.00m, 10.00m, 0m, 2.00m);
+        invoice.Total.Should().Be(Usd(124.00m));
+        (await billing.Invoices.GetAsync(invoice.InvoiceId)).Should().Be(invoice);
+    }
+
+    /// <summary>
+    /// Plan <c>tiered</c> (issue #20), USD, monthly, no base fee: <c>api_calls</c> graduated (0,10] @ 10.00 + flat 2.00,
+    /// (10,∞) @ 5.00; <c>storage_gb</c> volume (0,100] @ 1.00 + flat 10.00, (100,∞) @ 0.50 + flat 20.00; <c>events</c>
+    /// graduated with a first-tier flat fee of 0; <c>reports</c> like api_calls with 100 included units.
+    /// </summary>
+    private TestMetering CreateTieredFlatFees()
+    {
+        PriceTier[] graduated = [new(10m, 10.00m, 2.00m), new(null, 5.00m)];
+        return CreateMetering(o => o
+            .AddMeter(Meter.Sum("api_calls"))
+            .AddMeter(Meter.Max("storage_gb"))
+            .AddMeter(Meter.Count("events"))
+            .AddMeter(Meter.Sum("reports"))
+            .AddPlan(Plan.Create("tiered", Currency.USD, BillingInterval.Months(1))
+                .WithCharge("api_calls", PricingModel.Graduated(graduated))
+                .WithCharge("storage_gb", PricingModel.Volume([new(100m, 1.00m, 10.00m), new(null, 0.50m, 20.00m)]))
+                .WithCharge("events", PricingModel.Graduated([new(10m, 10.00m, 0m), new(null, 5.00m, 3.00m)]))
+                .WithCharge("reports", PricingModel.Graduated(graduated, includedUnits: 100m))
+                .Build()));
+    }
 }

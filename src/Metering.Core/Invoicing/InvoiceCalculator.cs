@@ -11,8 +11,12 @@ namespace Metering;
 /// Amounts stay exact through pricing and proration and are rounded once per line with
 /// <see cref="InvoiceCalculatorOptions.Rounding"/>; subtotal and total are sums of rounded lines, so the
 /// lines always add up to the total. Only the base fee is prorated; usage is billed as recorded and tier
-/// bounds and included units are not prorated. Credits never take the total below zero, and invoice-time
-/// credits are applied in whole minor units, truncated, so never more than is available.
+/// bounds and included units are not prorated. Every charge of the plan gets a line, also without usage: a
+/// tiered charge's line then bills its first tier's flat fee in full (see <see cref="PricingModel"/>), on each
+/// invoice of the charge, a trial's or a mid-period plan change's included. Credits never take the total below
+/// zero, and invoice-time credits are applied in whole minor units, truncated, so never more than is available.
+/// Credits burned in real time are subtracted per charge, capped at the charge's line; the first tier's flat fee
+/// is never burned in real time, so it is left for invoice-time credits or the total.
 /// </remarks>
 public sealed class InvoiceCalculator
 {

@@ -30,7 +30,10 @@ public readonly record struct ChargePrice
     /// <summary>The exact, unrounded amount in the plan's currency.</summary>
     public decimal Amount { get; }
 
-    /// <summary>Per-tier breakdown of tiers reached; empty for per-unit and package pricing (and for no usage).</summary>
+    /// <summary>
+    /// Per-tier breakdown of tiers reached; empty for per-unit and package pricing. A tiered model always reaches
+    /// its first tier, so at zero usage the breakdown holds tier 1 with quantity 0 and its flat fee.
+    /// </summary>
     public IReadOnlyList<TierPrice> Tiers => _tiers ?? PricingModel.NoTiers;
 
     /// <summary>Equal quantities, included units, amounts and tier breakdowns (element by element).</summary>

@@ -8,7 +8,10 @@ namespace Metering;
 /// </summary>
 /// <param name="UpTo">Inclusive upper bound of the tier in units; null for the unbounded last tier.</param>
 /// <param name="UnitPrice">Price of each unit in the tier (may be finer than the currency's minor unit).</param>
-/// <param name="FlatFee">Fee charged once when the quantity reaches this tier (0 for none).</param>
+/// <param name="FlatFee">
+/// Fee charged once per period when the quantity reaches this tier (0 for none). The first tier is always reached,
+/// so its flat fee is billed even at zero usage; set it to 0 to bill nothing at zero usage.
+/// </param>
 public sealed record PriceTier(decimal? UpTo, decimal UnitPrice, decimal FlatFee = 0m);
 
 /// <summary>One tier's share of a priced quantity, as shown on an invoice line.</summary>

@@ -10,6 +10,12 @@ namespace Metering;
 /// <remarks>
 /// Every model first subtracts <see cref="IncludedUnits"/> (free units) from the quantity, then prices
 /// what is left. Amounts are exact <see cref="decimal"/>s, never rounded here: an invoice rounds once per line.
+/// <para>
+/// Tiered models (<see cref="Graduated"/>, <see cref="Volume"/>) always reach their first tier: its flat fee is billed
+/// whenever the charge is billed for a period, also at quantity 0 and when included units cover all usage (as Lago,
+/// OpenMeter and Kong do). Later tiers' flat fees are billed only when the quantity reaches them. A plan that wants
+/// 0.00 at zero usage gives the first tier a flat fee of 0, e.g. <c>new PriceTier(10m, 10.00m, FlatFee: 0m)</c>.
+/// </para>
 /// </remarks>
 public abstract class PricingModel : IEquatable<PricingModel>
 {
@@ -20,7 +26,10 @@ public abstract class PricingModel : IEquatable<PricingModel>
         IncludedUnits = Preconditions.CheckNotNegative(includedUnits);
     }
 
-    /// <summary>Free units subtracted from the quantity before pricing (zero or more).</summary>
+    /// <summary>
+    /// Free units subtracted from the quantity before pricing (zero or more). When they cover all usage the charged
+    /// quantity is 0, and a tiered model still bills its first tier's flat fee.
+    /// </summary>
     public decimal IncludedUnits { get; }
 
     /// <summary><c>q × unitPrice</c>. Unit prices finer than the currency's minor unit (0.002) are kept exactly.</summary>
@@ -39,9 +48,10 @@ public abstract class PricingModel : IEquatable<PricingModel>
         new(packageSize, packagePrice, includedUnits, rounding);
 
     /// <summary>
-    /// Each tier prices only the units that fall inside it, plus the tier's flat fee once when some
-    /// quantity falls in the tier. 1,500 units over <c>[UpTo 100 @ 1, UpTo 1000 @ 0.8, ∞ @ 0.5]</c> cost
-    /// <c>100 × 1 + 900 × 0.8 + 500 × 0.5</c>.
+    /// Each tier prices only the units that fall inside it, plus the tier's flat fee once when the tier is reached.
+    /// 1,500 units over <c>[UpTo 100 @ 1, UpTo 1000 @ 0.8, ∞ @ 0.5]</c> cost <c>100 × 1 + 900 × 0.8 + 500 × 0.5</c>.
+    /// The first tier is always reached, so its flat fee is billed even at quantity 0 (after included units):
+    /// <c>[UpTo 10 @ 10 + flat 2, ∞ @ 5]</c> costs 2 for 0 units. Give the first tier a flat fee of 0 to bill 0 at zero usage.
     /// </summary>
     /// <param name="tiers">The tier table: ascending UpTo, the last unbounded (see <see cref="PriceTier"/>).</param>
     /// <param name="includedUnits">Free units subtracted first, zero or more.</param>
@@ -51,7 +61,8 @@ public abstract class PricingModel : IEquatable<PricingModel>
 
     /// <summary>
     /// All units at the unit price of the tier the quantity lands in, plus that tier's flat fee. A quantity of
-    /// zero costs nothing: no tier is reached, so no flat fee is charged.
+    /// zero (after included units) lands in the first tier, so it costs the first tier's flat fee:
+    /// <c>[UpTo 100 @ 1 + flat 10, ∞ @ 0.5]</c> costs 10 for 0 units. Give the first tier a flat fee of 0 to bill 0 at zero usage.
     /// </summary>
     /// <param name="tiers">The tier table: ascending UpTo, the last unbounded (see <see cref="PriceTier"/>).</param>
     /// <param name="includedUnits">Free units subtracted first (the tier is chosen by what is left), zero or more.</param>
@@ -59,7 +70,10 @@ public abstract class PricingModel : IEquatable<PricingModel>
     public static VolumePricing Volume(IEnumerable<PriceTier> tiers, decimal includedUnits = 0m) =>
         new(ValidateTiers(tiers), includedUnits);
 
-    /// <summary>Prices <paramref name="quantity"/>: the exact amount and, for tiered models, the tier breakdown.</summary>
+    /// <summary>
+    /// Prices <paramref name="quantity"/>: the exact amount and, for tiered models, the tier breakdown (which always
+    /// holds at least the first tier, with its flat fee, also at quantity 0).
+    /// </summary>
     /// <param name="quantity">The period's billable quantity (before included units), zero or more.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="quantity"/> is negative.</exception>
     public ChargePrice Price(decimal quantity)
@@ -68,7 +82,7 @@ public abstract class PricingModel : IEquatable<PricingModel>
         var included = Math.Min(IncludedUnits, quantity);
         var charged = quantity - included;
         var amount = AmountOfCharged(charged);
-        return new ChargePrice(quantity, included, amount, charged == 0m ? NoTiers : Breakdown(charged));
+        return new ChargePrice(quantity, included, amount, Breakdown(charged));
     }
 
     /// <summary>The exact amount for <paramref name="quantity"/>, without the breakdown. Does not allocate.</summary>
@@ -84,6 +98,12 @@ public abstract class PricingModel : IEquatable<PricingModel>
     /// <c>Price(after).Amount - Price(before).Amount</c> (negative if the quantity went down). Used to burn
     /// credits in real time as usage is recorded. Does not allocate.
     /// </summary>
+    /// <remarks>
+    /// The first tier's flat fee of a tiered model is a per-period charge, not a cost of usage: it is already in
+    /// <c>Price(0)</c>, so no record burns it (the first record of a period burns only its units). It is billed on the
+    /// period's invoice, where invoice-time credits can pay it; the credits burned in real time are subtracted from
+    /// the charge's line there, so the fee is neither billed twice nor lost.
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">A quantity is negative.</exception>
     public decimal MarginalCost(decimal quantityBefore, decimal quantityAfter) => AmountFor(quantityAfter) - AmountFor(quantityBefore);
 
@@ -99,7 +119,7 @@ public abstract class PricingModel : IEquatable<PricingModel>
     /// <summary>Amount for the quantity left after included units.</summary>
     private protected abstract decimal AmountOfCharged(decimal charged);
 
-    /// <summary>Tier breakdown for a positive charged quantity; empty for untiered models.</summary>
+    /// <summary>Tier breakdown for a charged quantity (zero or more); empty for untiered models.</summary>
     private protected virtual IReadOnlyList<TierPrice> Breakdown(decimal charged) => NoTiers;
 
     private protected string IncludedSuffix() =>
@@ -267,6 +287,12 @@ public abstract class TieredPricing : PricingModel
     public override int GetHashCode() => HashCode.Combine(GetType(), IncludedUnits, Tiers.Count, Tiers[0]);
 
     private protected decimal LowerBound(int index) => index == 0 ? 0m : Tiers[index - 1].UpTo!.Value;
+
+    /// <summary>
+    /// Whether <paramref name="charged"/> units reach tier <paramref name="index"/>: the first tier always (so its flat
+    /// fee is billed at zero usage), a later tier once the quantity is above the previous tier's UpTo.
+    /// </summary>
+    private protected bool Reaches(decimal charged, int index) => index == 0 || charged > LowerBound(index);
 }
 
 /// <summary>Graduated tiers: each tier prices only its own units. Create with <see cref="PricingModel.Graduated"/>.</summary>
@@ -283,7 +309,7 @@ public sealed class GraduatedPricing : TieredPricing
     private protected override decimal AmountOfCharged(decimal charged)
     {
         decimal amount = 0m;
-        for (int i = 0; i < Tiers.Count && charged > LowerBound(i); i++)
+        for (int i = 0; i < Tiers.Count && Reaches(charged, i); i++)
         {
             var tier = Tiers[i];
             var inTier = QuantityInTier(charged, i);
@@ -296,7 +322,7 @@ public sealed class GraduatedPricing : TieredPricing
     private protected override IReadOnlyList<TierPrice> Breakdown(decimal charged)
     {
         var builder = ImmutableArray.CreateBuilder<TierPrice>();
-        for (int i = 0; i < Tiers.Count && charged > LowerBound(i); i++)
+        for (int i = 0; i < Tiers.Count && Reaches(charged, i); i++)
         {
             var tier = Tiers[i];
             var inTier = QuantityInTier(charged, i);
@@ -322,7 +348,7 @@ public sealed class VolumePricing : TieredPricing
     {
     }
 
-    /// <summary>The 0-based index of the tier <paramref name="charged"/> units land in (after included units).</summary>
+    /// <summary>The 0-based index of the tier <paramref name="charged"/> units land in (after included units); 0 for no units.</summary>
     internal int TierIndexFor(decimal charged)
     {
         for (int i = 0; i < Tiers.Count - 1; i++)
@@ -341,11 +367,6 @@ public sealed class VolumePricing : TieredPricing
 
     private protected override decimal AmountOfCharged(decimal charged)
     {
-        if (charged == 0m)
-        {
-            return 0m; // no tier reached: no flat fee
-        }
-
         var tier = Tiers[TierIndexFor(charged)];
         return (charged * tier.UnitPrice) + tier.FlatFee;
     }

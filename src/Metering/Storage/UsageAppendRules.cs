@@ -112,7 +112,9 @@ public static class UsageAppendRules
     /// <paramref name="before"/> and <paramref name="after"/> hold each target's aggregate around the
     /// record. Under <see cref="CreditOverflow.Block"/> a record the credits cannot cover is rejected
     /// with <c>InsufficientCredits</c> and nothing is consumed. A negative marginal cost (a Last or
-    /// Set record lowering the quantity) burns nothing: credits are never given back by usage.
+    /// Set record lowering the quantity) burns nothing: credits are never given back by usage. A tiered
+    /// charge's first-tier flat fee is a per-period charge already in <c>Price(0)</c>, so no record burns it;
+    /// the period's invoice bills it (see <see cref="PricingModel.MarginalCost"/>).
     /// </summary>
     /// <returns>The ledger after burning (null when nothing was burned), the amount burned per target, or a rejection.</returns>
     public static CreditBurnResult Burn(in PreparedUsage item, ReadOnlySpan<UsageAggregate> before, ReadOnlySpan<UsageAggregate> after, CreditLedger ledger, Instant at)

@@ -151,7 +151,7 @@ public class InvoiceCalculatorTest
     }
 
     [Fact]
-    public void Calculate_ZeroUsageNoBaseFee_ZeroTotalWithLines()
+    public void Calculate_ZeroUsageNoBaseFee_LineForEveryCharge_FirstTierFlatFeeBilled()
     {
         var plan = Plan.Create("payg", Currency.USD, BillingInterval.Months(1))
             .WithCharge("api_calls", PricingModel.PerUnit(0.01m))
@@ -160,11 +160,57 @@ public class InvoiceCalculatorTest
 
         var invoice = Calculator.Calculate(new InvoiceInput(plan, April, Usage()));
 
-        // no usage: 0 + 0 (no tier reached, so no 5.00 flat fee) = 0
+        // no usage: api_calls 0 × 0.01 = 0; storage_gb reaches tier 1, so its 5.00 flat fee is billed; total 5.00
         invoice.Lines.Should().HaveCount(2);
-        invoice.Lines.Should().OnlyContain(l => l.Kind == InvoiceLineKind.Usage && l.Quantity == 0m && l.Amount.IsZero);
+        invoice.Lines.Should().OnlyContain(l => l.Kind == InvoiceLineKind.Usage && l.Quantity == 0m);
+        invoice.Lines.Select(l => l.Amount.Amount).Should().Equal(0m, 5.00m);
+        invoice.Lines[1].Tiers.Should().Equal(new TierPrice(1, 0m, 10m, 0m, 0m, 5m, 5m));
+        invoice.Total.Should().Be(new Money(5.00m, Currency.USD));
+        ShouldAddUp(invoice);
+    }
+
+    [Fact]
+    public void Calculate_ZeroUsage_FirstTierFlatFeeZero_ZeroTotal()
+    {
+        var plan = Plan.Create("payg", Currency.USD, BillingInterval.Months(1))
+            .WithCharge("storage_gb", PricingModel.Graduated([new(10m, 10.00m, 0m), new(null, 5.00m, 3.00m)]))
+            .WithCharge("api_calls", PricingModel.Volume([new(100m, 1.00m, 0m), new(null, 0.50m, 20.00m)]))
+            .Build();
+
+        var invoice = Calculator.Calculate(new InvoiceInput(plan, April, Usage()));
+
+        // first tiers have no flat fee: 0 + 0 = 0.00 (later tiers' fees are not reached)
+        invoice.Lines.Select(l => l.Amount.Amount).Should().Equal(0m, 0m);
         invoice.Total.Should().Be(Money.Zero(Currency.USD));
         ShouldAddUp(invoice);
+    }
+
+    [Fact]
+    public void Calculate_RealTimeBurnWithFirstTierFlatFee_FeeBilledOnceOnTheInvoice()
+    {
+        // Graduated (0,10] @ 10.00 + flat 2.00, (10,∞) @ 5.00, burned in real time.
+        var plan = Plan.Create("prepaid", Currency.USD, BillingInterval.Months(1))
+            .WithCharge("api_calls", PricingModel.Graduated([new(10m, 10.00m, 2.00m), new(null, 5.00m)]), o => o.BurnsCreditsInRealTime = true)
+            .Build();
+
+        // 3 units: real-time burn was Price(3) - Price(0) = 32 - 2 = 30; the 2.00 flat fee is left for the invoice.
+        var unpaid = Calculator.Calculate(new InvoiceInput(plan, April, Usage(("api_calls", 3m)))
+        {
+            PrepaidByCharge = new Dictionary<string, decimal> { ["api_calls"] = 30m },
+        });
+        unpaid.Lines.Select(l => l.Amount.Amount).Should().Equal(32.00m, -30.00m);
+        unpaid.Total.Should().Be(new Money(2.00m, Currency.USD));
+        ShouldAddUp(unpaid);
+
+        // with 5.00 credits left at close, invoice-time credits pay the fee: 32 - 30 - 2 = 0
+        var paid = Calculator.Calculate(new InvoiceInput(plan, April, Usage(("api_calls", 3m)))
+        {
+            PrepaidByCharge = new Dictionary<string, decimal> { ["api_calls"] = 30m },
+            CreditsAvailable = new Money(5.00m, Currency.USD),
+        });
+        paid.Lines.Select(l => l.Amount.Amount).Should().Equal(32.00m, -30.00m, -2.00m);
+        paid.Total.Should().Be(Money.Zero(Currency.USD));
+        ShouldAddUp(paid);
     }
 
     [Fact]

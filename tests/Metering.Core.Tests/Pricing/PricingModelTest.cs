@@ -2,7 +2,7 @@ namespace Metering.Tests.Pricing;
 
 using Metering;
 
-public class PricingModelTest
+public partial class PricingModelTest
 {
     // Tiers (0,100] @ 1.00, (100,1000] @ 0.80, (1000,∞) @ 0.50.
     private static readonly PriceTier[] Table =
@@ -136,9 +136,9 @@ public class PricingModelTest
         // only tier 1 reached: 50 × 1 + 10 = 60
         model.Price(50m).Amount.Should().Be(60m);
 
-        // nothing reached: 0, no fees
-        model.Price(0m).Amount.Should().Be(0m);
-        model.Price(0m).Tiers.Should().BeEmpty();
+        // zero usage still reaches tier 1: 0 × 1 + 10 = 10, shown as tier 1 with quantity 0
+        model.Price(0m).Amount.Should().Be(10m);
+        model.Price(0m).Tiers.Should().Equal(new TierPrice(1, 0m, 100m, 0m, 1.00m, 10m, 10m));
     }
 
     [Fact]
@@ -154,13 +154,13 @@ public class PricingModelTest
     }
 
     [Fact]
-    public void Price_VolumeZeroQuantity_NoFlatFee()
+    public void Price_VolumeZeroQuantity_BillsFirstTierFlatFee()
     {
-        // q = 0 reaches no tier, so tier 1's flat fee of 10 is not charged
+        // q = 0 lands in tier 1: 0 × 1.00 + 10 flat = 10
         var price = PricingModel.Volume(TableWithFees).Price(0m);
 
-        price.Amount.Should().Be(0m);
-        price.Tiers.Should().BeEmpty();
+        price.Amount.Should().Be(10m);
+        price.Tiers.Should().Equal(new TierPrice(1, 0m, 100m, 0m, 1.00m, 10m, 10m));
     }
 
     [Fact]
