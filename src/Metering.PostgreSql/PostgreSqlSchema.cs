@@ -41,6 +41,7 @@ internal static class PostgreSqlSchema
         if (current > LatestVersion)
         {
             throw new MeteringException(
+                MeteringErrorCode.Configuration,
                 $"The Metering schema '{schema}' is at version {current}, newer than version {LatestVersion} these binaries know; upgrade Metering.PostgreSql on this instance.");
         }
 

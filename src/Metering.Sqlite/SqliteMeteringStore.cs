@@ -475,7 +475,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
                 var mode = connection.ExecuteScalar<string>("PRAGMA journal_mode = WAL");
                 if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
                 {
-                    throw new MeteringException($"SQLite database '{DataSource}' could not switch to WAL mode (it reports '{mode}'); use a local file system that supports shared memory.");
+                    throw new MeteringException(MeteringErrorCode.Configuration, $"SQLite database '{DataSource}' could not switch to WAL mode (it reports '{mode}'); use a local file system that supports shared memory.");
                 }
 
                 connection.Execute(_options.Synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");

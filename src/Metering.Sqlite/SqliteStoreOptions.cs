@@ -77,7 +77,7 @@ public sealed class SqliteStoreOptions
 
         if (problems.Count > 0)
         {
-            throw new MeteringException(string.Join(" ", problems));
+            throw new MeteringException(MeteringErrorCode.Configuration, string.Join(" ", problems));
         }
     }
 

@@ -76,7 +76,7 @@ public sealed class TestMetering : IAsyncDisposable
     public async ValueTask<PeriodCloseReport> AdvanceToPeriodEndAsync(string subscriptionId, CancellationToken cancellationToken = default)
     {
         var subscription = await Subscriptions.GetAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
-            ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist.");
+            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
         var grace = _provider.GetRequiredService<IOptions<MeteringOptions>>().Value.GracePeriod;
         var target = subscription.CurrentPeriod.End + grace;
         if (target > Clock.Now)

@@ -23,3 +23,5 @@ public sealed class PostgreSqlCreditTests(PostgresServer server) : CreditConform
 public sealed class PostgreSqlPaginationTests(PostgresServer server) : PaginationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlBoundaryTests(PostgresServer server) : BoundaryConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlErrorCodeTests(PostgresServer server) : ErrorCodeConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -107,3 +107,12 @@ public sealed class SqliteBoundaryTests : BoundaryConformance, IDisposable
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteErrorCodeTests : ErrorCodeConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

@@ -16,7 +16,7 @@ public sealed class UnknownCreditGrantException : MeteringException
 {
     /// <summary>Creates the exception for the grant id that was not found.</summary>
     public UnknownCreditGrantException(string customerId, string grantId)
-        : base($"Customer '{customerId}' has no credit grant '{grantId}'; check the grant id (ids are case-sensitive) or grant it first.")
+        : base(MeteringErrorCode.NotFound, $"Customer '{customerId}' has no credit grant '{grantId}'; check the grant id (ids are case-sensitive) or grant it first.")
     {
         CustomerId = customerId;
         GrantId = grantId;
@@ -35,7 +35,7 @@ public sealed class InvalidCreditOperationException : MeteringException
 {
     /// <summary>Creates the exception with a message that names the problem and the fix.</summary>
     public InvalidCreditOperationException(string message)
-        : base(message)
+        : base(MeteringErrorCode.InvalidState, message)
     {
     }
 }
@@ -47,7 +47,7 @@ public sealed class CreditLedgerInvariantException : MeteringException
 {
     /// <summary>Creates the exception listing every violation found.</summary>
     public CreditLedgerInvariantException(string customerId, IReadOnlyList<string> violations)
-        : base($"The credit ledger of customer '{customerId}' breaks {violations.Count} invariant(s): {string.Join(" | ", violations)}")
+        : base(MeteringErrorCode.InvalidState, $"The credit ledger of customer '{customerId}' breaks {violations.Count} invariant(s): {string.Join(" | ", violations)}")
     {
         CustomerId = customerId;
         Violations = violations;

@@ -1,23 +1,76 @@
 namespace Metering;
 
 /// <summary>
+/// What kind of error a <see cref="MeteringException"/> is: stable, so hosts can switch on it (e.g. map it to an HTTP
+/// status) instead of matching message text. New members may be added; treat unknown ones like
+/// <see cref="InvalidArgument"/>.
+/// </summary>
+public enum MeteringErrorCode
+{
+    /// <summary>An argument broke a rule (blank or ill-formed text, an amount beyond the bounds, an invalid plan, a forged cursor). Fix the call.</summary>
+    InvalidArgument,
+
+    /// <summary>Something the call names does not exist (customer, subscription, plan, invoice, credit grant).</summary>
+    NotFound,
+
+    /// <summary>Something with the same id already exists with other content.</summary>
+    AlreadyExists,
+
+    /// <summary>The thing exists but its state does not allow the operation (an ended subscription, a paid invoice, an expired grant).</summary>
+    InvalidState,
+
+    /// <summary>Other changes to the same thing kept winning; the call changed nothing and can be retried as it is.</summary>
+    ConcurrencyConflict,
+
+    /// <summary>The store could not be reached or failed; nothing was changed, and the call can be retried later.</summary>
+    StoreUnavailable,
+
+    /// <summary>Metering, its store or the machine is set up wrongly (options, a newer schema, a missing time zone); fix the setup.</summary>
+    Configuration,
+}
+
+/// <summary>
 /// Base type of every error Metering raises for a rule a caller broke (bad configuration,
-/// mixed currencies, an invalid tier table, ...). Messages name the problem and the fix.
+/// mixed currencies, an invalid tier table, ...). Messages name the problem and the fix;
+/// <see cref="ErrorCode"/> says what kind of error it is and <see cref="IsRetryable"/> whether the same call may succeed later.
 /// Expected business rejections of usage records are reported as outcomes, not thrown.
 /// </summary>
 public class MeteringException : Exception
 {
-    /// <summary>Creates the exception with a message that names the problem and the fix.</summary>
+    /// <summary>Creates an <see cref="MeteringErrorCode.InvalidArgument"/> error with a message that names the problem and the fix.</summary>
     public MeteringException(string message)
-        : base(message)
+        : this(MeteringErrorCode.InvalidArgument, message)
     {
     }
 
-    /// <summary>Creates the exception with a message and the error that caused it.</summary>
+    /// <summary>Creates an <see cref="MeteringErrorCode.InvalidArgument"/> error with a message and the error that caused it.</summary>
     public MeteringException(string message, Exception innerException)
-        : base(message, innerException)
+        : this(MeteringErrorCode.InvalidArgument, message, innerException)
     {
     }
+
+    /// <summary>Creates the error of kind <paramref name="code"/> with a message that names the problem and the fix.</summary>
+    public MeteringException(MeteringErrorCode code, string message)
+        : base(message)
+    {
+        ErrorCode = code;
+    }
+
+    /// <summary>Creates the error of kind <paramref name="code"/> with a message and the error that caused it.</summary>
+    public MeteringException(MeteringErrorCode code, string message, Exception? innerException)
+        : base(message, innerException)
+    {
+        ErrorCode = code;
+    }
+
+    /// <summary>What kind of error this is.</summary>
+    public MeteringErrorCode ErrorCode { get; }
+
+    /// <summary>
+    /// True when the same call may succeed if retried unchanged (<see cref="MeteringErrorCode.ConcurrencyConflict"/>,
+    /// <see cref="MeteringErrorCode.StoreUnavailable"/>); nothing was changed by the failed call.
+    /// </summary>
+    public bool IsRetryable => ErrorCode is MeteringErrorCode.ConcurrencyConflict or MeteringErrorCode.StoreUnavailable;
 }
 
 /// <summary>Thrown when amounts in two different currencies or units meet in one sum or comparison.</summary>

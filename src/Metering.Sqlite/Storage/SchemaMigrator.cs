@@ -32,7 +32,7 @@ internal static class SchemaMigrator
             var current = connection.ExecuteScalar<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
             if (current > LatestVersion)
             {
-                throw new MeteringException(string.Create(
+                throw new MeteringException(MeteringErrorCode.Configuration, string.Create(
                     CultureInfo.InvariantCulture,
                     $"The Metering database '{dataSource}' has schema version {current}, but this version of Metering.Sqlite only knows schema versions up to {LatestVersion}; upgrade the Metering.Sqlite package to open it."));
             }

@@ -133,7 +133,7 @@ internal sealed class MeteringCatalog
 
     public async ValueTask<Plan> GetPlanAsync(string planKey, int version, CancellationToken cancellationToken) =>
         await FindPlanAsync(planKey, version, cancellationToken).ConfigureAwait(false)
-        ?? throw new MeteringException($"Plan '{planKey}' v{version} is not in the store; publish it before subscribing to it.");
+        ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Plan '{planKey}' v{version} is not in the store; publish it before subscribing to it.");
 
     /// <summary>
     /// The aggregates a record of <paramref name="meter"/> updates on <paramref name="plan"/>: the

@@ -24,7 +24,7 @@ internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalo
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         if (await store.FindCustomerAsync(request.CustomerId, cancellationToken).ConfigureAwait(false) is null)
         {
-            throw new MeteringException($"Customer '{request.CustomerId}' does not exist; create it before granting credits.");
+            throw new MeteringException(MeteringErrorCode.NotFound, $"Customer '{request.CustomerId}' does not exist; create it before granting credits.");
         }
 
         var now = clock.GetCurrentInstant();

@@ -7,7 +7,7 @@ public sealed class InvalidInvoiceTransitionException : MeteringException
 {
     /// <summary>Creates the exception.</summary>
     public InvalidInvoiceTransitionException(string invoiceId, InvoiceStatus from, string action, string allowedFrom)
-        : base($"Invoice '{invoiceId}' is {from}; it can be {action} only when {allowedFrom}.")
+        : base(MeteringErrorCode.InvalidState, $"Invoice '{invoiceId}' is {from}; it can be {action} only when {allowedFrom}.")
     {
         InvoiceId = invoiceId;
         From = from;

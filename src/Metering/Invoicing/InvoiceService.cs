@@ -60,6 +60,6 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
 
             return new InvoiceTransition(apply(current, now), [BillingEngine.Event(eventType, current.CustomerId, invoiceId, now, ("total", current.Total.ToString()))]);
         }, cancellationToken).ConfigureAwait(false);
-        return updated ?? throw new MeteringException($"Invoice '{invoiceId}' does not exist; list a customer's invoices with ListAsync.");
+        return updated ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Invoice '{invoiceId}' does not exist; list a customer's invoices with ListAsync.");
     }
 }

@@ -285,7 +285,7 @@ public static class StoreDocuments
             "Package" => PricingModel.Package(Decimal(doc.PackageSize!), Decimal(doc.PackagePrice!), included, doc.Rounding ?? PackageRounding.Up),
             "Graduated" => PricingModel.Graduated(ToTiers(doc.Tiers!), included),
             "Volume" => PricingModel.Volume(ToTiers(doc.Tiers!), included),
-            _ => throw new MeteringException($"The stored pricing model '{doc.Model}' is unknown to this version of Metering.Sqlite; upgrade the package."),
+            _ => throw new MeteringException(MeteringErrorCode.Configuration, $"The stored pricing model '{doc.Model}' is unknown to this version of Metering.Sqlite; upgrade the package."),
         };
     }
 
@@ -317,7 +317,7 @@ public static class StoreDocuments
     {
         var doc = JsonSerializer.Deserialize(json, Context.SubscriptionDoc)!;
         var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(doc.Schedule.Zone)
-            ?? throw new MeteringException($"Subscription '{doc.SubscriptionId}' is billed in time zone '{doc.Schedule.Zone}', which this machine's time zone database does not know; update NodaTime.");
+            ?? throw new MeteringException(MeteringErrorCode.Configuration, $"Subscription '{doc.SubscriptionId}' is billed in time zone '{doc.Schedule.Zone}', which this machine's time zone database does not know; update NodaTime.");
         return new Subscription
         {
             SubscriptionId = doc.SubscriptionId,

@@ -36,8 +36,14 @@ public sealed record PlanChangeResult(Invoice Invoice, Subscription Subscription
 /// <summary>Customers and their subscriptions: create, change plan, cancel, reactivate, seats.</summary>
 public interface ISubscriptionService
 {
-    /// <summary>Creates a customer (idempotent for the same id). <paramref name="timeZoneId"/> defaults to <see cref="MeteringOptions.DefaultTimeZone"/>.</summary>
-    /// <exception cref="MeteringException">The time zone id is not an IANA zone, or the id is blank.</exception>
+    /// <summary>
+    /// Creates a customer; calling it again with the same id and details returns the existing customer.
+    /// <paramref name="timeZoneId"/> defaults to <see cref="MeteringOptions.DefaultTimeZone"/>.
+    /// </summary>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.InvalidArgument"/>: the time zone id is not an IANA
+    /// zone, or the id is blank or too long; <see cref="MeteringErrorCode.AlreadyExists"/>: the customer exists with another
+    /// name or time zone.</exception>
+    /// <exception cref="InvalidTextException">An id or name has a NUL or an unpaired surrogate.</exception>
     ValueTask<Customer> CreateCustomerAsync(string customerId, string? name = null, string? timeZoneId = null, CancellationToken cancellationToken = default);
 
     /// <summary>Subscribes a customer to a plan.</summary>

@@ -29,7 +29,17 @@ internal sealed class SubscriptionService(
         var customer = new Customer(customerId, name, zoneId, clock.GetCurrentInstant());
         if (!await store.AddCustomerAsync(customer, cancellationToken).ConfigureAwait(false))
         {
-            customer = (await store.FindCustomerAsync(customerId, cancellationToken).ConfigureAwait(false))!;
+            // Idempotent for the same details; other details are a conflict, never silently the old ones.
+            var existing = (await store.FindCustomerAsync(customerId, cancellationToken).ConfigureAwait(false))!;
+            if ((name is not null && !string.Equals(existing.Name, name, StringComparison.Ordinal))
+                || (timeZoneId is not null && !string.Equals(existing.TimeZoneId, timeZoneId, StringComparison.Ordinal)))
+            {
+                throw new MeteringException(
+                    MeteringErrorCode.AlreadyExists,
+                    $"Customer '{customerId}' already exists with other details (name '{existing.Name}', time zone '{existing.TimeZoneId}'); use another id, or pass the same details to get the existing customer.");
+            }
+
+            customer = existing;
         }
 
         cache.Invalidate(customerId);
@@ -44,9 +54,9 @@ internal sealed class SubscriptionService(
         InputChecks.Optional(request.SubscriptionId, "subscription id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var customer = await store.FindCustomerAsync(request.CustomerId, cancellationToken).ConfigureAwait(false)
-            ?? throw new MeteringException($"Customer '{request.CustomerId}' does not exist; create it with CreateCustomerAsync before subscribing.");
+            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Customer '{request.CustomerId}' does not exist; create it with CreateCustomerAsync before subscribing.");
         var plan = await catalog.FindPlanAsync(request.PlanKey, request.PlanVersion, cancellationToken).ConfigureAwait(false)
-            ?? throw new MeteringException($"Plan '{request.PlanKey}'{(request.PlanVersion is { } v ? $" v{v}" : string.Empty)} is not published; declare it with AddPlan(...) or publish it first.");
+            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Plan '{request.PlanKey}'{(request.PlanVersion is { } v ? $" v{v}" : string.Empty)} is not published; declare it with AddPlan(...) or publish it first.");
         CheckSeats(plan, request.Seats, 0);
 
         var zone = DateTimeZoneProviders.Tzdb[customer.TimeZoneId];
@@ -82,7 +92,7 @@ internal sealed class SubscriptionService(
         var activated = BillingEngine.Event(BillingEventType.SubscriptionActivated, customer.CustomerId, subscription.SubscriptionId, now, ("plan", $"{plan.Key} v{plan.Version}"));
         if (!await store.AddSubscriptionAsync(subscription, [activated], cancellationToken).ConfigureAwait(false))
         {
-            throw new MeteringException($"Subscription '{subscription.SubscriptionId}' already exists; use another id or leave SubscriptionId null.");
+            throw new MeteringException(MeteringErrorCode.AlreadyExists, $"Subscription '{subscription.SubscriptionId}' already exists; use another id or leave SubscriptionId null.");
         }
 
         cache.Invalidate(customer.CustomerId);
@@ -109,7 +119,7 @@ internal sealed class SubscriptionService(
         InputChecks.Required(newPlanKey, "plan key");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var newPlan = await catalog.FindPlanAsync(newPlanKey, newPlanVersion, cancellationToken).ConfigureAwait(false)
-            ?? throw new MeteringException($"Plan '{newPlanKey}' is not published; declare it with AddPlan(...) before moving subscriptions to it.");
+            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Plan '{newPlanKey}' is not published; declare it with AddPlan(...) before moving subscriptions to it.");
         var result = await CloseCurrentAsync(subscriptionId, now => new CloseRequest(CloseKind.PlanChange, now, newPlan), cancellationToken).ConfigureAwait(false);
         return new PlanChangeResult(result.Invoice!, result.Subscription!);
     }
@@ -133,7 +143,7 @@ internal sealed class SubscriptionService(
             CheckNotEnded(s);
             if (s.CancelAt is null)
             {
-                throw new MeteringException($"Subscription '{s.SubscriptionId}' has no scheduled cancellation to undo.");
+                throw new MeteringException(MeteringErrorCode.InvalidState, $"Subscription '{s.SubscriptionId}' has no scheduled cancellation to undo.");
             }
 
             return s with { CancelAt = null };
@@ -164,7 +174,7 @@ internal sealed class SubscriptionService(
 
             if (s.SeatAssignments.Count >= s.Seats)
             {
-                throw new MeteringException($"All {s.Seats} seats of subscription '{s.SubscriptionId}' are assigned; raise the seat count with SetSeatsAsync or unassign a user first.");
+                throw new MeteringException(MeteringErrorCode.InvalidState, $"All {s.Seats} seats of subscription '{s.SubscriptionId}' are assigned; raise the seat count with SetSeatsAsync or unassign a user first.");
             }
 
             return s with { SeatAssignments = [.. s.SeatAssignments, userId] };
@@ -189,7 +199,7 @@ internal sealed class SubscriptionService(
             var now = clock.GetCurrentInstant();
             if (now >= current.CurrentPeriod.End)
             {
-                throw new MeteringException($"Subscription '{subscriptionId}' has a period that ended at {current.CurrentPeriod.End} and is not closed yet; run IPeriodCloser.CloseDueAsync first.");
+                throw new MeteringException(MeteringErrorCode.InvalidState, $"Subscription '{subscriptionId}' has a period that ended at {current.CurrentPeriod.End} and is not closed yet; run IPeriodCloser.CloseDueAsync first.");
             }
 
             // Nothing of the period has elapsed yet (e.g. cancel right after subscribing): close it one
@@ -204,7 +214,7 @@ internal sealed class SubscriptionService(
             }
         }
 
-        throw new MeteringException($"Subscription '{subscriptionId}' kept changing while closing its period; try again.");
+        throw new MeteringException(MeteringErrorCode.ConcurrencyConflict, $"Subscription '{subscriptionId}' kept changing while closing its period; try again.");
     }
 
     private async ValueTask<Subscription> UpdateAsync(string subscriptionId, BillingEventType eventType, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
@@ -223,12 +233,12 @@ internal sealed class SubscriptionService(
             }
         }
 
-        throw new MeteringException($"Subscription '{subscriptionId}' kept changing concurrently; try again.");
+        throw new MeteringException(MeteringErrorCode.ConcurrencyConflict, $"Subscription '{subscriptionId}' kept changing concurrently; try again.");
     }
 
     private async ValueTask<Subscription> RequireAsync(string subscriptionId, CancellationToken cancellationToken) =>
         await store.FindSubscriptionAsync(InputChecks.Required(subscriptionId, "subscription id"), cancellationToken).ConfigureAwait(false)
-        ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+        ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
 
     private static void CheckStart(Instant start, Instant now, Duration maxBackdate)
     {
@@ -247,7 +257,7 @@ internal sealed class SubscriptionService(
     {
         if (subscription.EndedAt is not null)
         {
-            throw new MeteringException($"Subscription '{subscription.SubscriptionId}' ended at {subscription.EndedAt}; subscribe the customer again instead.");
+            throw new MeteringException(MeteringErrorCode.InvalidState, $"Subscription '{subscription.SubscriptionId}' ended at {subscription.EndedAt}; subscribe the customer again instead.");
         }
     }
 
@@ -268,7 +278,7 @@ internal sealed class SubscriptionService(
 
         if (seats < assigned)
         {
-            throw new MeteringException($"{assigned} seats are assigned, more than the {seats} requested; unassign seats first.");
+            throw new MeteringException(MeteringErrorCode.InvalidState, $"{assigned} seats are assigned, more than the {seats} requested; unassign seats first.");
         }
     }
 

@@ -26,7 +26,7 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
         PageCursor.Decode(cursor, 0);
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
-            ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
         var page = await store.ListUsagePeriodsAsync(subscriptionId, cursor, limit, cancellationToken).ConfigureAwait(false);
         var starts = page.Items.ToList();
         if (cursor is null && subscription.EndedAt is null && !starts.Contains(subscription.CurrentPeriod.Start))
@@ -63,10 +63,10 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
     internal static async ValueTask<Subscription> RequireActiveAsync(IMeteringStore store, string subscriptionId, CancellationToken cancellationToken)
     {
         var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
-            ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
         if (subscription.EndedAt is not null)
         {
-            throw new MeteringException($"Subscription '{subscriptionId}' ended at {subscription.EndedAt}; read its final usage with GetHistoryAsync and its invoices with IInvoiceService.");
+            throw new MeteringException(MeteringErrorCode.InvalidState, $"Subscription '{subscriptionId}' ended at {subscription.EndedAt}; read its final usage with GetHistoryAsync and its invoices with IInvoiceService.");
         }
 
         return subscription;

@@ -10,7 +10,7 @@ internal sealed class UsageReconciler(IMeteringStore store, MeteringCatalog cata
         InputChecks.Required(subscriptionId, "subscription id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
-            ?? throw new MeteringException($"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
         var invoice = await store.FindInvoiceAsync(BillingEngine.InvoiceIdFor(subscriptionId, periodStart), cancellationToken).ConfigureAwait(false);
         var plan = invoice is not null
             ? await catalog.GetPlanAsync(invoice.PlanKey, invoice.PlanVersion, cancellationToken).ConfigureAwait(false)

@@ -23,3 +23,5 @@ public sealed class InMemoryCreditTests : CreditConformance { protected override
 public sealed class InMemoryPaginationTests : PaginationConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryBoundaryTests : BoundaryConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryErrorCodeTests : ErrorCodeConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
