@@ -21,3 +21,5 @@ public sealed class PostgreSqlInvoiceTests(PostgresServer server) : InvoiceConfo
 public sealed class PostgreSqlCreditTests(PostgresServer server) : CreditConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlPaginationTests(PostgresServer server) : PaginationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlCloseFaultIsolationTests(PostgresServer server) : CloseFaultIsolationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -51,6 +51,16 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
             failures.Add($"MeteringOptions.CloseConcurrency must be between 1 and 1024, but was {options.CloseConcurrency}.");
         }
 
+        if (options.CloseRetryDelay < Duration.FromSeconds(1) || options.CloseRetryDelay > Duration.FromDays(1))
+        {
+            failures.Add($"MeteringOptions.CloseRetryDelay must be between 1 second and 1 day, but was {options.CloseRetryDelay}.");
+        }
+
+        if (options.CloseRetryMaxDelay < options.CloseRetryDelay || options.CloseRetryMaxDelay > Duration.FromDays(1))
+        {
+            failures.Add($"MeteringOptions.CloseRetryMaxDelay must be between CloseRetryDelay ({options.CloseRetryDelay}) and 1 day, but was {options.CloseRetryMaxDelay}.");
+        }
+
         var meters = new Dictionary<string, Meter>(StringComparer.Ordinal);
         foreach (var meter in options.Meters)
         {

@@ -35,7 +35,8 @@ public static class MeteringServiceCollectionExtensions
         services.TryAddSingleton<ISubscriptionService, SubscriptionService>();
         services.TryAddSingleton<IUsageQuery, UsageQuery>();
         services.TryAddSingleton<IInvoiceService, InvoiceService>();
-        services.TryAddSingleton<ICreditService, CreditService>();
+        services.TryAddSingleton<CreditService>();
+        services.TryAddSingleton<ICreditService>(sp => sp.GetRequiredService<CreditService>());
         services.TryAddSingleton<IEntitlements, Entitlements>();
         services.TryAddSingleton<IPeriodCloser, PeriodCloser>();
         services.TryAddSingleton<IUsageReconciler, UsageReconciler>();

@@ -21,3 +21,5 @@ public sealed class InMemoryInvoiceTests : InvoiceConformance { protected overri
 public sealed class InMemoryCreditTests : CreditConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryPaginationTests : PaginationConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryCloseFaultIsolationTests : CloseFaultIsolationConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
