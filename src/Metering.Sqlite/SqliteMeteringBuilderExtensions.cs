@@ -1,6 +1,8 @@
 using Metering;
 using Metering.Sqlite;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -27,6 +29,9 @@ public static class SqliteMeteringBuilderExtensions
         var options = new SqliteStoreOptions();
         configure?.Invoke(options);
         options.Validate();
-        return builder.UseStore(_ => new SqliteMeteringStore(connectionString, options));
+        return builder.UseStore(sp => new SqliteMeteringStore(connectionString, options)
+        {
+            Logger = sp.GetService<ILoggerFactory>()?.CreateLogger("Metering.Sqlite") ?? NullLogger.Instance,
+        });
     }
 }

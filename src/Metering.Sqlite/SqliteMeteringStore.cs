@@ -6,6 +6,8 @@ using Metering.Sqlite.Serialization;
 using Metering.Sqlite.Storage;
 using Metering.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using static Metering.Sqlite.Serialization.SqliteValues;
 
 namespace Metering.Sqlite;
@@ -49,6 +51,12 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
         _options.Validate();
         DataSource = new SqliteConnectionStringBuilder(_connectionString).DataSource;
     }
+
+    /// <summary>Where the store logs (set by <c>UseSqlite</c> from the host's logger factory).</summary>
+    internal ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>The writer, once started (telemetry, health checks and fault-injection tests).</summary>
+    internal SqliteWriter? Writer => _writer;
 
     /// <summary>The database file.</summary>
     public string DataSource { get; }
@@ -481,10 +489,11 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
                 connection.Execute(_options.Synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
                 // The writer never checkpoints inside a commit: a background checkpointer does (see WalCheckpointer).
                 connection.Execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0");
-                SchemaMigrator.Migrate(connection, DataSource);
+                SchemaMigrator.Migrate(connection, DataSource, Logger);
             }
-            catch
+            catch (Exception exception)
             {
+                SqliteLog.OpenFailed(Logger, exception, DataSource);
                 await connection.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
@@ -493,8 +502,9 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
             checkpointConnection.Open();
             checkpointConnection.Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds}"));
             _reads = new ReadConnectionPool(_connectionString, _options.BusyTimeout, Math.Max(4, Environment.ProcessorCount * 2));
-            var created = new SqliteWriter(connection, checkpointConnection, _options);
+            var created = new SqliteWriter(connection, checkpointConnection, _options, Logger);
             _writer = created;
+            SqliteLog.Opened(Logger, DataSource, SchemaVersion);
             return created;
         }
         finally
