@@ -15,7 +15,7 @@ public static class MeteringServiceCollectionExtensions
     /// <see cref="IUsageQuery"/>, <see cref="IInvoiceService"/>, <see cref="ICreditService"/>,
     /// <see cref="IEntitlements"/>, <see cref="IPeriodCloser"/> and <see cref="IUsageReconciler"/>.
     /// Safe to call twice. The store defaults to in-memory; choose another on the returned builder.
-    /// An <see cref="IClock"/> must be registered by the host (e.g. <c>SystemClock.Instance</c>, or a test clock).
+    /// The clock defaults to <c>SystemClock.Instance</c> unless an <see cref="IClock"/> (e.g. a test clock) is registered first.
     /// </summary>
     public static MeteringBuilder AddMetering(this IServiceCollection services, Action<MeteringOptions>? configure = null)
     {
@@ -27,6 +27,9 @@ public static class MeteringServiceCollectionExtensions
 
         services.AddOptions<MeteringOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MeteringOptions>, MeteringOptionsValidator>());
+#pragma warning disable RS0030 // The composition root: the one place the system clock is the default (hosts and tests register their own first).
+        services.TryAddSingleton<IClock>(SystemClock.Instance);
+#pragma warning restore RS0030
         services.TryAddSingleton<IMeteringStore, InMemoryMeteringStore>();
         services.TryAddSingleton<MeteringCatalog>();
         services.TryAddSingleton<SubscriptionCache>();
@@ -38,7 +41,8 @@ public static class MeteringServiceCollectionExtensions
         services.TryAddSingleton<CreditService>();
         services.TryAddSingleton<ICreditService>(sp => sp.GetRequiredService<CreditService>());
         services.TryAddSingleton<IEntitlements, Entitlements>();
-        services.TryAddSingleton<IPeriodCloser, PeriodCloser>();
+        services.TryAddSingleton<PeriodCloser>();
+        services.TryAddSingleton<IPeriodCloser>(sp => sp.GetRequiredService<PeriodCloser>());
         services.TryAddSingleton<IUsageReconciler, UsageReconciler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeteringStartup>());
         return new MeteringBuilder(services);
