@@ -29,9 +29,14 @@ public static class SqliteMeteringBuilderExtensions
         var options = new SqliteStoreOptions();
         configure?.Invoke(options);
         options.Validate();
-        return builder.UseStore(sp => new SqliteMeteringStore(connectionString, options)
+        return builder.UseStore(sp =>
         {
-            Logger = sp.GetService<ILoggerFactory>()?.CreateLogger("Metering.Sqlite") ?? NullLogger.Instance,
+            var store = new SqliteMeteringStore(connectionString, options)
+            {
+                Logger = sp.GetService<ILoggerFactory>()?.CreateLogger("Metering.Sqlite") ?? NullLogger.Instance,
+            };
+            store.Telemetry = SqliteTelemetry.Register(store, sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+            return store;
         });
     }
 }

@@ -55,6 +55,9 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
     /// <summary>Where the store logs (set by <c>UseSqlite</c> from the host's logger factory).</summary>
     internal ILogger Logger { get; init; } = NullLogger.Instance;
 
+    /// <summary>The store's instruments, disposed with it (set by <c>UseSqlite</c>).</summary>
+    internal IDisposable? Telemetry { get; set; }
+
     /// <summary>The writer, once started (telemetry, health checks and fault-injection tests).</summary>
     internal SqliteWriter? Writer => _writer;
 
@@ -414,6 +417,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
             }
 
             _reads?.Dispose();
+            Telemetry?.Dispose();
         }
         finally
         {
@@ -435,6 +439,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
         _disposed = true;
         _writer?.BeginDispose();
         _reads?.Dispose();
+        Telemetry?.Dispose();
     }
 
     internal static string NormalizeConnectionString(string connectionStringOrPath)

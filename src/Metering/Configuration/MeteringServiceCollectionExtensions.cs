@@ -1,4 +1,5 @@
 using Metering;
+using Metering.Diagnostics;
 using Metering.Storage;
 using Metering.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -34,7 +35,9 @@ public static class MeteringServiceCollectionExtensions
         services.TryAddSingleton<MeteringCatalog>();
         services.TryAddSingleton<SubscriptionCache>();
         services.TryAddSingleton<BillingEngine>();
-        services.TryAddSingleton<IUsageRecorder, UsageRecorder>();
+        services.TryAddSingleton<MeteringTelemetry>();
+        services.TryAddSingleton<UsageRecorder>();
+        services.TryAddSingleton<IUsageRecorder>(sp => new InstrumentedUsageRecorder(sp.GetRequiredService<UsageRecorder>(), sp.GetRequiredService<MeteringTelemetry>()));
         services.TryAddSingleton<ISubscriptionService, SubscriptionService>();
         services.TryAddSingleton<IUsageQuery, UsageQuery>();
         services.TryAddSingleton<IInvoiceService, InvoiceService>();

@@ -13,6 +13,7 @@ internal sealed class CreditService(
     MeteringCatalog catalog,
     IClock clock,
     IOptions<MeteringOptions> options,
+    MeteringTelemetry telemetry,
     ILogger<CreditService>? logger = null) : ICreditService
 {
     private const int ExpiryBatchSize = 500;
@@ -131,6 +132,11 @@ internal sealed class CreditService(
                             .ToArray());
                     }, cancellationToken).ConfigureAwait(false);
                     expired += expiredHere;
+                    if (expiredHere > 0 && telemetry.CreditsExpired.Enabled)
+                    {
+                        telemetry.CreditsExpired.Add(expiredHere);
+                    }
+
                     _backoff.Clear(customerId);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

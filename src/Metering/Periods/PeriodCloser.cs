@@ -16,6 +16,7 @@ internal sealed class PeriodCloser(
     CreditService credits,
     IClock clock,
     IOptions<MeteringOptions> options,
+    MeteringTelemetry telemetry,
     ILogger<PeriodCloser>? logger = null) : IPeriodCloser
 {
     private readonly ILogger _logger = logger ?? NullLogger<PeriodCloser>.Instance;
@@ -31,6 +32,7 @@ internal sealed class PeriodCloser(
     public async ValueTask<PeriodCloseReport> CloseDueAsync(CancellationToken stopClaiming, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
+        using var activity = telemetry.ActivitySource.StartActivity("metering.period_close.run");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
         var dueBy = now - options.Value.GracePeriod;
@@ -112,7 +114,24 @@ internal sealed class PeriodCloser(
 
         invoices.Sort((a, b) => a.Number.CompareTo(b.Number));
         failures.Sort((a, b) => string.CompareOrdinal(a.SubscriptionId, b.SubscriptionId));
-        PeriodCloseLog.RunCompleted(_logger, Stopwatch.GetElapsedTime(started).TotalMilliseconds, invoices.Count, failures.Count, deferred, alreadyClosed, expired);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        PeriodCloseLog.RunCompleted(_logger, elapsed.TotalMilliseconds, invoices.Count, failures.Count, deferred, alreadyClosed, expired);
+        if (telemetry.CloseDuration.Enabled)
+        {
+            telemetry.CloseDuration.Record(elapsed.TotalSeconds);
+        }
+
+        if (activity is not null)
+        {
+            activity.SetTag("metering.invoices", invoices.Count);
+            activity.SetTag("metering.failed", failures.Count);
+            activity.SetTag("metering.deferred", deferred);
+            if (failures.Count > 0)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, $"{failures.Count} subscription closes failed");
+            }
+        }
+
         return new PeriodCloseReport(invoices, alreadyClosed, expired)
         {
             Failed = failures,
@@ -124,6 +143,8 @@ internal sealed class PeriodCloser(
     private async ValueTask<CloseOutcome> CloseOneAsync(string subscriptionId, Instant dueBy, Instant now, CancellationToken cancellationToken)
     {
         Instant periodStart = default;
+        using var activity = telemetry.ActivitySource.StartActivity("metering.period_close.close");
+        activity?.SetTag("metering.subscription_id", subscriptionId);
         try
         {
             var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
@@ -136,11 +157,13 @@ internal sealed class PeriodCloser(
             periodStart = period.Start;
             var request = new CloseRequest(CloseKind.PeriodEnd, period.End);
             var result = await store.ClosePeriodAsync(subscriptionId, period.Start, ctx => engine.Decide(ctx, request, now), cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("metering.close.status", result.Status == PeriodCloseStatus.Closed ? "closed" : "already_closed");
             if (result.Status != PeriodCloseStatus.Closed)
             {
                 return default;
             }
 
+            telemetry.InvoiceCreated(result.Invoice!);
             cache.Invalidate(subscription.CustomerId);
             if (_backoff.Clear(subscriptionId) is > 0 and var attempts)
             {
@@ -153,6 +176,12 @@ internal sealed class PeriodCloser(
         {
             // One subscription's failure (a corrupt row, a missing time zone, a store fault) is its own: report it and go on.
             var retry = _backoff.RecordFailure(subscriptionId, now);
+            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+            if (telemetry.CloseFailures.Enabled)
+            {
+                telemetry.CloseFailures.Add(1);
+            }
+
             PeriodCloseLog.CloseFailed(_logger, exception, subscriptionId, periodStart, retry.Attempts, retry.RetryAfter);
             return new CloseOutcome(null, new PeriodCloseFailure(subscriptionId, periodStart, exception.Message, exception, retry.Attempts, retry.RetryAfter));
         }
