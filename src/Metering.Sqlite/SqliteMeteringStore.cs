@@ -26,7 +26,7 @@ namespace Metering.Sqlite;
 /// must lie between 1677 and 2262). The schema is created and migrated on first use; a database written by a newer
 /// version of this library is refused with a <see cref="MeteringException"/>.</para>
 /// </remarks>
-public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDisposable
+public sealed class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, IAsyncDisposable, IDisposable
 {
     private const int UsagePageSize = 1_000;
     private static readonly string PrefixedUsageColumns = string.Join(", ", StoreQueries.UsageColumns.Split(", ").Select(c => "u." + c));
@@ -60,6 +60,9 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
 
     /// <summary>The writer, once started (telemetry, health checks and fault-injection tests).</summary>
     internal SqliteWriter? Writer => _writer;
+
+    /// <inheritdoc/>
+    public Exception? CurrentFault => _writer?.Fault?.Exception;
 
     /// <summary>The database file.</summary>
     public string DataSource { get; }
