@@ -80,4 +80,7 @@ public sealed class MeteringOptions
     }
 
     internal RoundingPolicy RoundingPolicy => new(Rounding);
+
+    /// <summary>Configuration values that could not be bound (reported by startup validation with their paths).</summary>
+    internal List<string> BindingErrors { get; } = [];
 }

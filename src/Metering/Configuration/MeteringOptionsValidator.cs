@@ -7,7 +7,7 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
 {
     public ValidateOptionsResult Validate(string? name, MeteringOptions options)
     {
-        var failures = new List<string>();
+        var failures = new List<string>(options.BindingErrors);
         if (options.GracePeriod < Duration.Zero || options.GracePeriod > MeteringOptions.MaxGracePeriod)
         {
             failures.Add($"MeteringOptions.GracePeriod must be between 0 and 72 hours, but was {options.GracePeriod}.");

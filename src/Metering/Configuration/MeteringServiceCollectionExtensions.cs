@@ -2,6 +2,7 @@ using Metering;
 using Metering.Diagnostics;
 using Metering.Storage;
 using Metering.Storage.InMemory;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -49,5 +50,22 @@ public static class MeteringServiceCollectionExtensions
         services.TryAddSingleton<IUsageReconciler, UsageReconciler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeteringStartup>());
         return new MeteringBuilder(services);
+    }
+
+    /// <summary>
+    /// Adds Metering like <see cref="AddMetering(IServiceCollection, Action{MeteringOptions}?)"/>, with
+    /// <see cref="MeteringOptions"/> bound from <paramref name="configuration"/> (e.g. <c>configuration.GetSection("Metering")</c>),
+    /// then adjusted by <paramref name="configure"/> (where meters and plans are declared). Durations are TimeSpan text
+    /// (<c>"GracePeriod": "01:00:00"</c>), enums by name. A value that does not parse or an unknown key fails startup
+    /// with the key's configuration path. A <c>Background</c> sub-section configures <c>RunInBackground()</c>.
+    /// </summary>
+    public static MeteringBuilder AddMetering(this IServiceCollection services, IConfiguration configuration, Action<MeteringOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.Configure<MeteringOptions>(o => MeteringConfigurationBinder.Bind(configuration, o));
+        var builder = services.AddMetering(configure);
+        builder.Configuration = configuration;
+        return builder;
     }
 }
