@@ -45,9 +45,9 @@ public sealed class HealthCheckTest
     }
 
     [Fact]
-    public async Task HealthChecksBuilderExtension_RegistersTheSameChecks_WithTags()
+    public async Task HealthChecksBuilderExtension_RegistersTheSameChecksOnce_WithTags()
     {
-        await using var billing = Create(b => b.Services.AddHealthChecks().AddMetering(tags: ["ready"]));
+        await using var billing = Create(b => b.Services.AddHealthChecks().AddMetering(tags: ["ready"]).AddMetering());
         var health = billing.Services.GetRequiredService<HealthCheckService>();
 
         var report = await health.CheckHealthAsync(r => r.Tags.Contains("ready"));

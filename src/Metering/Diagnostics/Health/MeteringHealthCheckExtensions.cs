@@ -15,7 +15,7 @@ public static class MeteringHealthCheckExtensions
     /// <summary>
     /// Adds <c>metering.store</c> (store reachable; writer not faulted: else Unhealthy) and <c>metering.close_backlog</c>
     /// (no period overdue beyond <see cref="MeteringHealthCheckOptions.CloseBacklogThreshold"/>: else Degraded), tagged
-    /// <c>metering</c> plus <paramref name="tags"/>.
+    /// <c>metering</c> plus <paramref name="tags"/>. Safe to call twice (the first call's tags are kept).
     /// </summary>
     public static IHealthChecksBuilder AddMetering(this IHealthChecksBuilder builder, Action<MeteringHealthCheckOptions>? configure = null, IEnumerable<string>? tags = null)
     {
@@ -25,6 +25,13 @@ public static class MeteringHealthCheckExtensions
             builder.Services.Configure(CloseBacklogCheckName, configure);
         }
 
+        // Safe to call twice: health-check names must be unique, so the checks are added once.
+        if (builder.Services.Any(d => d.ServiceType == typeof(MeteringHealthChecksAdded)))
+        {
+            return builder;
+        }
+
+        builder.Services.AddSingleton<MeteringHealthChecksAdded>();
         string[] allTags = ["metering", .. tags ?? []];
         return builder
             .AddCheck<MeteringStoreHealthCheck>(StoreCheckName, HealthStatus.Unhealthy, allTags)
@@ -39,3 +46,6 @@ public static class MeteringHealthCheckExtensions
         return builder;
     }
 }
+
+/// <summary>Marks that Metering's health checks are registered.</summary>
+internal sealed class MeteringHealthChecksAdded;
