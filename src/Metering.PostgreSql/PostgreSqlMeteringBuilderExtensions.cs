@@ -2,6 +2,7 @@ using Metering;
 using Metering.PostgreSql;
 using Metering.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -38,6 +39,32 @@ public static class PostgreSqlMeteringBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         return Register(builder, configure, _ => (CreateDataSource(connectionString), true));
+    }
+
+    /// <summary>
+    /// Keeps Metering's state in PostgreSQL as configured by <paramref name="section"/> (e.g. <c>Metering:PostgreSql</c>):
+    /// <c>ConnectionString</c> plus any <see cref="PostgreSqlStoreOptions"/> property (<c>"CommandTimeout": "00:00:30"</c>),
+    /// then <paramref name="configure"/>. A missing connection string or an unknown key fails with the key's path.
+    /// </summary>
+    /// <param name="builder">The Metering builder.</param>
+    /// <param name="section">The store's configuration section.</param>
+    /// <param name="configure">Changes <see cref="PostgreSqlStoreOptions"/> after binding.</param>
+    /// <exception cref="MeteringException">The section has no <c>ConnectionString</c>.</exception>
+    public static MeteringBuilder UsePostgreSql(this MeteringBuilder builder, IConfiguration section, Action<PostgreSqlStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(section);
+        var connectionString = section["ConnectionString"];
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new MeteringException(MeteringErrorCode.Configuration, $"Configuration '{(section as IConfigurationSection)?.Path ?? "(root)"}:ConnectionString' is missing; set it to an Npgsql connection string such as 'Host=db;Database=app;Username=app;Password=...'.");
+        }
+
+        return builder.UsePostgreSql(connectionString, o =>
+        {
+            StoreConfiguration.Bind(section, o);
+            configure?.Invoke(o);
+        });
     }
 
     private static NpgsqlDataSource CreateDataSource(string connectionString)

@@ -362,19 +362,17 @@ public sealed partial class PostgreSqlMeteringStore
         }
     }
 
-    // PostgreSQL text and jsonb cannot hold U+0000: such a record is rejected up front rather than failing its batch.
+    // The runtime checks text before a record gets here; a caller of the store itself gets the same typed rejection
+    // (PostgreSQL text and jsonb cannot hold U+0000) instead of a failed batch.
     private static int[] RejectUnstorableText(AppendWork work, int[] wave)
     {
         List<int>? kept = null;
         for (int j = 0; j < wave.Length; j++)
         {
-            var record = work.Items[wave[j]].Record;
-            if (HasNul(record))
+            if (UsageRecordRules.CheckText(work.Items[wave[j]].Record) is { } rejection)
             {
                 kept ??= [.. wave.Take(j)];
-                work.Outcomes[wave[j]] = UsageOutcome.Rejected(new UsageRejection(
-                    UsageRejectionReason.InvalidRecord,
-                    $"Usage record '{record.IdempotencyKey.Replace("\0", "\\0", StringComparison.Ordinal)}' contains a NUL character (U+0000) in its key, ids, meter or properties, which PostgreSQL cannot store; remove it and send the record again."));
+                work.Outcomes[wave[j]] = UsageOutcome.Rejected(rejection);
                 work.Decided[wave[j]] = true;
             }
             else
@@ -384,28 +382,6 @@ public sealed partial class PostgreSqlMeteringStore
         }
 
         return kept is null ? wave : [.. kept];
-
-        static bool HasNul(UsageRecord record)
-        {
-            if (record.IdempotencyKey.Contains('\0', StringComparison.Ordinal) || record.CustomerId.Contains('\0', StringComparison.Ordinal)
-                || record.MeterKey.Contains('\0', StringComparison.Ordinal) || (record.SubscriptionId?.Contains('\0', StringComparison.Ordinal) ?? false))
-            {
-                return true;
-            }
-
-            if (record.Properties is { } properties)
-            {
-                foreach (var (key, value) in properties)
-                {
-                    if (key.Contains('\0', StringComparison.Ordinal) || (value?.Contains('\0', StringComparison.Ordinal) ?? false))
-                    {
-                        return true;
-                    }
-                }
-            }
-
-            return false;
-        }
     }
 
     private static void AddIfNew(AppendWork work, SortedSet<AggregateKey> keys, AggregateKey key)

@@ -126,6 +126,16 @@ internal sealed class UsageWriter : IAsyncDisposable
                         group[i].Outcome = outcomes[i];
                     }
                 }
+                catch (Exception e) when (IsConnectionFailure(e))
+                {
+                    // The server or the network is gone: retrying each record alone would wait out a connect timeout
+                    // per record. Fail the whole group now; the next group opens a fresh connection.
+                    await connection.ReleaseAsync().ConfigureAwait(false);
+                    foreach (var pending in group)
+                    {
+                        pending.Error = e;
+                    }
+                }
                 catch (Exception) when (group.Length > 1)
                 {
                     // One record that breaks the transaction must not fail the others: append each alone.
@@ -163,6 +173,10 @@ internal sealed class UsageWriter : IAsyncDisposable
             pending.Error = e;
         }
     }
+
+    // A transient NpgsqlException that is not a server error is a network or connect failure (a server error leaves the connection usable).
+    private static bool IsConnectionFailure(Exception e) =>
+        e is NpgsqlException { IsTransient: true } and not PostgresException || e.InnerException is System.Net.Sockets.SocketException;
 
     // Continuations of the callers run on a few thread-pool work items, never on the writer loop.
     private void Complete(Pending[] group)

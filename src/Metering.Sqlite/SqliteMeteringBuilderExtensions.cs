@@ -1,6 +1,9 @@
 using Metering;
 using Metering.Sqlite;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -27,6 +30,40 @@ public static class SqliteMeteringBuilderExtensions
         var options = new SqliteStoreOptions();
         configure?.Invoke(options);
         options.Validate();
-        return builder.UseStore(_ => new SqliteMeteringStore(connectionString, options));
+        return builder.UseStore(sp =>
+        {
+            var store = new SqliteMeteringStore(connectionString, options)
+            {
+                Logger = sp.GetService<ILoggerFactory>()?.CreateLogger("Metering.Sqlite") ?? NullLogger.Instance,
+            };
+            store.Telemetry = SqliteTelemetry.Register(store, sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+            return store;
+        });
+    }
+
+    /// <summary>
+    /// Keeps Metering's state in SQLite as configured by <paramref name="section"/> (e.g. <c>Metering:Sqlite</c>):
+    /// <c>ConnectionString</c> (a path or connection string) plus any <see cref="SqliteStoreOptions"/> property
+    /// (<c>"BusyTimeout": "00:00:30"</c>, <c>"Synchronous": "Full"</c>), then <paramref name="configure"/>.
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddMetering</c>.</param>
+    /// <param name="section">The store's configuration section.</param>
+    /// <param name="configure">Adjusts <see cref="SqliteStoreOptions"/> after binding.</param>
+    /// <exception cref="MeteringException">The section has no <c>ConnectionString</c>, names an unknown key, or a value is out of range; the message names the key.</exception>
+    public static MeteringBuilder UseSqlite(this MeteringBuilder builder, IConfiguration section, Action<SqliteStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(section);
+        var connectionString = section["ConnectionString"];
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new MeteringException(MeteringErrorCode.Configuration, $"Configuration '{(section as IConfigurationSection)?.Path ?? "(root)"}:ConnectionString' is missing; set it to a database file path such as 'billing.db'.");
+        }
+
+        return builder.UseSqlite(connectionString, o =>
+        {
+            StoreConfiguration.Bind(section, o);
+            configure?.Invoke(o);
+        });
     }
 }

@@ -6,6 +6,8 @@ using Metering.Sqlite.Serialization;
 using Metering.Sqlite.Storage;
 using Metering.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using static Metering.Sqlite.Serialization.SqliteValues;
 
 namespace Metering.Sqlite;
@@ -24,7 +26,7 @@ namespace Metering.Sqlite;
 /// must lie between 1677 and 2262). The schema is created and migrated on first use; a database written by a newer
 /// version of this library is refused with a <see cref="MeteringException"/>.</para>
 /// </remarks>
-public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDisposable
+public sealed class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, IAsyncDisposable, IDisposable
 {
     private const int UsagePageSize = 1_000;
     private static readonly string PrefixedUsageColumns = string.Join(", ", StoreQueries.UsageColumns.Split(", ").Select(c => "u." + c));
@@ -49,6 +51,18 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
         _options.Validate();
         DataSource = new SqliteConnectionStringBuilder(_connectionString).DataSource;
     }
+
+    /// <summary>Where the store logs (set by <c>UseSqlite</c> from the host's logger factory).</summary>
+    internal ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>The store's instruments, disposed with it (set by <c>UseSqlite</c>).</summary>
+    internal IDisposable? Telemetry { get; set; }
+
+    /// <summary>The writer, once started (telemetry, health checks and fault-injection tests).</summary>
+    internal SqliteWriter? Writer => _writer;
+
+    /// <inheritdoc/>
+    public Exception? CurrentFault => _writer?.Fault?.Exception;
 
     /// <summary>The database file.</summary>
     public string DataSource { get; }
@@ -406,6 +420,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
             }
 
             _reads?.Dispose();
+            Telemetry?.Dispose();
         }
         finally
         {
@@ -427,6 +442,7 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
         _disposed = true;
         _writer?.BeginDispose();
         _reads?.Dispose();
+        Telemetry?.Dispose();
     }
 
     internal static string NormalizeConnectionString(string connectionStringOrPath)
@@ -481,10 +497,11 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
                 connection.Execute(_options.Synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
                 // The writer never checkpoints inside a commit: a background checkpointer does (see WalCheckpointer).
                 connection.Execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0");
-                SchemaMigrator.Migrate(connection, DataSource);
+                SchemaMigrator.Migrate(connection, DataSource, Logger);
             }
-            catch
+            catch (Exception exception)
             {
+                SqliteLog.OpenFailed(Logger, exception, DataSource);
                 await connection.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
@@ -493,8 +510,9 @@ public sealed class SqliteMeteringStore : IMeteringStore, IAsyncDisposable, IDis
             checkpointConnection.Open();
             checkpointConnection.Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds}"));
             _reads = new ReadConnectionPool(_connectionString, _options.BusyTimeout, Math.Max(4, Environment.ProcessorCount * 2));
-            var created = new SqliteWriter(connection, checkpointConnection, _options);
+            var created = new SqliteWriter(connection, checkpointConnection, _options, Logger);
             _writer = created;
+            SqliteLog.Opened(Logger, DataSource, SchemaVersion);
             return created;
         }
         finally

@@ -25,3 +25,5 @@ public sealed class PostgreSqlPaginationTests(PostgresServer server) : Paginatio
 public sealed class PostgreSqlBoundaryTests(PostgresServer server) : BoundaryConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlErrorCodeTests(PostgresServer server) : ErrorCodeConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlCloseFaultIsolationTests(PostgresServer server) : CloseFaultIsolationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -97,12 +97,12 @@ public sealed class PostgreSqlRoundTripTest(PostgresServer server)
         var subscription = await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c1", PlanKey = "standard" });
         billing.Clock.Advance(Duration.FromDays(1));
 
-        // One tick (100 ns) after the start, the largest decimal, the finest decimal, properties with unicode.
+        // One tick (100 ns) after the start, 28 significant digits just under MeteringLimits.MaxQuantity, the finest decimal, properties with unicode.
         var oneTick = Start + Duration.FromNanoseconds(100);
         UsageRecord[] records =
         [
             new("c1", "gauge", 0.0000000000000000000000000001m, oneTick, "tiny"),
-            new("c1", "gauge", 79228162514264337593543950335m, oneTick + Duration.FromNanoseconds(100), "huge", Properties: ImmutableDictionary.CreateRange([KeyValuePair.Create("region", "eu-west"), KeyValuePair.Create("note", "Ünïcödé ✓ \"quoted\"")])),
+            new("c1", "gauge", 999_999_999_999_999.999_999_999_999_9m, oneTick + Duration.FromNanoseconds(100), "huge", Properties: ImmutableDictionary.CreateRange([KeyValuePair.Create("region", "eu-west"), KeyValuePair.Create("note", "Ünïcödé ✓ \"quoted\"")])),
             new("c1", "gauge", 1.50m, Start + Duration.FromDays(1) - Duration.FromNanoseconds(100), "scaled", SubscriptionId: subscription.SubscriptionId),
         ];
         (await billing.Recorder.RecordBatchAsync(records)).Select(o => o.Kind).Should().OnlyContain(k => k == UsageOutcomeKind.Accepted);
@@ -119,7 +119,7 @@ public sealed class PostgreSqlRoundTripTest(PostgresServer server)
         stored[0].Timestamp.ToUnixTimeTicks().Should().Be(Start.ToUnixTimeTicks() + 1);
         stored[2].Quantity.ToString(System.Globalization.CultureInfo.InvariantCulture).Should().Be("1.50");
         var aggregate = (await reader.GetAggregatesAsync(subscription.SubscriptionId, Start, CancellationToken.None)).Single().Aggregate;
-        aggregate.Value.Should().Be(79228162514264337593543950335m);
+        aggregate.Value.Should().Be(999_999_999_999_999.999_999_999_999_9m);
         aggregate.RecordCount.Should().Be(3);
         aggregate.LatestTimestamp.Should().Be(Start + Duration.FromDays(1) - Duration.FromNanoseconds(100));
 

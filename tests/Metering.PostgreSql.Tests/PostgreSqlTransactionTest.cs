@@ -55,8 +55,8 @@ public sealed class PostgreSqlTransactionTest(PostgresServer server)
         var outcomes = await Task.WhenAll(records.Select(r => billing.Recorder.RecordAsync(r).AsTask()));
 
         outcomes[7].Kind.Should().Be(UsageOutcomeKind.Rejected);
-        outcomes[7].Rejection!.Value.Reason.Should().Be(UsageRejectionReason.InvalidRecord);
-        outcomes[7].Rejection!.Value.Message.Should().Contain("NUL");
+        outcomes[7].Rejection!.Value.Reason.Should().Be(UsageRejectionReason.InvalidText);
+        outcomes[7].Rejection!.Value.Message.Should().Contain("NUL").And.Contain("property 'note'");
         outcomes.Where((_, i) => i != 7).Should().OnlyContain(o => o.Kind == UsageOutcomeKind.Accepted);
 
         // 19 calls of 1 were stored; the rejected key was not claimed.

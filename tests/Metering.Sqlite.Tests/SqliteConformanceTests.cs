@@ -116,3 +116,12 @@ public sealed class SqliteErrorCodeTests : ErrorCodeConformance, IDisposable
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteCloseFaultIsolationTests : CloseFaultIsolationConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

@@ -60,7 +60,7 @@ public static class UsageRecordRules
             return UsageRejection.IdempotencyKeyTooLong(record.IdempotencyKey.Length);
         }
 
-        if (CheckText(record) is { } text)
+        if (CheckTextOf(record) is { } text)
         {
             return text;
         }
@@ -115,7 +115,19 @@ public static class UsageRecordRules
         return null;
     }
 
-    private static UsageRejection? CheckText(UsageRecord record)
+    /// <summary>
+    /// The text rule alone (see <see cref="TextRules"/>): null when the record's ids, keys and properties are well-formed
+    /// UTF-16 without NUL, else an <see cref="UsageRejectionReason.InvalidText"/> rejection naming the field. Part of
+    /// <see cref="CheckShape"/>; stores use it to guard records handed to them directly.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="record"/> is null.</exception>
+    public static UsageRejection? CheckText(UsageRecord record)
+    {
+        Preconditions.CheckNotNull(record);
+        return CheckTextOf(record);
+    }
+
+    private static UsageRejection? CheckTextOf(UsageRecord record)
     {
         if (TextRules.FindProblem(record.CustomerId) >= 0)
         {

@@ -23,7 +23,7 @@ internal static class SchemaMigrator
     /// the write lock serializes them and the later ones find the work done).
     /// </summary>
     /// <exception cref="MeteringException">The database was written by a newer version of the library.</exception>
-    public static void Migrate(SqliteConnection connection, string dataSource)
+    public static void Migrate(SqliteConnection connection, string dataSource, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         connection.Execute("BEGIN IMMEDIATE");
         try
@@ -46,6 +46,10 @@ internal static class SchemaMigrator
 
                 connection.Execute(sql);
                 connection.Execute("INSERT INTO schema_version (version, script) VALUES (@version, @name)", new { version, name });
+                if (logger is not null)
+                {
+                    SqliteLog.MigrationApplied(logger, dataSource, version, name);
+                }
             }
 
             connection.Execute("COMMIT TRANSACTION");

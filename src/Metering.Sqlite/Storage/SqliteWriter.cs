@@ -3,9 +3,16 @@ using Dapper;
 using Metering.Sqlite.Serialization;
 using Metering.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using static Metering.Sqlite.Serialization.SqliteValues;
 
 namespace Metering.Sqlite.Storage;
+
+/// <summary>A failure of whole write transactions: the cause and how many groups in a row failed.</summary>
+/// <param name="Exception">The last cause.</param>
+/// <param name="ConsecutiveGroups">Groups that failed in a row since the last commit.</param>
+internal sealed record WriterFault(Exception Exception, int ConsecutiveGroups);
 
 /// <summary>
 /// The single writer of one store: a loop that takes every queued write request, runs them in ONE transaction
@@ -43,6 +50,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Dictionary<PeriodKey, Dictionary<string, AggregateEntry>> _periods = [];
     private readonly List<AggregateEntry> _dirty = [];
     private long _dataVersion;
+    private readonly ILogger _logger;
+    private volatile WriterFault? _fault;
 
     private readonly SqliteCommand _begin;
     private readonly SqliteCommand _commit;
@@ -68,9 +77,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly PreparedCommand _insertTransaction;
     private readonly SqliteCommand _indexUsage;
 
-    public SqliteWriter(SqliteConnection connection, SqliteConnection checkpointConnection, SqliteStoreOptions options)
+    public SqliteWriter(SqliteConnection connection, SqliteConnection checkpointConnection, SqliteStoreOptions options, ILogger? logger = null)
     {
         _connection = connection;
+        _logger = logger ?? NullLogger.Instance;
         _checkpointer = new WalCheckpointer(checkpointConnection);
         _maxBatchSize = options.MaxBatchSize;
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.QueueCapacity)
@@ -167,6 +177,15 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return await request.Task.ConfigureAwait(false);
     }
 
+    /// <summary>Write requests waiting for the writer (a gauge for telemetry).</summary>
+    public int QueueDepth => _queue.Reader.CanCount ? _queue.Reader.Count : 0;
+
+    /// <summary>The last failure of a whole transaction, or null when the last transaction committed.</summary>
+    public WriterFault? Fault => _fault;
+
+    /// <summary>Test hook: called with "commit" before COMMIT and "rollback" before ROLLBACK; an exception it returns is thrown there.</summary>
+    internal Func<string, Exception?>? InjectFault { get; set; }
+
     /// <summary>Stops taking requests, lets the loop commit what is queued, and waits for it to close the connection.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -239,7 +258,26 @@ internal sealed class SqliteWriter : IAsyncDisposable
             lastGroupSize = group.Count;
             if (group.Count > 0)
             {
-                CommitGroup(group);
+                try
+                {
+                    CommitGroup(group);
+                }
+                catch (Exception exception)
+                {
+                    // Nothing may end the loop while the store is open: callers would wait forever. Fail this group
+                    // with the cause and go on; the next group starts a fresh transaction (and succeeds once the cause is gone).
+                    try
+                    {
+                        TryRollback();
+                    }
+                    catch (Exception)
+                    {
+                        // The connection cannot even roll back: the next BEGIN reports the cause to its callers.
+                    }
+
+                    ClearCaches();
+                    FailGroup(group, exception);
+                }
             }
         }
     }
@@ -256,6 +294,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
             WriteRequest? running = null;
             try
             {
+                if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0)
+                {
+                    // A transaction left open by a rollback that failed earlier: end it, or BEGIN would fail forever.
+                    _rollback.ExecuteNonQuery();
+                }
+
                 _begin.ExecuteNonQuery();
                 var version = ReadDataVersion();
                 if (version != _dataVersion)
@@ -288,6 +332,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                     _tailKeys?.Clear();
                 }
 
+                ThrowInjected("commit");
                 _commit.ExecuteNonQuery();
             }
             catch (Exception exception)
@@ -302,17 +347,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
                     continue;
                 }
 
-                foreach (var request in group)
-                {
-                    request.Fail(exception);
-                }
-
+                FailGroup(group, exception);
                 return;
             }
 
             foreach (var request in group)
             {
                 request.Complete();
+            }
+
+            if (_fault is { } recovered)
+            {
+                _fault = null;
+                SqliteLog.WriterRecovered(_logger, _connection.DataSource, recovered.ConsecutiveGroups);
             }
 
             CountLogPages();
@@ -345,11 +392,38 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         try
         {
+            ThrowInjected("rollback");
             _rollback.ExecuteNonQuery();
         }
         catch (SqliteException)
         {
             // SQLite already rolled the transaction back (e.g. after an I/O error): nothing to undo.
+        }
+    }
+
+    private void ThrowInjected(string point)
+    {
+        if (InjectFault?.Invoke(point) is { } fault)
+        {
+            throw fault;
+        }
+    }
+
+    // The whole transaction failed: every caller of the group gets one error that names the cause and the way out.
+    private void FailGroup(List<WriteRequest> group, Exception exception)
+    {
+        var previous = _fault;
+        var fault = new WriterFault(exception, (previous?.ConsecutiveGroups ?? 0) + 1);
+        _fault = fault;
+        SqliteLog.WriterFaulted(_logger, exception, _connection.DataSource, group.Count, fault.ConsecutiveGroups);
+        var error = new MeteringException(
+            MeteringErrorCode.StoreUnavailable,
+            $"The SQLite store '{_connection.DataSource}' could not commit a write transaction ({exception.Message}); nothing of it was stored. " +
+            "Fix the cause (disk full or failing, file permissions, a lock held too long by another process) and retry: the store recovers on its own.",
+            exception);
+        foreach (var request in group)
+        {
+            request.Fail(error);
         }
     }
 
@@ -398,6 +472,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         var record = item.Record;
         long periodStart = Nanos(item.PeriodStart);
+
+        // UTF-8 binding would turn ill-formed text into U+FFFD: a record handed to the store directly gets the runtime's rejection.
+        if (UsageRecordRules.CheckText(record) is { } badText)
+        {
+            return UsageOutcome.Rejected(badText);
+        }
 
         // The key first: a record already stored under it decides the outcome (duplicate or conflict).
         if (FindKey(record.IdempotencyKey) is { } existingSeq)

@@ -86,7 +86,7 @@ internal sealed class MeteringCatalog
         {
             if (await FindMeterAsync(charge.MeterKey, cancellationToken).ConfigureAwait(false) is null)
             {
-                throw new MeteringException($"Plan '{plan.Key}' prices meter '{charge.MeterKey}', which is not declared; declare the meter first.");
+                throw new MeteringException(MeteringErrorCode.Configuration, $"Plan '{plan.Key}' prices meter '{charge.MeterKey}', which is not declared; declare the meter first.");
             }
         }
 
@@ -200,9 +200,27 @@ internal sealed class MeteringCatalog
 }
 
 /// <summary>Applies declarations and validates options when the host starts.</summary>
-internal sealed class MeteringStartup(MeteringCatalog catalog) : IHostedService
+internal sealed class MeteringStartup(
+    MeteringCatalog catalog,
+    IMeteringStore store,
+    IOptions<MeteringOptions> options,
+    Microsoft.Extensions.Logging.ILogger<MeteringStartup>? logger = null) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => catalog.EnsureInitializedAsync(cancellationToken).AsTask();
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var log = (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        try
+        {
+            await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            Diagnostics.HostingLog.StartFailed(log, exception, store.GetType().Name);
+            throw;
+        }
+
+        Diagnostics.HostingLog.Started(log, store.GetType().Name, options.Value.Meters.Count, options.Value.Plans.Count);
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

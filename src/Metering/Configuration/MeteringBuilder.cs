@@ -13,6 +13,12 @@ public sealed class MeteringBuilder
     /// <summary>The service collection Metering is registered in (for store providers).</summary>
     public IServiceCollection Services { get; }
 
+    /// <summary>
+    /// The configuration section given to <c>AddMetering(IConfiguration)</c>, or null: <c>RunInBackground()</c> binds its
+    /// <c>Background</c> sub-section, and stores bind theirs (e.g. <c>Sqlite</c>, <c>PostgreSql</c>) when asked to.
+    /// </summary>
+    public Microsoft.Extensions.Configuration.IConfiguration? Configuration { get; internal set; }
+
     /// <summary>Keeps all state in process memory (tests and prototypes). Replaces any store chosen before.</summary>
     public MeteringBuilder UseInMemoryStore()
     {

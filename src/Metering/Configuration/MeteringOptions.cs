@@ -58,6 +58,16 @@ public sealed class MeteringOptions
     /// </summary>
     public int CloseConcurrency { get; set; } = 32;
 
+    /// <summary>
+    /// How long the closer waits before retrying a subscription (or credit ledger) whose close failed (default 1 minute,
+    /// 1 second to 1 day); the wait doubles with each consecutive failure up to <see cref="CloseRetryMaxDelay"/>.
+    /// Other subscriptions are never held up by a failing one.
+    /// </summary>
+    public Duration CloseRetryDelay { get; set; } = Duration.FromMinutes(1);
+
+    /// <summary>Longest wait between retries of a failing close (default 1 hour, at least <see cref="CloseRetryDelay"/>, at most 1 day).</summary>
+    public Duration CloseRetryMaxDelay { get; set; } = Duration.FromHours(1);
+
     /// <summary>Meters declared in code, applied at startup.</summary>
     public IList<Meter> Meters { get; } = [];
 
@@ -79,4 +89,7 @@ public sealed class MeteringOptions
     }
 
     internal RoundingPolicy RoundingPolicy => new(Rounding);
+
+    /// <summary>Configuration values that could not be bound (reported by startup validation with their paths).</summary>
+    internal List<string> BindingErrors { get; } = [];
 }

@@ -7,7 +7,7 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
 {
     public ValidateOptionsResult Validate(string? name, MeteringOptions options)
     {
-        var failures = new List<string>();
+        var failures = new List<string>(options.BindingErrors);
         if (options.GracePeriod < Duration.Zero || options.GracePeriod > MeteringOptions.MaxGracePeriod)
         {
             failures.Add($"MeteringOptions.GracePeriod must be between 0 and 72 hours, but was {options.GracePeriod}.");
@@ -54,6 +54,16 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
         if (options.CloseConcurrency is < 1 or > 1024)
         {
             failures.Add($"MeteringOptions.CloseConcurrency must be between 1 and 1024, but was {options.CloseConcurrency}.");
+        }
+
+        if (options.CloseRetryDelay < Duration.FromSeconds(1) || options.CloseRetryDelay > Duration.FromDays(1))
+        {
+            failures.Add($"MeteringOptions.CloseRetryDelay must be between 1 second and 1 day, but was {options.CloseRetryDelay}.");
+        }
+
+        if (options.CloseRetryMaxDelay < options.CloseRetryDelay || options.CloseRetryMaxDelay > Duration.FromDays(1))
+        {
+            failures.Add($"MeteringOptions.CloseRetryMaxDelay must be between CloseRetryDelay ({options.CloseRetryDelay}) and 1 day, but was {options.CloseRetryMaxDelay}.");
         }
 
         var meters = new Dictionary<string, Meter>(StringComparer.Ordinal);

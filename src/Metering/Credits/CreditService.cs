@@ -1,12 +1,25 @@
 using System.Globalization;
+using Metering.Diagnostics;
 using Metering.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Metering;
 
 /// <summary>Implements <see cref="ICreditService"/>.</summary>
-internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalog, IClock clock, IOptions<MeteringOptions> options) : ICreditService
+internal sealed class CreditService(
+    IMeteringStore store,
+    MeteringCatalog catalog,
+    IClock clock,
+    IOptions<MeteringOptions> options,
+    MeteringTelemetry telemetry,
+    ILogger<CreditService>? logger = null) : ICreditService
 {
+    private const int ExpiryBatchSize = 500;
+    private readonly ILogger _logger = logger ?? NullLogger<CreditService>.Instance;
+    private readonly RetryBackoff _backoff = new(() => (options.Value.CloseRetryDelay, options.Value.CloseRetryMaxDelay));
+
     public async ValueTask<IReadOnlyList<CreditBalanceAlert>> GetBalanceAlertsAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default)
     {
         var thresholds = options.Value.LowCreditBalanceThresholds;
@@ -87,35 +100,64 @@ internal sealed class CreditService(IMeteringStore store, MeteringCatalog catalo
             : new Page<CreditTransaction>(items.ToArray(), null);
     }
 
-    public async ValueTask<int> ExpireDueAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<int> ExpireDueAsync(CancellationToken cancellationToken = default) =>
+        (await ExpireDueCoreAsync(clock.GetCurrentInstant(), cancellationToken).ConfigureAwait(false)).Expired;
+
+    /// <summary>
+    /// Expires every due grant as of <paramref name="now"/>, one ledger at a time: a ledger that fails is logged,
+    /// reported and retried by later runs after backoff, never stopping the others.
+    /// </summary>
+    internal async ValueTask<(int Expired, IReadOnlyList<CreditExpiryFailure> Failures)> ExpireDueCoreAsync(Instant now, CancellationToken cancellationToken)
     {
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var now = clock.GetCurrentInstant();
         int expired = 0;
+        var failures = new List<CreditExpiryFailure>();
+        var skipped = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
-            var customers = await store.FindCustomersWithExpiringCreditsAsync(now, 500, cancellationToken).ConfigureAwait(false);
-            if (customers.Count == 0)
-            {
-                return expired;
-            }
-
-            int before = expired;
+            // Ledgers that failed or wait for a retry stay due; ask for that many more so they never hide the healthy ones.
+            int limit = ExpiryBatchSize + skipped.Count;
+            var customers = await store.FindCustomersWithExpiringCreditsAsync(now, limit, cancellationToken).ConfigureAwait(false);
+            int attempted = 0;
             foreach (var customerId in customers)
             {
-                await store.UpdateLedgerAsync(customerId, ledger =>
+                if (!skipped.Add(customerId) || _backoff.IsDeferred(customerId, now))
                 {
-                    var (updated, expirations) = ledger.ExpireDue(now);
-                    expired += expirations.Count;
-                    return new LedgerChange(updated, expirations
-                        .Select(e => BillingEngine.Event(BillingEventType.CreditsExpired, customerId, e.GrantId, e.At, ("amount", e.Amount.ToString())))
-                        .ToArray());
-                }, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                attempted++;
+                try
+                {
+                    int expiredHere = 0;
+                    await store.UpdateLedgerAsync(customerId, ledger =>
+                    {
+                        var (updated, expirations) = ledger.ExpireDue(now);
+                        expiredHere = expirations.Count;
+                        return new LedgerChange(updated, expirations
+                            .Select(e => BillingEngine.Event(BillingEventType.CreditsExpired, customerId, e.GrantId, e.At, ("amount", e.Amount.ToString())))
+                            .ToArray());
+                    }, cancellationToken).ConfigureAwait(false);
+                    expired += expiredHere;
+                    if (expiredHere > 0 && telemetry.CreditsExpired.Enabled)
+                    {
+                        telemetry.CreditsExpired.Add(expiredHere);
+                    }
+
+                    _backoff.Clear(customerId);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    var retry = _backoff.RecordFailure(customerId, now);
+                    PeriodCloseLog.CreditExpiryFailed(_logger, exception, customerId, retry.Attempts, retry.RetryAfter);
+                    failures.Add(new CreditExpiryFailure(customerId, exception.Message, exception, retry.Attempts, retry.RetryAfter));
+                }
             }
 
-            if (expired == before)
+            // Each ledger is tried at most once per run, so the loop ends; a full page may hide more behind deferred ones.
+            if (attempted == 0 && customers.Count < limit)
             {
-                return expired;
+                return (expired, failures);
             }
         }
     }

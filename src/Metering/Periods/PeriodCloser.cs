@@ -1,72 +1,191 @@
+using System.Diagnostics;
+using Metering.Diagnostics;
 using Metering.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Metering;
 
-/// <summary>Implements <see cref="IPeriodCloser"/>.</summary>
+/// <summary>Implements <see cref="IPeriodCloser"/>: each subscription's close is isolated, failures back off.</summary>
 internal sealed class PeriodCloser(
     IMeteringStore store,
     MeteringCatalog catalog,
     BillingEngine engine,
     SubscriptionCache cache,
-    ICreditService credits,
+    CreditService credits,
     IClock clock,
-    IOptions<MeteringOptions> options) : IPeriodCloser
+    IOptions<MeteringOptions> options,
+    MeteringTelemetry telemetry,
+    ILogger<PeriodCloser>? logger = null) : IPeriodCloser
 {
-    public async ValueTask<PeriodCloseReport> CloseDueAsync(CancellationToken cancellationToken = default)
+    private readonly ILogger _logger = logger ?? NullLogger<PeriodCloser>.Instance;
+    private readonly RetryBackoff _backoff = new(() => (options.Value.CloseRetryDelay, options.Value.CloseRetryMaxDelay));
+
+    public ValueTask<PeriodCloseReport> CloseDueAsync(CancellationToken cancellationToken = default) =>
+        CloseDueAsync(CancellationToken.None, cancellationToken);
+
+    /// <summary>
+    /// Closes everything due; once <paramref name="stopClaiming"/> fires (host shutdown) no further subscription is
+    /// started, closes in flight finish, and the report covers what was done.
+    /// </summary>
+    public async ValueTask<PeriodCloseReport> CloseDueAsync(CancellationToken stopClaiming, CancellationToken cancellationToken)
     {
+        long started = Stopwatch.GetTimestamp();
+        using var activity = telemetry.ActivitySource.StartActivity("metering.period_close.run");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
         var dueBy = now - options.Value.GracePeriod;
         var invoices = new List<Invoice>();
+        var failures = new List<PeriodCloseFailure>();
+        var skipped = new HashSet<string>(StringComparer.Ordinal);
         int alreadyClosed = 0;
+        int deferred = 0;
 
         // Credits that expired before a period's end must not be applied to its invoice.
-        int expired = await credits.ExpireDueAsync(cancellationToken).ConfigureAwait(false);
-        while (true)
+        var (expired, expiryFailures) = await credits.ExpireDueCoreAsync(now, cancellationToken).ConfigureAwait(false);
+        while (!stopClaiming.IsCancellationRequested)
         {
-            var due = await store.FindSubscriptionsDueAsync(dueBy, options.Value.CloseBatchSize, cancellationToken).ConfigureAwait(false);
-            int closedThisPass = 0;
+            // Subscriptions that failed or wait for a retry stay due; ask for that many more so they never hide the healthy ones.
+            int limit = options.Value.CloseBatchSize + skipped.Count;
+            var due = await store.FindSubscriptionsDueAsync(dueBy, limit, cancellationToken).ConfigureAwait(false);
+            var work = new List<string>(due.Count);
+            foreach (var subscriptionId in due)
+            {
+                if (skipped.Contains(subscriptionId))
+                {
+                    continue;
+                }
+
+                if (_backoff.IsDeferred(subscriptionId, now))
+                {
+                    skipped.Add(subscriptionId);
+                    deferred++;
+                    PeriodCloseLog.CloseDeferred(_logger, subscriptionId);
+                    continue;
+                }
+
+                work.Add(subscriptionId);
+            }
+
+            // Every pass closes a period or sets subscriptions aside for this run, so the loop ends; a full page
+            // of deferred ones means there may be more due behind them.
+            if (work.Count == 0)
+            {
+                if (due.Count < limit)
+                {
+                    break;
+                }
+
+                continue;
+            }
 
             // Several closes in flight let a store share one commit among them (SQLite's writer group-commits);
             // each close is still its own atomic operation, so the result is the same as closing one by one.
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Value.CloseConcurrency, CancellationToken = cancellationToken };
-            await Parallel.ForEachAsync(due, parallel, async (subscriptionId, ct) =>
+            await Parallel.ForEachAsync(work, parallel, async (subscriptionId, ct) =>
             {
-                var subscription = await store.FindSubscriptionAsync(subscriptionId, ct).ConfigureAwait(false);
-                if (subscription is null || subscription.EndedAt is not null || subscription.CurrentPeriod.End > dueBy)
+                if (stopClaiming.IsCancellationRequested)
                 {
-                    Interlocked.Increment(ref alreadyClosed);
                     return;
                 }
 
-                var period = subscription.CurrentPeriod;
-                var request = new CloseRequest(CloseKind.PeriodEnd, period.End);
-                var result = await store.ClosePeriodAsync(subscriptionId, period.Start, ctx => engine.Decide(ctx, request, now), ct).ConfigureAwait(false);
-                if (result.Status == PeriodCloseStatus.Closed)
+                var outcome = await CloseOneAsync(subscriptionId, dueBy, now, ct).ConfigureAwait(false);
+                lock (invoices)
                 {
-                    lock (invoices)
+                    switch (outcome)
                     {
-                        invoices.Add(result.Invoice!);
+                        case { Invoice: { } invoice }:
+                            // Not skipped: a subscription several periods behind shows up again until it is current.
+                            invoices.Add(invoice);
+                            break;
+                        case { Failure: { } failure }:
+                            failures.Add(failure);
+                            skipped.Add(subscriptionId);
+                            break;
+                        default:
+                            alreadyClosed++;
+                            skipped.Add(subscriptionId);
+                            break;
                     }
-
-                    cache.Invalidate(subscription.CustomerId);
-                    Interlocked.Increment(ref closedThisPass);
-                }
-                else
-                {
-                    Interlocked.Increment(ref alreadyClosed);
                 }
             }).ConfigureAwait(false);
-
-            // A subscription several periods behind shows up again until it is current.
-            if (due.Count == 0 || closedThisPass == 0)
-            {
-                break;
-            }
         }
 
         invoices.Sort((a, b) => a.Number.CompareTo(b.Number));
-        return new PeriodCloseReport(invoices, alreadyClosed, expired);
+        failures.Sort((a, b) => string.CompareOrdinal(a.SubscriptionId, b.SubscriptionId));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        PeriodCloseLog.RunCompleted(_logger, elapsed.TotalMilliseconds, invoices.Count, failures.Count, deferred, alreadyClosed, expired);
+        if (telemetry.CloseDuration.Enabled)
+        {
+            telemetry.CloseDuration.Record(elapsed.TotalSeconds);
+        }
+
+        if (activity is not null)
+        {
+            activity.SetTag("metering.invoices", invoices.Count);
+            activity.SetTag("metering.failed", failures.Count);
+            activity.SetTag("metering.deferred", deferred);
+            if (failures.Count > 0)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, $"{failures.Count} subscription closes failed");
+            }
+        }
+
+        return new PeriodCloseReport(invoices, alreadyClosed, expired)
+        {
+            Failed = failures,
+            CreditExpiryFailed = expiryFailures,
+            Deferred = deferred,
+        };
     }
+
+    private async ValueTask<CloseOutcome> CloseOneAsync(string subscriptionId, Instant dueBy, Instant now, CancellationToken cancellationToken)
+    {
+        Instant periodStart = default;
+        using var activity = telemetry.ActivitySource.StartActivity("metering.period_close.close");
+        activity?.SetTag("metering.subscription_id", subscriptionId);
+        try
+        {
+            var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+            if (subscription is null || subscription.EndedAt is not null || subscription.CurrentPeriod.End > dueBy)
+            {
+                return default;
+            }
+
+            var period = subscription.CurrentPeriod;
+            periodStart = period.Start;
+            var request = new CloseRequest(CloseKind.PeriodEnd, period.End);
+            var result = await store.ClosePeriodAsync(subscriptionId, period.Start, ctx => engine.Decide(ctx, request, now), cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("metering.close.status", result.Status == PeriodCloseStatus.Closed ? "closed" : "already_closed");
+            if (result.Status != PeriodCloseStatus.Closed)
+            {
+                return default;
+            }
+
+            telemetry.InvoiceCreated(result.Invoice!);
+            cache.Invalidate(subscription.CustomerId);
+            if (_backoff.Clear(subscriptionId) is > 0 and var attempts)
+            {
+                PeriodCloseLog.CloseRecovered(_logger, subscriptionId, attempts);
+            }
+
+            return new CloseOutcome(result.Invoice!, null);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // One subscription's failure (a corrupt row, a missing time zone, a store fault) is its own: report it and go on.
+            var retry = _backoff.RecordFailure(subscriptionId, now);
+            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+            if (telemetry.CloseFailures.Enabled)
+            {
+                telemetry.CloseFailures.Add(1);
+            }
+
+            PeriodCloseLog.CloseFailed(_logger, exception, subscriptionId, periodStart, retry.Attempts, retry.RetryAfter);
+            return new CloseOutcome(null, new PeriodCloseFailure(subscriptionId, periodStart, exception.Message, exception, retry.Attempts, retry.RetryAfter));
+        }
+    }
+
+    private readonly record struct CloseOutcome(Invoice? Invoice, PeriodCloseFailure? Failure);
 }

@@ -58,7 +58,9 @@ public interface IMeteringStore
     /// is claimed in the same transaction that stores the record and updates its aggregates and
     /// burns its real-time credits (see <see cref="UsageAppendRules"/>). A record whose period was
     /// closed in the meantime is rejected, never stored and lost. Only items with outcome
-    /// Accepted changed anything.
+    /// Accepted changed anything. Items come from the runtime, which has checked them with
+    /// <see cref="UsageRecordRules"/>; a store that cannot keep ill-formed text exactly (SQLite, PostgreSQL) still
+    /// rejects it with <see cref="UsageRecordRules.CheckText"/> when called directly.
     /// </summary>
     ValueTask AppendUsageAsync(ReadOnlyMemory<PreparedUsage> items, Memory<UsageOutcome> outcomes, CancellationToken cancellationToken);
 

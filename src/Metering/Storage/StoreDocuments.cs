@@ -270,7 +270,7 @@ public static class StoreDocuments
         PackagePricing p => new("Package", Text(p.IncludedUnits), null, Text(p.PackageSize), Text(p.PackagePrice), p.Rounding, null),
         GraduatedPricing p => new("Graduated", Text(p.IncludedUnits), null, null, null, null, Tiers(p)),
         VolumePricing p => new("Volume", Text(p.IncludedUnits), null, null, null, null, Tiers(p)),
-        _ => throw new MeteringException($"The SQLite store cannot persist pricing model {pricing.GetType().Name}; use PerUnit, Package, Graduated or Volume."),
+        _ => throw new MeteringException(MeteringErrorCode.Configuration, $"The SQLite store cannot persist pricing model {pricing.GetType().Name}; use PerUnit, Package, Graduated or Volume."),
     };
 
     private static TierDoc[] Tiers(TieredPricing pricing) =>

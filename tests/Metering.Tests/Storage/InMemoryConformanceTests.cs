@@ -25,3 +25,5 @@ public sealed class InMemoryPaginationTests : PaginationConformance { protected 
 public sealed class InMemoryBoundaryTests : BoundaryConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryErrorCodeTests : ErrorCodeConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryCloseFaultIsolationTests : CloseFaultIsolationConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }

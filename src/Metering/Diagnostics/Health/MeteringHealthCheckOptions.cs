@@ -1,0 +1,12 @@
+namespace Metering;
+
+/// <summary>Settings of Metering's health checks (<c>AddHealthChecks().AddMetering(...)</c>).</summary>
+public sealed class MeteringHealthCheckOptions
+{
+    /// <summary>
+    /// How long past its end plus the grace window a billing period may stay open before the
+    /// <c>metering.close_backlog</c> check reports Degraded (default 1 hour). A period overdue that long means the closer
+    /// is not running, or keeps failing for that subscription (see <see cref="PeriodCloseReport.Failed"/>).
+    /// </summary>
+    public TimeSpan CloseBacklogThreshold { get; set; } = TimeSpan.FromHours(1);
+}

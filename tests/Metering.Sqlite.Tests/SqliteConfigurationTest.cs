@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Metering.Sqlite.Tests;
+
+/// <summary><c>UseSqlite(configuration.GetSection("Metering:Sqlite"))</c>: the same binding pattern as the runtime.</summary>
+public sealed class SqliteConfigurationTest
+{
+    private static IConfigurationSection Section(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>("Metering:Sqlite:" + v.Key, v.Value)))
+            .Build()
+            .GetSection("Metering:Sqlite");
+
+    [Fact]
+    public async Task A_store_configured_from_a_section_works()
+    {
+        using var db = new TempDatabase();
+        await using var billing = TestMetering.Create(configureBuilder: b => b.UseSqlite(Section(("ConnectionString", db.Path), ("BusyTimeout", "00:00:05"), ("Synchronous", "Full"))));
+
+        (await billing.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC", TestContext.Current.CancellationToken)).CustomerId.Should().Be("c1");
+        ((SqliteMeteringStore)billing.Store).DataSource.Should().Be(db.Path);
+    }
+
+    [Fact]
+    public void Unknown_keys_missing_connection_strings_and_bad_values_name_the_key()
+    {
+        var unknown = () => new ServiceCollection().AddMetering().UseSqlite(Section(("ConnectionString", "x.db"), ("BusyTimout", "00:00:05")));
+        var missing = () => new ServiceCollection().AddMetering().UseSqlite(Section(("BusyTimeout", "00:00:05")));
+        var bad = () => new ServiceCollection().AddMetering().UseSqlite(Section(("ConnectionString", "x.db"), ("MaxBatchSize", "0")));
+
+        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*");
+        missing.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:ConnectionString' is missing*");
+        bad.Should().Throw<MeteringException>().WithMessage("*MaxBatchSize*");
+    }
+}

@@ -1,0 +1,133 @@
+using Metering.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Metering.Storage.Conformance;
+
+/// <summary>
+/// Wraps the store under test and injects faults by subscription or customer id: a close fault throws inside the
+/// store's own close transaction (from the decision callback, like a corrupt row or a time zone missing from tzdb),
+/// a ledger fault throws inside the ledger update. Everything else goes straight to the real store.
+/// </summary>
+public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, IAsyncDisposable
+{
+    /// <summary>Given a subscription id, the exception its close throws, or null to close normally.</summary>
+    public Func<string, Exception?> CloseFault { get; set; } = _ => null;
+
+    /// <summary>Given a customer id, the exception its ledger update throws, or null to update normally.</summary>
+    public Func<string, Exception?> LedgerFault { get; set; } = _ => null;
+
+    /// <summary>How many close attempts reached the store per subscription (failed ones included).</summary>
+    public Dictionary<string, int> CloseAttempts { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Replaces the store registered on <paramref name="builder"/> with a fault-injecting wrapper around it.</summary>
+    public static void Install(MeteringBuilder builder, Action<FaultInjectingStore> created)
+    {
+        var descriptor = builder.Services.Last(d => d.ServiceType == typeof(IMeteringStore));
+        builder.UseStore(sp =>
+        {
+            var inner = descriptor.ImplementationInstance as IMeteringStore
+                ?? descriptor.ImplementationFactory?.Invoke(sp) as IMeteringStore
+                ?? (IMeteringStore)ActivatorUtilities.CreateInstance(sp, descriptor.ImplementationType!);
+            var store = new FaultInjectingStore(inner);
+            created(store);
+            return store;
+        });
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
+    {
+        lock (CloseAttempts)
+        {
+            CloseAttempts[subscriptionId] = CloseAttempts.GetValueOrDefault(subscriptionId) + 1;
+        }
+
+        return inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, ctx => CloseFault(subscriptionId) is { } fault ? throw fault : decide(ctx), cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<CreditLedger> UpdateLedgerAsync(string customerId, Func<CreditLedger, LedgerChange> change, CancellationToken cancellationToken) =>
+        inner.UpdateLedgerAsync(customerId, ledger => LedgerFault(customerId) is { } fault ? throw fault : change(ledger), cancellationToken);
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (inner is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+        else if (inner is IDisposable syncDisposable)
+        {
+            syncDisposable.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask UpsertMeterAsync(Meter meter, CancellationToken cancellationToken) => inner.UpsertMeterAsync(meter, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Meter>> ListMetersAsync(CancellationToken cancellationToken) => inner.ListMetersAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Plan> PublishPlanAsync(Plan plan, CancellationToken cancellationToken) => inner.PublishPlanAsync(plan, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Plan?> FindPlanAsync(string planKey, int? version, CancellationToken cancellationToken) => inner.FindPlanAsync(planKey, version, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<bool> AddCustomerAsync(Customer customer, CancellationToken cancellationToken) => inner.AddCustomerAsync(customer, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Customer?> FindCustomerAsync(string customerId, CancellationToken cancellationToken) => inner.FindCustomerAsync(customerId, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<bool> AddSubscriptionAsync(Subscription subscription, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken) => inner.AddSubscriptionAsync(subscription, events, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Subscription?> FindSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken) => inner.FindSubscriptionAsync(subscriptionId, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Subscription>> ListSubscriptionsAsync(string customerId, CancellationToken cancellationToken) => inner.ListSubscriptionsAsync(customerId, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<bool> UpdateSubscriptionAsync(Subscription updated, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken) => inner.UpdateSubscriptionAsync(updated, events, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask AppendUsageAsync(ReadOnlyMemory<PreparedUsage> items, Memory<UsageOutcome> outcomes, CancellationToken cancellationToken) => inner.AppendUsageAsync(items, outcomes, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<UsageOutcome> AppendUsageAsync(PreparedUsage item, CancellationToken cancellationToken) => inner.AppendUsageAsync(item, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<StoredAggregate>> GetAggregatesAsync(string subscriptionId, Instant periodStart, CancellationToken cancellationToken) => inner.GetAggregatesAsync(subscriptionId, periodStart, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Page<Instant>> ListUsagePeriodsAsync(string subscriptionId, string? cursor, int limit, CancellationToken cancellationToken) => inner.ListUsagePeriodsAsync(subscriptionId, cursor, limit, cancellationToken);
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<UsageRecord> ReadUsageRecordsAsync(string subscriptionId, Instant periodStart, CancellationToken cancellationToken) => inner.ReadUsageRecordsAsync(subscriptionId, periodStart, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<string>> FindSubscriptionsDueAsync(Instant periodEndAtOrBefore, int limit, CancellationToken cancellationToken) => inner.FindSubscriptionsDueAsync(periodEndAtOrBefore, limit, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Invoice?> FindInvoiceAsync(string invoiceId, CancellationToken cancellationToken) => inner.FindInvoiceAsync(invoiceId, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken) => inner.ListInvoicesAsync(customerId, cursor, limit, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken) => inner.UpdateInvoiceAsync(invoiceId, transition, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<CreditLedger> LoadLedgerAsync(string customerId, CancellationToken cancellationToken) => inner.LoadLedgerAsync(customerId, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<string>> FindCustomersWithExpiringCreditsAsync(Instant at, int limit, CancellationToken cancellationToken) => inner.FindCustomersWithExpiringCreditsAsync(at, limit, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken) => inner.ReadEventsAsync(afterSequence, limit, cancellationToken);
+}
