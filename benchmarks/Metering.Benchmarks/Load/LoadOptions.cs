@@ -9,13 +9,14 @@ public sealed record LoadOptions
     public const string Usage =
         """
         usage: load [--store memory|sqlite|postgres] [--producers P] [--records R] [--batch N]
-                    [--subscriptions S] [--reads N] [--quick]
+                    [--subscriptions S] [--reads N] [--listener] [--quick]
           --store          store to drive (default memory)
           --producers      concurrent producer tasks (default 64)
           --records        usage records to record in total (default 1,000,000; quick 200,000)
           --batch          records per call: 1 = RecordAsync, N > 1 = RecordBatchAsync (default 1)
           --subscriptions  customers with one subscription each, closed in the period close (default 100,000; quick 2,000)
           --reads          reads timed for the read latency (default 10,000)
+          --listener       attach a MeterListener and an ActivityListener to Metering's telemetry for the whole run
           --quick          small run for CI and smoke checks (under a minute)
         """;
 
@@ -40,16 +41,19 @@ public sealed record LoadOptions
     /// <summary>True for the quick run.</summary>
     public bool Quick { get; init; }
 
+    /// <summary>True to run with listeners on Metering's meter and activity source (their cost is what is measured).</summary>
+    public bool Listener { get; init; }
+
     /// <summary>Parses the arguments after <c>load</c>; null with <paramref name="error"/> set when they are wrong.</summary>
     public static LoadOptions? Parse(ReadOnlySpan<string> args, out string? error)
     {
         error = null;
         bool quick = args.Contains("--quick");
-        var options = new LoadOptions { Quick = quick, Records = quick ? 200_000 : 1_000_000, Subscriptions = quick ? 2_000 : 100_000 };
+        var options = new LoadOptions { Quick = quick, Listener = args.Contains("--listener"), Records = quick ? 200_000 : 1_000_000, Subscriptions = quick ? 2_000 : 100_000 };
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
-            if (name == "--quick")
+            if (name is "--quick" or "--listener")
             {
                 continue;
             }

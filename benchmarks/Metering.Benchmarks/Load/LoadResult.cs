@@ -70,6 +70,7 @@ public sealed record LoadResult(
             json.WriteNumber("close_s", Math.Round(CloseElapsed.TotalSeconds, 3));
             json.WriteNumber("read_p50_us", Math.Round(AllReads.P50Microseconds, 2));
             json.WriteNumber("read_p99_us", Math.Round(AllReads.P99Microseconds, 2));
+            json.WriteBoolean("listener", Options.Listener);
             json.WriteEndObject();
         }
 

@@ -19,6 +19,7 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
     /// <summary>Runs every phase and returns the figures.</summary>
     public async Task<LoadResult> RunAsync(CancellationToken cancellationToken)
     {
+        using var listeners = options.Listener ? new TelemetryListeners() : null;
         await using var metering = LoadPlan.Create(Start, target.ConfigureMetering);
         var grace = metering.Services.GetRequiredService<IOptions<MeteringOptions>>().Value.GracePeriod;
 
@@ -44,6 +45,10 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var gcs = (GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
         Log($"  {recorded.Accepted:N0} accepted in {recorded.Elapsed.TotalSeconds:F2} s");
+        if (listeners is not null)
+        {
+            Log($"  listeners received {listeners.Measurements:N0} measurements and {listeners.Spans:N0} spans so far");
+        }
 
         var audit = BuildRecords(metering.Clock.Now, Math.Min(100_000, Math.Max(options.Producers, options.Records / 10)), "a");
         Log($"allocation audit: {audit.Sum(r => r.Length):N0} RecordAsync calls on one thread");
@@ -65,6 +70,10 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
         Log($"  {report.Invoices.Count:N0} invoices in {closeElapsed.TotalSeconds:F2} s");
 
         var problems = new List<string>();
+        if (listeners is { Measurements: 0 })
+        {
+            problems.Add("--listener was given but the listeners received no measurement: the comparison would be void");
+        }
         long expected = records.Sum(r => (long)r.Length);
         if (recorded.Accepted != expected)
         {
