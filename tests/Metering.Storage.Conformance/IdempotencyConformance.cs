@@ -69,6 +69,8 @@ public abstract class IdempotencyConformance : StoreTestBase
             outcome.Kind.Should().Be(UsageOutcomeKind.Conflict);
             outcome.IsCounted.Should().BeFalse();
             outcome.Rejection!.Value.Message.Should().Contain("'k1'");
+            outcome.Reason.Should().Be(UsageRejectionReason.IdempotencyKeyConflict);
+            outcome.PeriodStart.Should().BeNull();
         }
 
         // Nothing changed: still the one record of 5 calls.

@@ -166,7 +166,9 @@ public abstract class PeriodAttributionConformance : StoreTestBase
             var outcome = await billing.Recorder.RecordAsync(record);
             outcome.Kind.Should().Be(UsageOutcomeKind.Rejected, $"{reason} expected for key '{record.IdempotencyKey}'");
             outcome.Rejection!.Value.Reason.Should().Be(reason);
+            outcome.Reason.Should().Be(reason);
             outcome.Rejection!.Value.Message.Should().Contain(names);
+            outcome.PeriodStart.Should().BeNull("a rejected record counts in no period");
         }
 
         // The longest allowed key (255 characters) is fine.

@@ -50,6 +50,11 @@ public enum UsageRejectionReason
     /// above it.
     /// </summary>
     QuantityOutOfRange,
+
+    /// <summary>
+    /// Only on a <c>Conflict</c> outcome: the idempotency key was already used for a record with different content.
+    /// </summary>
+    IdempotencyKeyConflict,
 }
 
 /// <summary>

@@ -19,7 +19,7 @@ public enum UsageOutcomeKind
 /// <summary>The outcome of recording one usage record. Expected rejections are outcomes, never exceptions.</summary>
 public readonly record struct UsageOutcome
 {
-    private UsageOutcome(UsageOutcomeKind kind, UsageRejection? rejection, string? subscriptionId, Instant periodStart)
+    private UsageOutcome(UsageOutcomeKind kind, UsageRejection? rejection, string? subscriptionId, Instant? periodStart)
     {
         Kind = kind;
         Rejection = rejection;
@@ -30,14 +30,20 @@ public readonly record struct UsageOutcome
     /// <summary>Accepted, Duplicate, Conflict or Rejected.</summary>
     public UsageOutcomeKind Kind { get; }
 
-    /// <summary>Why the record was rejected (or the conflict explained); null when accepted or duplicate.</summary>
+    /// <summary>
+    /// Why the record was rejected, or the conflict explained (reason <see cref="UsageRejectionReason.IdempotencyKeyConflict"/>);
+    /// null when accepted or duplicate.
+    /// </summary>
     public UsageRejection? Rejection { get; }
+
+    /// <summary>The reason of <see cref="Rejection"/>, or null when the record is counted; handy in a <c>switch</c>.</summary>
+    public UsageRejectionReason? Reason => Rejection?.Reason;
 
     /// <summary>The subscription the record was attributed to, when known.</summary>
     public string? SubscriptionId { get; }
 
-    /// <summary>Start of the billing period the record counts in, when accepted or duplicate.</summary>
-    public Instant PeriodStart { get; }
+    /// <summary>Start of the billing period the record counts in when accepted or duplicate; null otherwise.</summary>
+    public Instant? PeriodStart { get; }
 
     /// <summary>True for Accepted and Duplicate: the record is counted exactly once.</summary>
     public bool IsCounted => Kind is UsageOutcomeKind.Accepted or UsageOutcomeKind.Duplicate;
@@ -51,12 +57,12 @@ public readonly record struct UsageOutcome
     /// <summary>A reused idempotency key with different content.</summary>
     public static UsageOutcome Conflict(string idempotencyKey) => new(
         UsageOutcomeKind.Conflict,
-        new UsageRejection(UsageRejectionReason.InvalidRecord, $"Idempotency key '{idempotencyKey}' was already used for a record with different content; use a new key for a new record, or resend the original content to retry."),
+        new UsageRejection(UsageRejectionReason.IdempotencyKeyConflict, $"Idempotency key '{idempotencyKey}' was already used for a record with different content; use a new key for a new record, or resend the original content to retry."),
         null,
-        default);
+        null);
 
     /// <summary>A rejected record.</summary>
-    public static UsageOutcome Rejected(UsageRejection rejection, string? subscriptionId = null) => new(UsageOutcomeKind.Rejected, rejection, subscriptionId, default);
+    public static UsageOutcome Rejected(UsageRejection rejection, string? subscriptionId = null) => new(UsageOutcomeKind.Rejected, rejection, subscriptionId, null);
 
     /// <inheritdoc/>
     public override string ToString() => Rejection is { } r ? $"{Kind}: {r.Reason}: {r.Message}" : Kind.ToString();

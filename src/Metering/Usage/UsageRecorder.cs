@@ -109,7 +109,7 @@ internal sealed class UsageRecorder(
                 var firstIndex = seenKeys[record.IdempotencyKey];
                 var firstOutcome = results[firstIndex];
                 results[index] = !firstOutcome.IsCounted ? firstOutcome
-                    : records[firstIndex].ContentEquals(record) ? UsageOutcome.Duplicate(firstOutcome.SubscriptionId!, firstOutcome.PeriodStart)
+                    : records[firstIndex].ContentEquals(record) ? UsageOutcome.Duplicate(firstOutcome.SubscriptionId!, firstOutcome.PeriodStart!.Value)
                     : UsageOutcome.Conflict(record.IdempotencyKey);
             }
         }
