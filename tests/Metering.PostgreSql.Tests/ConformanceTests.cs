@@ -27,3 +27,5 @@ public sealed class PostgreSqlBoundaryTests(PostgresServer server) : BoundaryCon
 public sealed class PostgreSqlErrorCodeTests(PostgresServer server) : ErrorCodeConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlCloseFaultIsolationTests(PostgresServer server) : CloseFaultIsolationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlHostileInputTests(PostgresServer server) : HostileInputConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -125,3 +125,12 @@ public sealed class SqliteCloseFaultIsolationTests : CloseFaultIsolationConforma
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteHostileInputTests : HostileInputConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

@@ -27,3 +27,5 @@ public sealed class InMemoryBoundaryTests : BoundaryConformance { protected over
 public sealed class InMemoryErrorCodeTests : ErrorCodeConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryCloseFaultIsolationTests : CloseFaultIsolationConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryHostileInputTests : HostileInputConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
