@@ -123,6 +123,25 @@ public abstract class HostileInputConformance : StoreTestBase
         invoice.Total.Should().Be(Usd(16.00m), "10.00 base fee + 3 calls × 2.00");
     }
 
+    [Theory]
+    [InlineData("eyJhIjoxfQ==")]
+    [InlineData("99999999999999999999999")]
+    [InlineData("1.5")]
+    [InlineData("\uD83D")]
+    [InlineData("1\u0000")]
+    [InlineData(" ")]
+    public async Task MadeUpCursor_IsRefusedWithATypedException_OnEveryListing(string cursor)
+    {
+        // Regression: a made-up cursor escaped as a raw FormatException or OverflowException; "1\0" was read as 1.
+        await using var billing = CreateStandard();
+        var sub = await SubscribeAsync(billing, "c1");
+
+        await FluentActions.Awaiting(() => billing.Credits.ListTransactionsAsync("c1", cursor).AsTask()).Should().ThrowAsync<MeteringException>();
+        await FluentActions.Awaiting(() => billing.Invoices.ListAsync("c1", cursor).AsTask()).Should().ThrowAsync<MeteringException>();
+        await FluentActions.Awaiting(() => billing.Usage.GetHistoryAsync(sub.SubscriptionId, cursor).AsTask()).Should().ThrowAsync<MeteringException>();
+        (await billing.Invoices.ListAsync("c1")).Items.Should().BeEmpty("a refused cursor changes nothing");
+    }
+
     private async Task<(List<string> Transcript, string Invoice)> RunSweepAsync(TestMetering billing, IReadOnlyList<SweepCall> calls, int seed)
     {
         var state = new SweepState();

@@ -20,7 +20,8 @@ public static class PageCursor
             return whenNull;
         }
 
-        if (cursor.Length is 0 or > 20 || !long.TryParse(cursor, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var position))
+        // Digits and a sign only: .NET parsing would also take e.g. a trailing NUL ("1\0" as 1).
+        if (cursor.Length is 0 or > 20 || cursor.AsSpan().ContainsAnyExcept("-0123456789") || !long.TryParse(cursor, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var position))
         {
             throw new MeteringException($"The cursor '{Shorten(cursor)}' is not one a listing returned; pass the NextCursor of the previous page, or null for the first page.");
         }
