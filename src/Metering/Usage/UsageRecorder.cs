@@ -100,6 +100,8 @@ internal sealed class UsageRecorder(
             }
         }
 
+        await RetryStaleAttributionsAsync(records, results, positions, cancellationToken).ConfigureAwait(false);
+
         foreach (var position in positions)
         {
             if (position < 0)
@@ -115,6 +117,55 @@ internal sealed class UsageRecorder(
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// Sends once more, after refreshing their customers' cached subscriptions, the batch items the store refused
+    /// because the cache was stale (another instance changed the subscription, or a change's answer was lost),
+    /// as <see cref="RecordAsync"/> does for a single record.
+    /// </summary>
+    private async ValueTask RetryStaleAttributionsAsync(IReadOnlyList<UsageRecord> records, UsageOutcome[] results, List<int> positions, CancellationToken cancellationToken)
+    {
+        List<int>? stale = null;
+        foreach (var position in positions)
+        {
+            if (position >= 0 && IsStaleAttribution(results[position]))
+            {
+                (stale ??= []).Add(position);
+            }
+        }
+
+        if (stale is null)
+        {
+            return;
+        }
+
+        foreach (var customerId in stale.Select(i => records[i].CustomerId).Distinct(StringComparer.Ordinal))
+        {
+            await subscriptions.RefreshAsync(customerId, cancellationToken).ConfigureAwait(false);
+        }
+
+        var retry = new List<PreparedUsage>(stale.Count);
+        var retryPositions = new List<int>(stale.Count);
+        foreach (var position in stale)
+        {
+            var (item, rejection) = await PrepareAsync(records[position], cancellationToken).ConfigureAwait(false);
+            if (rejection is { } outcome)
+            {
+                results[position] = outcome;
+                continue;
+            }
+
+            retry.Add(item);
+            retryPositions.Add(position);
+        }
+
+        var stored = new UsageOutcome[retry.Count];
+        await store.AppendUsageAsync(retry.ToArray(), stored, cancellationToken).ConfigureAwait(false);
+        for (int i = 0; i < stored.Length; i++)
+        {
+            results[retryPositions[i]] = stored[i];
+        }
     }
 
     private static bool IsStaleAttribution(UsageOutcome outcome) =>

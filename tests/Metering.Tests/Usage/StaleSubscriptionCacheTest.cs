@@ -1,0 +1,48 @@
+using Metering.Storage;
+using Metering.Storage.InMemory;
+
+namespace Metering.Tests.Usage;
+
+/// <summary>
+/// Two app instances on one store: each caches subscriptions for attribution, so one instance's cache goes stale
+/// when the other changes a plan (or when a change's acknowledgement was lost). A stale cache must never turn a
+/// valid record into a rejection.
+/// </summary>
+public sealed class StaleSubscriptionCacheTest
+{
+    private static readonly Instant Start = Instant.FromUtc(2026, 1, 1, 0, 0);
+
+    private static void Configure(MeteringOptions o) => o
+        .AddMeter(Meter.Sum("api_calls"))
+        .AddPlan(Plan.Create("basic", Currency.USD, BillingInterval.Months(1)).WithCharge("api_calls", PricingModel.PerUnit(1m)).Build())
+        .AddPlan(Plan.Create("pro", Currency.USD, BillingInterval.Months(1)).WithCharge("api_calls", PricingModel.PerUnit(0.5m)).Build());
+
+    [Fact]
+    public async Task Batch_AfterAnotherInstanceChangedThePlan_IsAcceptedOnTheNewPlan()
+    {
+        // Regression (found by the simulation): the batch path never refreshed a stale cache, so every batch record of
+        // the customer came back Rejected(InvalidRecord, "moved to plan ... send it again"), retries included.
+        IMeteringStore shared = new InMemoryMeteringStore();
+        await using var first = TestMetering.Create(Configure, Start, b => b.UseStore(_ => shared));
+        await using var second = TestMetering.Create(Configure, Start, b => b.UseStore(_ => shared));
+        await first.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC");
+        await first.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c1", PlanKey = "basic", SubscriptionId = "s1" });
+        first.Clock.Advance(Duration.FromDays(2));
+        second.Clock.Advance(Duration.FromDays(2));
+        (await first.Recorder.RecordAsync(new UsageRecord("c1", "api_calls", 1m, first.Clock.Now, "before"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+
+        var change = await second.Subscriptions.ChangePlanAsync("s1", "pro");
+        first.Clock.Advance(Duration.FromMinutes(1));
+        var outcomes = await first.Recorder.RecordBatchAsync(
+        [
+            new UsageRecord("c1", "api_calls", 3m, first.Clock.Now, "after-1"),
+            new UsageRecord("c1", "api_calls", 4m, first.Clock.Now, "after-2"),
+            new UsageRecord("c1", "api_calls", 4m, first.Clock.Now, "after-2"),
+        ]);
+
+        outcomes.Select(o => o.Kind).Should().Equal(UsageOutcomeKind.Accepted, UsageOutcomeKind.Accepted, UsageOutcomeKind.Duplicate);
+        outcomes[0].PeriodStart.Should().Be(change.Subscription.CurrentPeriod.Start, "the record lands in the new plan's period");
+        var aggregates = await shared.GetAggregatesAsync("s1", change.Subscription.CurrentPeriod.Start, CancellationToken.None);
+        aggregates.Single(a => a.AggregateKey == "api_calls").Aggregate.Quantity.Should().Be(7m);
+    }
+}
