@@ -79,8 +79,7 @@ public static class HostileSweep
         yield return Record($"RecordAsync(subscriptionId={subscription})", new UsageRecord(BaseCustomer, "api_calls", 1m, RecordedAt, key + "-s", SubscriptionId: subscription.Value));
         var name = input.AnyText("region");
         var value = input.AnyText("eu");
-        var huge = round == 0 ? HostileInput.Huge : value.Value;
-        yield return Record($"RecordAsync(properties {name}={(round == 0 ? "huge" : value)})", new UsageRecord(BaseCustomer, "api_calls", 1m, RecordedAt, key + "-p", Properties: new Dictionary<string, string> { [name.Value] = huge }));
+        yield return Record($"RecordAsync(properties {name}={value})", new UsageRecord(BaseCustomer, "api_calls", 1m, RecordedAt, key + "-p", Properties: new Dictionary<string, string> { [name.Value] = value.Value }));
         var quantity = input.AnyDecimal(maxQuantity);
         yield return Record(Invariant($"RecordAsync(quantity={quantity})"), new UsageRecord(BaseCustomer, "api_calls", quantity, RecordedAt, key + "-q"));
         var twice = input.AnyDecimal(maxQuantity);
@@ -118,7 +117,7 @@ public static class HostileSweep
         yield return Mutation($"CreateCustomerAsync(id={id})", async (b, s) => Track(s, await b.Subscriptions.CreateCustomerAsync(id.Value, "n", "UTC")));
         var name = input.AnyText("Acme");
         var named = $"named-{round}";
-        yield return Mutation($"CreateCustomerAsync(name={(round == 0 ? "huge" : name)})", async (b, s) => Track(s, await b.Subscriptions.CreateCustomerAsync(named, round == 0 ? HostileInput.Huge : name.Value, "UTC")));
+        yield return Mutation($"CreateCustomerAsync(name={name})", async (b, s) => Track(s, await b.Subscriptions.CreateCustomerAsync(named, name.Value, "UTC")));
         var zone = input.AnyText("Europe/Paris");
         yield return Mutation($"CreateCustomerAsync(timeZone={zone})", async (b, s) => Track(s, await b.Subscriptions.CreateCustomerAsync($"zoned-{round}", "n", zone.Value)));
         var owner = input.AnyText(BaseCustomer);
@@ -156,7 +155,7 @@ public static class HostileSweep
         yield return Mutation($"GrantAsync(grantId={grantId})", async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, 10m, grantId.Value)));
         var metaKey = input.AnyText("source");
         var metaValue = input.AnyText("promo");
-        yield return Mutation($"GrantAsync(metadata {metaKey}={(round == 0 ? "huge" : metaValue)})", async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, 10m, $"g-m-{round}") with { Metadata = new Dictionary<string, string> { [metaKey.Value] = round == 0 ? HostileInput.Huge : metaValue.Value } }));
+        yield return Mutation($"GrantAsync(metadata {metaKey}={metaValue})", async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, 10m, $"g-m-{round}") with { Metadata = new Dictionary<string, string> { [metaKey.Value] = metaValue.Value } }));
         var amount = input.AnyDecimal(maxQuantity);
         yield return Mutation(Invariant($"GrantAsync(amount={amount})"), async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, amount, $"g-a-{round}")));
         var (effective, expires) = (input.AnyInstant(), input.AnyInstant());

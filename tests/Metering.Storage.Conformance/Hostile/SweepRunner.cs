@@ -73,6 +73,7 @@ public static class SweepRunner
         UsageOutcome outcome => (Describe(outcome), outcome.Kind == UsageOutcomeKind.Accepted),
         IReadOnlyList<UsageOutcome> outcomes => (string.Join(" | ", outcomes.Select(Describe)), outcomes.Any(o => o.Kind == UsageOutcomeKind.Accepted)),
         null => ("null", false),
+        System.Collections.ICollection items => ($"ok {items.Count} items", true),
         _ => ("ok " + result.GetType().Name, true),
     };
 
