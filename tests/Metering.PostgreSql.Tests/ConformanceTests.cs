@@ -29,3 +29,5 @@ public sealed class PostgreSqlErrorCodeTests(PostgresServer server) : ErrorCodeC
 public sealed class PostgreSqlCloseFaultIsolationTests(PostgresServer server) : CloseFaultIsolationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlHostileInputTests(PostgresServer server) : HostileInputConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlSimulationTests(PostgresServer server) : SimulationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

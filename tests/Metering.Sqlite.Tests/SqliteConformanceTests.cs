@@ -134,3 +134,12 @@ public sealed class SqliteHostileInputTests : HostileInputConformance, IDisposab
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteSimulationTests : SimulationConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

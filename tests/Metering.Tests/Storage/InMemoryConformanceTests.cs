@@ -29,3 +29,10 @@ public sealed class InMemoryErrorCodeTests : ErrorCodeConformance { protected ov
 public sealed class InMemoryCloseFaultIsolationTests : CloseFaultIsolationConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryHostileInputTests : HostileInputConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemorySimulationTests : SimulationConformance
+{
+    protected override int CiSeeds => 12;
+
+    protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore();
+}
