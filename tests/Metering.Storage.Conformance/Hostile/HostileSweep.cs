@@ -70,24 +70,24 @@ public static class HostileSweep
     {
         var key = $"evt-{round}";
         var customer = input.AnyText(BaseCustomer);
-        yield return Record($"RecordAsync(customerId={customer})", new UsageRecord(customer.Value, "api_calls", 1m, RecordedAt, key + "-c"));
+        yield return Record($"RecordAsync(customerId={customer})", new UsageRecord(customer.Value, "api_calls", 1m, RecordedAt, key + "-c"), HostileContract.ForRecord(1m, customer));
         var meter = input.AnyText("api_calls");
-        yield return Record($"RecordAsync(meterKey={meter})", new UsageRecord(BaseCustomer, meter.Value, 1m, RecordedAt, key + "-m"));
+        yield return Record($"RecordAsync(meterKey={meter})", new UsageRecord(BaseCustomer, meter.Value, 1m, RecordedAt, key + "-m"), HostileContract.ForRecord(1m, meter));
         var idempotencyKey = input.AnyText(key + "-k");
-        yield return Record($"RecordAsync(idempotencyKey={idempotencyKey})", new UsageRecord(BaseCustomer, "api_calls", 1m, RecordedAt, idempotencyKey.Value));
+        yield return Record($"RecordAsync(idempotencyKey={idempotencyKey})", new UsageRecord(BaseCustomer, "api_calls", 1m, RecordedAt, idempotencyKey.Value), HostileContract.ForRecord(1m, idempotencyKey));
         var subscription = input.AnyText(BaseSubscription);
-        yield return Record($"RecordAsync(subscriptionId={subscription})", new UsageRecord(BaseCustomer, "api_calls", 1m, RecordedAt, key + "-s", SubscriptionId: subscription.Value));
+        yield return Record($"RecordAsync(subscriptionId={subscription})", new UsageRecord(BaseCustomer, "api_calls", 1m, RecordedAt, key + "-s", SubscriptionId: subscription.Value), HostileContract.ForRecord(1m, subscription));
         var name = input.AnyText("region");
         var value = input.AnyText("eu");
-        yield return Record($"RecordAsync(properties {name}={value})", new UsageRecord(BaseCustomer, "api_calls", 1m, RecordedAt, key + "-p", Properties: new Dictionary<string, string> { [name.Value] = value.Value }));
+        yield return Record($"RecordAsync(properties {name}={value})", new UsageRecord(BaseCustomer, "api_calls", 1m, RecordedAt, key + "-p", Properties: new Dictionary<string, string> { [name.Value] = value.Value }), HostileContract.ForRecord(1m, name, value));
         var quantity = input.AnyDecimal(maxQuantity);
-        yield return Record(Invariant($"RecordAsync(quantity={quantity})"), new UsageRecord(BaseCustomer, "api_calls", quantity, RecordedAt, key + "-q"));
+        yield return Record(Invariant($"RecordAsync(quantity={quantity})"), new UsageRecord(BaseCustomer, "api_calls", quantity, RecordedAt, key + "-q"), HostileContract.ForRecord(quantity));
         var twice = input.AnyDecimal(maxQuantity);
-        yield return Record(Invariant($"RecordAsync(quantity={twice}, again)"), new UsageRecord(BaseCustomer, "api_calls", twice, RecordedAt, key + "-q2"));
+        yield return Record(Invariant($"RecordAsync(quantity={twice}, again)"), new UsageRecord(BaseCustomer, "api_calls", twice, RecordedAt, key + "-q2"), HostileContract.ForRecord(twice));
         var instant = input.AnyInstant();
-        yield return Record($"RecordAsync(timestamp={instant})", new UsageRecord(BaseCustomer, "api_calls", 1m, instant, key + "-t"));
+        yield return Record($"RecordAsync(timestamp={instant})", new UsageRecord(BaseCustomer, "api_calls", 1m, instant, key + "-t"), null);
         var set = input.AnyText("set");
-        yield return Record($"RecordAsync(Set, customerId={set})", new UsageRecord(set.Value, "api_calls", 1m, RecordedAt, key + "-set", UsageAction.Set));
+        yield return Record($"RecordAsync(Set, customerId={set})", new UsageRecord(set.Value, "api_calls", 1m, RecordedAt, key + "-set", UsageAction.Set), HostileContract.ForRecord(1m, set));
 
         // A batch mixing good items with hostile ones: each item gets its own answer.
         var batch = new List<UsageRecord>
@@ -114,10 +114,10 @@ public static class HostileSweep
     private static IEnumerable<SweepCall> Subscriptions(HostileInput input, int round)
     {
         var id = input.AnyText($"cust-{round}");
-        yield return Mutation($"CreateCustomerAsync(id={id})", async (b, s) => Track(s, await b.Subscriptions.CreateCustomerAsync(id.Value, "n", "UTC")));
+        yield return Mutation($"CreateCustomerAsync(id={id})", async (b, s) => Track(s, await b.Subscriptions.CreateCustomerAsync(id.Value, "n", "UTC")), HostileContract.ForCall(id));
         var name = input.AnyText("Acme");
         var named = $"named-{round}";
-        yield return Mutation($"CreateCustomerAsync(name={name})", async (b, s) => Track(s, await b.Subscriptions.CreateCustomerAsync(named, name.Value, "UTC")));
+        yield return Mutation($"CreateCustomerAsync(name={name})", async (b, s) => Track(s, await b.Subscriptions.CreateCustomerAsync(named, name.Value, "UTC")), HostileContract.ForCall(name));
         var zone = input.AnyText("Europe/Paris");
         yield return Mutation($"CreateCustomerAsync(timeZone={zone})", async (b, s) => Track(s, await b.Subscriptions.CreateCustomerAsync($"zoned-{round}", "n", zone.Value)));
         var owner = input.AnyText(BaseCustomer);
@@ -125,7 +125,7 @@ public static class HostileSweep
         var plan = input.AnyText("standard");
         yield return Mutation($"SubscribeAsync(planKey={plan})", async (b, _) => await b.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = EmojiCustomer, PlanKey = plan.Value, SubscriptionId = $"sub-plan-{round}" }));
         var subscriptionId = input.AnyText($"sub-{round}");
-        yield return Mutation($"SubscribeAsync(subscriptionId={subscriptionId})", async (b, _) => await b.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = EmojiCustomer, PlanKey = "standard", SubscriptionId = subscriptionId.Value }));
+        yield return Mutation($"SubscribeAsync(subscriptionId={subscriptionId})", async (b, _) => await b.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = EmojiCustomer, PlanKey = "standard", SubscriptionId = subscriptionId.Value }), HostileContract.ForCall(subscriptionId));
         var start = input.AnyInstant();
         yield return Mutation($"SubscribeAsync(startAt={start})", async (b, _) => await b.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = EmojiCustomer, PlanKey = "standard", StartAt = start, SubscriptionId = $"sub-start-{round}" }));
         var seats = input.Pick(new[] { 0, -1, int.MaxValue, int.MinValue });
@@ -139,7 +139,7 @@ public static class HostileSweep
         yield return Mutation($"ReactivateAsync({other})", async (b, _) => await b.Subscriptions.ReactivateAsync(other.Value));
         yield return Mutation($"SetSeatsAsync({seats})", async (b, _) => await b.Subscriptions.SetSeatsAsync(BaseSubscription, seats));
         var user = input.AnyText("user");
-        yield return Mutation($"AssignSeatAsync({user})", async (b, _) => await b.Subscriptions.AssignSeatAsync(BaseSubscription, user.Value));
+        yield return Mutation($"AssignSeatAsync({user})", async (b, _) => await b.Subscriptions.AssignSeatAsync(BaseSubscription, user.Value), HostileContract.ForCall(user));
         yield return Mutation($"UnassignSeatAsync({user})", async (b, _) => await b.Subscriptions.UnassignSeatAsync(BaseSubscription, user.Value));
         yield return Read($"GetAsync({other})", async (b, _) => await b.Subscriptions.GetAsync(other.Value));
         yield return Read($"ListAsync({owner})", async (b, _) => await b.Subscriptions.ListAsync(owner.Value));
@@ -150,12 +150,12 @@ public static class HostileSweep
         var customer = input.AnyText(BaseCustomer);
         yield return Mutation($"GrantAsync(customerId={customer})", async (b, _) => await b.Credits.GrantAsync(Grant(customer.Value, 10m, $"g-c-{round}")));
         var name = input.AnyText("Welcome");
-        yield return Mutation($"GrantAsync(name={name})", async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, 10m, $"g-n-{round}") with { Name = name.Value }));
+        yield return Mutation($"GrantAsync(name={name})", async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, 10m, $"g-n-{round}") with { Name = name.Value }), HostileContract.ForCall(name));
         var grantId = input.AnyText($"g-{round}");
-        yield return Mutation($"GrantAsync(grantId={grantId})", async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, 10m, grantId.Value)));
+        yield return Mutation($"GrantAsync(grantId={grantId})", async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, 10m, grantId.Value)), HostileContract.ForCall(grantId));
         var metaKey = input.AnyText("source");
         var metaValue = input.AnyText("promo");
-        yield return Mutation($"GrantAsync(metadata {metaKey}={metaValue})", async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, 10m, $"g-m-{round}") with { Metadata = new Dictionary<string, string> { [metaKey.Value] = metaValue.Value } }));
+        yield return Mutation($"GrantAsync(metadata {metaKey}={metaValue})", async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, 10m, $"g-m-{round}") with { Metadata = new Dictionary<string, string> { [metaKey.Value] = metaValue.Value } }), HostileContract.ForCall(metaKey, metaValue));
         var amount = input.AnyDecimal(maxQuantity);
         yield return Mutation(Invariant($"GrantAsync(amount={amount})"), async (b, _) => await b.Credits.GrantAsync(Grant(BaseCustomer, amount, $"g-a-{round}")));
         var (effective, expires) = (input.AnyInstant(), input.AnyInstant());
@@ -182,14 +182,14 @@ public static class HostileSweep
     private static CreditGrantRequest Grant(string customerId, decimal amount, string grantId) =>
         new() { CustomerId = customerId, Amount = new Money(amount, Credits), GrantId = grantId, Name = "sweep" };
 
-    private static SweepCall Record(string name, UsageRecord record) => new(name, true, async (billing, state) =>
+    private static SweepCall Record(string name, UsageRecord record, string? mustAnswer) => new(name, true, async (billing, state) =>
     {
         var outcome = await billing.Recorder.RecordAsync(record);
         Count(state, record, outcome);
         return outcome;
-    });
+    }, mustAnswer);
 
-    private static SweepCall Mutation(string name, Func<TestMetering, SweepState, Task<object?>> run) => new(name, true, run);
+    private static SweepCall Mutation(string name, Func<TestMetering, SweepState, Task<object?>> run, string? mustAnswer = null) => new(name, true, run, mustAnswer);
 
     private static SweepCall Read(string name, Func<TestMetering, SweepState, Task<object?>> run) => new(name, false, run);
 

@@ -7,7 +7,8 @@ namespace Metering.Storage.Conformance.Hostile;
 /// <param name="Name">What is called with what, e.g. <c>RecordAsync(customerId=LoneHighSurrogate(base\uD83D))</c>.</param>
 /// <param name="MayChange">False for reads: even a successful call must leave the store as it was.</param>
 /// <param name="Run">The call; returns its result (a usage outcome, a list of outcomes, or any value).</param>
-public sealed record SweepCall(string Name, bool MayChange, Func<TestMetering, SweepState, Task<object?>> Run);
+/// <param name="MustAnswer">The answer the issue #11 contract prescribes (see <see cref="HostileContract"/>), or null.</param>
+public sealed record SweepCall(string Name, bool MayChange, Func<TestMetering, SweepState, Task<object?>> Run, string? MustAnswer = null);
 
 /// <summary>What a sweep has learnt about the store so far: ids that exist, and the quantity accepted for the base subscription.</summary>
 public sealed class SweepState
@@ -51,6 +52,11 @@ public static class SweepRunner
             catch (Exception e)
             {
                 throw new Xunit.Sdk.XunitException($"{where} threw an untyped {e.GetType().FullName}; hostile input must get a typed outcome or a MeteringException/ArgumentException.\n{e}");
+            }
+
+            if (call.MustAnswer is { } must)
+            {
+                answer.Should().Be(must, where);
             }
 
             if (!changed)
