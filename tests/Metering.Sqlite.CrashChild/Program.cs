@@ -7,6 +7,12 @@ using Microsoft.Extensions.DependencyInjection;
 
 // Usage: <database> <prefix> <workers> <batches per worker, or -1 for "until killed"> <records per batch>
 // Prints "<key>;" for every record once its batch is acknowledged (committed), then "done;" when finished.
+// Or: sim <database> <seed> <workers>, the simulation workload (see SimulatedIngest).
+if (args.Length > 0 && args[0] == "sim")
+{
+    return await SimulatedIngest.RunAsync(args[1..]);
+}
+
 if (args.Length != 5)
 {
     await Console.Error.WriteLineAsync("usage: <database> <prefix> <workers> <batches|-1> <batch size>");

@@ -97,7 +97,10 @@ public partial class ProcessTest
         (await billing.Reconciler.ReconcileAsync(subscriptionId, IngestScenario.Start, timeout.Token)).IsConsistent.Should().BeTrue();
     }
 
-    private static Process StartChild(string databasePath, string prefix, int workers, int batches, int batchSize)
+    private static Process StartChild(string databasePath, string prefix, int workers, int batches, int batchSize) =>
+        StartChild(databasePath, prefix, workers.ToString(), batches.ToString(), batchSize.ToString());
+
+    private static Process StartChild(params string[] arguments)
     {
         var childDll = Path.Combine(AppContext.BaseDirectory, "Metering.Sqlite.CrashChild.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -106,7 +109,7 @@ public partial class ProcessTest
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { childDll, databasePath, prefix, workers.ToString(), batches.ToString(), batchSize.ToString() })
+        foreach (var argument in arguments.Prepend(childDll))
         {
             start.ArgumentList.Add(argument);
         }

@@ -139,6 +139,8 @@ public sealed class SqliteSimulationTests : SimulationConformance, IDisposable
 {
     private readonly SqliteFiles _files = new();
 
+    protected override int CiSeeds => 10;
+
     protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
 
     public void Dispose() => _files.Dispose();

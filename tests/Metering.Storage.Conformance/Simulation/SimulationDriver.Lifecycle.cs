@@ -124,7 +124,7 @@ public sealed partial class SimulationDriver
     }
 
     /// <summary>Calls an idempotent operation until it answers; reports whether a fault struck after a commit.</summary>
-    private static async Task<(T Result, bool Ambiguous)> WithRetriesAsync<T>(Func<Task<T>> call)
+    private async Task<(T Result, bool Ambiguous)> WithRetriesAsync<T>(Func<Task<T>> call)
     {
         var ambiguous = false;
         for (int attempt = 0; ; attempt++)
@@ -133,15 +133,15 @@ public sealed partial class SimulationDriver
             {
                 return (await call(), ambiguous);
             }
-            catch (Exception e) when (InjectedFaultException.IsInjected(e) && attempt < 50)
+            catch (Exception e) when (IsFault(e) && attempt < 500)
             {
-                ambiguous |= AfterCommit(e);
+                ambiguous |= AfterCommit(e) || !InjectedFaultException.IsInjected(e);
             }
         }
     }
 
     /// <summary>Runs a non-idempotent operation; after a fault, reads whether it happened before trying again.</summary>
-    private static async Task ResolveAsync<T>(Func<Task<T>> call, Func<Task<bool>> happened)
+    private async Task ResolveAsync<T>(Func<Task<T>> call, Func<Task<bool>> happened)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -150,14 +150,42 @@ public sealed partial class SimulationDriver
                 await call();
                 return;
             }
-            catch (Exception e) when (InjectedFaultException.IsInjected(e) && attempt < 50)
+            catch (Exception e) when (IsFault(e) && attempt < 500)
             {
-                if (await happened())
+                if ((await WithRetriesAsync(happened)).Result)
                 {
                     return;
                 }
             }
         }
+    }
+
+    /// <summary>Runs the checks again when a transient failure (not an assertion) interrupts their reads.</summary>
+    private async Task CheckWithRetriesAsync()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await CheckAsync();
+                return;
+            }
+            catch (Exception e) when (IsFault(e) && attempt < 500)
+            {
+            }
+        }
+    }
+
+    private bool IsFault(Exception e)
+    {
+        if (InjectedFaultException.IsInjected(e))
+        {
+            return true;
+        }
+
+        var transient = _isTransient(e);
+        _otherFailures += transient ? 1 : 0;
+        return transient;
     }
 
     private static bool AfterCommit(Exception? e) => e switch

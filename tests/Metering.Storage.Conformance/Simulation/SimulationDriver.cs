@@ -13,18 +13,21 @@ public sealed partial class SimulationDriver
     private readonly Oracle _oracle = new();
     private readonly Random _random;
     private readonly FaultPlan _faults;
+    private readonly Func<Exception, bool> _isTransient;
     private readonly List<string> _customers = [];
     private int _next;
+    private int _otherFailures;
 
-    private SimulationDriver(TestMetering billing, FaultPlan faults, int seed)
+    private SimulationDriver(TestMetering billing, FaultPlan faults, int seed, Func<Exception, bool>? isTransient)
     {
         _billing = billing;
         _faults = faults;
+        _isTransient = isTransient ?? (_ => false);
         _random = new Random(seed);
     }
 
-    /// <summary>What the last run did, for the test output.</summary>
-    public sealed record Summary(int Steps, int Records, int Invoices, int FaultsBefore, int FaultsAfter);
+    /// <summary>What the last run did, for the test output (<c>OtherFailures</c>: calls failed by <c>isTransient</c> failures).</summary>
+    public sealed record Summary(int Steps, int Records, int Invoices, int FaultsBefore, int FaultsAfter, int OtherFailures);
 
     private Instant Now => _billing.Clock.Now;
 
@@ -33,10 +36,12 @@ public sealed partial class SimulationDriver
     /// <summary>
     /// Runs <paramref name="steps"/> random steps for <paramref name="seed"/>, checking the store against the oracle every
     /// <paramref name="checkEvery"/> steps and after a final close of everything due. A failure names the seed and the step.
+    /// <paramref name="isTransient"/> names other failures (e.g. a terminated database connection) that the driver must
+    /// treat like an injected fault whose outcome is unknown: retried, and a retry finding the record is a Duplicate.
     /// </summary>
-    public static async Task<Summary> RunAsync(TestMetering billing, FaultPlan faults, int seed, int steps, int checkEvery)
+    public static async Task<Summary> RunAsync(TestMetering billing, FaultPlan faults, int seed, int steps, int checkEvery, Func<Exception, bool>? isTransient = null)
     {
-        var driver = new SimulationDriver(billing, faults, seed);
+        var driver = new SimulationDriver(billing, faults, seed, isTransient);
         var step = -1;
         var trail = new Queue<string>();
         try
@@ -53,13 +58,13 @@ public sealed partial class SimulationDriver
 
                 if (step % checkEvery == checkEvery - 1)
                 {
-                    await driver.CheckAsync();
+                    await driver.CheckWithRetriesAsync();
                 }
             }
 
             billing.Clock.Advance(Duration.FromDays(32));
             await driver.CloseAsync();
-            await driver.CheckAsync();
+            await driver.CheckWithRetriesAsync();
         }
         catch (Exception e)
         {
@@ -68,7 +73,7 @@ public sealed partial class SimulationDriver
                 $"Last steps:\n  {string.Join("\n  ", trail)}\n{e}");
         }
 
-        return new Summary(steps, driver.RecordsSent, driver._oracle.Invoices.Count, faults.Injected.Before, faults.Injected.After);
+        return new Summary(steps, driver.RecordsSent, driver._oracle.Invoices.Count, faults.Injected.Before, faults.Injected.After, driver._otherFailures);
     }
 
     private async Task<string> StepAsync()
