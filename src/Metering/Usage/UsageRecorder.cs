@@ -197,7 +197,18 @@ internal sealed class UsageRecorder(
             return true;
         }
 
-        return Attribute(record, meter, candidates, out item, out rejection, out _);
+        if (Attribute(record, meter, candidates, out item, out rejection, out _)
+            && rejection is { } cached
+            && cached.Rejection?.Reason == UsageRejectionReason.NoActiveSubscription)
+        {
+            // "No subscription covers it" from the cache may be stale (another instance subscribed the customer since):
+            // drop the entry so PrepareAsync reads the store. Only rejections pay the read, never the hot path.
+            subscriptions.Invalidate(record.CustomerId);
+            (item, rejection) = (default, null);
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>The path that reads from the store what is not cached; the record's shape has been checked already.</summary>

@@ -45,4 +45,24 @@ public sealed class StaleSubscriptionCacheTest
         var aggregates = await shared.GetAggregatesAsync("s1", change.Subscription.CurrentPeriod.Start, CancellationToken.None);
         aggregates.Single(a => a.AggregateKey == "api_calls").Aggregate.Quantity.Should().Be(7m);
     }
+
+    [Fact]
+    public async Task Record_AfterAnotherInstanceSubscribedTheCustomer_IsAccepted()
+    {
+        // Regression (same class): a cached "no subscription" answer was never refreshed, so one instance kept rejecting
+        // a customer's records as NoActiveSubscription after another instance had subscribed them.
+        IMeteringStore shared = new InMemoryMeteringStore();
+        await using var first = TestMetering.Create(Configure, Start, b => b.UseStore(_ => shared));
+        await using var second = TestMetering.Create(Configure, Start, b => b.UseStore(_ => shared));
+        await first.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC");
+        var early = await first.Recorder.RecordAsync(new UsageRecord("c1", "api_calls", 1m, Start, "early"));
+        early.Rejection!.Value.Reason.Should().Be(UsageRejectionReason.NoActiveSubscription, "c1 has no subscription yet");
+
+        await second.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c1", PlanKey = "basic", SubscriptionId = "s1" });
+
+        (await first.Recorder.RecordAsync(new UsageRecord("c1", "api_calls", 2m, Start, "single"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        (await first.Recorder.RecordBatchAsync([new UsageRecord("c1", "api_calls", 3m, Start, "batch")])).Single().Kind.Should().Be(UsageOutcomeKind.Accepted);
+        var aggregates = await shared.GetAggregatesAsync("s1", Start, CancellationToken.None);
+        aggregates.Single(a => a.AggregateKey == "api_calls").Aggregate.Quantity.Should().Be(5m);
+    }
 }
