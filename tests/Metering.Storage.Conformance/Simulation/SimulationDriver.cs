@@ -17,6 +17,8 @@ public sealed partial class SimulationDriver
     private readonly List<string> _customers = [];
     private int _next;
     private int _otherFailures;
+    private int _racesWon;
+    private int _racesLost;
 
     private SimulationDriver(TestMetering billing, FaultPlan faults, int seed, Func<Exception, bool>? isTransient)
     {
@@ -26,8 +28,8 @@ public sealed partial class SimulationDriver
         _random = new Random(seed);
     }
 
-    /// <summary>What the last run did, for the test output (<c>OtherFailures</c>: calls failed by <c>isTransient</c> failures).</summary>
-    public sealed record Summary(int Steps, int Records, int Invoices, int FaultsBefore, int FaultsAfter, int OtherFailures);
+    /// <summary>What the last run did, for the test output (<c>OtherFailures</c>: calls failed by <c>isTransient</c> failures; races: late records accepted before, or rejected after, the close they raced).</summary>
+    public sealed record Summary(int Steps, int Records, int Invoices, int FaultsBefore, int FaultsAfter, int OtherFailures, int RacesWon, int RacesLost);
 
     private Instant Now => _billing.Clock.Now;
 
@@ -73,7 +75,7 @@ public sealed partial class SimulationDriver
                 $"Last steps:\n  {string.Join("\n  ", trail)}\n{e}");
         }
 
-        return new Summary(steps, driver.RecordsSent, driver._oracle.Invoices.Count, faults.Injected.Before, faults.Injected.After, driver._otherFailures);
+        return new Summary(steps, driver.RecordsSent, driver._oracle.Invoices.Count, faults.Injected.Before, faults.Injected.After, driver._otherFailures, driver._racesWon, driver._racesLost);
     }
 
     private async Task<string> StepAsync()
@@ -90,7 +92,8 @@ public sealed partial class SimulationDriver
             < 43 => await RetryAsync(conflict: false),
             < 47 => await RetryAsync(conflict: true),
             < 55 => await BatchAsync(),
-            < 67 => Advance(),
+            < 64 => Advance(),
+            < 67 => await RaceCloseAsync(),
             < 74 => await CloseAsync(),
             < 78 => await NewCustomerAsync(),
             < 81 => await ChangePlanAsync(),
@@ -197,6 +200,53 @@ public sealed partial class SimulationDriver
         };
         _billing.Clock.Advance(by);
         return $"advance {by} to {Now}";
+    }
+
+    /// <summary>
+    /// Invariant 2: late records race the close of their period (no injected faults, real concurrency). Each must end up
+    /// either Accepted into that period, and so on its invoice, or Rejected as PeriodClosed; the oracle learns which.
+    /// </summary>
+    private async Task<string> RaceCloseAsync()
+    {
+        await CloseAsync();
+        var running = _oracle.Subscriptions.Where(s => s.EndedAt is null && s.CancelAt is null && s.PlanKey != "prepaid").ToList();
+        if (running.Count == 0)
+        {
+            return "no race";
+        }
+
+        var subscription = running[_random.Next(running.Count)];
+        var period = (Start: subscription.CurrentStart, End: subscription.CurrentEnd);
+        _billing.Clock.AdvanceTo(Max(Now, period.End + SimulationWorld.Grace));
+        var records = Enumerable.Range(0, _random.Next(2, 9))
+            .Select(_ => new UsageRecord(subscription.CustomerId, "api_calls", Quantities[_random.Next(Quantities.Length)], period.End - Duration.FromSeconds(_random.Next(1, 1800)), $"k{_next++}"))
+            .ToList();
+        RecordsSent += records.Count;
+
+        _faults.Enabled = false;
+        var recording = records.Select(r => Task.Run(async () => await _billing.Recorder.RecordAsync(r))).ToList();
+        var closing = Task.Run(async () => await _billing.PeriodCloser.CloseDueAsync());
+        var outcomes = await Task.WhenAll(recording);
+        await closing;
+        _faults.Enabled = true;
+
+        for (int i = 0; i < records.Count; i++)
+        {
+            if (outcomes[i].Kind == UsageOutcomeKind.Accepted)
+            {
+                _racesWon++;
+                outcomes[i].PeriodStart.Should().Be(period.Start, $"{Describe(records[i])} raced the close of its period");
+                _oracle.ExpectAndApply(records[i], Now).Should().Contain("Accepted", $"{Describe(records[i])} was accepted before its period closed");
+            }
+            else
+            {
+                _racesLost++;
+                outcomes[i].Rejection?.Reason.Should().Be(UsageRejectionReason.PeriodClosed, $"{Describe(records[i])} lost the race: {outcomes[i]}");
+            }
+        }
+
+        _oracle.CloseDue(Now);
+        return $"race of {records.Count} records with the close of {subscription.SubscriptionId} [{period.Start}, {period.End}): {outcomes.Count(o => o.Kind == UsageOutcomeKind.Accepted)} accepted";
     }
 
     private async Task<string> CloseAsync()
