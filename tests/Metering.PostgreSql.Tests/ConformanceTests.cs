@@ -30,4 +30,9 @@ public sealed class PostgreSqlCloseFaultIsolationTests(PostgresServer server) : 
 
 public sealed class PostgreSqlHostileInputTests(PostgresServer server) : HostileInputConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
-public sealed class PostgreSqlSimulationTests(PostgresServer server) : SimulationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+public sealed class PostgreSqlSimulationTests(PostgresServer server) : SimulationConformance
+{
+    protected override int CiSeeds => 5;
+
+    protected override void UseStore(MeteringBuilder b) => server.Use(b);
+}

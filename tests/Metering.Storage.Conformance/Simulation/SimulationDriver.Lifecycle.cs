@@ -184,7 +184,7 @@ public sealed partial class SimulationDriver
         }
 
         var transient = _isTransient(e);
-        _otherFailures += transient ? 1 : 0;
+        Interlocked.Add(ref _otherFailures, transient ? 1 : 0);
         return transient;
     }
 

@@ -224,9 +224,11 @@ public sealed partial class SimulationDriver
         RecordsSent += records.Count;
 
         _faults.Enabled = false;
-        var recording = records.Select(r => Task.Run(async () => await _billing.Recorder.RecordAsync(r))).ToList();
-        var closing = Task.Run(async () => await _billing.PeriodCloser.CloseDueAsync());
-        var outcomes = await Task.WhenAll(recording);
+        // Retried like every other call when another failure (a terminated connection) strikes: a retry that finds the
+        // record is a Duplicate, which counts like Accepted.
+        var recording = records.Select(r => Task.Run(() => WithRetriesAsync(async () => await _billing.Recorder.RecordAsync(r)))).ToList();
+        var closing = Task.Run(() => WithRetriesAsync(async () => await _billing.PeriodCloser.CloseDueAsync()));
+        var outcomes = (await Task.WhenAll(recording)).Select(r => r.Ambiguous && r.Result.Kind == UsageOutcomeKind.Duplicate ? UsageOutcome.Accepted(r.Result.SubscriptionId!, r.Result.PeriodStart) : r.Result).ToList();
         await closing;
         _faults.Enabled = true;
 
