@@ -142,6 +142,32 @@ public abstract class HostileInputConformance : StoreTestBase
         (await billing.Invoices.ListAsync("c1")).Items.Should().BeEmpty("a refused cursor changes nothing");
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1600, 1)]
+    [InlineData(2300, 1)]
+    [InlineData(9999, 12)]
+    public async Task GrantInstantsBeyondWhatEveryStoreKeeps_AreRefusedAlike_AndStoreNothing(int year, int month)
+    {
+        // Regression (found by the sweep, seed 11): SQLite refused a grant effective in year -9998 that the in-memory and
+        // PostgreSQL stores accepted; the runtime now bounds the instants it is given, so every store answers alike.
+        await using var billing = CreateStandard();
+        await SubscribeAsync(billing, "c1");
+        var instant = Instant.FromUtc(year, month, 1, 0, 0);
+
+        foreach (var request in new[]
+        {
+            new CreditGrantRequest { CustomerId = "c1", Amount = new Money(5m, Credits), GrantId = "g1", EffectiveAt = instant },
+            new CreditGrantRequest { CustomerId = "c1", Amount = new Money(5m, Credits), GrantId = "g1", ExpiresAt = instant },
+        })
+        {
+            var refused = await FluentActions.Awaiting(() => billing.Credits.GrantAsync(request).AsTask()).Should().ThrowAsync<MeteringException>();
+            refused.Which.ErrorCode.Should().Be(MeteringErrorCode.InvalidArgument);
+        }
+
+        (await billing.Store.LoadLedgerAsync("c1", CancellationToken.None)).Grants.Should().BeEmpty();
+    }
+
     private async Task<(List<string> Transcript, string Invoice)> RunSweepAsync(TestMetering billing, IReadOnlyList<SweepCall> calls, int seed)
     {
         var state = new SweepState();

@@ -34,6 +34,8 @@ internal sealed class CreditService(
         ArgumentNullException.ThrowIfNull(request);
         InputChecks.Required(request.CustomerId, "customer id");
         InputChecks.Optional(request.GrantId, "credit grant id");
+        InputChecks.Storable(request.EffectiveAt, "effective instant of the credit grant");
+        InputChecks.Storable(request.ExpiresAt, "expiry of the credit grant");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         if (await store.FindCustomerAsync(request.CustomerId, cancellationToken).ConfigureAwait(false) is null)
         {
