@@ -174,13 +174,19 @@ public abstract class HostileInputConformance : StoreTestBase
         await HostileSweep.SetUpAsync(billing, state);
         var transcript = await SweepRunner.RunAsync(billing, state, calls, seed);
 
-        // The store still works: a normal record is accepted and the period closes to the hand-computed total.
-        (await billing.Recorder.RecordAsync(Usage(HostileSweep.BaseCustomer, 3m, HostileSweep.Now, "after-sweep"))).Kind.Should().Be(UsageOutcomeKind.Accepted, $"seed {seed}: the store must still take records");
-        state.BaseQuantity += 3m;
+        // The store still works: the base subscription closes to the hand-computed total of what it accepted (its
+        // aggregate may sit at the quantity bound, so the fresh record goes to a new customer, closed to 16.00 too).
+        // The sweep may have given the base customer a second subscription, so the record names its subscription.
+        var zero = await billing.Recorder.RecordAsync(new UsageRecord(HostileSweep.BaseCustomer, "api_calls", 0m, HostileSweep.Now, "after-sweep-zero", SubscriptionId: HostileSweep.BaseSubscription));
+        zero.Kind.Should().Be(UsageOutcomeKind.Accepted, $"seed {seed}: the store must still take records ({zero})");
+        var fresh = await SubscribeAsync(billing, "after-sweep", "standard", "sub-after-sweep");
+        (await billing.Recorder.RecordAsync(Usage("after-sweep", 3m, HostileSweep.Now, "after-sweep"))).Kind.Should().Be(UsageOutcomeKind.Accepted, $"seed {seed}: the store must still take records");
         var invoice = (await billing.AdvanceToPeriodEndAsync(HostileSweep.BaseSubscription)).Invoices.Single(i => i.SubscriptionId == HostileSweep.BaseSubscription);
         var expectedTotal = 10.00m + Math.Round(2.00m * state.BaseQuantity, 2, MidpointRounding.AwayFromZero);
         invoice.Total.Should().Be(Usd(expectedTotal), $"seed {seed}: 10.00 + 2.00 × {state.BaseQuantity} accepted calls");
         (await billing.Reconciler.ReconcileAsync(HostileSweep.BaseSubscription, Start)).IsConsistent.Should().BeTrue($"seed {seed}");
+        var freshInvoice = (await billing.AdvanceToPeriodEndAsync(fresh.SubscriptionId)).Invoices.Single(i => i.SubscriptionId == fresh.SubscriptionId);
+        freshInvoice.Total.Should().Be(Usd(16.00m), $"seed {seed}: 10.00 + 3 calls × 2.00 on a fresh subscription");
         return (transcript, $"{invoice.Total} {invoice.Content.Lines.Count} lines");
     }
 }
