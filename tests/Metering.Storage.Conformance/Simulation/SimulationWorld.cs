@@ -31,6 +31,9 @@ public static class SimulationWorld
     /// <summary>Meters and plans, declared as a host would.</summary>
     public static void Configure(MeteringOptions options)
     {
+        // A close that failed is retried by the next run after 1 s (the shortest backoff), so the driver need not wait long.
+        options.CloseRetryDelay = Duration.FromSeconds(1);
+        options.CloseRetryMaxDelay = Duration.FromSeconds(1);
         options.AddMeter(Meter.Sum("api_calls")).AddMeter(Meter.Max("storage_gb"));
         options.AddPlan(Plan.Create("basic", Currency.USD, BillingInterval.Months(1))
             .WithBaseFee(9.99m)
