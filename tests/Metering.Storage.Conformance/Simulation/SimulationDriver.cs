@@ -228,7 +228,7 @@ public sealed partial class SimulationDriver
         // record is a Duplicate, which counts like Accepted.
         var recording = records.Select(r => Task.Run(() => WithRetriesAsync(async () => await _billing.Recorder.RecordAsync(r)))).ToList();
         var closing = Task.Run(() => WithRetriesAsync(async () => await _billing.PeriodCloser.CloseDueAsync()));
-        var outcomes = (await Task.WhenAll(recording)).Select(r => r.Ambiguous && r.Result.Kind == UsageOutcomeKind.Duplicate ? UsageOutcome.Accepted(r.Result.SubscriptionId!, r.Result.PeriodStart) : r.Result).ToList();
+        var outcomes = (await Task.WhenAll(recording)).Select(r => r.Ambiguous && r.Result.Kind == UsageOutcomeKind.Duplicate ? UsageOutcome.Accepted(r.Result.SubscriptionId!, r.Result.PeriodStart!.Value) : r.Result).ToList();
         await closing;
         _faults.Enabled = true;
 
