@@ -29,6 +29,30 @@ public abstract class CloseFaultIsolationConformance : StoreTestBase
     private static string Id(int i) => $"sub-{i:00}";
 
     [Fact]
+    public async Task PeriodClosedByAnotherInstance_TheSameRunStillClosesTheNextDuePeriod()
+    {
+        await using var billing = CreateWithFaults();
+        await SubscribeAsync(billing, "c1", subscriptionId: "s1");
+        await SubscribeAsync(billing, "c2", subscriptionId: "s2");
+
+        // January of both is closed by "another instance" just before this run gets to it; February is due as well.
+        Faults(billing).ClosedElsewhere = (_, periodStart) => periodStart == Start;
+        billing.Clock.AdvanceTo(Instant.FromUtc(2026, 3, 1, 2, 0));
+        var report = await billing.PeriodCloser.CloseDueAsync();
+
+        report.AlreadyClosed.Should().Be(2);
+        report.Invoices.Select(i => (i.SubscriptionId, i.Period.Start)).Should().BeEquivalentTo([("s1", February), ("s2", February)]);
+        report.Failed.Should().BeEmpty();
+        foreach (var customer in new[] { "c1", "c2" })
+        {
+            // Both periods invoiced once each: 10.00 base fee, no usage.
+            var invoices = (await billing.Invoices.ListAsync(customer)).Items;
+            invoices.Select(i => i.Period.Start).Should().BeEquivalentTo([Start, February]);
+            invoices.Should().OnlyContain(i => i.Total == Usd(10.00m));
+        }
+    }
+
+    [Fact]
     public async Task OnePoisonedSubscriptionOfFifty_FailsAlone_IsRetriedAfterBackoff_AndInvoicedOnceWhenFixed()
     {
         await using var billing = CreateWithFaults();

@@ -16,6 +16,12 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
     /// <summary>Given a customer id, the exception its ledger update throws, or null to update normally.</summary>
     public Func<string, Exception?> LedgerFault { get; set; } = _ => null;
 
+    /// <summary>
+    /// Given a subscription id and period start, true to play another instance that closes the period just before this
+    /// caller: the wrapper closes it through the real store and answers <see cref="PeriodCloseStatus.AlreadyClosed"/>.
+    /// </summary>
+    public Func<string, Instant, bool> ClosedElsewhere { get; set; } = (_, _) => false;
+
     /// <summary>How many close attempts reached the store per subscription (failed ones included).</summary>
     public Dictionary<string, int> CloseAttempts { get; } = new(StringComparer.Ordinal);
 
@@ -42,7 +48,15 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
             CloseAttempts[subscriptionId] = CloseAttempts.GetValueOrDefault(subscriptionId) + 1;
         }
 
-        return inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, ctx => CloseFault(subscriptionId) is { } fault ? throw fault : decide(ctx), cancellationToken);
+        return ClosedElsewhere(subscriptionId, expectedPeriodStart)
+            ? CloseElsewhereAsync(subscriptionId, expectedPeriodStart, decide, cancellationToken)
+            : inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, ctx => CloseFault(subscriptionId) is { } fault ? throw fault : decide(ctx), cancellationToken);
+    }
+
+    private async ValueTask<PeriodCloseResult> CloseElsewhereAsync(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
+    {
+        await inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, decide, cancellationToken);
+        return new PeriodCloseResult(PeriodCloseStatus.AlreadyClosed, null, null);
     }
 
     /// <inheritdoc/>

@@ -20,6 +20,9 @@ internal sealed class PeriodCloser(
     ILogger<PeriodCloser>? logger = null) : IPeriodCloser
 {
     private readonly ILogger _logger = logger ?? NullLogger<PeriodCloser>.Instance;
+    // How often one run tries a subscription that others keep closing before leaving it to them (bounds the run).
+    private const int MaxClosedElsewherePerRun = 3;
+
     private readonly RetryBackoff _backoff = new(() => (options.Value.CloseRetryDelay, options.Value.CloseRetryMaxDelay));
 
     public ValueTask<PeriodCloseReport> CloseDueAsync(CancellationToken cancellationToken = default) =>
@@ -39,6 +42,7 @@ internal sealed class PeriodCloser(
         var invoices = new List<Invoice>();
         var failures = new List<PeriodCloseFailure>();
         var skipped = new HashSet<string>(StringComparer.Ordinal);
+        var closedElsewhere = new Dictionary<string, int>(StringComparer.Ordinal);
         int alreadyClosed = 0;
         int deferred = 0;
 
@@ -104,8 +108,15 @@ internal sealed class PeriodCloser(
                             skipped.Add(subscriptionId);
                             break;
                         default:
+                            // Closed by another caller or instance meanwhile: a later period of it may be due too, so it
+                            // stays in the run; after a few such answers the other instance is left to finish it.
                             alreadyClosed++;
-                            skipped.Add(subscriptionId);
+                            if (closedElsewhere.TryGetValue(subscriptionId, out var times) && times + 1 >= MaxClosedElsewherePerRun)
+                            {
+                                skipped.Add(subscriptionId);
+                            }
+
+                            closedElsewhere[subscriptionId] = times + 1;
                             break;
                     }
                 }
