@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Metering;
 
 /// <summary>
@@ -34,7 +32,4 @@ public static class MeteringLimits
     /// Largest amount of one credit grant, and of a customer's total granted amount in one currency or unit (10^18).
     /// </summary>
     public const decimal MaxCreditAmount = 1_000_000_000_000_000_000m;
-
-    /// <summary>Formats a bound for messages, e.g. <c>1000000000000000</c>.</summary>
-    internal static string Format(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -163,16 +163,16 @@ public sealed class CreditLedger
             sequence);
     }
 
-    // Granted plus positive adjustments in one currency, over every grant ever: bounded, so no balance can overflow.
+    // Granted plus net positive adjustments in one currency, over every grant ever (from the running totals, so a grant
+    // does not rescan the consumptions): bounded, so no balance can overflow.
     private decimal GrantedTotal(Currency currency)
     {
         var total = 0m;
-        foreach (var transaction in _transactions)
+        foreach (var state in _states.Values)
         {
-            if (transaction.Amount.Currency == currency
-                && (transaction.Type == CreditTransactionType.Grant || (transaction.Type == CreditTransactionType.Adjustment && transaction.Amount.Amount > 0m)))
+            if (state.Grant.Amount.Currency == currency)
             {
-                total += transaction.Amount.Amount;
+                total += state.Totals.Granted + Math.Max(state.Totals.Adjusted, 0m);
             }
         }
 

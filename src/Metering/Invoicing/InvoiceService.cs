@@ -19,7 +19,6 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         InputChecks.Required(customerId, "customer id");
-        PageCursor.Decode(cursor, 0);
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         return await store.ListInvoicesAsync(customerId, cursor, limit, cancellationToken).ConfigureAwait(false);
     }

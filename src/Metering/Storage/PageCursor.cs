@@ -8,9 +8,6 @@ namespace Metering.Storage;
 /// </summary>
 public static class PageCursor
 {
-    /// <summary>The cursor of a position.</summary>
-    public static string Encode(long position) => position.ToString(CultureInfo.InvariantCulture);
-
     /// <summary>Decodes <paramref name="cursor"/>, or returns <paramref name="whenNull"/> for the first page.</summary>
     /// <exception cref="MeteringException">The cursor was not returned by a listing (tampered, truncated or from elsewhere).</exception>
     public static long Decode(string? cursor, long whenNull)

@@ -23,7 +23,6 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         InputChecks.Required(subscriptionId, "subscription id");
-        PageCursor.Decode(cursor, 0);
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
