@@ -20,7 +20,7 @@ internal sealed record CloseRequest(CloseKind Kind, Instant At, Plan? NewPlan = 
 
 /// <summary>
 /// The one place that turns a subscription period's aggregates into an invoice and decides the
-/// subscription's next state. Pure apart from reading options; stores run <see cref="Decide"/> inside
+/// subscription's next state. Pure apart from reading options; stores run <see cref="DecideClose"/> inside
 /// their close transaction, and previews call <see cref="Calculate"/> on the live aggregates.
 /// </summary>
 internal sealed class BillingEngine(IOptions<MeteringOptions> options)
@@ -35,15 +35,15 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
         var prepaid = new Dictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var charge in plan.Charges)
         {
-            var key = UsageAppendRules.AggregateKeyFor(charge);
-            var prepaidKey = UsageAppendRules.PrepaidAggregateKey(charge.Key);
+            var key = AggregateKey.For(charge);
+            var prepaidKey = AggregateKey.PrepaidFor(charge.Key);
             foreach (var aggregate in aggregates)
             {
-                if (aggregate.AggregateKey == key)
+                if (aggregate.Key == key)
                 {
                     usage[charge.Key] = aggregate.Aggregate.Quantity;
                 }
-                else if (aggregate.AggregateKey == prepaidKey && aggregate.Aggregate.Value != 0m)
+                else if (aggregate.Key == prepaidKey && aggregate.Aggregate.Value != 0m)
                 {
                     prepaid[charge.Key] = aggregate.Aggregate.Value;
                 }
@@ -71,7 +71,7 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
     }
 
     /// <summary>Decides a close: the invoice, invoice-time credits, the next subscription state and the events.</summary>
-    public PeriodCloseDecision Decide(PeriodCloseContext context, CloseRequest request, Instant now)
+    public PeriodCloseDecision DecideClose(PeriodCloseContext context, CloseRequest request, Instant now)
     {
         var subscription = context.Subscription;
         var plan = context.Plan;

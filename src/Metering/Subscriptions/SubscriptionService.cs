@@ -206,7 +206,8 @@ internal sealed class SubscriptionService(
             // tick (100 ns, the precision stores keep) in, so the invoice covers a non-empty span and a record at the start is not lost.
             var closeAt = now > current.CurrentPeriod.Start ? now : current.CurrentPeriod.Start + Duration.FromTicks(1);
             var closeRequest = request(closeAt);
-            var result = await store.ClosePeriodAsync(subscriptionId, current.CurrentPeriod.Start, ctx => engine.Decide(ctx, closeRequest, now), cancellationToken).ConfigureAwait(false);
+            var plan = await catalog.GetPlanAsync(current.PlanKey, current.PlanVersion, cancellationToken).ConfigureAwait(false);
+            var result = await store.ClosePeriodAsync(subscriptionId, current.CurrentPeriod.Start, plan, ctx => engine.DecideClose(ctx, closeRequest, now), cancellationToken).ConfigureAwait(false);
             if (result.Status == PeriodCloseStatus.Closed)
             {
                 cache.Invalidate(current.CustomerId);
