@@ -40,7 +40,7 @@ public readonly struct BillingInterval : IEquatable<BillingInterval>
         "write P<count><unit> with unit D, W, M or Y (e.g. P1M, P3M, P2W, P10D, P1Y) or '<count> days|weeks|months|years' (e.g. '3 months'), with a whole count of at least 1";
 
     // Stored minus one so that default(BillingInterval) is the valid interval "one day".
-    private readonly int countMinusOne;
+    private readonly int _countMinusOne;
 
     /// <summary>Creates an interval of <paramref name="count"/> <paramref name="unit"/>s.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1, or <paramref name="unit"/> is not a defined unit.</exception>
@@ -60,14 +60,14 @@ public readonly struct BillingInterval : IEquatable<BillingInterval>
         }
 
         Unit = unit;
-        countMinusOne = count - 1;
+        _countMinusOne = count - 1;
     }
 
     /// <summary>The calendar unit.</summary>
     public IntervalUnit Unit { get; }
 
     /// <summary>How many units one period lasts; always at least 1.</summary>
-    public int Count => countMinusOne + 1;
+    public int Count => _countMinusOne + 1;
 
     /// <summary>An interval of <paramref name="count"/> days.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1.</exception>
@@ -184,13 +184,13 @@ public readonly struct BillingInterval : IEquatable<BillingInterval>
     }
 
     /// <summary>True when both intervals have the same unit and count.</summary>
-    public bool Equals(BillingInterval other) => Unit == other.Unit && countMinusOne == other.countMinusOne;
+    public bool Equals(BillingInterval other) => Unit == other.Unit && _countMinusOne == other._countMinusOne;
 
     /// <inheritdoc/>
     public override bool Equals([NotNullWhen(true)] object? obj) => obj is BillingInterval other && Equals(other);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Unit, countMinusOne);
+    public override int GetHashCode() => HashCode.Combine(Unit, _countMinusOne);
 
     private static string UnitName(IntervalUnit unit, int count)
     {

@@ -25,7 +25,7 @@ namespace Metering;
 /// </remarks>
 public sealed class BillingSchedule : IEquatable<BillingSchedule>
 {
-    private readonly Instant firstStart;
+    private readonly Instant _firstStart;
 
     /// <summary>Creates a schedule whose period 0 starts at <paramref name="anchor"/> in <paramref name="zone"/>.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="zone"/> is null.</exception>
@@ -41,7 +41,7 @@ public sealed class BillingSchedule : IEquatable<BillingSchedule>
         Anchor = anchor;
         Zone = zone;
         Interval = interval;
-        firstStart = Resolve(anchor);
+        _firstStart = Resolve(anchor);
     }
 
     /// <summary>Local date-time, in <see cref="Zone"/>, at which period 0 starts.</summary>
@@ -112,16 +112,16 @@ public sealed class BillingSchedule : IEquatable<BillingSchedule>
     /// period that ends past the year 9999.</exception>
     public BillingPeriod PeriodContaining(Instant instant)
     {
-        if (instant < firstStart)
+        if (instant < _firstStart)
         {
             throw new ArgumentOutOfRangeException(
                 nameof(instant),
                 instant,
-                $"{instant} is before the first period of the schedule {this}, which starts at {firstStart}; periods count forward from the anchor only, so use a schedule anchored earlier.");
+                $"{instant} is before the first period of the schedule {this}, which starts at {_firstStart}; periods count forward from the anchor only, so use a schedule anchored earlier.");
         }
 
         // Nested floor divisions equal one division by the product and cannot overflow.
-        long estimate = (instant - firstStart).BclCompatibleTicks / Interval.ApproximateUnitTicks / Interval.Count;
+        long estimate = (instant - _firstStart).BclCompatibleTicks / Interval.ApproximateUnitTicks / Interval.Count;
         int index = (int)Math.Min(estimate, int.MaxValue - 1);
 
         // The estimate is off by at most a step or two (uneven months, DST); starts never decrease with the index.
