@@ -403,7 +403,12 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
                 JsonFields.StartObject(ref reader, $"{what}'s filter", "{\"region\":\"eu\"}");
                 while (JsonFields.NextProperty(ref reader, out var property))
                 {
-                    filter.Add(new(property, JsonFields.ReadString(ref reader, $"{what}'s filter", property, options)));
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        throw JsonFields.Error($"The {what}'s filter value of '{JsonFields.Shorten(property)}' must be a string, but is a {JsonFields.Describe(reader.TokenType)}.");
+                    }
+
+                    filter.Add(new(property, reader.GetString()!));
                 }
             }
             else

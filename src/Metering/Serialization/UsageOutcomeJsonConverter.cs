@@ -94,11 +94,11 @@ internal sealed class UsageOutcomeJsonConverter(UsageRejectionJsonConverter reje
             case UsageOutcomeKind.Accepted or UsageOutcomeKind.Duplicate:
                 if (rejection is not null)
                 {
-                    throw JsonFields.Invalid(What, "Rejection", options, $"must be null for a {kind} outcome (only Rejected and Conflict outcomes have one).");
+                    throw JsonFields.Invalid(What, "Rejection", options, $"must be null when the kind is {kind} (only Rejected and Conflict outcomes have one).");
                 }
 
-                var id = subscriptionId ?? throw JsonFields.Invalid(What, "SubscriptionId", options, $"is missing or null, but a {kind} outcome names the subscription the record counts for.");
-                var start = periodStart ?? throw JsonFields.Invalid(What, "PeriodStart", options, $"is missing or null, but a {kind} outcome has the start of the period the record counts in.");
+                var id = subscriptionId ?? throw JsonFields.Invalid(What, "SubscriptionId", options, $"is missing or null, but an outcome of kind {kind} names the subscription the record counts for.");
+                var start = periodStart ?? throw JsonFields.Invalid(What, "PeriodStart", options, $"is missing or null, but an outcome of kind {kind} has the start of the period the record counts in.");
                 return kind == UsageOutcomeKind.Accepted ? UsageOutcome.Accepted(id, start) : UsageOutcome.Duplicate(id, start);
 
             case UsageOutcomeKind.Rejected:
@@ -151,7 +151,7 @@ internal sealed class UsageOutcomeJsonConverter(UsageRejectionJsonConverter reje
     {
         if (periodStart is not null)
         {
-            throw JsonFields.Invalid(What, "PeriodStart", options, $"must be null for a {kind} outcome (only counted records have a period).");
+            throw JsonFields.Invalid(What, "PeriodStart", options, $"must be null when the kind is {kind} (only counted records have a period).");
         }
     }
 

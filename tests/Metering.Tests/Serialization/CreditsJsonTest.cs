@@ -126,4 +126,30 @@ public sealed class CreditsJsonTest
 
         RoundTrip(grant, WebWithCredits()).Should().Be(grant);
     }
+    [Fact]
+    public void CreditBalanceAlert_HasTheDocumentedShape()
+    {
+        var alert = new CreditBalanceAlert(new CreditBalance(Currency.EUR, 50m, 45m, 0m, 0m, 0m, 5m), 10m);
+
+        Serialize(alert).Should().Be(Minify("""
+            {
+              "balance": {
+                "unit": "EUR", "granted": 50, "consumed": 45, "expired": 0, "voided": 0, "adjusted": 0, "remaining": 5,
+                "remainingMoney": { "amount": "5", "currency": "EUR" }
+              },
+              "lowThreshold": 10,
+              "isLow": true,
+              "isExhausted": false
+            }
+            """));
+    }
+
+    [Fact]
+    public void CreditTransaction_ThatTheDomainRefuses_FailsWithTheDomainsException()
+    {
+        var act = () => Deserialize<CreditTransaction>(
+            """{"sequence":1,"transactionId":"t","customerId":"c","grantId":"g","type":"Grant","amount":{"amount":"0","currency":"EUR"},"at":"2026-01-01T00:00:00Z"}""");
+
+        act.Should().Throw<ArgumentException>().WithMessage("*must be a positive magnitude*");
+    }
 }

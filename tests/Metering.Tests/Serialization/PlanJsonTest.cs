@@ -111,4 +111,14 @@ public sealed class PlanJsonTest
 
         act.Should().Throw<JsonException>().WithMessage("*charge 1 has no 'pricing'*");
     }
+    [Fact]
+    public void Plan_WithANonStringFilterValue_Fails()
+    {
+        var node = JsonNode.Parse(SamplePlanJson)!.AsObject();
+        node["charges"]![1]!["filter"] = JsonNode.Parse("""{"region":1}""");
+
+        var act = () => Deserialize<Plan>(node.ToJsonString());
+
+        act.Should().Throw<JsonException>().WithMessage("*charge 2's filter value of 'region' must be a string, but is a number*");
+    }
 }
