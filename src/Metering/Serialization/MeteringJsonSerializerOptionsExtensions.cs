@@ -20,10 +20,11 @@ public static class MeteringJsonSerializerOptionsExtensions
     /// <item><description><see cref="Money"/> as <c>{"amount":"0.002","currency":"EUR"}</c> (exact decimal string), <see cref="Currency"/> as its code,
     /// <see cref="BillingPeriod"/> as <c>{"index":0,"start":...,"end":...}</c>, <see cref="BillingInterval"/> as <c>"P1M"</c>,
     /// <see cref="UsageOutcome"/>, <see cref="UsageRejection"/>, <see cref="Plan"/> and <see cref="PricingModel"/> by dedicated converters;</description></item>
-    /// <item><description><see cref="JsonSerializerOptions.RespectNullableAnnotations"/> and
-    /// <see cref="JsonSerializerOptions.RespectRequiredConstructorParameters"/> turned on, so a missing or null member of a
-    /// Metering record fails with a <see cref="JsonException"/> instead of reading as a default. These two apply to every type
-    /// read or written with these options.</description></item>
+    /// <item><description>Metering's record types (<see cref="Invoice"/>, <see cref="CreditBalance"/>, <see cref="BillingEvent"/>, ...)
+    /// in System.Text.Json's own shape for them, read strictly: a missing member, or null where the C# type does not allow it,
+    /// fails with a <see cref="JsonException"/> instead of reading as a default. Only Metering's types are read this way: the
+    /// options' <see cref="JsonSerializerOptions.RespectNullableAnnotations"/> and
+    /// <see cref="JsonSerializerOptions.RespectRequiredConstructorParameters"/> are left as they are for the host's types.</description></item>
     /// </list>
     /// Property names of Metering's own converters follow <see cref="JsonSerializerOptions.PropertyNamingPolicy"/> like the
     /// rest (camelCase with <see cref="JsonSerializerDefaults.Web"/>). The converters are plain <see cref="JsonConverter{T}"/>s,
@@ -44,9 +45,6 @@ public static class MeteringJsonSerializerOptionsExtensions
             return options;
         }
 
-        options.RespectNullableAnnotations = true;
-        options.RespectRequiredConstructorParameters = true;
-
         var currency = new CurrencyJsonConverter(currencies ?? CurrencyTable.Iso4217);
         var rejection = new UsageRejectionJsonConverter();
         var converters = options.Converters;
@@ -63,6 +61,35 @@ public static class MeteringJsonSerializerOptionsExtensions
         converters.Add(new PricingModelJsonConverter<TieredPricing>());
         converters.Add(new PricingModelJsonConverter<GraduatedPricing>());
         converters.Add(new PricingModelJsonConverter<VolumePricing>());
+
+        // Record types: System.Text.Json's own shape, read strictly (see StrictRecordJsonConverter).
+        AddStrict<BillingEvent>(converters);
+        AddStrict<BillingSchedule>(converters);
+        AddStrict<CalculatedInvoice>(converters);
+        AddStrict<CreditBalance>(converters);
+        AddStrict<CreditBalanceAlert>(converters);
+        AddStrict<CreditGrant>(converters);
+        AddStrict<CreditGrantRequest>(converters);
+        AddStrict<CreditTransaction>(converters);
+        AddStrict<CurrentUsage>(converters);
+        AddStrict<Customer>(converters);
+        AddStrict<Feature>(converters);
+        AddStrict<FeatureAccess>(converters);
+        AddStrict<Invoice>(converters);
+        AddStrict<InvoiceLine>(converters);
+        AddStrict<Page<CreditTransaction>>(converters);
+        AddStrict<Page<Invoice>>(converters);
+        AddStrict<Page<PeriodUsage>>(converters);
+        AddStrict<PeriodUsage>(converters);
+        AddStrict<PlanChangeResult>(converters);
+        AddStrict<PriceTier>(converters);
+        AddStrict<ReconciliationDifference>(converters);
+        AddStrict<ReconciliationReport>(converters);
+        AddStrict<SubscribeRequest>(converters);
+        AddStrict<Subscription>(converters);
+        AddStrict<TierPrice>(converters);
+        AddStrict<UsageRecord>(converters);
+        AddStrict<UsageSummary>(converters);
 
         AddEnum<Aggregation>(converters);
         AddEnum<BillingEventType>(converters);
@@ -86,6 +113,8 @@ public static class MeteringJsonSerializerOptionsExtensions
         options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
         return options;
     }
+
+    private static void AddStrict<T>(IList<JsonConverter> converters) => converters.Add(new StrictRecordJsonConverter<T>());
 
     // Per enum, not a catch-all JsonStringEnumConverter: the host's own enums keep whatever the host chose, and the
     // generic converter needs no runtime code generation (trimming and NativeAOT safe).

@@ -110,4 +110,19 @@ public sealed class ValueJsonTest
     {
         Serialize(DayOfWeek.Monday).Should().Be("1", "ConfigureForMetering adds converters for Metering's enums only");
     }
+    private sealed record HostDto(string Name, int Count);
+
+    [Fact]
+    public void HostTypes_KeepTheirOwnReadingRules()
+    {
+        // Metering's strict reading (missing or null members fail) is for Metering's types only.
+        var options = Web();
+
+        var dto = JsonSerializer.Deserialize<HostDto>("""{"name":null}""", options)!;
+
+        dto.Name.Should().BeNull();
+        dto.Count.Should().Be(0);
+        options.RespectNullableAnnotations.Should().BeFalse();
+        options.RespectRequiredConstructorParameters.Should().BeFalse();
+    }
 }
