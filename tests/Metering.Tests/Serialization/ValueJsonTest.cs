@@ -125,4 +125,31 @@ public sealed class ValueJsonTest
         options.RespectNullableAnnotations.Should().BeFalse();
         options.RespectRequiredConstructorParameters.Should().BeFalse();
     }
+    [Fact]
+    public void EveryPublicMeteringRecord_HasAMeteringConverter_OrIsListedAsNotForTheWire()
+    {
+        // Store plumbing, calculator inputs and operational reports (which hold exceptions) have no JSON shape.
+        string[] notForTheWire =
+        [
+            "AggregateTarget", "Charge", "ChargePrice", "CreditAllocation", "CreditBurnResult", "CreditDraw", "CreditExpiryFailure",
+            "GrantBalance", "InvoiceCalculatorOptions", "InvoiceInput", "InvoiceTransition", "LedgerChange", "MeteringBackgroundStatus",
+            "PeriodCloseContext", "PeriodCloseDecision", "PeriodCloseFailure", "PeriodCloseReport", "PeriodCloseResult", "PreparedUsage",
+            "RoundingPolicy", "StoredAggregate", "StoredBillingEvent", "UsageAggregate",
+        ];
+        var options = Web();
+
+        var records = new[] { typeof(Money).Assembly, typeof(Invoice).Assembly }
+            .SelectMany(a => a.GetExportedTypes())
+            .Where(t => !t.IsGenericTypeDefinition && t.GetMethod("PrintMembers", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance) is not null)
+            .ToList();
+        records.Should().Contain([typeof(Invoice), typeof(BillingPeriod), typeof(UsageOutcome), typeof(CreditBalance)]);
+
+        var uncovered = records
+            .Where(t => !notForTheWire.Contains(t.Name))
+            .Where(t => options.GetConverter(t).GetType().Namespace != "Metering.Serialization")
+            .Select(t => t.Name)
+            .ToList();
+
+        uncovered.Should().BeEmpty("a public record that hosts may return needs its JSON shape decided (add it in ConfigureForMetering and docs/json.md)");
+    }
 }
