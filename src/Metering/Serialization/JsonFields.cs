@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using NodaTime.Text;
@@ -11,9 +13,14 @@ namespace Metering.Serialization;
 /// </summary>
 internal static class JsonFields
 {
+    // Converted names per naming policy, so reading a member does not convert (and allocate) its name again.
+    private static readonly ConditionalWeakTable<JsonNamingPolicy, ConcurrentDictionary<string, string>> Names = new();
+
     /// <summary>The JSON name of a member under the options' naming policy (camelCase with the web defaults).</summary>
     public static string Name(JsonSerializerOptions options, string member) =>
-        options.PropertyNamingPolicy?.ConvertName(member) ?? member;
+        options.PropertyNamingPolicy is { } policy
+            ? Names.GetValue(policy, static _ => new(StringComparer.Ordinal)).GetOrAdd(member, policy.ConvertName)
+            : member;
 
     /// <summary>True when a property read from JSON is <paramref name="member"/> under the options' naming policy.</summary>
     public static bool Is(string jsonName, string member, JsonSerializerOptions options) =>

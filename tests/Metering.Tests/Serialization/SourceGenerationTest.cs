@@ -69,4 +69,16 @@ public sealed class SourceGenerationTest
 
         act.Should().Throw<JsonException>().WithMessage("*total*");
     }
+    [Fact]
+    public void AContextBoundToTheConfiguredOptions_WorksToo()
+    {
+        var context = new MeteringTestJsonContext(new JsonSerializerOptions(JsonSerializerDefaults.Web).ConfigureForMetering());
+        var node = System.Text.Json.Nodes.JsonNode.Parse(SmallInvoiceJson)!.AsObject();
+        node.Remove("content");
+
+        JsonSerializer.Serialize(SmallInvoice(), context.Invoice).Should().Be(Minify(SmallInvoiceJson));
+        JsonSerializer.Deserialize(SmallInvoiceJson, context.Invoice).Should().Be(SmallInvoice());
+        var missing = () => JsonSerializer.Deserialize(node.ToJsonString(), context.Invoice);
+        missing.Should().Throw<JsonException>().WithMessage("*content*");
+    }
 }
