@@ -45,8 +45,7 @@ public sealed partial class PostgreSqlMeteringStore
                 }
 
                 var state = await LockLedgerAsync(connection, transaction, customerId, cancellationToken).ConfigureAwait(false);
-                var result = change(state.Current);
-                CheckAppendOnly(state.Current, result.Updated);
+                var result = StoreChangeRules.DecideLedgerChange(state.Current, change);
                 state.Current = result.Updated;
                 await WriteLedgersAsync(connection, transaction, [state], cancellationToken).ConfigureAwait(false);
                 await AppendEventsAsync(connection, transaction, result.Events, cancellationToken).ConfigureAwait(false);
@@ -221,19 +220,6 @@ public sealed partial class PostgreSqlMeteringStore
 
     private void CacheLedger(CreditLedger ledger) =>
         _ledgers.AddOrUpdate(ledger.CustomerId, ledger, (_, cached) => cached.LastSequence > ledger.LastSequence ? cached : ledger);
-
-    private static void CheckAppendOnly(CreditLedger stored, CreditLedger updated)
-    {
-        if (!string.Equals(stored.CustomerId, updated.CustomerId, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"A credit ledger change for customer '{stored.CustomerId}' returned the ledger of '{updated.CustomerId}'.");
-        }
-
-        if (updated.Transactions.Count < stored.Transactions.Count || updated.LastSequence < stored.LastSequence)
-        {
-            throw new InvalidOperationException("A credit ledger change must only append transactions.");
-        }
-    }
 
     /// <summary>A customer's ledger inside one transaction: as locked, as changed, and how far it has been written.</summary>
     private sealed class LedgerState(CreditLedger current, long stored, bool hasRow)

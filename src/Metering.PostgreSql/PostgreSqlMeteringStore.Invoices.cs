@@ -30,9 +30,10 @@ public sealed partial class PostgreSqlMeteringStore
     /// counter row updated in this transaction, so numbers have no gaps. When <paramref name="decide"/> throws,
     /// nothing is stored and the exception propagates.
     /// </remarks>
-    public async ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
+    public async ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Plan plan, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriptionId);
+        ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(decide);
         LedgerState? ledgerState = null;
         var result = await InTransactionAsync(
@@ -40,23 +41,17 @@ public sealed partial class PostgreSqlMeteringStore
             {
                 ledgerState = null;
                 var subscription = await LockSubscriptionAsync(connection, transaction, subscriptionId, cancellationToken).ConfigureAwait(false);
-                if (subscription is null)
+                bool invoiced = subscription is not null
+                    && await InvoiceExistsAsync(connection, transaction, subscriptionId, expectedPeriodStart, cancellationToken).ConfigureAwait(false);
+                if (StoreChangeRules.CheckClose(subscription, expectedPeriodStart, plan, invoiced) is { } status)
                 {
-                    return new PeriodCloseResult(PeriodCloseStatus.NotFound, null, null);
+                    return new PeriodCloseResult(status, null, subscription);
                 }
 
-                if (subscription.CurrentPeriod.Start != expectedPeriodStart || subscription.EndedAt is not null
-                    || await InvoiceExistsAsync(connection, transaction, subscriptionId, expectedPeriodStart, cancellationToken).ConfigureAwait(false))
-                {
-                    return new PeriodCloseResult(PeriodCloseStatus.AlreadyClosed, null, subscription);
-                }
-
-                var plan = await ReadPlanAsync(connection, transaction, subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException($"Plan '{subscription.PlanKey}' v{subscription.PlanVersion} of subscription '{subscriptionId}' is missing from the store.");
-                var ledger = await LockLedgerAsync(connection, transaction, subscription.CustomerId, cancellationToken).ConfigureAwait(false);
+                var ledger = await LockLedgerAsync(connection, transaction, subscription!.CustomerId, cancellationToken).ConfigureAwait(false);
                 var aggregates = await ReadAggregatesAsync(connection, transaction, subscriptionId, expectedPeriodStart, cancellationToken).ConfigureAwait(false);
 
-                var decision = decide(new PeriodCloseContext(subscription, plan, aggregates, ledger.Current));
+                var decision = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, aggregates, ledger.Current), decide);
 
                 var number = await NextInvoiceNumberAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
                 var invoice = decision.Invoice with { Number = number };
@@ -79,7 +74,6 @@ public sealed partial class PostgreSqlMeteringStore
                         throw new InvalidOperationException($"The period close of '{subscriptionId}' changed the credit ledger of '{subscription.CustomerId}', which has no credits.");
                     }
 
-                    CheckAppendOnly(ledger.Current, ledgerAfter);
                     ledger.Current = ledgerAfter;
                     await WriteLedgersAsync(connection, transaction, [ledger], cancellationToken).ConfigureAwait(false);
                     ledgerState = ledger;

@@ -166,17 +166,17 @@ public sealed partial class PostgreSqlMeteringStore
         //    exclusive of a close), idempotency keys (inserting the records, in key order), credit ledgers
         //    (FOR UPDATE, by customer), aggregates (created when missing, then FOR UPDATE, in key order).
         var customers = new SortedSet<string>(StringComparer.Ordinal);
-        var aggregateKeys = new SortedSet<AggregateKey>();
+        var aggregateKeys = new SortedSet<AggregateRowKey>();
         foreach (var i in wave)
         {
             ref readonly var item = ref items[i];
             var periodStart = Documents.Ticks(item.PeriodStart);
             foreach (var target in item.Targets)
             {
-                AddIfNew(work, aggregateKeys, new AggregateKey(item.SubscriptionId, periodStart, target.AggregateKey, target.Aggregation));
-                if (target.BurningCharge is { } charge)
+                AddIfNew(work, aggregateKeys, new AggregateRowKey(item.SubscriptionId, periodStart, target.Key, target.Aggregation));
+                if (target.PrepaidKey is { } prepaidKey)
                 {
-                    AddIfNew(work, aggregateKeys, new AggregateKey(item.SubscriptionId, periodStart, UsageAppendRules.PrepaidAggregateKey(charge.Key), Aggregation.Sum));
+                    AddIfNew(work, aggregateKeys, new AggregateRowKey(item.SubscriptionId, periodStart, prepaidKey, Aggregation.Sum));
                 }
             }
 
@@ -216,7 +216,7 @@ public sealed partial class PostgreSqlMeteringStore
             {
                 var subs = aggregateKeys.Select(k => k.SubscriptionId).ToArray();
                 var starts = aggregateKeys.Select(k => k.PeriodStart).ToArray();
-                var keys = aggregateKeys.Select(k => k.Key).ToArray();
+                var keys = aggregateKeys.Select(k => k.Key.Value).ToArray();
                 batch.BatchCommands.Add(BatchCommand(_sql.EnsureAggregates, Texts(subs), Longs(starts), Texts(keys), P(aggregateKeys.Select(k => (short)k.Kind).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Smallint)));
                 batch.BatchCommands.Add(BatchCommand(_sql.LockAggregates, Texts(subs), Longs(starts), Texts(keys)));
             }
@@ -270,35 +270,22 @@ public sealed partial class PostgreSqlMeteringStore
             await DecideExistingKeysAsync(connection, work, wave, inserted, cancellationToken).ConfigureAwait(false);
         }
 
-        // 3. Check each newly claimed item against its subscription as stored now.
-        var rejectedKeys = new List<string>();
+        // 3. A record whose customer is not its subscription's (only when a caller prepares it so) burns from the
+        //    subscription's customer: lock that ledger too, before deciding.
         foreach (var i in wave)
         {
-            if (work.Decided[i])
-            {
-                continue;
-            }
-
             ref readonly var item = ref items[i];
-            UsageRejection? rejection = subscriptions.TryGetValue(item.SubscriptionId, out var subscription)
-                ? UsageAppendRules.CheckSubscription(in item, subscription)
-                : UsageRejection.NoActiveSubscription(item.Record.CustomerId, item.Record.Timestamp);
-            if (rejection is { } reason)
+            if (!work.Decided[i] && item.BurnsCredits && subscriptions.TryGetValue(item.SubscriptionId, out var subscription)
+                && !work.Ledgers.ContainsKey(subscription.CustomerId))
             {
-                outcomes[i] = subscription is null ? UsageOutcome.Rejected(reason) : UsageOutcome.Rejected(reason, item.SubscriptionId);
-                work.Decided[i] = true;
-                rejectedKeys.Add(item.Record.IdempotencyKey);
-            }
-            else if (item.BurnsCredits && !work.Ledgers.ContainsKey(subscription!.CustomerId))
-            {
-                // The record's customer is not the subscription's (only when a caller prepares it so): lock that ledger too.
                 var late = new SortedSet<string>(StringComparer.Ordinal) { subscription.CustomerId };
                 await AddLedgersAsync(connection, work, late, await LockLedgerVersionsAsync(connection, late, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
         }
 
-        // 4. Decide the remaining items in order, exactly as the in-memory store does.
-        var dirty = new HashSet<AggregateKey>();
+        // 4. Decide the remaining items in order, with the rules every store shares.
+        var rejectedKeys = new List<string>();
+        var state = new AppendState(work, subscriptions);
         foreach (var i in wave)
         {
             if (work.Decided[i])
@@ -306,35 +293,15 @@ public sealed partial class PostgreSqlMeteringStore
                 continue;
             }
 
-            ref readonly var item = ref items[i];
-            var subscription = subscriptions[item.SubscriptionId];
-            var periodStart = Documents.Ticks(item.PeriodStart);
-            if (CheckBounds(work, in item, periodStart) is { } bound)
-            {
-                outcomes[i] = UsageOutcome.Rejected(bound, item.SubscriptionId);
-                work.Decided[i] = true;
-                rejectedKeys.Add(item.Record.IdempotencyKey);
-                continue;
-            }
-
-            if (item.BurnsCredits && Burn(work, in item, subscription.CustomerId, periodStart, dirty) is { } creditRejection)
-            {
-                outcomes[i] = UsageOutcome.Rejected(creditRejection, item.SubscriptionId);
-                work.Decided[i] = true;
-                rejectedKeys.Add(item.Record.IdempotencyKey);
-                continue;
-            }
-
-            foreach (var target in item.Targets)
-            {
-                var key = new AggregateKey(item.SubscriptionId, periodStart, target.AggregateKey, target.Aggregation);
-                work.Aggregates[key] = UsageAppendRules.Apply(AggregateOf(work, key), target, item.Record);
-                dirty.Add(key);
-            }
-
-            outcomes[i] = UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
+            outcomes[i] = UsageAppendRules.Decide(in items[i], state);
             work.Decided[i] = true;
+            if (outcomes[i].Kind != UsageOutcomeKind.Accepted)
+            {
+                rejectedKeys.Add(items[i].Record.IdempotencyKey);
+            }
         }
+
+        var dirty = state.Dirty;
 
         // 5. One round trip: un-claim rejected keys, write aggregates and credit consumptions, commit.
         await using (var batch = new NpgsqlBatch(connection) { Timeout = _timeout })
@@ -384,7 +351,7 @@ public sealed partial class PostgreSqlMeteringStore
         return kept is null ? wave : [.. kept];
     }
 
-    private static void AddIfNew(AppendWork work, SortedSet<AggregateKey> keys, AggregateKey key)
+    private static void AddIfNew(AppendWork work, SortedSet<AggregateRowKey> keys, AggregateRowKey key)
     {
         if (!work.Aggregates.ContainsKey(key))
         {
@@ -447,59 +414,6 @@ public sealed partial class PostgreSqlMeteringStore
         }
     }
 
-    private UsageRejection? Burn(AppendWork work, in PreparedUsage item, string customerId, long periodStart, HashSet<AggregateKey> dirty)
-    {
-        var targets = item.Targets;
-        var before = new UsageAggregate[targets.Length];
-        var after = new UsageAggregate[targets.Length];
-        for (int t = 0; t < targets.Length; t++)
-        {
-            before[t] = AggregateOf(work, new AggregateKey(item.SubscriptionId, periodStart, targets[t].AggregateKey, targets[t].Aggregation));
-            after[t] = UsageAppendRules.Apply(before[t], targets[t], item.Record);
-        }
-
-        var ledger = work.Ledgers[customerId];
-        var burn = UsageAppendRules.Burn(in item, before, after, ledger.Current, item.Record.Timestamp);
-        if (burn.Rejection is not null)
-        {
-            return burn.Rejection;
-        }
-
-        if (burn.LedgerAfter is { } updated)
-        {
-            ledger.Current = updated;
-        }
-
-        for (int t = 0; t < targets.Length; t++)
-        {
-            if (targets[t].BurningCharge is { } charge && burn.PrepaidPerTarget[t] != 0m)
-            {
-                var key = new AggregateKey(item.SubscriptionId, periodStart, UsageAppendRules.PrepaidAggregateKey(charge.Key), Aggregation.Sum);
-                work.Aggregates[key] = AggregateOf(work, key).Apply(burn.PrepaidPerTarget[t], item.Record.Timestamp, UsageAction.Increment);
-                dirty.Add(key);
-            }
-        }
-
-        return null;
-    }
-
-    private static UsageRejection? CheckBounds(AppendWork work, in PreparedUsage item, long periodStart)
-    {
-        foreach (var target in item.Targets)
-        {
-            var key = new AggregateKey(item.SubscriptionId, periodStart, target.AggregateKey, target.Aggregation);
-            if (UsageAppendRules.CheckBounds(AggregateOf(work, key), target, item.Record) is { } rejection)
-            {
-                return rejection;
-            }
-        }
-
-        return null;
-    }
-
-    private static UsageAggregate AggregateOf(AppendWork work, AggregateKey key) =>
-        work.Aggregates.TryGetValue(key, out var aggregate) ? aggregate : UsageAggregate.Empty(key.Kind);
-
     private NpgsqlBatchCommand InsertRecordsCommand(PreparedUsage[] items, int[] wave)
     {
         int n = wave.Length;
@@ -546,7 +460,7 @@ public sealed partial class PostgreSqlMeteringStore
             P(recordSubs, NpgsqlDbType.Array | NpgsqlDbType.Text));
     }
 
-    private NpgsqlBatchCommand UpdateAggregatesCommand(AppendWork work, HashSet<AggregateKey> dirty)
+    private NpgsqlBatchCommand UpdateAggregatesCommand(AppendWork work, HashSet<AggregateRowKey> dirty)
     {
         var keys = dirty.Order().ToArray();
         int n = keys.Length;
@@ -592,7 +506,7 @@ public sealed partial class PostgreSqlMeteringStore
             _sql.UpdateAggregates,
             Texts([.. keys.Select(k => k.SubscriptionId)]),
             Longs([.. keys.Select(k => k.PeriodStart)]),
-            Texts([.. keys.Select(k => k.Key)]),
+            Texts([.. keys.Select(k => k.Key.Value)]),
             P(values, NpgsqlDbType.Array | NpgsqlDbType.Numeric),
             Longs(counts),
             P(latest, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
@@ -600,10 +514,10 @@ public sealed partial class PostgreSqlMeteringStore
             P(distinct, NpgsqlDbType.Array | NpgsqlDbType.Text));
     }
 
-    private static (AggregateKey Key, UsageAggregate Aggregate) ReadAggregateRow(NpgsqlDataReader reader)
+    private static (AggregateRowKey Key, UsageAggregate Aggregate) ReadAggregateRow(NpgsqlDataReader reader)
     {
         var kind = (Aggregation)reader.GetInt16(3);
-        var key = new AggregateKey(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), kind);
+        var key = new AggregateRowKey(reader.GetString(0), reader.GetInt64(1), AggregateKey.Parse(reader.GetString(2)), kind);
         var distinct = reader.IsDBNull(8) ? null : JsonSerializer.Deserialize<string[]>(reader.GetString(8));
         var aggregate = UsageAggregate.Restore(
             kind,
@@ -693,10 +607,10 @@ public sealed partial class PostgreSqlMeteringStore
             ? new Page<T>([.. itemsPlusOne.Take(limit)], cursorOf(itemsPlusOne[limit - 1]))
             : new Page<T>([.. itemsPlusOne], null);
 
-    /// <summary>The key of an aggregate row; ordered as the database orders its primary key (ordinal text).</summary>
-    private readonly record struct AggregateKey(string SubscriptionId, long PeriodStart, string Key, Aggregation Kind) : IComparable<AggregateKey>
+    /// <summary>The key of an aggregate row; ordered as the database orders its primary key (ordinal text). <see cref="Kind"/> is not part of the key.</summary>
+    private readonly record struct AggregateRowKey(string SubscriptionId, long PeriodStart, AggregateKey Key, Aggregation Kind) : IComparable<AggregateRowKey>
     {
-        public int CompareTo(AggregateKey other)
+        public int CompareTo(AggregateRowKey other)
         {
             int c = string.CompareOrdinal(SubscriptionId, other.SubscriptionId);
             if (c == 0)
@@ -704,16 +618,41 @@ public sealed partial class PostgreSqlMeteringStore
                 c = PeriodStart.CompareTo(other.PeriodStart);
             }
 
-            return c != 0 ? c : string.CompareOrdinal(Key, other.Key);
+            return c != 0 ? c : Key.CompareTo(other.Key);
         }
 
-        public bool Equals(AggregateKey other) =>
-            string.Equals(SubscriptionId, other.SubscriptionId, StringComparison.Ordinal) && PeriodStart == other.PeriodStart && string.Equals(Key, other.Key, StringComparison.Ordinal);
+        public bool Equals(AggregateRowKey other) =>
+            string.Equals(SubscriptionId, other.SubscriptionId, StringComparison.Ordinal) && PeriodStart == other.PeriodStart && Key == other.Key;
 
         public override int GetHashCode() => HashCode.Combine(SubscriptionId, PeriodStart, Key);
     }
 
     private readonly record struct StoredRecord(UsageRecord Record, string SubscriptionId, Instant PeriodStart);
+
+    /// <summary>One wave's locked rows as <see cref="UsageAppendRules.Decide"/> sees them; changes stay in memory until step 5 writes them.</summary>
+    private sealed class AppendState(AppendWork work, Dictionary<string, Subscription> subscriptions) : IUsageAppendState
+    {
+        public HashSet<AggregateRowKey> Dirty { get; } = [];
+
+        public Subscription? FindSubscription(string subscriptionId) => subscriptions.GetValueOrDefault(subscriptionId);
+
+        public bool TryGetAggregate(in PreparedUsage item, AggregateKey key, out UsageAggregate aggregate) =>
+            work.Aggregates.TryGetValue(RowKey(in item, key, default), out aggregate);
+
+        public void SetAggregate(in PreparedUsage item, AggregateTarget? target, AggregateKey key, UsageAggregate before, UsageAggregate after)
+        {
+            var row = RowKey(in item, key, after.Kind);
+            work.Aggregates[row] = after;
+            Dirty.Add(row);
+        }
+
+        public CreditLedger GetLedger(string customerId) => work.Ledgers[customerId].Current;
+
+        public void SetLedger(CreditLedger before, CreditLedger after) => work.Ledgers[after.CustomerId].Current = after;
+
+        private static AggregateRowKey RowKey(in PreparedUsage item, AggregateKey key, Aggregation kind) =>
+            new(item.SubscriptionId, Documents.Ticks(item.PeriodStart), key, kind);
+    }
 
     /// <summary>The working state of one append transaction.</summary>
     private sealed class AppendWork(PreparedUsage[] items, UsageOutcome[] outcomes)
@@ -724,10 +663,10 @@ public sealed partial class PostgreSqlMeteringStore
 
         public bool[] Decided { get; } = new bool[items.Length];
 
-        public Dictionary<AggregateKey, UsageAggregate> Aggregates { get; } = [];
+        public Dictionary<AggregateRowKey, UsageAggregate> Aggregates { get; } = [];
 
         /// <summary>Where each aggregate row was when this transaction locked it (ctid).</summary>
-        public Dictionary<AggregateKey, NpgsqlTid> Locations { get; } = [];
+        public Dictionary<AggregateRowKey, NpgsqlTid> Locations { get; } = [];
 
         /// <summary>True when the append is one wave, so no row is updated twice and every location stays valid.</summary>
         public bool SingleWave { get; init; }

@@ -304,10 +304,10 @@ public sealed class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, 
     }
 
     /// <inheritdoc/>
-    public ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
+    public ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Plan plan, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(decide);
-        return WriteAsync(w => w.ClosePeriod(subscriptionId, expectedPeriodStart, decide), 1, true, cancellationToken);
+        return WriteAsync(w => w.ClosePeriod(subscriptionId, expectedPeriodStart, plan, decide), 1, true, cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -54,7 +54,7 @@ public sealed class ConnectionLossTest(PostgresServer server)
         TestContext.Current.SendDiagnosticMessage($"connection-loss failures seen: {failures}");
         failures.Should().BeLessThanOrEqualTo(3, "at most the first call after each loss fails; the next one reconnects");
         var aggregates = await billing.Store.GetAggregatesAsync(subscription.SubscriptionId, Start, Ct);
-        aggregates.Single(a => a.AggregateKey == "api_calls").Aggregate.Quantity.Should().Be(61m, "1 + 3 × 20 records, each counted once");
+        aggregates.Single(a => a.Key == Metering.Storage.AggregateKey.ForMeter("api_calls")).Aggregate.Quantity.Should().Be(61m, "1 + 3 × 20 records, each counted once");
         accepted.Should().Be(61);
     }
 

@@ -19,7 +19,7 @@ public sealed class PostgreSqlTransactionTest(PostgresServer server)
         var subscription = await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c1", PlanKey = "standard" });
         var store = billing.Store;
 
-        var close = async () => await store.ClosePeriodAsync(subscription.SubscriptionId, Start, _ => throw new InvalidOperationException("decide failed"), CancellationToken.None);
+        var close = async () => await store.ClosePeriodAsync(subscription.SubscriptionId, Start, (await store.FindPlanAsync("standard", null, CancellationToken.None))!, _ => throw new InvalidOperationException("decide failed"), CancellationToken.None);
         await close.Should().ThrowAsync<InvalidOperationException>().WithMessage("decide failed");
         var ledgerChange = async () => await store.UpdateLedgerAsync("c1", _ => throw new InvalidOperationException("change failed"), CancellationToken.None);
         await ledgerChange.Should().ThrowAsync<InvalidOperationException>().WithMessage("change failed");

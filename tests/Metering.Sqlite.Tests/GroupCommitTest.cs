@@ -40,10 +40,10 @@ public class GroupCommitTest
         }, Ct).AsTask();
         await entered.WaitAsync(Ct);
 
-        // Queued while the writer is busy: one group. The close writes its invoice and subscription, then fails on a
-        // duplicate credit transaction (a ledger of another customer whose first transaction is already stored).
+        // Queued while the writer is busy: one group. The close's decision returns another customer's ledger, which the
+        // shared close rules refuse (StoreChangeRules.DecideClose) inside the request's savepoint.
         var addCustomer = store.AddCustomerAsync(new Customer("c-x", null, "UTC", Start), Ct).AsTask();
-        var close = store.ClosePeriodAsync("s-1", Start, context => new PeriodCloseDecision(
+        var close = store.ClosePeriodAsync("s-1", Start, plan, context => new PeriodCloseDecision(
             context.Subscription with { CurrentPeriod = schedule.PeriodAt(1), Revision = 1 },
             EmptyInvoice(context.Subscription),
             CreditLedger.Empty("other").Grant(Grant("o-1", "other")).Grant(Grant("o-2", "other")),
@@ -54,7 +54,7 @@ public class GroupCommitTest
 
         await blocker;
         (await addCustomer).Should().BeTrue();
-        await close.Invoking(t => t).Should().ThrowAsync<Microsoft.Data.Sqlite.SqliteException>().WithMessage("*UNIQUE*");
+        await close.Invoking(t => t).Should().ThrowAsync<InvalidOperationException>().WithMessage("*ledger of 'other'*");
         await throwing.Invoking(t => t).Should().ThrowAsync<InvalidOperationException>().WithMessage("decided to fail");
         (await grant).Grants.Should().ContainSingle();
 
@@ -70,11 +70,11 @@ public class GroupCommitTest
         stored.CurrentPeriod.Should().Be(schedule.PeriodAt(0));
 
         // The store keeps working after the failure, and the period can still be closed once.
-        var retried = await store.ClosePeriodAsync("s-1", Start, context => new PeriodCloseDecision(
+        var retried = await store.ClosePeriodAsync("s-1", Start, plan, context => new PeriodCloseDecision(
             context.Subscription with { CurrentPeriod = schedule.PeriodAt(1), Revision = 1 }, EmptyInvoice(context.Subscription), null, []), Ct);
         retried.Status.Should().Be(PeriodCloseStatus.Closed);
         retried.Invoice!.Number.Should().Be(1);
-        (await store.ClosePeriodAsync("s-1", Start, _ => throw new InvalidOperationException("not called"), Ct)).Status.Should().Be(PeriodCloseStatus.AlreadyClosed);
+        (await store.ClosePeriodAsync("s-1", Start, plan, _ => throw new InvalidOperationException("not called"), Ct)).Status.Should().Be(PeriodCloseStatus.AlreadyClosed);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
     }
 
     /// <inheritdoc/>
-    public ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
+    public ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Plan plan, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
     {
         lock (CloseAttempts)
         {
@@ -49,13 +49,13 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
         }
 
         return ClosedElsewhere(subscriptionId, expectedPeriodStart)
-            ? CloseElsewhereAsync(subscriptionId, expectedPeriodStart, decide, cancellationToken)
-            : inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, ctx => CloseFault(subscriptionId) is { } fault ? throw fault : decide(ctx), cancellationToken);
+            ? CloseElsewhereAsync(subscriptionId, expectedPeriodStart, plan, decide, cancellationToken)
+            : inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, plan, ctx => CloseFault(subscriptionId) is { } fault ? throw fault : decide(ctx), cancellationToken);
     }
 
-    private async ValueTask<PeriodCloseResult> CloseElsewhereAsync(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
+    private async ValueTask<PeriodCloseResult> CloseElsewhereAsync(string subscriptionId, Instant expectedPeriodStart, Plan plan, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
     {
-        await inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, decide, cancellationToken);
+        await inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, plan, decide, cancellationToken);
         return new PeriodCloseResult(PeriodCloseStatus.AlreadyClosed, null, null);
     }
 

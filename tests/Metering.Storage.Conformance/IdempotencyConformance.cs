@@ -170,7 +170,7 @@ public abstract class IdempotencyConformance : StoreTestBase
         await using var billing = CreateStandard();
         var sub = await SubscribeAsync(billing, "c1");
         var plan = (await billing.Store.FindPlanAsync("standard", null, CancellationToken.None))!;
-        AggregateTarget[] targets = [new("api_calls", Aggregation.Sum, null, null)];
+        AggregateTarget[] targets = [new(AggregateKey.ForMeter("api_calls"), Aggregation.Sum, null, null)];
         var record = Usage("c1", 5m, Start, "k1");
         PreparedUsage[] items =
         [

@@ -95,7 +95,7 @@ public abstract class PeriodAttributionConformance : StoreTestBase
         await using var billing = CreateStandard();
         var sub = await SubscribeAsync(billing, "c1");
         var plan = (await billing.Store.FindPlanAsync("standard", null, CancellationToken.None))!;
-        AggregateTarget[] targets = [new("api_calls", Aggregation.Sum, null, null)];
+        AggregateTarget[] targets = [new(AggregateKey.ForMeter("api_calls"), Aggregation.Sum, null, null)];
         await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
 
         // Prepared against the old state (as a recorder racing the close would), appended after the close.

@@ -38,8 +38,9 @@ public abstract class PeriodCloseConformance : StoreTestBase
         await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
 
         Func<PeriodCloseContext, PeriodCloseDecision> mustNotDecide = _ => throw new InvalidOperationException("A period already closed must not be decided again.");
-        var stale = await billing.Store.ClosePeriodAsync(sub.SubscriptionId, Start, mustNotDecide, CancellationToken.None);
-        var missing = await billing.Store.ClosePeriodAsync("no-such-subscription", Start, mustNotDecide, CancellationToken.None);
+        var plan = (await billing.Store.FindPlanAsync("standard", null, CancellationToken.None))!;
+        var stale = await billing.Store.ClosePeriodAsync(sub.SubscriptionId, Start, plan, mustNotDecide, CancellationToken.None);
+        var missing = await billing.Store.ClosePeriodAsync("no-such-subscription", Start, plan, mustNotDecide, CancellationToken.None);
 
         stale.Status.Should().Be(PeriodCloseStatus.AlreadyClosed);
         stale.Invoice.Should().BeNull();

@@ -76,8 +76,9 @@ public abstract class StoreTestBase
     protected static async Task<UsageAggregate> AggregateOfAsync(TestMetering billing, string subscriptionId, Instant periodStart, string aggregateKey = "api_calls")
     {
         var aggregates = await billing.Store.GetAggregatesAsync(subscriptionId, periodStart, CancellationToken.None);
-        return aggregates.SingleOrDefault(a => a.AggregateKey == aggregateKey) is { AggregateKey: not null } found
-            ? found.Aggregate
+        var key = AggregateKey.Parse(aggregateKey);
+        return aggregates.Any(a => a.Key == key)
+            ? aggregates.Single(a => a.Key == key).Aggregate
             : UsageAggregate.Empty(Aggregation.Sum);
     }
 

@@ -19,7 +19,7 @@ namespace Metering;
 /// <para><b>Cost.</b> The ledger keeps a running total per grant, so operations and reads at or after a grant's latest
 /// transaction do not rescan transactions; only reads in the past of a grant scan that grant's own transactions.</para>
 /// </remarks>
-public sealed class CreditLedger
+public sealed partial class CreditLedger
 {
     private readonly ImmutableList<CreditGrant> _grants;
     private readonly ImmutableDictionary<string, GrantState> _states;
@@ -79,7 +79,7 @@ public sealed class CreditLedger
         var transactionList = Preconditions.CheckNotNull(transactions).OrderBy(t => Preconditions.CheckNotNull(t).Sequence).ToList();
         grantList.ForEach(g => Preconditions.CheckNotNull(g));
 
-        var violations = FindViolations(customerId, grantList, transactionList);
+        var violations = CreditLedgerAudit.FindViolations(customerId, grantList, transactionList);
         if (violations.Count > 0)
         {
             throw new CreditLedgerInvariantException(customerId, violations);
@@ -371,67 +371,12 @@ public sealed class CreditLedger
     }
 
     /// <summary>
-    /// What is left of a grant at <paramref name="at"/>: transactions with <c>At &lt;= at</c>; 0 before the grant's
-    /// EffectiveAt and 0 once it has expired (<c>ExpiresAt &lt;= at</c>), even if the Expiration transaction is not written yet.
-    /// </summary>
-    /// <exception cref="UnknownCreditGrantException">The ledger has no such grant.</exception>
-    public decimal RemainingOf(string grantId, Instant at)
-    {
-        var state = GetState(grantId);
-        return state.Grant.IsActiveAt(at) ? TotalsAt(state, at).Remaining : 0m;
-    }
-
-    /// <summary>
-    /// The summary per currency or unit at <paramref name="at"/>, ordered by unit code (ordinal); one entry for every
-    /// unit the ledger has grants in (zeros when none is effective yet). Counts transactions with <c>At &lt;= at</c>.
-    /// A grant that has expired by <paramref name="at"/> counts its remainder as Expired (and nothing as Remaining)
-    /// even before its Expiration transaction is written.
-    /// </summary>
-    public IReadOnlyList<CreditBalance> BalancesAt(Instant at)
-    {
-        var sums = new Dictionary<Currency, CreditBalance>();
-        foreach (var grant in _grants)
-        {
-            var totals = TotalsAt(_states[grant.GrantId], at);
-            var remaining = totals.Remaining;
-            var expired = totals.Expired;
-            if (grant.IsExpiredAt(at))
-            {
-                expired += remaining;
-                remaining = 0m;
-            }
-
-            var unit = grant.Amount.Currency;
-            var sum = sums.TryGetValue(unit, out var existing) ? existing : new CreditBalance(unit, 0m, 0m, 0m, 0m, 0m, 0m);
-            sums[unit] = sum with
-            {
-                Granted = sum.Granted + totals.Granted,
-                Consumed = sum.Consumed + totals.Consumed,
-                Expired = sum.Expired + expired,
-                Voided = sum.Voided + totals.Voided,
-                Adjusted = sum.Adjusted + totals.Adjusted,
-                Remaining = sum.Remaining + remaining,
-            };
-        }
-
-        return sums.Values.OrderBy(b => b.Unit.Code, StringComparer.Ordinal).ThenBy(b => b.Unit.MinorDigits).ToList();
-    }
-
-    /// <summary>The summary for one currency or unit at <paramref name="at"/> (all zeros when the ledger has no grant in it).</summary>
-    /// <exception cref="ArgumentNullException"><paramref name="unit"/> is null.</exception>
-    public CreditBalance BalanceAt(Currency unit, Instant at)
-    {
-        Preconditions.CheckNotNull(unit);
-        return BalancesAt(at).FirstOrDefault(b => b.Unit == unit) ?? new CreditBalance(unit, 0m, 0m, 0m, 0m, 0m, 0m);
-    }
-
-    /// <summary>
     /// Every broken invariant of this ledger (empty when sound): ids unique, each transaction for a known grant of this
     /// customer in the grant's unit, exactly one Grant transaction per grant (its amount, at its EffectiveAt),
     /// consumptions only while the grant is active, at most one Expiration (at ExpiresAt), and every grant's remainder
     /// never below zero at any instant.
     /// </summary>
-    public IReadOnlyList<string> FindViolations() => FindViolations(CustomerId, _grants, _transactions);
+    public IReadOnlyList<string> FindViolations() => CreditLedgerAudit.FindViolations(CustomerId, _grants, _transactions);
 
     /// <summary>Throws when <see cref="FindViolations()"/> finds anything.</summary>
     /// <exception cref="CreditLedgerInvariantException">An invariant is broken; the exception lists every violation.</exception>
@@ -442,119 +387,6 @@ public sealed class CreditLedger
         {
             throw new CreditLedgerInvariantException(CustomerId, violations);
         }
-    }
-
-    private static IReadOnlyList<string> FindViolations(string customerId, IReadOnlyList<CreditGrant> grants, IReadOnlyList<CreditTransaction> transactions)
-    {
-        var violations = new List<string>();
-        var grantsById = new Dictionary<string, CreditGrant>(StringComparer.Ordinal);
-        foreach (var grant in grants)
-        {
-            if (!string.Equals(grant.CustomerId, customerId, StringComparison.Ordinal))
-            {
-                violations.Add($"Grant '{grant.GrantId}' belongs to customer '{grant.CustomerId}', not '{customerId}'; load each customer's grants into their own ledger.");
-            }
-
-            if (!grantsById.TryAdd(grant.GrantId, grant))
-            {
-                violations.Add($"Grant id '{grant.GrantId}' is used more than once; grant ids must be unique per customer.");
-            }
-        }
-
-        var sequences = new HashSet<long>();
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        var byGrant = new Dictionary<string, List<CreditTransaction>>(StringComparer.Ordinal);
-        foreach (var transaction in transactions)
-        {
-            var label = $"Transaction {transaction.Sequence} ('{transaction.TransactionId}')";
-            if (!sequences.Add(transaction.Sequence))
-            {
-                violations.Add($"{label}: sequence {transaction.Sequence} is used more than once; give each transaction its own ledger sequence.");
-            }
-
-            if (!ids.Add(transaction.TransactionId))
-            {
-                violations.Add($"{label}: id '{transaction.TransactionId}' is used more than once; transaction ids must be unique per customer.");
-            }
-
-            if (!string.Equals(transaction.CustomerId, customerId, StringComparison.Ordinal))
-            {
-                violations.Add($"{label} belongs to customer '{transaction.CustomerId}', not '{customerId}'; load each customer's transactions into their own ledger.");
-            }
-
-            if (!grantsById.TryGetValue(transaction.GrantId, out var grant))
-            {
-                violations.Add($"{label} refers to unknown grant '{transaction.GrantId}'; load the grant together with its transactions.");
-                continue;
-            }
-
-            if (transaction.Amount.Currency != grant.Amount.Currency)
-            {
-                violations.Add($"{label} is in {transaction.Amount.Currency.Code} but grant '{grant.GrantId}' is in {grant.Amount.Currency.Code}; a grant's transactions use the grant's currency or unit.");
-                continue;
-            }
-
-            AddToGroup(byGrant, grant.GrantId, transaction);
-            switch (transaction.Type)
-            {
-                case CreditTransactionType.Grant when transaction.Amount != grant.Amount || transaction.At != grant.EffectiveAt:
-                    violations.Add($"{label} grants {transaction.Amount} at {transaction.At} but grant '{grant.GrantId}' is {grant.Amount} from {grant.EffectiveAt}; the Grant transaction must match the grant.");
-                    break;
-                case CreditTransactionType.Consumption when !grant.IsActiveAt(transaction.At):
-                    violations.Add($"{label} consumes grant '{grant.GrantId}' at {transaction.At}, outside its active window [{grant.EffectiveAt}, {grant.ExpiresAt?.ToString() ?? "never"}); consume a grant only while it is active.");
-                    break;
-                case CreditTransactionType.Expiration when grant.ExpiresAt is null:
-                    violations.Add($"{label} expires grant '{grant.GrantId}', which never expires; use Void to cancel credits that do not expire.");
-                    break;
-                case CreditTransactionType.Expiration when transaction.At != grant.ExpiresAt:
-                    violations.Add($"{label} expires grant '{grant.GrantId}' at {transaction.At} but it expires at {grant.ExpiresAt}; write expirations at the grant's ExpiresAt.");
-                    break;
-            }
-        }
-
-        foreach (var grant in grantsById.Values)
-        {
-            var own = byGrant.TryGetValue(grant.GrantId, out var list) ? list : [];
-            var grantCount = own.Count(t => t.Type == CreditTransactionType.Grant);
-            if (grantCount != 1)
-            {
-                violations.Add(grantCount == 0
-                    ? $"Grant '{grant.GrantId}' has no Grant transaction; append one of {grant.Amount} at its EffectiveAt {grant.EffectiveAt}."
-                    : $"Grant '{grant.GrantId}' has {grantCount} Grant transactions; a grant is granted once (use an Adjustment to add credits).");
-            }
-
-            var expirationCount = own.Count(t => t.Type == CreditTransactionType.Expiration);
-            if (expirationCount > 1)
-            {
-                violations.Add($"Grant '{grant.GrantId}' has {expirationCount} Expiration transactions; a grant expires once.");
-            }
-
-            var remaining = 0m;
-            foreach (var transaction in own.OrderBy(t => t.At).ThenBy(t => t.Sequence))
-            {
-                remaining += transaction.Effect;
-                if (remaining < 0m)
-                {
-                    violations.Add(
-                        $"Grant '{grant.GrantId}' is overdrawn: {remaining} remaining after transaction {transaction.Sequence} ('{transaction.TransactionId}', {transaction.Type} of {transaction.Amount} at {transaction.At}); "
-                        + "a remainder can never go below zero, so remove or reduce that transaction.");
-                    break;
-                }
-            }
-        }
-
-        return violations;
-    }
-
-    private static void AddToGroup(Dictionary<string, List<CreditTransaction>> byGrant, string grantId, CreditTransaction transaction)
-    {
-        if (!byGrant.TryGetValue(grantId, out var list))
-        {
-            list = [];
-            byGrant.Add(grantId, list);
-        }
-
-        list.Add(transaction);
     }
 
     private static string DefaultTransactionId(string grantId, long sequence) => $"{grantId}:{sequence}";
@@ -571,44 +403,6 @@ public sealed class CreditLedger
     }
 
     // Totals of the grant's transactions with At <= at; running totals when at is not before its latest transaction.
-    private static CreditTotals TotalsAt(GrantState state, Instant at)
-    {
-        if (at >= state.LatestAt)
-        {
-            return state.Totals;
-        }
-
-        var totals = default(CreditTotals);
-        foreach (var transaction in state.Transactions)
-        {
-            if (transaction.At <= at)
-            {
-                totals = totals.Add(transaction);
-            }
-        }
-
-        return totals;
-    }
-
-    // The most that can be drawn at `at` without the remainder going negative at `at` or at any later instant.
-    private static decimal AvailableFrom(GrantState state, Instant at)
-    {
-        if (at >= state.LatestAt)
-        {
-            return state.Totals.Remaining;
-        }
-
-        var remaining = TotalsAt(state, at).Remaining;
-        var lowest = remaining;
-        foreach (var transaction in state.Transactions.Where(t => t.At > at).OrderBy(t => t.At).ThenBy(t => t.Sequence))
-        {
-            remaining += transaction.Effect;
-            lowest = Math.Min(lowest, remaining);
-        }
-
-        return Math.Max(0m, lowest);
-    }
-
     private GrantState GetState(string grantId)
     {
         Preconditions.CheckNotNull(grantId);
@@ -630,21 +424,6 @@ public sealed class CreditLedger
             sequence);
     }
 
-    private readonly record struct CreditTotals(decimal Granted, decimal Consumed, decimal Expired, decimal Voided, decimal Adjusted)
-    {
-        public decimal Remaining => Granted - Consumed - Expired - Voided + Adjusted;
-
-        public CreditTotals Add(CreditTransaction transaction) => transaction.Type switch
-        {
-            CreditTransactionType.Grant => this with { Granted = Granted + transaction.Amount.Amount },
-            CreditTransactionType.Consumption => this with { Consumed = Consumed + transaction.Amount.Amount },
-            CreditTransactionType.Expiration => this with { Expired = Expired + transaction.Amount.Amount },
-            CreditTransactionType.Void => this with { Voided = Voided + transaction.Amount.Amount },
-            _ => this with { Adjusted = Adjusted + transaction.Amount.Amount },
-        };
-    }
-
-    // One grant with its running totals and its own transactions (for reads in the past).
     private sealed class GrantState
     {
         public GrantState(CreditGrant grant)

@@ -46,11 +46,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CreditLedger> _ledgers = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Key, int Version), Plan> _plans = [];
-    private readonly Dictionary<PeriodKey, Dictionary<string, AggregateEntry>> _periods = [];
+    private readonly Dictionary<PeriodKey, Dictionary<AggregateKey, AggregateEntry>> _periods = [];
     private readonly List<AggregateEntry> _dirty = [];
     private long _dataVersion;
     private readonly ILogger _logger;
+    private readonly AppendState _appendState;
     private volatile WriterFault? _fault;
 
     private readonly SqliteCommand _begin;
@@ -61,7 +61,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly SqliteCommand _rollbackToSavepoint;
     private readonly SqliteCommand _readDataVersion;
     private readonly RawStatement _insertUsage;
-    private readonly PreparedCommand _deleteUsage;
     private readonly PreparedCommand _findUsageBySeq;
     private readonly RawStatement _findIndexedKey;
     private readonly SqliteCommand _loadTailKeys;
@@ -80,6 +79,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     public SqliteWriter(SqliteConnection connection, SqliteConnection checkpointConnection, SqliteStoreOptions options, ILogger? logger = null)
     {
         _connection = connection;
+        _appendState = new AppendState(this);
         _logger = logger ?? NullLogger.Instance;
         _checkpointer = new WalCheckpointer(checkpointConnection);
         _maxBatchSize = options.MaxBatchSize;
@@ -102,7 +102,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
             INSERT INTO usage_records (idempotency_key, subscription_id, period_start, customer_id, meter_key, quantity, timestamp, action, properties, requested_subscription_id)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             """);
-        _deleteUsage = new PreparedCommand(connection, "DELETE FROM usage_records WHERE seq = $seq", "$seq");
         _findUsageBySeq = new PreparedCommand(connection, $"SELECT {StoreQueries.UsageColumns} FROM usage_records WHERE seq = $seq", "$seq");
         _findIndexedKey = new RawStatement(connection, "SELECT seq FROM usage_keys WHERE idempotency_key = ?1");
         _loadTailKeys = Command("SELECT idempotency_key, seq FROM usage_records WHERE seq > (SELECT indexed_through FROM usage_index_state)");
@@ -211,7 +210,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 command.Dispose();
             }
 
-            foreach (var command in new IDisposable[] { _insertUsage, _deleteUsage, _findUsageBySeq, _findIndexedKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction, _insertSubscription, _updateSubscription, _countInvoices, _nextInvoiceNumber, _insertInvoice })
+            foreach (var command in new IDisposable[] { _insertUsage, _findUsageBySeq, _findIndexedKey, _insertAggregate, _updateAggregate, _insertDistinct, _insertEvent, _insertTransaction, _insertSubscription, _updateSubscription, _countInvoices, _nextInvoiceNumber, _insertInvoice })
             {
                 command.Dispose();
             }
@@ -442,10 +441,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private void ClearCaches()
     {
+        _appendState.Reset();
         _tailKeys = null;
         _subscriptions.Clear();
         _ledgers.Clear();
-        _plans.Clear();
         _periods.Clear();
         _dirty.Clear();
     }
@@ -486,7 +485,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
             return UsageAppendRules.ForExistingKey(stored, storedSubscriptionId, storedPeriodStart, record);
         }
 
-        // Claim the key (the row and the in-memory tail); a rejection below deletes both again.
+        var outcome = UsageAppendRules.Decide(in item, _appendState);
+        if (outcome.Kind != UsageOutcomeKind.Accepted)
+        {
+            return outcome;
+        }
+
+        // Accepted: store the record (its row claims the key) and remember the key until it is indexed.
         var insert = _insertUsage;
         insert.Bind(1, record.IdempotencyKey);
         insert.Bind(2, item.SubscriptionId);
@@ -499,94 +504,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
         insert.Bind(9, StoreDocuments.PropertiesJson(record.Properties));
         insert.Bind(10, record.SubscriptionId);
         insert.Execute();
-        long seq = SQLitePCL.raw.sqlite3_last_insert_rowid(_connection.Handle);
-        _tailKeys![record.IdempotencyKey] = seq;
-        var subscription = GetSubscription(item.SubscriptionId);
-        if (subscription is null)
-        {
-            DeleteUsage(seq, record.IdempotencyKey);
-            return UsageOutcome.Rejected(UsageRejection.NoActiveSubscription(record.CustomerId, record.Timestamp));
-        }
-
-        if (UsageAppendRules.CheckSubscription(in item, subscription) is { } rejection)
-        {
-            DeleteUsage(seq, record.IdempotencyKey);
-            return UsageOutcome.Rejected(rejection, item.SubscriptionId);
-        }
-
-        var periodKey = new PeriodKey(item.SubscriptionId, periodStart);
-        var period = GetPeriod(periodKey);
-        foreach (var target in item.Targets)
-        {
-            if (period.TryGetValue(target.AggregateKey, out var current)
-                && UsageAppendRules.CheckBounds(current.Value, target, record) is { } bound)
-            {
-                DeleteUsage(seq, record.IdempotencyKey);
-                return UsageOutcome.Rejected(bound, item.SubscriptionId);
-            }
-        }
-
-        if (item.BurnsCredits && TryBurnCredits(in item, subscription, periodKey, period) is { } creditRejection)
-        {
-            DeleteUsage(seq, record.IdempotencyKey);
-            return UsageOutcome.Rejected(creditRejection, item.SubscriptionId);
-        }
-
-        foreach (var target in item.Targets)
-        {
-            var entry = GetOrAddEntry(periodKey, period, target.AggregateKey, target.Aggregation);
-            var before = entry.Value;
-            var after = UsageAppendRules.Apply(before, target, record);
-            SetEntry(entry, after);
-            if (after.Kind == Aggregation.UniqueCount && after.DistinctValues!.Count != (before.DistinctValues?.Count ?? 0))
-            {
-                var distinct = _insertDistinct;
-                distinct[0].Value = periodKey.SubscriptionId;
-                distinct[1].Value = periodKey.PeriodStart;
-                distinct[2].Value = target.AggregateKey;
-                record.TryGetProperty(target.UniqueProperty!, out var distinctValue);
-                distinct[3].Value = distinctValue;
-                distinct.Command.ExecuteNonQuery();
-            }
-        }
-
+        _tailKeys![record.IdempotencyKey] = SQLitePCL.raw.sqlite3_last_insert_rowid(_connection.Handle);
         _appendedSinceIndex++;
-        return UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
-    }
-
-    private UsageRejection? TryBurnCredits(in PreparedUsage item, Subscription subscription, PeriodKey periodKey, Dictionary<string, AggregateEntry> period)
-    {
-        var targets = item.Targets;
-        var before = new UsageAggregate[targets.Length];
-        var after = new UsageAggregate[targets.Length];
-        for (int i = 0; i < targets.Length; i++)
-        {
-            before[i] = period.TryGetValue(targets[i].AggregateKey, out var current) ? current.Value : UsageAggregate.Empty(targets[i].Aggregation);
-            after[i] = UsageAppendRules.Apply(before[i], targets[i], item.Record);
-        }
-
-        var ledger = GetLedger(subscription.CustomerId);
-        var burn = UsageAppendRules.Burn(in item, before, after, ledger, item.Record.Timestamp);
-        if (burn.Rejection is not null)
-        {
-            return burn.Rejection;
-        }
-
-        if (burn.LedgerAfter is { } updated)
-        {
-            PersistLedger(ledger, updated);
-        }
-
-        for (int i = 0; i < targets.Length; i++)
-        {
-            if (targets[i].BurningCharge is { } charge && burn.PrepaidPerTarget[i] != 0m)
-            {
-                var entry = GetOrAddEntry(periodKey, period, UsageAppendRules.PrepaidAggregateKey(charge.Key), Aggregation.Sum);
-                SetEntry(entry, entry.Value.Apply(burn.PrepaidPerTarget[i], item.Record.Timestamp, UsageAction.Increment));
-            }
-        }
-
-        return null;
+        return outcome;
     }
 
     /// <summary>The seq of the record stored under <paramref name="idempotencyKey"/> (indexed, or in the tail), or null.</summary>
@@ -634,40 +554,22 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return StoreQueries.ReadUsage(reader);
     }
 
-    private void DeleteUsage(long seq, string idempotencyKey)
-    {
-        _deleteUsage[0].Value = seq;
-        _deleteUsage.Command.ExecuteNonQuery();
-        _tailKeys!.Remove(idempotencyKey);
-    }
-
     // ---- aggregates cache ------------------------------------------------------------------------------
 
-    private Dictionary<string, AggregateEntry> GetPeriod(PeriodKey key)
+    private Dictionary<AggregateKey, AggregateEntry> GetPeriod(PeriodKey key)
     {
         if (!_periods.TryGetValue(key, out var period))
         {
-            period = new Dictionary<string, AggregateEntry>(StringComparer.Ordinal);
+            period = [];
             foreach (var stored in StoreQueries.LoadAggregates(_connection, key.SubscriptionId, key.PeriodStart))
             {
-                period[stored.AggregateKey] = new AggregateEntry(key, stored.AggregateKey, stored.Aggregate) { Stored = true };
+                period[stored.Key] = new AggregateEntry(key, stored.Key, stored.Aggregate) { Stored = true };
             }
 
             _periods[key] = period;
         }
 
         return period;
-    }
-
-    private static AggregateEntry GetOrAddEntry(PeriodKey periodKey, Dictionary<string, AggregateEntry> period, string aggregateKey, Aggregation aggregation)
-    {
-        if (!period.TryGetValue(aggregateKey, out var entry))
-        {
-            entry = new AggregateEntry(periodKey, aggregateKey, UsageAggregate.Empty(aggregation));
-            period[aggregateKey] = entry;
-        }
-
-        return entry;
     }
 
     private void SetEntry(AggregateEntry entry, UsageAggregate value)
@@ -694,7 +596,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             var value = entry.Value;
             upsert.Bind(1, entry.Period.SubscriptionId);
             upsert.Bind(2, entry.Period.PeriodStart);
-            upsert.Bind(3, entry.Key);
+            upsert.Bind(3, entry.Key.Value);
             upsert.Bind(4, (long)value.Kind);
             upsert.Bind(5, value.Value);
             upsert.Bind(6, value.RecordCount);
@@ -730,7 +632,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _connection.Execute(
             "INSERT INTO plans (plan_key, version, data) VALUES (@key, @version, @data)",
             new { key = published.Key, version = published.Version, data = StoreDocuments.Json(published) });
-        _plans[(published.Key, published.Version)] = published;
         return published;
     }
 
@@ -813,30 +714,22 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     // ---- period close and invoices ---------------------------------------------------------------------
 
-    public PeriodCloseResult ClosePeriod(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide)
+    public PeriodCloseResult ClosePeriod(string subscriptionId, Instant expectedPeriodStart, Plan plan, Func<PeriodCloseContext, PeriodCloseDecision> decide)
     {
         var subscription = GetSubscription(subscriptionId);
-        if (subscription is null)
-        {
-            return new PeriodCloseResult(PeriodCloseStatus.NotFound, null, null);
-        }
-
         long periodStart = Nanos(expectedPeriodStart);
-        if (subscription.CurrentPeriod.Start != expectedPeriodStart || subscription.EndedAt is not null
-            || CountInvoices(subscriptionId, periodStart) > 0)
+        if (StoreChangeRules.CheckClose(subscription, expectedPeriodStart, plan, subscription is not null && CountInvoices(subscriptionId, periodStart) > 0) is { } status)
         {
-            return new PeriodCloseResult(PeriodCloseStatus.AlreadyClosed, null, subscription);
+            return new PeriodCloseResult(status, null, subscription);
         }
 
-        var plan = GetPlan(subscription.PlanKey, subscription.PlanVersion)
-            ?? throw new InvalidOperationException($"Plan '{subscription.PlanKey}' v{subscription.PlanVersion} of subscription '{subscriptionId}' is missing from the store.");
-        var ledger = GetLedger(subscription.CustomerId);
+        var ledger = GetLedger(subscription!.CustomerId);
         var aggregates = GetPeriod(new PeriodKey(subscriptionId, periodStart)).Values
             .Where(e => !e.Value.IsEmpty)
             .Select(e => new StoredAggregate(e.Key, e.Value))
-            .OrderBy(a => a.AggregateKey, StringComparer.Ordinal)
+            .OrderBy(a => a.Key)
             .ToArray();
-        var decision = decide(new PeriodCloseContext(subscription, plan, aggregates, ledger));
+        var decision = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, aggregates, ledger), decide);
 
         var number = _nextInvoiceNumber.ExecuteInt64()!.Value;
         var invoice = decision.Invoice with { Number = number };
@@ -879,32 +772,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return change.Updated;
     }
 
-    private Plan? GetPlan(string planKey, int version)
-    {
-        if (_plans.TryGetValue((planKey, version), out var cached))
-        {
-            return cached;
-        }
-
-        var plan = StoreQueries.LoadPlan(_connection, planKey, version);
-        if (plan is not null)
-        {
-            _plans[(planKey, version)] = plan;
-        }
-
-        return plan;
-    }
-
     // ---- credits ---------------------------------------------------------------------------------------
 
     public CreditLedger UpdateLedger(string customerId, Func<CreditLedger, LedgerChange> change)
     {
         var current = GetLedger(customerId);
-        var result = change(current);
-        if (result.Updated.Transactions.Count < current.Transactions.Count)
-        {
-            throw new InvalidOperationException("A credit ledger change must only append transactions.");
-        }
+        var result = StoreChangeRules.DecideLedgerChange(current, change);
 
         PersistLedger(current, result.Updated);
         AppendEvents(result.Events);
@@ -965,11 +838,74 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     private readonly record struct PeriodKey(string SubscriptionId, long PeriodStart);
 
-    private sealed class AggregateEntry(PeriodKey period, string key, UsageAggregate value)
+    /// <summary>The writer's caches as <see cref="UsageAppendRules.Decide"/> sees them: reads load on demand, writes are write-behind (aggregates) or immediate (ledger rows).</summary>
+    private sealed class AppendState(SqliteWriter writer) : IUsageAppendState
+    {
+        // The period of the current decision (its aggregates are read and written several times per record).
+        private PeriodKey _lastKey;
+        private Dictionary<AggregateKey, AggregateEntry>? _lastPeriod;
+
+        public Subscription? FindSubscription(string subscriptionId) => writer.GetSubscription(subscriptionId);
+
+        public bool TryGetAggregate(in PreparedUsage item, AggregateKey key, out UsageAggregate aggregate)
+        {
+            if (PeriodOf(in item).TryGetValue(key, out var entry))
+            {
+                aggregate = entry.Value;
+                return true;
+            }
+
+            aggregate = default;
+            return false;
+        }
+
+        public void SetAggregate(in PreparedUsage item, AggregateTarget? target, AggregateKey key, UsageAggregate before, UsageAggregate after)
+        {
+            var period = PeriodOf(in item);
+            if (!period.TryGetValue(key, out var entry))
+            {
+                entry = new AggregateEntry(_lastKey, key, after);
+                period[key] = entry;
+            }
+
+            writer.SetEntry(entry, after);
+            if (after.Kind == Aggregation.UniqueCount && after.DistinctValues!.Count != (before.DistinctValues?.Count ?? 0)
+                && target?.UniqueProperty is { } property && item.Record.TryGetProperty(property, out var distinctValue))
+            {
+                var distinct = writer._insertDistinct;
+                distinct[0].Value = _lastKey.SubscriptionId;
+                distinct[1].Value = _lastKey.PeriodStart;
+                distinct[2].Value = key.Value;
+                distinct[3].Value = distinctValue;
+                distinct.Command.ExecuteNonQuery();
+            }
+        }
+
+        public CreditLedger GetLedger(string customerId) => writer.GetLedger(customerId);
+
+        public void SetLedger(CreditLedger before, CreditLedger after) => writer.PersistLedger(before, after);
+
+        /// <summary>Forgets the cached period (the writer's caches were cleared).</summary>
+        public void Reset() => _lastPeriod = null;
+
+        private Dictionary<AggregateKey, AggregateEntry> PeriodOf(in PreparedUsage item)
+        {
+            long start = Nanos(item.PeriodStart);
+            if (_lastPeriod is null || _lastKey.PeriodStart != start || !string.Equals(_lastKey.SubscriptionId, item.SubscriptionId, StringComparison.Ordinal))
+            {
+                _lastKey = new PeriodKey(item.SubscriptionId, start);
+                _lastPeriod = writer.GetPeriod(_lastKey);
+            }
+
+            return _lastPeriod;
+        }
+    }
+
+    private sealed class AggregateEntry(PeriodKey period, AggregateKey key, UsageAggregate value)
     {
         public PeriodKey Period { get; } = period;
 
-        public string Key { get; } = key;
+        public AggregateKey Key { get; } = key;
 
         public UsageAggregate Value { get; set; } = value;
 

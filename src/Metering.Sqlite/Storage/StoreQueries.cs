@@ -52,14 +52,14 @@ internal static class StoreQueries
         }
 
         Flush();
-        result.Sort((a, b) => string.CompareOrdinal(a.AggregateKey, b.AggregateKey));
+        result.Sort((a, b) => a.Key.CompareTo(b.Key));
         return result;
 
         void Flush()
         {
             if (key is not null)
             {
-                result.Add(new StoredAggregate(key, UsageAggregate.Restore(state.Kind, state.Value, state.Count, state.Latest, distinct, state.HasSet)));
+                result.Add(new StoredAggregate(AggregateKey.Parse(key), UsageAggregate.Restore(state.Kind, state.Value, state.Count, state.Latest, distinct, state.HasSet)));
             }
         }
     }

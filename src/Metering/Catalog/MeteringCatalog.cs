@@ -154,7 +154,7 @@ internal sealed class MeteringCatalog
         {
             if (charge.MeterKey == meter.Key && charge.Filter.Count > 0 && charge.Matches(properties))
             {
-                targets.Add(new AggregateTarget(UsageAppendRules.AggregateKeyFor(charge), meter.Aggregation, meter.UniqueProperty, charge.BurnsCreditsInRealTime ? charge : null));
+                targets.Add(new AggregateTarget(AggregateKey.For(charge), meter.Aggregation, meter.UniqueProperty, charge.BurnsCreditsInRealTime ? charge : null));
             }
         }
 
@@ -179,7 +179,7 @@ internal sealed class MeteringCatalog
             }
         }
 
-        return priced ? [new AggregateTarget(meter.Key, meter.Aggregation, meter.UniqueProperty, burning)] : null;
+        return priced ? [new AggregateTarget(AggregateKey.ForMeter(meter.Key), meter.Aggregation, meter.UniqueProperty, burning)] : null;
     }
 
     private static bool HasFilteredCharge(Plan plan, string meterKey)

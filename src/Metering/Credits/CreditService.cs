@@ -65,7 +65,7 @@ internal sealed class CreditService(
 
             var updated = ledger.Grant(grant);
             stored = updated.GetGrant(grantId);
-            return new LedgerChange(updated, [BillingEngine.Event(BillingEventType.CreditsGranted, request.CustomerId, grantId, now, ("amount", request.Amount.ToString()))]);
+            return new LedgerChange(updated, [BillingEvent.Create(BillingEventType.CreditsGranted, request.CustomerId, grantId, now, ("amount", request.Amount.ToString()))]);
         }, cancellationToken).ConfigureAwait(false);
         return stored!;
     }
@@ -137,7 +137,7 @@ internal sealed class CreditService(
                         var (updated, expirations) = ledger.ExpireDue(now);
                         expiredHere = expirations.Count;
                         return new LedgerChange(updated, expirations
-                            .Select(e => BillingEngine.Event(BillingEventType.CreditsExpired, customerId, e.GrantId, e.At, ("amount", e.Amount.ToString())))
+                            .Select(e => BillingEvent.Create(BillingEventType.CreditsExpired, customerId, e.GrantId, e.At, ("amount", e.Amount.ToString())))
                             .ToArray());
                     }, cancellationToken).ConfigureAwait(false);
                     expired += expiredHere;

@@ -68,4 +68,29 @@ public sealed record BillingEvent(
     string CustomerId,
     string SubjectId,
     Instant OccurredAt,
-    IReadOnlyDictionary<string, string> Data);
+    IReadOnlyDictionary<string, string> Data)
+{
+    /// <summary>
+    /// A new event with a fresh id. The id is <c>{type}:{subject}:{ticks}:{random}</c>: the random part keeps ids unique
+    /// when one subject has several events of a type at the same instant (renewals of a subscription several periods
+    /// behind, concurrent seat changes); the stored id is what redeliveries carry, so it stays stable for deduplication.
+    /// </summary>
+    /// <param name="type">What happened.</param>
+    /// <param name="customerId">The customer concerned.</param>
+    /// <param name="subjectId">The subscription, invoice or grant id concerned.</param>
+    /// <param name="at">When it happened.</param>
+    /// <param name="data">Small details as key/value text.</param>
+    public static BillingEvent Create(BillingEventType type, string customerId, string subjectId, Instant at, params (string Key, string Value)[] data)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+        ArgumentNullException.ThrowIfNull(subjectId);
+        ArgumentNullException.ThrowIfNull(data);
+        return new(
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{type}:{subjectId}:{at.ToUnixTimeTicks()}:{Guid.NewGuid():N}"),
+            type,
+            customerId,
+            subjectId,
+            at,
+            data.ToDictionary(d => d.Key, d => d.Value, StringComparer.Ordinal));
+    }
+}

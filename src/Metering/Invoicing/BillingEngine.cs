@@ -20,7 +20,7 @@ internal sealed record CloseRequest(CloseKind Kind, Instant At, Plan? NewPlan = 
 
 /// <summary>
 /// The one place that turns a subscription period's aggregates into an invoice and decides the
-/// subscription's next state. Pure apart from reading options; stores run <see cref="Decide"/> inside
+/// subscription's next state. Pure apart from reading options; stores run <see cref="DecideClose"/> inside
 /// their close transaction, and previews call <see cref="Calculate"/> on the live aggregates.
 /// </summary>
 internal sealed class BillingEngine(IOptions<MeteringOptions> options)
@@ -35,15 +35,15 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
         var prepaid = new Dictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var charge in plan.Charges)
         {
-            var key = UsageAppendRules.AggregateKeyFor(charge);
-            var prepaidKey = UsageAppendRules.PrepaidAggregateKey(charge.Key);
+            var key = AggregateKey.For(charge);
+            var prepaidKey = AggregateKey.PrepaidFor(charge.Key);
             foreach (var aggregate in aggregates)
             {
-                if (aggregate.AggregateKey == key)
+                if (aggregate.Key == key)
                 {
                     usage[charge.Key] = aggregate.Aggregate.Quantity;
                 }
-                else if (aggregate.AggregateKey == prepaidKey && aggregate.Aggregate.Value != 0m)
+                else if (aggregate.Key == prepaidKey && aggregate.Aggregate.Value != 0m)
                 {
                     prepaid[charge.Key] = aggregate.Aggregate.Value;
                 }
@@ -71,7 +71,7 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
     }
 
     /// <summary>Decides a close: the invoice, invoice-time credits, the next subscription state and the events.</summary>
-    public PeriodCloseDecision Decide(PeriodCloseContext context, CloseRequest request, Instant now)
+    public PeriodCloseDecision DecideClose(PeriodCloseContext context, CloseRequest request, Instant now)
     {
         var subscription = context.Subscription;
         var plan = context.Plan;
@@ -125,17 +125,17 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
         var next = NextState(subscription, request, period, closeAt);
         var events = new List<BillingEvent>
         {
-            Event(BillingEventType.InvoiceCreated, subscription.CustomerId, invoiceId, now, ("total", content.Total.ToString()), ("reason", reason.ToString())),
+            BillingEvent.Create(BillingEventType.InvoiceCreated, subscription.CustomerId, invoiceId, now, ("total", content.Total.ToString()), ("reason", reason.ToString())),
         };
         if (!manual)
         {
-            events.Add(Event(BillingEventType.InvoiceFinalized, subscription.CustomerId, invoiceId, now, ("total", content.Total.ToString())));
+            events.Add(BillingEvent.Create(BillingEventType.InvoiceFinalized, subscription.CustomerId, invoiceId, now, ("total", content.Total.ToString())));
         }
 
         var subscriptionEvent = next.EndedAt is not null ? BillingEventType.SubscriptionCanceled
             : request.Kind == CloseKind.PlanChange ? BillingEventType.SubscriptionPlanChanged
             : BillingEventType.SubscriptionRenewed;
-        events.Add(Event(subscriptionEvent, subscription.CustomerId, subscription.SubscriptionId, now,
+        events.Add(BillingEvent.Create(subscriptionEvent, subscription.CustomerId, subscription.SubscriptionId, now,
             ("plan", $"{next.PlanKey} v{next.PlanVersion}"), ("period_start", Format(next.CurrentPeriod.Start))));
 
         return new PeriodCloseDecision(next, invoice, ledgerAfter, events);
@@ -190,18 +190,6 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
 
     public static string InvoiceIdFor(string subscriptionId, Instant periodStart) =>
         string.Create(CultureInfo.InvariantCulture, $"in_{subscriptionId}_{periodStart.ToUnixTimeTicks()}");
-
-    // The random part keeps ids unique when one subject has several events of a type at the same instant
-    // (renewals of a subscription several periods behind, concurrent seat changes); the stored id is what
-    // redeliveries carry, so it stays stable for handler deduplication.
-    public static BillingEvent Event(BillingEventType type, string customerId, string subjectId, Instant at, params (string Key, string Value)[] data) =>
-        new(
-            string.Create(CultureInfo.InvariantCulture, $"{type}:{subjectId}:{at.ToUnixTimeTicks()}:{Guid.NewGuid():N}"),
-            type,
-            customerId,
-            subjectId,
-            at,
-            data.ToDictionary(d => d.Key, d => d.Value, StringComparer.Ordinal));
 
     public static string Format(Instant instant) => NodaTime.Text.InstantPattern.ExtendedIso.Format(instant);
 

@@ -57,7 +57,7 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
                 throw new InvalidInvoiceTransitionException(invoiceId, current.Status, action, allowedFrom);
             }
 
-            return new InvoiceTransition(apply(current, now), [BillingEngine.Event(eventType, current.CustomerId, invoiceId, now, ("total", current.Total.ToString()))]);
+            return new InvoiceTransition(apply(current, now), [BillingEvent.Create(eventType, current.CustomerId, invoiceId, now, ("total", current.Total.ToString()))]);
         }, cancellationToken).ConfigureAwait(false);
         return updated ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Invoice '{invoiceId}' does not exist; list a customer's invoices with ListAsync.");
     }

@@ -166,8 +166,9 @@ internal sealed class PeriodCloser(
 
             var period = subscription.CurrentPeriod;
             periodStart = period.Start;
+            var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
             var request = new CloseRequest(CloseKind.PeriodEnd, period.End);
-            var result = await store.ClosePeriodAsync(subscriptionId, period.Start, ctx => engine.Decide(ctx, request, now), cancellationToken).ConfigureAwait(false);
+            var result = await store.ClosePeriodAsync(subscriptionId, period.Start, plan, ctx => engine.DecideClose(ctx, request, now), cancellationToken).ConfigureAwait(false);
             activity?.SetTag("metering.close.status", result.Status == PeriodCloseStatus.Closed ? "closed" : "already_closed");
             if (result.Status != PeriodCloseStatus.Closed)
             {

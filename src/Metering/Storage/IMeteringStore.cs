@@ -95,8 +95,14 @@ public interface IMeteringStore
     /// <paramref name="decide"/> (pure: computes the invoice and the next state), stores the invoice
     /// with the next invoice number under the unique (subscription, period) key, stores the new
     /// subscription state, credit transactions and events. Exactly once, whatever the concurrency.
+    /// Stores check with <see cref="StoreChangeRules.CheckClose"/> and decide with <see cref="StoreChangeRules.DecideClose"/>.
     /// </summary>
-    ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken);
+    /// <param name="subscriptionId">The subscription.</param>
+    /// <param name="expectedPeriodStart">The start of the period the caller read as current.</param>
+    /// <param name="plan">The plan version the caller read the subscription on (from the catalog; stores keep no plan cache).</param>
+    /// <param name="decide">The pure close decision.</param>
+    /// <param name="cancellationToken">Cancels the close.</param>
+    ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Plan plan, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken);
 
     /// <summary>An invoice by id.</summary>
     ValueTask<Invoice?> FindInvoiceAsync(string invoiceId, CancellationToken cancellationToken);

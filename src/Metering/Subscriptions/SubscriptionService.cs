@@ -89,7 +89,7 @@ internal sealed class SubscriptionService(
             Revision = 1,
         };
         CheckId(subscription.SubscriptionId, "subscription id");
-        var activated = BillingEngine.Event(BillingEventType.SubscriptionActivated, customer.CustomerId, subscription.SubscriptionId, now, ("plan", $"{plan.Key} v{plan.Version}"));
+        var activated = BillingEvent.Create(BillingEventType.SubscriptionActivated, customer.CustomerId, subscription.SubscriptionId, now, ("plan", $"{plan.Key} v{plan.Version}"));
         if (!await store.AddSubscriptionAsync(subscription, [activated], cancellationToken).ConfigureAwait(false))
         {
             throw new MeteringException(MeteringErrorCode.AlreadyExists, $"Subscription '{subscription.SubscriptionId}' already exists; use another id or leave SubscriptionId null.");
@@ -206,7 +206,8 @@ internal sealed class SubscriptionService(
             // tick (100 ns, the precision stores keep) in, so the invoice covers a non-empty span and a record at the start is not lost.
             var closeAt = now > current.CurrentPeriod.Start ? now : current.CurrentPeriod.Start + Duration.FromTicks(1);
             var closeRequest = request(closeAt);
-            var result = await store.ClosePeriodAsync(subscriptionId, current.CurrentPeriod.Start, ctx => engine.Decide(ctx, closeRequest, now), cancellationToken).ConfigureAwait(false);
+            var plan = await catalog.GetPlanAsync(current.PlanKey, current.PlanVersion, cancellationToken).ConfigureAwait(false);
+            var result = await store.ClosePeriodAsync(subscriptionId, current.CurrentPeriod.Start, plan, ctx => engine.DecideClose(ctx, closeRequest, now), cancellationToken).ConfigureAwait(false);
             if (result.Status == PeriodCloseStatus.Closed)
             {
                 cache.Invalidate(current.CustomerId);
@@ -225,7 +226,7 @@ internal sealed class SubscriptionService(
             var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
             var updated = change(current) with { Revision = current.Revision + 1 };
             var now = clock.GetCurrentInstant();
-            var e = BillingEngine.Event(eventType, current.CustomerId, subscriptionId, now);
+            var e = BillingEvent.Create(eventType, current.CustomerId, subscriptionId, now);
             if (await store.UpdateSubscriptionAsync(updated, [e], cancellationToken).ConfigureAwait(false))
             {
                 cache.Invalidate(current.CustomerId);

@@ -23,5 +23,5 @@ public interface IUsageQuery
     ValueTask<CurrentUsage> GetCurrentAsync(string subscriptionId, CancellationToken cancellationToken = default);
 
     /// <summary>Per-period usage summaries, newest period first, <paramref name="limit"/> periods a page.</summary>
-    ValueTask<Storage.Page<PeriodUsage>> GetHistoryAsync(string subscriptionId, string? cursor = null, int limit = 12, CancellationToken cancellationToken = default);
+    ValueTask<Page<PeriodUsage>> GetHistoryAsync(string subscriptionId, string? cursor = null, int limit = 12, CancellationToken cancellationToken = default);
 }

@@ -82,9 +82,10 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
                 continue;
             }
 
-            var aggregate = aggregates.FirstOrDefault(a => a.AggregateKey == charge.MeterKey);
-            var quantity = aggregate.AggregateKey is null ? 0m : aggregate.Aggregate.Quantity;
-            var count = aggregate.AggregateKey is null ? 0L : aggregate.Aggregate.RecordCount;
+            var meterKey = AggregateKey.ForMeter(charge.MeterKey);
+            var aggregate = aggregates.FirstOrDefault(a => a.Key == meterKey);
+            var quantity = aggregate.Key == meterKey ? aggregate.Aggregate.Quantity : 0m;
+            var count = aggregate.Key == meterKey ? aggregate.Aggregate.RecordCount : 0L;
             summaries.Add(new UsageSummary(subscriptionId, charge.MeterKey, period, quantity, count, status));
         }
 

@@ -16,7 +16,7 @@ internal sealed class UsageReconciler(IMeteringStore store, MeteringCatalog cata
             ? await catalog.GetPlanAsync(invoice.PlanKey, invoice.PlanVersion, cancellationToken).ConfigureAwait(false)
             : await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
 
-        var recomputed = new Dictionary<string, UsageAggregate>(StringComparer.Ordinal);
+        var recomputed = new Dictionary<AggregateKey, UsageAggregate>();
         long count = 0;
         await foreach (var record in store.ReadUsageRecordsAsync(subscriptionId, periodStart, cancellationToken).ConfigureAwait(false))
         {
@@ -29,8 +29,8 @@ internal sealed class UsageReconciler(IMeteringStore store, MeteringCatalog cata
 
             foreach (var target in targets)
             {
-                var current = recomputed.TryGetValue(target.AggregateKey, out var a) ? a : UsageAggregate.Empty(target.Aggregation);
-                recomputed[target.AggregateKey] = UsageAppendRules.Apply(current, target, record);
+                var current = recomputed.TryGetValue(target.Key, out var a) ? a : UsageAggregate.Empty(target.Aggregation);
+                recomputed[target.Key] = UsageAppendRules.Apply(current, target, record);
             }
         }
 
@@ -38,23 +38,23 @@ internal sealed class UsageReconciler(IMeteringStore store, MeteringCatalog cata
         var differences = new List<ReconciliationDifference>();
         foreach (var aggregate in stored)
         {
-            if (aggregate.AggregateKey.StartsWith(UsageAppendRules.PrepaidAggregatePrefix, StringComparison.Ordinal))
+            if (aggregate.Key.Kind == AggregateKeyKind.Prepaid)
             {
                 continue;
             }
 
-            var expected = recomputed.TryGetValue(aggregate.AggregateKey, out var r) ? r.Quantity : 0m;
+            var expected = recomputed.TryGetValue(aggregate.Key, out var r) ? r.Quantity : 0m;
             if (expected != aggregate.Aggregate.Quantity)
             {
-                differences.Add(new ReconciliationDifference(aggregate.AggregateKey, aggregate.Aggregate.Quantity, expected));
+                differences.Add(new ReconciliationDifference(aggregate.Key.Value, aggregate.Aggregate.Quantity, expected));
             }
 
-            recomputed.Remove(aggregate.AggregateKey);
+            recomputed.Remove(aggregate.Key);
         }
 
         foreach (var (key, missing) in recomputed)
         {
-            differences.Add(new ReconciliationDifference(key, 0m, missing.Quantity));
+            differences.Add(new ReconciliationDifference(key.Value, 0m, missing.Quantity));
         }
 
         return new ReconciliationReport(subscriptionId, periodStart, count, differences);

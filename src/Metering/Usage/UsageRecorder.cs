@@ -262,7 +262,7 @@ internal sealed class UsageRecorder(
             }
 
             // A closed period (also the last one of an ended subscription) still goes to the store: a retry there is a Duplicate.
-            if (!subscription.CoversTimestamp(record.Timestamp) && !UsageAppendRules.IsInClosedPeriod(subscription, record.Timestamp))
+            if (!UsageAttribution.Claims(subscription, record.Timestamp))
             {
                 continue;
             }
@@ -301,10 +301,8 @@ internal sealed class UsageRecorder(
 
         // A record for a closed period still goes to the store, which looks its key up first: a retry of a record
         // stored before the close is a Duplicate (counted once, on that invoice); anything else is rejected there
-        // as PeriodClosed (UsageAppendRules.CheckSubscription), so nothing is stored.
-        var periodStart = UsageAppendRules.IsInClosedPeriod(match, record.Timestamp) ? UsageAppendRules.ClosedPeriodContaining(match, record.Timestamp).Start
-            : match.CurrentPeriod.Contains(record.Timestamp) ? match.CurrentPeriod.Start
-            : match.Schedule.PeriodContaining(record.Timestamp).Start;
+        // as PeriodClosed (UsageAttribution.CheckStored), so nothing is stored.
+        var periodStart = UsageAttribution.PeriodStartOf(match, record.Timestamp);
         item = new PreparedUsage(record, match.SubscriptionId, periodStart, targets!, matchPlan!);
         return true;
     }

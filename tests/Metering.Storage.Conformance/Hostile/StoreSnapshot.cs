@@ -74,9 +74,9 @@ public static class StoreSnapshot
             foreach (var periodStart in page.Items)
             {
                 text.Append(Invariant($"    period {periodStart}\n"));
-                foreach (var aggregate in (await store.GetAggregatesAsync(subscriptionId, periodStart, CancellationToken.None)).OrderBy(a => a.AggregateKey, StringComparer.Ordinal))
+                foreach (var aggregate in (await store.GetAggregatesAsync(subscriptionId, periodStart, CancellationToken.None)).OrderBy(a => a.Key))
                 {
-                    text.Append(Invariant($"      aggregate {aggregate.AggregateKey} q={aggregate.Aggregate.Quantity} v={aggregate.Aggregate.Value}\n"));
+                    text.Append(Invariant($"      aggregate {aggregate.Key.Value} q={aggregate.Aggregate.Quantity} v={aggregate.Aggregate.Value}\n"));
                 }
 
                 await foreach (var record in store.ReadUsageRecordsAsync(subscriptionId, periodStart, CancellationToken.None))

@@ -148,8 +148,8 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
     public ValueTask<IReadOnlyList<string>> FindSubscriptionsDueAsync(Instant periodEndAtOrBefore, int limit, CancellationToken cancellationToken) => inner.FindSubscriptionsDueAsync(periodEndAtOrBefore, limit, cancellationToken);
 
     /// <inheritdoc/>
-    public ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken) =>
-        FaultAsync(nameof(ClosePeriodAsync), () => inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, decide, cancellationToken));
+    public ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Plan plan, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken) =>
+        FaultAsync(nameof(ClosePeriodAsync), () => inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, plan, decide, cancellationToken));
 
     /// <inheritdoc/>
     public ValueTask<Invoice?> FindInvoiceAsync(string invoiceId, CancellationToken cancellationToken) => inner.FindInvoiceAsync(invoiceId, cancellationToken);

@@ -43,7 +43,7 @@ public sealed class StaleSubscriptionCacheTest
         outcomes.Select(o => o.Kind).Should().Equal(UsageOutcomeKind.Accepted, UsageOutcomeKind.Accepted, UsageOutcomeKind.Duplicate);
         outcomes[0].PeriodStart.Should().Be(change.Subscription.CurrentPeriod.Start, "the record lands in the new plan's period");
         var aggregates = await shared.GetAggregatesAsync("s1", change.Subscription.CurrentPeriod.Start, CancellationToken.None);
-        aggregates.Single(a => a.AggregateKey == "api_calls").Aggregate.Quantity.Should().Be(7m);
+        aggregates.Single(a => a.Key == AggregateKey.ForMeter("api_calls")).Aggregate.Quantity.Should().Be(7m);
     }
 
     [Fact]
@@ -63,6 +63,6 @@ public sealed class StaleSubscriptionCacheTest
         (await first.Recorder.RecordAsync(new UsageRecord("c1", "api_calls", 2m, Start, "single"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
         (await first.Recorder.RecordBatchAsync([new UsageRecord("c1", "api_calls", 3m, Start, "batch")])).Single().Kind.Should().Be(UsageOutcomeKind.Accepted);
         var aggregates = await shared.GetAggregatesAsync("s1", Start, CancellationToken.None);
-        aggregates.Single(a => a.AggregateKey == "api_calls").Aggregate.Quantity.Should().Be(5m);
+        aggregates.Single(a => a.Key == AggregateKey.ForMeter("api_calls")).Aggregate.Quantity.Should().Be(5m);
     }
 }

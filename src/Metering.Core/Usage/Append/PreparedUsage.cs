@@ -1,0 +1,76 @@
+namespace Metering.Storage;
+
+/// <summary>
+/// One aggregate a usage record updates: the meter-level aggregate and one per plan charge that filters on record
+/// properties. Built once per plan version and meter by the catalog.
+/// </summary>
+public sealed record AggregateTarget
+{
+    /// <summary>Creates a target.</summary>
+    /// <param name="key">The aggregate's key within (subscription, period).</param>
+    /// <param name="aggregation">How records fold into it.</param>
+    /// <param name="uniqueProperty">Property whose distinct values are counted (UniqueCount only).</param>
+    /// <param name="burningCharge">The charge whose marginal cost is burned from credits in real time, or null.</param>
+    public AggregateTarget(AggregateKey key, Aggregation aggregation, string? uniqueProperty, Charge? burningCharge)
+    {
+        Key = key;
+        Aggregation = aggregation;
+        UniqueProperty = uniqueProperty;
+        BurningCharge = burningCharge;
+        PrepaidKey = burningCharge is null ? null : AggregateKey.PrepaidFor(burningCharge.Key);
+    }
+
+    /// <summary>The aggregate's key within (subscription, period).</summary>
+    public AggregateKey Key { get; }
+
+    /// <summary>How records fold into it.</summary>
+    public Aggregation Aggregation { get; }
+
+    /// <summary>Property whose distinct values are counted (UniqueCount only).</summary>
+    public string? UniqueProperty { get; }
+
+    /// <summary>The charge whose marginal cost is burned from credits in real time, or null.</summary>
+    public Charge? BurningCharge { get; }
+
+    /// <summary>The key of the aggregate that sums the credits burned for <see cref="BurningCharge"/>, or null.</summary>
+    public AggregateKey? PrepaidKey { get; }
+}
+
+/// <summary>
+/// A usage record the runtime has validated and attributed to a subscription period, ready for a
+/// store to append atomically (dedupe, period-open check, aggregate update, real-time credit burn).
+/// </summary>
+/// <param name="Record">The record as reported (timestamp already in UTC as an <see cref="Instant"/>).</param>
+/// <param name="SubscriptionId">The subscription it is attributed to.</param>
+/// <param name="PeriodStart">Start of the billing period that contains its timestamp.</param>
+/// <param name="Targets">Aggregates to update (cached per plan version and meter; never empty).</param>
+/// <param name="Plan">The plan version the subscription is billed on (for credit burn pricing and policy).</param>
+public readonly record struct PreparedUsage(
+    UsageRecord Record,
+    string SubscriptionId,
+    Instant PeriodStart,
+    AggregateTarget[] Targets,
+    Plan Plan)
+{
+    /// <summary>True when any target burns credits in real time.</summary>
+    public bool BurnsCredits
+    {
+        get
+        {
+            foreach (var target in Targets)
+            {
+                if (target.BurningCharge is not null)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+}
+
+/// <summary>An aggregate as stored for one (subscription, period, aggregate key).</summary>
+/// <param name="Key">What it aggregates.</param>
+/// <param name="Aggregate">The folded state.</param>
+public readonly record struct StoredAggregate(AggregateKey Key, UsageAggregate Aggregate);

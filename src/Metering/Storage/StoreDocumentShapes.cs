@@ -1,0 +1,128 @@
+using System.Text.Json.Serialization;
+
+namespace Metering.Storage;
+
+// Explicit, versionable shapes of what the store keeps as JSON. Money, decimals and instants are strings so that
+// nothing passes through a double; domain types are never serialized directly.
+internal sealed record CurrencyDoc(string Code, int MinorDigits, bool IsCustom);
+
+internal sealed record MoneyDoc(string Amount, CurrencyDoc Currency);
+
+internal sealed record MeterDoc(string Key, Aggregation Aggregation, string? UniqueProperty, string[] GroupBy, string? DisplayName, string? Unit);
+
+internal sealed record TierDoc(string? UpTo, string UnitPrice, string FlatFee);
+
+internal sealed record PricingDoc(string Model, string IncludedUnits, string? UnitPrice, string? PackageSize, string? PackagePrice, PackageRounding? Rounding, TierDoc[]? Tiers);
+
+internal sealed record ChargeDoc(string Key, string MeterKey, PricingDoc Pricing, string? DisplayName, Dictionary<string, string> Filter, bool BurnsCreditsInRealTime);
+
+internal sealed record FeatureDoc(string Key, bool Enabled, string? Limit);
+
+internal sealed record PlanDoc(
+    string Key,
+    int Version,
+    CurrencyDoc Currency,
+    string Interval,
+    string BaseFee,
+    bool BaseFeePerSeat,
+    int TrialDays,
+    ChargeDoc[] Charges,
+    FeatureDoc[] Features,
+    CreditOverflow WhenCreditsRunOut,
+    string? DisplayName);
+
+internal sealed record PeriodDoc(int Index, string Start, string End);
+
+internal sealed record ScheduleDoc(string Anchor, string Zone, string Interval);
+
+internal sealed record SubscriptionDoc(
+    string SubscriptionId,
+    string CustomerId,
+    string PlanKey,
+    int PlanVersion,
+    ScheduleDoc Schedule,
+    string StartedAt,
+    PeriodDoc CurrentPeriod,
+    string? TrialEndsAt,
+    int Seats,
+    string[] SeatAssignments,
+    string? CancelAt,
+    string? EndedAt,
+    long Revision);
+
+internal sealed record TierPriceDoc(int Tier, string From, string? UpTo, string Quantity, string UnitPrice, string FlatFee, string Amount);
+
+internal sealed record InvoiceLineDoc(
+    InvoiceLineKind Kind,
+    string Description,
+    string? ChargeKey,
+    string? MeterKey,
+    string Quantity,
+    string? UnitPrice,
+    TierPriceDoc[] Tiers,
+    string ExactAmount,
+    MoneyDoc Amount,
+    string? ProrationFraction);
+
+internal sealed record CalculatedInvoiceDoc(
+    string PlanKey,
+    int PlanVersion,
+    CurrencyDoc Currency,
+    PeriodDoc Period,
+    InvoiceLineDoc[] Lines,
+    MoneyDoc Subtotal,
+    MoneyDoc CreditsApplied,
+    MoneyDoc Total);
+
+internal sealed record InvoiceDoc(
+    string InvoiceId,
+    long Number,
+    string SubscriptionId,
+    string CustomerId,
+    string PlanKey,
+    int PlanVersion,
+    PeriodDoc Period,
+    InvoiceReason Reason,
+    InvoiceStatus Status,
+    CalculatedInvoiceDoc Content,
+    string CreatedAt,
+    string? FinalizedAt,
+    string? SettledAt,
+    int PaymentFailures);
+
+internal sealed record GrantDoc(
+    string GrantId,
+    string CustomerId,
+    MoneyDoc Amount,
+    CreditCategory Category,
+    string EffectiveAt,
+    string? ExpiresAt,
+    int Priority,
+    string Name,
+    Dictionary<string, string> Metadata,
+    long Sequence);
+
+internal sealed record TransactionDoc(
+    long Sequence,
+    string TransactionId,
+    string CustomerId,
+    string GrantId,
+    CreditTransactionType Type,
+    MoneyDoc Amount,
+    string At,
+    string? UsageIdempotencyKey,
+    string? InvoiceId,
+    string? Description);
+
+internal sealed record EventDoc(string EventId, BillingEventType Type, string CustomerId, string SubjectId, string OccurredAt, Dictionary<string, string> Data);
+
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(MeterDoc))]
+[JsonSerializable(typeof(PlanDoc))]
+[JsonSerializable(typeof(SubscriptionDoc))]
+[JsonSerializable(typeof(InvoiceDoc))]
+[JsonSerializable(typeof(GrantDoc))]
+[JsonSerializable(typeof(TransactionDoc))]
+[JsonSerializable(typeof(EventDoc))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class DocumentContext : JsonSerializerContext;
