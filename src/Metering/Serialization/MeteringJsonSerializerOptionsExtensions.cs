@@ -91,6 +91,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<UsageRecord>(converters);
         AddStrict<UsageSummary>(converters);
 
+        AddEnum<AggregateKeyKind>(converters);
         AddEnum<Aggregation>(converters);
         AddEnum<BillingEventType>(converters);
         AddEnum<CreditCategory>(converters);
