@@ -19,8 +19,23 @@ namespace Metering.Serialization;
 /// </remarks>
 internal sealed class StrictRecordJsonConverter<T> : JsonConverter<T>, IStrictRecordJsonConverter
 {
-    public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        JsonSerializer.Deserialize(ref reader, StrictOptions.TypeInfo<T>(options));
+    public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(ref reader, StrictOptions.TypeInfo<T>(options));
+        }
+        catch (Exception e) when (e is ArgumentException or MeteringException)
+        {
+            // A value the domain type refuses (a transaction of amount 0, a grant that expires before it starts) is a
+            // malformed payload too: one exception type for the caller, the domain's message and exception kept.
+            throw new JsonException($"The JSON has a value Metering refuses, in a {Name}: {e.Message}", e);
+        }
+    }
+
+    private static string Name { get; } = typeof(T).IsGenericType
+        ? $"{typeof(T).Name[..typeof(T).Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", typeof(T).GetGenericArguments().Select(a => a.Name))}>"
+        : typeof(T).Name;
 
     public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
         JsonSerializer.Serialize(writer, value, StrictOptions.TypeInfo<T>(options));

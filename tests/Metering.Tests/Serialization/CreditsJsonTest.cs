@@ -145,11 +145,30 @@ public sealed class CreditsJsonTest
     }
 
     [Fact]
-    public void CreditTransaction_ThatTheDomainRefuses_FailsWithTheDomainsException()
+    public void CreditTransaction_ThatTheDomainRefuses_FailsWithAJsonExceptionCarryingTheDomainsMessage()
     {
         var act = () => Deserialize<CreditTransaction>(
             """{"sequence":1,"transactionId":"t","customerId":"c","grantId":"g","type":"Grant","amount":{"amount":"0","currency":"EUR"},"at":"2026-01-01T00:00:00Z"}""");
 
-        act.Should().Throw<ArgumentException>().WithMessage("*must be a positive magnitude*");
+        act.Should().Throw<JsonException>().WithMessage("*in a CreditTransaction*must be a positive magnitude*")
+            .WithInnerException<ArgumentException>();
+    }
+
+    [Fact]
+    public void LedgerPage_WithATransactionTheDomainRefuses_FailsWithAJsonException()
+    {
+        var act = () => Deserialize<Page<CreditTransaction>>(
+            """{"items":[{"sequence":0,"transactionId":"t","customerId":"c","grantId":"g","type":"Grant","amount":{"amount":"1","currency":"EUR"},"at":"2026-01-01T00:00:00Z"}],"nextCursor":null}""");
+
+        act.Should().Throw<JsonException>().WithMessage("*in a Page<CreditTransaction>*Sequence 0 is not positive*");
+    }
+
+    [Fact]
+    public void CreditGrant_ExpiringBeforeItStarts_FailsWithAJsonException()
+    {
+        var act = () => Deserialize<CreditGrant>(
+            """{"grantId":"g","customerId":"c","amount":{"amount":"1","currency":"EUR"},"category":"Paid","effectiveAt":"2026-02-01T00:00:00Z","expiresAt":"2026-01-01T00:00:00Z","priority":1,"name":"g","metadata":{},"sequence":0}""");
+
+        act.Should().Throw<JsonException>().WithMessage("*in a CreditGrant*ExpiresAt*is not after EffectiveAt*");
     }
 }
