@@ -270,40 +270,47 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
             }
         }
 
-        var builder = Plan.Create(
-                key ?? throw JsonFields.Missing(What, "Key", options, Example),
-                currency ?? throw JsonFields.Missing(What, "Currency", options, Example),
-                interval ?? throw JsonFields.Missing(What, "Interval", options, Example))
-            .WithDisplayName(displayName)
-            .WithBaseFee(baseFee, baseFeePerSeat)
-            .WithTrialDays(trialDays)
-            .WhenCreditsRunOut(overflow);
-        foreach (var charge in charges)
-        {
-            builder.WithCharge(charge.MeterKey, charge.Pricing, o =>
-            {
-                o.Key = charge.Key;
-                o.DisplayName = charge.DisplayName;
-                o.BurnsCreditsInRealTime = charge.RealTime;
-                foreach (var (property, value) in charge.Filter)
-                {
-                    o.Where(property, value);
-                }
-            });
-        }
-
-        foreach (var feature in features)
-        {
-            builder.WithFeature(feature);
-        }
-
+        var planKey = key ?? throw JsonFields.Missing(What, "Key", options, Example);
+        var planCurrency = currency ?? throw JsonFields.Missing(What, "Currency", options, Example);
+        var planInterval = interval ?? throw JsonFields.Missing(What, "Interval", options, Example);
+        var planVersion = version ?? throw JsonFields.Missing(What, "Version", options, Example);
         try
         {
-            return builder.Build(version ?? throw JsonFields.Missing(What, "Version", options, Example));
+            return Build();
         }
         catch (Exception e) when (e is ArgumentException or MeteringException)
         {
-            throw new JsonException($"Plan '{JsonFields.Shorten(key)}' is not valid: {e.Message}", e);
+            throw new JsonException($"Plan '{JsonFields.Shorten(planKey)}' is not valid: {e.Message}", e);
+        }
+
+        // Everything the builder checks (keys, filters, prices, tiers, the version) is inside the try above.
+        Plan Build()
+        {
+            var builder = Plan.Create(planKey, planCurrency, planInterval)
+                .WithDisplayName(displayName)
+                .WithBaseFee(baseFee, baseFeePerSeat)
+                .WithTrialDays(trialDays)
+                .WhenCreditsRunOut(overflow);
+            foreach (var charge in charges)
+            {
+                builder.WithCharge(charge.MeterKey, charge.Pricing, o =>
+                {
+                    o.Key = charge.Key;
+                    o.DisplayName = charge.DisplayName;
+                    o.BurnsCreditsInRealTime = charge.RealTime;
+                    foreach (var (property, value) in charge.Filter)
+                    {
+                        o.Where(property, value);
+                    }
+                });
+            }
+
+            foreach (var feature in features)
+            {
+                builder.WithFeature(feature);
+            }
+
+            return builder.Build(planVersion);
         }
     }
 

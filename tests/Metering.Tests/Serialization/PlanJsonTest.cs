@@ -121,4 +121,14 @@ public sealed class PlanJsonTest
 
         act.Should().Throw<JsonException>().WithMessage("*charge 2's filter value of 'region' must be a string, but is a number*");
     }
+    [Fact]
+    public void Plan_WithABlankFilterProperty_FailsWithAJsonException()
+    {
+        var node = JsonNode.Parse(SamplePlanJson)!.AsObject();
+        node["charges"]![1]!["filter"] = JsonNode.Parse("""{" ":"eu"}""");
+
+        var act = () => Deserialize<Plan>(node.ToJsonString());
+
+        act.Should().Throw<JsonException>().WithMessage("*Plan 'pro' is not valid*").WithInnerException<ArgumentException>();
+    }
 }
