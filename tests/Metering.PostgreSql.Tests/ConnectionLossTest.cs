@@ -16,7 +16,7 @@ public sealed class ConnectionLossTest(PostgresServer server)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Sessions_killed_under_the_store_fail_fast_and_the_store_recovers()
+    public async Task Sessions_KilledUnderTheStore_FailFastAndTheStoreRecovers()
     {
         var connectionString = server.CreateDatabase();
         await using var billing = TestMetering.Create(

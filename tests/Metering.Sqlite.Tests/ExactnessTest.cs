@@ -11,7 +11,7 @@ public class ExactnessTest
     private static readonly Instant Start = Instant.FromUtc(2026, 1, 1, 0, 0);
 
     [Fact]
-    public async Task A_million_records_of_one_millionth_sum_to_exactly_one()
+    public async Task Sum_AMillionRecordsOfOneMillionth_ExactlyOne()
     {
         using var db = new TempDatabase();
         const int total = 1_000_000;

@@ -17,7 +17,7 @@ public class GroupCommitTest
     private static CreditGrant Grant(string id, string customer) => new(id, customer, new Money(5m, Usd), CreditCategory.Paid, Start);
 
     [Fact]
-    public async Task A_request_failing_half_way_is_rolled_back_alone_and_the_rest_of_its_group_commits()
+    public async Task GroupCommit_RequestFailingHalfWay_RolledBackAloneAndTheRestCommits()
     {
         using var db = new TempDatabase();
         await using var store = new SqliteMeteringStore(db.Path);
@@ -78,7 +78,7 @@ public class GroupCommitTest
     }
 
     [Fact]
-    public async Task A_write_cancelled_while_queued_never_runs()
+    public async Task Write_CancelledWhileQueued_NeverRuns()
     {
         using var db = new TempDatabase();
         await using var store = new SqliteMeteringStore(db.Path);
@@ -104,7 +104,7 @@ public class GroupCommitTest
     }
 
     [Fact]
-    public async Task Writes_queued_before_dispose_are_committed_and_later_ones_are_refused()
+    public async Task Dispose_WritesQueuedBefore_CommittedAndLaterOnesRefused()
     {
         using var db = new TempDatabase();
         var store = new SqliteMeteringStore(db.Path);

@@ -19,7 +19,7 @@ public sealed class HostedBillingTest
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_host_on_SQLite_bills_a_month_unattended_and_a_poisoned_subscription_does_not_stop_it()
+    public async Task BackgroundHost_MonthOnSqliteWithAPoisonedSubscription_BillsTheOthersUnattended()
     {
         using var db = new TempDatabase();
         var clock = new TestClock(Start);

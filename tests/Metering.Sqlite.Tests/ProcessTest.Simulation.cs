@@ -14,7 +14,7 @@ namespace Metering.Sqlite.Tests;
 public partial class ProcessTest
 {
     [Fact]
-    public async Task A_child_killed_mid_simulation_loses_nothing_acknowledged_and_recovery_invoices_match_the_oracle()
+    public async Task ChildKilledMidSimulation_Recovery_LosesNothingAcknowledgedAndInvoicesMatchTheOracle()
     {
         foreach (var seed in SimulationConformance.SeedsToRun(2))
         {

@@ -14,7 +14,7 @@ public partial class ProcessTest
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
 
     [Fact]
-    public async Task A_child_killed_mid_ingest_keeps_every_acknowledged_record_once_and_no_partial_batch()
+    public async Task ChildKilledMidIngest_Recovery_KeepsEveryAcknowledgedRecordOnceAndNoPartialBatch()
     {
         using var db = new TempDatabase();
         var subscriptionId = await IngestScenario.SetUpAsync(db.Path);
@@ -64,7 +64,7 @@ public partial class ProcessTest
     }
 
     [Fact]
-    public async Task Two_processes_recording_into_one_file_at_once_lose_nothing()
+    public async Task TwoProcesses_RecordingIntoOneFileAtOnce_LoseNothing()
     {
         using var db = new TempDatabase();
         var subscriptionId = await IngestScenario.SetUpAsync(db.Path);

@@ -35,7 +35,7 @@ public class RoundTripTest
             .Build();
 
     [Fact]
-    public async Task Plan_read_back_has_the_same_definition_and_every_decimal_keeps_its_scale()
+    public async Task Plan_ReadBack_SameDefinitionAndEveryDecimalKeepsItsScale()
     {
         using var db = new TempDatabase();
         var plan = EveryPricingModel();
@@ -61,7 +61,7 @@ public class RoundTripTest
     }
 
     [Fact]
-    public async Task Publishing_the_same_definition_again_is_a_no_op_and_a_changed_one_is_the_next_version()
+    public async Task PublishPlan_SameDefinitionAgain_NoOpAndAChangedOneIsTheNextVersion()
     {
         using var db = new TempDatabase();
         await using var store = new SqliteMeteringStore(db.Path);
@@ -76,7 +76,7 @@ public class RoundTripTest
     }
 
     [Fact]
-    public async Task Meters_customers_and_subscriptions_come_back_equal()
+    public async Task MetersCustomersAndSubscriptions_ReadBack_Equal()
     {
         using var db = new TempDatabase();
         var meters = new[]
@@ -127,7 +127,7 @@ public class RoundTripTest
     }
 
     [Fact]
-    public async Task Subscription_update_is_optimistic_on_the_revision()
+    public async Task UpdateSubscription_StaleRevision_Refused()
     {
         using var db = new TempDatabase();
         await using var store = new SqliteMeteringStore(db.Path);
@@ -145,7 +145,7 @@ public class RoundTripTest
     }
 
     [Fact]
-    public async Task Invoice_read_back_has_equal_lines_and_totals()
+    public async Task Invoice_ReadBack_EqualLinesAndTotals()
     {
         using var db = new TempDatabase();
         Invoice closed;
@@ -179,7 +179,7 @@ public class RoundTripTest
     }
 
     [Fact]
-    public async Task Timestamps_keep_nanoseconds_and_quantities_keep_every_digit()
+    public async Task Usage_ReadBack_TimestampsKeepNanosecondsAndQuantitiesEveryDigit()
     {
         using var db = new TempDatabase();
         var recordedAt = Start + Duration.FromMinutes(5) + Duration.FromNanoseconds(123_456_789);
@@ -210,7 +210,7 @@ public class RoundTripTest
     }
 
     [Fact]
-    public async Task Records_read_back_in_arrival_order_across_the_batch_indexed_part_and_the_unindexed_tail()
+    public async Task ReadUsageRecords_IndexedPartAndUnindexedTail_InArrivalOrder()
     {
         using var db = new TempDatabase();
         const int perSubscription = 6_200; // 12,400 in all: one index batch (10,000) plus a tail, read in pages of 1,000
@@ -261,7 +261,7 @@ public class RoundTripTest
     }
 
     [Fact]
-    public async Task A_ledger_with_grants_and_transactions_comes_back_equal()
+    public async Task Ledger_WithGrantsAndTransactions_ReadBackEqual()
     {
         using var db = new TempDatabase();
         var usd = Currency.USD;
@@ -291,7 +291,7 @@ public class RoundTripTest
     }
 
     [Fact]
-    public async Task A_ledger_change_that_drops_transactions_is_refused_and_stores_nothing()
+    public async Task UpdateLedger_ChangeDropsTransactions_RefusedAndStoresNothing()
     {
         using var db = new TempDatabase();
         await using var store = new SqliteMeteringStore(db.Path);
@@ -305,7 +305,7 @@ public class RoundTripTest
     }
 
     [Fact]
-    public async Task The_database_uses_wal_and_stores_money_as_text_and_instants_as_integers()
+    public async Task Schema_NewDatabase_WalMoneyAsTextInstantsAsIntegers()
     {
         using var db = new TempDatabase();
         await using (var billing = TestMetering.Create(o => o.AddMeter(Meter.Sum("m")).AddPlan(Plan.Create("p", Currency.USD, BillingInterval.Months(1)).WithCharge("m", PricingModel.PerUnit(1m)).Build()), Start, b => b.UseSqlite(db.Path)))

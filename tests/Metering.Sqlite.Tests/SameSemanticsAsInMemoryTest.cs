@@ -32,7 +32,7 @@ public class SameSemanticsAsInMemoryTest
             .Build());
 
     [Fact]
-    public async Task Sqlite_holds_exactly_what_the_in_memory_store_holds_after_the_same_script()
+    public async Task Sqlite_SameScriptAsInMemory_HoldsExactlyTheSame()
     {
         using var db = new TempDatabase();
         Snapshot memory, sqlite;

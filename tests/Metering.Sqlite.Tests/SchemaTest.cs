@@ -9,7 +9,7 @@ public class SchemaTest
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task First_use_creates_the_schema_at_the_library_version_and_reopening_changes_nothing()
+    public async Task FirstUse_CreatesTheSchemaAtTheLibraryVersion_ReopeningChangesNothing()
     {
         using var db = new TempDatabase();
         for (int i = 0; i < 3; i++)
@@ -29,7 +29,7 @@ public class SchemaTest
     }
 
     [Fact]
-    public async Task A_database_from_a_newer_library_is_refused_naming_both_versions()
+    public async Task Open_DatabaseFromANewerLibrary_RefusedNamingBothVersions()
     {
         using var db = new TempDatabase();
         await using (var store = new SqliteMeteringStore(db.Path))
@@ -49,7 +49,7 @@ public class SchemaTest
     }
 
     [Fact]
-    public async Task A_version_1_database_keeps_its_idempotency_keys_indexed_and_unindexed_after_the_upgrade()
+    public async Task Upgrade_Version1Database_KeepsItsIdempotencyKeysIndexedAndUnindexed()
     {
         using var db = new TempDatabase();
         var start = Instant.FromUtc(2026, 1, 1, 0, 0);
@@ -94,7 +94,7 @@ public class SchemaTest
     }
 
     [Fact]
-    public void Bad_options_fail_at_registration_naming_each_setting()
+    public void Registration_BadOptions_FailNamingEachSetting()
     {
         var services = new ServiceCollection();
         var act = () => services.AddMetering().UseSqlite("x.db", o =>
@@ -109,7 +109,7 @@ public class SchemaTest
     }
 
     [Fact]
-    public void An_in_memory_database_is_refused_with_the_fix()
+    public void Open_InMemoryDatabase_RefusedWithTheFix()
     {
         var services = new ServiceCollection();
         var act = () => services.AddMetering().UseSqlite("Data Source=:memory:");

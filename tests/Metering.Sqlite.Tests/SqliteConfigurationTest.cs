@@ -13,7 +13,7 @@ public sealed class SqliteConfigurationTest
             .GetSection("Metering:Sqlite");
 
     [Fact]
-    public async Task A_store_configured_from_a_section_works()
+    public async Task UseSqlite_ConfiguredFromASection_Works()
     {
         using var db = new TempDatabase();
         await using var billing = TestMetering.Create(configureBuilder: b => b.UseSqlite(Section(("ConnectionString", db.Path), ("BusyTimeout", "00:00:05"), ("Synchronous", "Full"))));
@@ -23,7 +23,7 @@ public sealed class SqliteConfigurationTest
     }
 
     [Fact]
-    public void Unknown_keys_missing_connection_strings_and_bad_values_name_the_key()
+    public void Configuration_UnknownKeysMissingConnectionStringsAndBadValues_NameTheKey()
     {
         var unknown = () => new ServiceCollection().AddMetering().UseSqlite(Section(("ConnectionString", "x.db"), ("BusyTimout", "00:00:05")));
         var missing = () => new ServiceCollection().AddMetering().UseSqlite(Section(("BusyTimeout", "00:00:05")));

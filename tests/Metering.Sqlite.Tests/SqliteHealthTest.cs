@@ -10,7 +10,7 @@ public sealed class SqliteHealthTest
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_faulted_writer_is_unhealthy_until_it_commits_again()
+    public async Task HealthCheck_FaultedWriter_UnhealthyUntilItCommitsAgain()
     {
         using var db = new TempDatabase();
         await using var billing = TestMetering.Create(configureBuilder: b => b.UseSqlite(db.Path).AddHealthChecks().Services.AddLogging());
@@ -33,7 +33,7 @@ public sealed class SqliteHealthTest
     }
 
     [Fact]
-    public async Task A_database_that_cannot_be_opened_is_unhealthy()
+    public async Task HealthCheck_DatabaseCannotBeOpened_Unhealthy()
     {
         var missing = Path.Combine(Path.GetTempPath(), "metering-sqlite-tests", Guid.NewGuid().ToString("N"), "no-such-dir", "billing.db");
         var services = new ServiceCollection().AddLogging();

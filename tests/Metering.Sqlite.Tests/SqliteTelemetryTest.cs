@@ -7,7 +7,7 @@ namespace Metering.Sqlite.Tests;
 public sealed class SqliteTelemetryTest
 {
     [Fact]
-    public async Task Writer_queue_depth_is_an_observable_gauge_on_the_Metering_meter()
+    public async Task WriterQueueDepth_Observed_GaugeOnTheMeteringMeter()
     {
         using var db = new TempDatabase();
         await using var billing = TestMetering.Create(configureBuilder: b => b.UseSqlite(db.Path).Services.AddMetrics());

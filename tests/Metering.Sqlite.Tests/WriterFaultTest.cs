@@ -21,7 +21,7 @@ public class WriterFaultTest
     private static Customer NewCustomer(string id) => new(id, null, "UTC", Start);
 
     [Fact]
-    public async Task Commit_failing_with_an_IO_error_fails_its_group_clearly_later_writes_fail_fast_and_the_writer_recovers()
+    public async Task Commit_FailingWithAnIOError_FailsItsGroupClearlyThenFailsFastThenRecovers()
     {
         using var db = new TempDatabase();
         var log = new CapturingLogger();
@@ -54,7 +54,7 @@ public class WriterFaultTest
     }
 
     [Fact]
-    public async Task A_fault_escaping_the_rollback_does_not_stop_the_writer_loop()
+    public async Task Writer_FaultEscapingTheRollback_LoopKeepsRunning()
     {
         using var db = new TempDatabase();
         await using var store = new SqliteMeteringStore(db.Path);
