@@ -1,0 +1,467 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Metering.Serialization;
+
+/// <summary>
+/// A <see cref="PricingModel"/> (or one of its concrete types) as an object with a <c>model</c> discriminator:
+/// <c>{"model":"PerUnit","unitPrice":0.002,"includedUnits":0}</c>,
+/// <c>{"model":"Package","packageSize":100,"packagePrice":5,"rounding":"Up","includedUnits":0}</c>,
+/// <c>{"model":"Graduated"|"Volume","tiers":[{"upTo":100,"unitPrice":1,"flatFee":0},{"upTo":null,"unitPrice":0.5,"flatFee":0}],"includedUnits":0}</c>.
+/// Reading validates through the public factories, so an invalid model or tier table fails like it does in code.
+/// </summary>
+internal sealed class PricingModelJsonConverter<TModel> : JsonConverter<TModel>
+    where TModel : PricingModel
+{
+    public override TModel? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var model = PricingJson.Read(ref reader, options);
+        return model as TModel
+            ?? throw JsonFields.Error($"The pricing model is {model.GetType().Name}, but a {typeof(TModel).Name} was expected.");
+    }
+
+    public override void Write(Utf8JsonWriter writer, TModel value, JsonSerializerOptions options) => PricingJson.Write(writer, value, options);
+}
+
+/// <summary>The shape of pricing models, shared by the pricing and plan converters.</summary>
+internal static class PricingJson
+{
+    private const string What = "pricing model";
+    private const string Example = "{\"model\":\"PerUnit\",\"unitPrice\":0.002}";
+    private const string TierWhat = "price tier";
+    private const string TierExample = "{\"upTo\":100,\"unitPrice\":1,\"flatFee\":0}";
+
+    public static void Write(Utf8JsonWriter writer, PricingModel value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        var model = JsonFields.Name(options, "Model");
+        switch (value)
+        {
+            case PerUnitPricing p:
+                writer.WriteString(model, "PerUnit");
+                writer.WriteNumber(JsonFields.Name(options, "UnitPrice"), p.UnitPrice);
+                break;
+            case PackagePricing p:
+                writer.WriteString(model, "Package");
+                writer.WriteNumber(JsonFields.Name(options, "PackageSize"), p.PackageSize);
+                writer.WriteNumber(JsonFields.Name(options, "PackagePrice"), p.PackagePrice);
+                writer.WriteString(JsonFields.Name(options, "Rounding"), p.Rounding.ToString());
+                break;
+            case TieredPricing p:
+                writer.WriteString(model, p is VolumePricing ? "Volume" : "Graduated");
+                writer.WriteStartArray(JsonFields.Name(options, "Tiers"));
+                foreach (var tier in p.Tiers)
+                {
+                    writer.WriteStartObject();
+                    JsonFields.WriteDecimal(writer, JsonFields.Name(options, "UpTo"), tier.UpTo, options);
+                    writer.WriteNumber(JsonFields.Name(options, "UnitPrice"), tier.UnitPrice);
+                    writer.WriteNumber(JsonFields.Name(options, "FlatFee"), tier.FlatFee);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                throw JsonFields.Error($"Pricing model {value.GetType().Name} has no JSON form; use PerUnit, Package, Graduated or Volume.");
+        }
+
+        writer.WriteNumber(JsonFields.Name(options, "IncludedUnits"), value.IncludedUnits);
+        writer.WriteEndObject();
+    }
+
+    public static PricingModel Read(ref Utf8JsonReader reader, JsonSerializerOptions options)
+    {
+        JsonFields.StartObject(ref reader, What, Example);
+        string? model = null;
+        decimal? unitPrice = null, packageSize = null, packagePrice = null, includedUnits = null;
+        PackageRounding? rounding = null;
+        List<PriceTier>? tiers = null;
+        while (JsonFields.NextProperty(ref reader, out var name))
+        {
+            if (JsonFields.Is(name, "Model", options))
+            {
+                model = JsonFields.ReadString(ref reader, What, "Model", options);
+            }
+            else if (JsonFields.Is(name, "UnitPrice", options))
+            {
+                unitPrice = JsonFields.ReadDecimal(ref reader, What, "UnitPrice", options);
+            }
+            else if (JsonFields.Is(name, "PackageSize", options))
+            {
+                packageSize = JsonFields.ReadDecimal(ref reader, What, "PackageSize", options);
+            }
+            else if (JsonFields.Is(name, "PackagePrice", options))
+            {
+                packagePrice = JsonFields.ReadDecimal(ref reader, What, "PackagePrice", options);
+            }
+            else if (JsonFields.Is(name, "Rounding", options))
+            {
+                rounding = JsonFields.ReadEnum<PackageRounding>(ref reader, What, "Rounding", options);
+            }
+            else if (JsonFields.Is(name, "IncludedUnits", options))
+            {
+                includedUnits = JsonFields.ReadDecimal(ref reader, What, "IncludedUnits", options);
+            }
+            else if (JsonFields.Is(name, "Tiers", options))
+            {
+                tiers = ReadTiers(ref reader, options);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        var included = includedUnits ?? 0m;
+        try
+        {
+            switch (model ?? throw JsonFields.Missing(What, "Model", options, Example))
+            {
+                case "PerUnit":
+                    return PricingModel.PerUnit(unitPrice ?? throw Missing("PerUnit", "UnitPrice"), included);
+                case "Package":
+                    return PricingModel.Package(
+                        packageSize ?? throw Missing("Package", "PackageSize"),
+                        packagePrice ?? throw Missing("Package", "PackagePrice"),
+                        included,
+                        rounding ?? PackageRounding.Up);
+                case "Graduated":
+                    return PricingModel.Graduated(tiers ?? throw Missing("Graduated", "Tiers"), included);
+                case "Volume":
+                    return PricingModel.Volume(tiers ?? throw Missing("Volume", "Tiers"), included);
+                default:
+                    throw JsonFields.Invalid(What, "Model", options, $"is \"{JsonFields.Shorten(model)}\"; it must be one of PerUnit, Package, Graduated, Volume.");
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or MeteringException)
+        {
+            throw new JsonException($"The {model} pricing model is not valid: {e.Message}", e);
+        }
+
+        JsonException Missing(string kind, string member) =>
+            JsonFields.Error($"A {kind} pricing model needs '{JsonFields.Name(options, member)}'; e.g. {Example}.");
+    }
+
+    private static List<PriceTier> ReadTiers(ref Utf8JsonReader reader, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw JsonFields.Invalid(What, "Tiers", options, $"must be an array of tiers such as {TierExample}, but is a {JsonFields.Describe(reader.TokenType)}.");
+        }
+
+        var tiers = new List<PriceTier>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            JsonFields.StartObject(ref reader, TierWhat, TierExample);
+            decimal? upTo = null, unitPrice = null, flatFee = null;
+            while (JsonFields.NextProperty(ref reader, out var name))
+            {
+                if (JsonFields.Is(name, "UpTo", options))
+                {
+                    upTo = JsonFields.ReadNullableDecimal(ref reader, TierWhat, "UpTo", options);
+                }
+                else if (JsonFields.Is(name, "UnitPrice", options))
+                {
+                    unitPrice = JsonFields.ReadDecimal(ref reader, TierWhat, "UnitPrice", options);
+                }
+                else if (JsonFields.Is(name, "FlatFee", options))
+                {
+                    flatFee = JsonFields.ReadDecimal(ref reader, TierWhat, "FlatFee", options);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            tiers.Add(new PriceTier(upTo, unitPrice ?? throw JsonFields.Missing($"{TierWhat} {tiers.Count + 1}", "UnitPrice", options, TierExample), flatFee ?? 0m));
+        }
+
+        return tiers;
+    }
+}
+
+/// <summary>
+/// A <see cref="Plan"/> version as an object: key, version, display name, currency code, interval (<c>"P1M"</c>), base fee,
+/// per-seat flag, trial days, credit overflow, charges (key, meter key, display name, pricing, filter, real-time flag) and
+/// features (key, enabled, limit). Reading rebuilds the plan with <see cref="PlanBuilder"/>, so the same rules apply.
+/// </summary>
+internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : JsonConverter<Plan>
+{
+    private const string What = "plan";
+    private const string Example = "{\"key\":\"pro\",\"version\":1,\"currency\":\"EUR\",\"interval\":\"P1M\",\"charges\":[],\"features\":[]}";
+    private const string ChargeWhat = "charge";
+    private const string ChargeExample = "{\"meterKey\":\"api_calls\",\"pricing\":{\"model\":\"PerUnit\",\"unitPrice\":0.002}}";
+    private const string FeatureWhat = "feature";
+    private const string FeatureExample = "{\"key\":\"sso\",\"enabled\":true,\"limit\":null}";
+
+    public override Plan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        JsonFields.StartObject(ref reader, What, Example);
+        string? key = null, displayName = null;
+        int? version = null;
+        int trialDays = 0;
+        Currency? currency = null;
+        BillingInterval? interval = null;
+        decimal baseFee = 0m;
+        bool baseFeePerSeat = false;
+        CreditOverflow overflow = CreditOverflow.Overage;
+        List<(string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime)> charges = [];
+        List<Feature> features = [];
+        while (JsonFields.NextProperty(ref reader, out var name))
+        {
+            if (JsonFields.Is(name, "Key", options))
+            {
+                key = JsonFields.ReadString(ref reader, What, "Key", options);
+            }
+            else if (JsonFields.Is(name, "Version", options))
+            {
+                version = JsonFields.ReadInt(ref reader, What, "Version", options);
+            }
+            else if (JsonFields.Is(name, "DisplayName", options))
+            {
+                displayName = JsonFields.ReadNullableString(ref reader, What, "DisplayName", options);
+            }
+            else if (JsonFields.Is(name, "Currency", options))
+            {
+                currency = currencies.ReadCode(ref reader, $"plan's '{JsonFields.Name(options, "Currency")}'");
+            }
+            else if (JsonFields.Is(name, "Interval", options))
+            {
+                interval = new BillingIntervalJsonConverter().Read(ref reader, typeof(BillingInterval), options);
+            }
+            else if (JsonFields.Is(name, "BaseFee", options))
+            {
+                baseFee = JsonFields.ReadDecimal(ref reader, What, "BaseFee", options);
+            }
+            else if (JsonFields.Is(name, "BaseFeePerSeat", options))
+            {
+                baseFeePerSeat = JsonFields.ReadBool(ref reader, What, "BaseFeePerSeat", options);
+            }
+            else if (JsonFields.Is(name, "TrialDays", options))
+            {
+                trialDays = JsonFields.ReadInt(ref reader, What, "TrialDays", options);
+            }
+            else if (JsonFields.Is(name, "WhenCreditsRunOut", options))
+            {
+                overflow = JsonFields.ReadEnum<CreditOverflow>(ref reader, What, "WhenCreditsRunOut", options);
+            }
+            else if (JsonFields.Is(name, "Charges", options))
+            {
+                ExpectArray(ref reader, "Charges", ChargeExample, options);
+                charges.Clear();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    charges.Add(ReadCharge(ref reader, charges.Count + 1, options));
+                }
+            }
+            else if (JsonFields.Is(name, "Features", options))
+            {
+                ExpectArray(ref reader, "Features", FeatureExample, options);
+                features.Clear();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    features.Add(ReadFeature(ref reader, options));
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        var planKey = key ?? throw JsonFields.Missing(What, "Key", options, Example);
+        var planCurrency = currency ?? throw JsonFields.Missing(What, "Currency", options, Example);
+        var planInterval = interval ?? throw JsonFields.Missing(What, "Interval", options, Example);
+        var planVersion = version ?? throw JsonFields.Missing(What, "Version", options, Example);
+        try
+        {
+            return Build();
+        }
+        catch (Exception e) when (e is ArgumentException or MeteringException)
+        {
+            throw new JsonException($"Plan '{JsonFields.Shorten(planKey)}' is not valid: {e.Message}", e);
+        }
+
+        // Everything the builder checks (keys, filters, prices, tiers, the version) is inside the try above.
+        Plan Build()
+        {
+            var builder = Plan.Create(planKey, planCurrency, planInterval)
+                .WithDisplayName(displayName)
+                .WithBaseFee(baseFee, baseFeePerSeat)
+                .WithTrialDays(trialDays)
+                .WhenCreditsRunOut(overflow);
+            foreach (var charge in charges)
+            {
+                builder.WithCharge(charge.MeterKey, charge.Pricing, o =>
+                {
+                    o.Key = charge.Key;
+                    o.DisplayName = charge.DisplayName;
+                    o.BurnsCreditsInRealTime = charge.RealTime;
+                    foreach (var (property, value) in charge.Filter)
+                    {
+                        o.Where(property, value);
+                    }
+                });
+            }
+
+            foreach (var feature in features)
+            {
+                builder.WithFeature(feature);
+            }
+
+            return builder.Build(planVersion);
+        }
+    }
+
+    public override void Write(Utf8JsonWriter writer, Plan value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(JsonFields.Name(options, "Key"), value.Key);
+        writer.WriteNumber(JsonFields.Name(options, "Version"), value.Version);
+        JsonFields.WriteString(writer, JsonFields.Name(options, "DisplayName"), value.DisplayName, options);
+        writer.WriteString(JsonFields.Name(options, "Currency"), value.Currency.Code);
+        writer.WriteString(JsonFields.Name(options, "Interval"), value.Interval.ToString());
+        writer.WriteNumber(JsonFields.Name(options, "BaseFee"), value.BaseFee);
+        writer.WriteBoolean(JsonFields.Name(options, "BaseFeePerSeat"), value.BaseFeePerSeat);
+        writer.WriteNumber(JsonFields.Name(options, "TrialDays"), value.TrialDays);
+        writer.WriteString(JsonFields.Name(options, "WhenCreditsRunOut"), value.WhenCreditsRunOut.ToString());
+        writer.WriteStartArray(JsonFields.Name(options, "Charges"));
+        foreach (var charge in value.Charges)
+        {
+            writer.WriteStartObject();
+            writer.WriteString(JsonFields.Name(options, "Key"), charge.Key);
+            writer.WriteString(JsonFields.Name(options, "MeterKey"), charge.MeterKey);
+            JsonFields.WriteString(writer, JsonFields.Name(options, "DisplayName"), charge.DisplayName, options);
+            writer.WritePropertyName(JsonFields.Name(options, "Pricing"));
+            PricingJson.Write(writer, charge.Pricing, options);
+            writer.WriteStartObject(JsonFields.Name(options, "Filter"));
+            foreach (var (property, filterValue) in charge.Filter.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                writer.WriteString(property, filterValue);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteBoolean(JsonFields.Name(options, "BurnsCreditsInRealTime"), charge.BurnsCreditsInRealTime);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray(JsonFields.Name(options, "Features"));
+        foreach (var feature in value.Features)
+        {
+            writer.WriteStartObject();
+            writer.WriteString(JsonFields.Name(options, "Key"), feature.Key);
+            writer.WriteBoolean(JsonFields.Name(options, "Enabled"), feature.Enabled);
+            JsonFields.WriteDecimal(writer, JsonFields.Name(options, "Limit"), feature.Limit, options);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void ExpectArray(ref Utf8JsonReader reader, string member, string example, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw JsonFields.Invalid(What, member, options, $"must be an array of objects such as {example}, but is a {JsonFields.Describe(reader.TokenType)}.");
+        }
+    }
+
+    private static (string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime) ReadCharge(
+        ref Utf8JsonReader reader, int number, JsonSerializerOptions options)
+    {
+        var what = $"{ChargeWhat} {number}";
+        JsonFields.StartObject(ref reader, what, ChargeExample);
+        string? key = null, meterKey = null, displayName = null;
+        PricingModel? pricing = null;
+        var filter = new List<KeyValuePair<string, string>>();
+        bool realTime = false;
+        while (JsonFields.NextProperty(ref reader, out var name))
+        {
+            if (JsonFields.Is(name, "Key", options))
+            {
+                key = JsonFields.ReadNullableString(ref reader, what, "Key", options);
+            }
+            else if (JsonFields.Is(name, "MeterKey", options))
+            {
+                meterKey = JsonFields.ReadString(ref reader, what, "MeterKey", options);
+            }
+            else if (JsonFields.Is(name, "DisplayName", options))
+            {
+                displayName = JsonFields.ReadNullableString(ref reader, what, "DisplayName", options);
+            }
+            else if (JsonFields.Is(name, "Pricing", options))
+            {
+                pricing = PricingJson.Read(ref reader, options);
+            }
+            else if (JsonFields.Is(name, "BurnsCreditsInRealTime", options))
+            {
+                realTime = JsonFields.ReadBool(ref reader, what, "BurnsCreditsInRealTime", options);
+            }
+            else if (JsonFields.Is(name, "Filter", options))
+            {
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    continue;
+                }
+
+                JsonFields.StartObject(ref reader, $"{what}'s filter", "{\"region\":\"eu\"}");
+                while (JsonFields.NextProperty(ref reader, out var property))
+                {
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        throw JsonFields.Error($"The {what}'s filter value of '{JsonFields.Shorten(property)}' must be a string, but is a {JsonFields.Describe(reader.TokenType)}.");
+                    }
+
+                    filter.Add(new(property, reader.GetString()!));
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return (
+            meterKey ?? throw JsonFields.Missing(what, "MeterKey", options, ChargeExample),
+            pricing ?? throw JsonFields.Missing(what, "Pricing", options, ChargeExample),
+            key,
+            displayName,
+            filter,
+            realTime);
+    }
+
+    private static Feature ReadFeature(ref Utf8JsonReader reader, JsonSerializerOptions options)
+    {
+        JsonFields.StartObject(ref reader, FeatureWhat, FeatureExample);
+        string? key = null;
+        bool? enabled = null;
+        decimal? limit = null;
+        while (JsonFields.NextProperty(ref reader, out var name))
+        {
+            if (JsonFields.Is(name, "Key", options))
+            {
+                key = JsonFields.ReadString(ref reader, FeatureWhat, "Key", options);
+            }
+            else if (JsonFields.Is(name, "Enabled", options))
+            {
+                enabled = JsonFields.ReadBool(ref reader, FeatureWhat, "Enabled", options);
+            }
+            else if (JsonFields.Is(name, "Limit", options))
+            {
+                limit = JsonFields.ReadNullableDecimal(ref reader, FeatureWhat, "Limit", options);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return new Feature(
+            key ?? throw JsonFields.Missing(FeatureWhat, "Key", options, FeatureExample),
+            enabled ?? throw JsonFields.Missing(FeatureWhat, "Enabled", options, FeatureExample),
+            limit);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Metering.Storage;
+using static Metering.Tests.Serialization.JsonTestData;
+
+namespace Metering.Tests.Serialization;
+
+/// <summary>
+/// The examples in README.md and docs/json.md are the public contract: each is read into its type and written back to
+/// exactly the same JSON, so the documentation cannot drift from the code.
+/// </summary>
+public sealed class DocumentedShapesTest
+{
+    private static readonly string Root = FindRoot();
+
+    [Theory]
+    [InlineData("README.md", "An invoice (`Invoice`, abridged to one line):")]
+    [InlineData("docs/json.md", "`Invoice` (from `IInvoiceService`, `IPeriodCloser`), in full:")]
+    public void DocumentedInvoice_RoundTripsToTheSameText(string file, string anchor) => Check<Invoice>(file, anchor);
+
+    [Fact]
+    public void DocumentedPlan_RoundTripsToTheSameText() => Check<Plan>("docs/json.md", "A `Plan` version");
+
+    [Fact]
+    public void DocumentedCreditBalance_RoundTripsToTheSameText() => Check<CreditBalance>("docs/json.md", "`CreditBalance` (`remainingMoney` is derived");
+
+    [Fact]
+    public void DocumentedLedgerPage_RoundTripsToTheSameText() => Check<Page<CreditTransaction>>("docs/json.md", "A ledger page, `Page<CreditTransaction>`");
+
+    [Fact]
+    public void DocumentedBillingEvent_RoundTripsToTheSameText() => Check<BillingEvent>("docs/json.md", "## Billing events");
+
+    [Fact]
+    public void DocumentedSubscription_RoundTripsToTheSameText() => Check<Subscription>("docs/json.md", "## Subscriptions and customers");
+
+    [Fact]
+    public void DocumentedUsageRecord_RoundTripsToTheSameText() => Check<UsageRecord>("docs/json.md", "`UsageRecord` (an input):");
+
+    [Fact]
+    public void DocumentedUsageOutcomes_RoundTripToTheSameText()
+    {
+        var lines = Block("docs/json.md", "`UsageOutcome` (from").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        lines.Should().HaveCount(4);
+        foreach (var line in lines)
+        {
+            Serialize(Deserialize<UsageOutcome>(line)).Should().Be(Minify(line));
+        }
+    }
+
+    private static void Check<T>(string file, string anchor)
+    {
+        var json = Block(file, anchor);
+        var options = WebWithCredits();
+
+        Serialize(Deserialize<T>(json, options), options).Should().Be(Minify(json), $"the example after '{anchor}' in {file} is what the code writes");
+    }
+
+    /// <summary>The first ```json block after <paramref name="anchor"/> in <paramref name="file"/>.</summary>
+    private static string Block(string file, string anchor)
+    {
+        var text = File.ReadAllText(Path.Combine(Root, file)).ReplaceLineEndings("\n");
+        var at = text.IndexOf(anchor, StringComparison.Ordinal);
+        at.Should().BeGreaterThanOrEqualTo(0, $"{file} has '{anchor}'");
+        var start = text.IndexOf("```json\n", at, StringComparison.Ordinal) + "```json\n".Length;
+        var end = text.IndexOf("```", start, StringComparison.Ordinal);
+        return text[start..end];
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Metering.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Metering.sln not found above the test directory.");
+    }
+}
