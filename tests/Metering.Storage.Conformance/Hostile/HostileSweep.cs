@@ -172,6 +172,10 @@ public static class HostileSweep
         var invoice = input.AnyText("in_sub-base_0");
         yield return Read($"Invoices.GetAsync({invoice})", async (b, _) => await b.Invoices.GetAsync(invoice.Value));
         yield return Mutation($"Invoices.VoidAsync({invoice})", async (b, _) => await b.Invoices.VoidAsync(invoice.Value));
+        yield return Mutation($"Invoices.ApproveAsync({invoice})", async (b, _) => await b.Invoices.ApproveAsync(invoice.Value));
+        yield return Mutation($"Invoices.MarkPaidAsync({invoice})", async (b, _) => await b.Invoices.MarkPaidAsync(invoice.Value));
+        yield return Mutation($"Invoices.MarkPaymentFailedAsync({invoice})", async (b, _) => await b.Invoices.MarkPaymentFailedAsync(invoice.Value));
+        yield return Mutation($"Invoices.MarkUncollectibleAsync({invoice})", async (b, _) => await b.Invoices.MarkUncollectibleAsync(invoice.Value));
         yield return Read($"GetCurrentAsync({subscription})", async (b, _) => await b.Usage.GetCurrentAsync(subscription.Value));
         yield return Read($"GetHistoryAsync({subscription}, cursor={cursor})", async (b, _) => await b.Usage.GetHistoryAsync(subscription.Value, cursor.Value));
         var feature = input.AnyText("priority_queue");
