@@ -92,6 +92,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<UsageSummary>(converters);
 
         AddEnum<AggregateKeyKind>(converters);
+        AddEnum<EventSignatureFailure>(converters);
         AddEnum<Aggregation>(converters);
         AddEnum<BillingEventType>(converters);
         AddEnum<CreditCategory>(converters);
