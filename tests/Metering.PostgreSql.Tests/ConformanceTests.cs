@@ -36,3 +36,5 @@ public sealed class PostgreSqlSimulationTests(PostgresServer server) : Simulatio
 
     protected override void UseStore(MeteringBuilder b) => server.Use(b);
 }
+
+public sealed class PostgreSqlUsageLimitTests(PostgresServer server) : UsageLimitConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -145,3 +145,12 @@ public sealed class SqliteSimulationTests : SimulationConformance, IDisposable
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteUsageLimitTests : UsageLimitConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

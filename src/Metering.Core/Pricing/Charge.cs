@@ -11,7 +11,7 @@ public sealed record Charge
 {
     private readonly KeyValuePair<string, string>[] _filterPairs;
 
-    internal Charge(string key, string meterKey, PricingModel pricing, string? displayName, ImmutableSortedDictionary<string, string> filter, bool burnsCreditsInRealTime)
+    internal Charge(string key, string meterKey, PricingModel pricing, string? displayName, ImmutableSortedDictionary<string, string> filter, bool burnsCreditsInRealTime, decimal? limitPerPeriod = null)
     {
         Key = key;
         MeterKey = meterKey;
@@ -19,6 +19,7 @@ public sealed record Charge
         DisplayName = displayName;
         Filter = filter;
         BurnsCreditsInRealTime = burnsCreditsInRealTime;
+        LimitPerPeriod = limitPerPeriod;
         _filterPairs = [.. filter];
     }
 
@@ -42,6 +43,12 @@ public sealed record Charge
 
     /// <summary>True when the priced cost of each usage record is consumed from credits as it is recorded.</summary>
     public bool BurnsCreditsInRealTime { get; }
+
+    /// <summary>
+    /// The hard limit on this charge's quantity per period, or null for none: a record that would take the quantity
+    /// above it is rejected with <see cref="UsageRejectionReason.UsageLimitReached"/> and changes nothing.
+    /// </summary>
+    public decimal? LimitPerPeriod { get; }
 
     /// <summary>The name for invoices: <see cref="DisplayName"/> or else <see cref="Key"/>.</summary>
     public string Label => DisplayName ?? Key;
@@ -82,6 +89,7 @@ public sealed record Charge
         && Pricing.Equals(other.Pricing)
         && string.Equals(DisplayName, other.DisplayName, StringComparison.Ordinal)
         && BurnsCreditsInRealTime == other.BurnsCreditsInRealTime
+        && LimitPerPeriod == other.LimitPerPeriod
         && _filterPairs.SequenceEqual(other._filterPairs);
 
     /// <inheritdoc/>
@@ -102,6 +110,9 @@ public sealed class ChargeOptions
 
     /// <summary>Consume the priced cost of each record from credits as it is recorded.</summary>
     public bool BurnsCreditsInRealTime { get; set; }
+
+    /// <summary>A hard limit on the charge's quantity per period (null: none); records past it are rejected with <c>UsageLimitReached</c>.</summary>
+    public decimal? LimitPerPeriod { get; set; }
 
     /// <summary>Adds a filter pair (replacing one for the same property) and returns these options.</summary>
     public ChargeOptions Where(string property, string value)

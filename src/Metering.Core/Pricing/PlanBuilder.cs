@@ -140,7 +140,12 @@ public sealed class PlanBuilder
                 problems.Add($"{where}: charge key '{chargeKey}' is already used in this plan; give each charge on the same meter its own options.Key (keys compare ignoring case).");
             }
 
-            charges.Add(new Charge(chargeKey, meterKey, pricing, options.DisplayName, filter, options.BurnsCreditsInRealTime));
+            if (options.LimitPerPeriod is { } limit && (limit <= 0m || limit > MeteringLimits.MaxQuantity))
+            {
+                problems.Add(Invariant($"{where} has LimitPerPeriod {limit}; use a limit above 0 and at most {MeteringLimits.MaxQuantity}, or null for no limit."));
+            }
+
+            charges.Add(new Charge(chargeKey, meterKey, pricing, options.DisplayName, filter, options.BurnsCreditsInRealTime, options.LimitPerPeriod));
         }
 
         var featureKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

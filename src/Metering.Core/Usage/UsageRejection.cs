@@ -55,6 +55,12 @@ public enum UsageRejectionReason
     /// Only on a <c>Conflict</c> outcome: the idempotency key was already used for a record with different content.
     /// </summary>
     IdempotencyKeyConflict,
+
+    /// <summary>
+    /// The record would take a charge's quantity in its period above the charge's hard limit
+    /// (<see cref="Charge.LimitPerPeriod"/>); nothing of it is stored.
+    /// </summary>
+    UsageLimitReached,
 }
 
 /// <summary>
@@ -135,6 +141,14 @@ public readonly record struct UsageRejection(UsageRejectionReason Reason, string
     public static UsageRejection AggregateOutOfRange(string aggregateKey, decimal current, decimal quantity) =>
         new(UsageRejectionReason.QuantityOutOfRange,
             string.Create(CultureInfo.InvariantCulture, $"Adding {quantity} to '{aggregateKey}' (already {current} this period) would pass the limit of {MeteringLimits.MaxQuantity} per period; meter in a larger unit (e.g. GB instead of bytes), or send a Set record with the corrected total."));
+
+    /// <summary>
+    /// Applying the record would take <paramref name="chargeKey"/>'s quantity this period from <paramref name="current"/>
+    /// to <paramref name="after"/>, above its hard <paramref name="limit"/>.
+    /// </summary>
+    public static UsageRejection UsageLimitReached(string chargeKey, decimal limit, decimal current, decimal after) =>
+        new(UsageRejectionReason.UsageLimitReached,
+            string.Create(CultureInfo.InvariantCulture, $"Charge '{chargeKey}' is limited to {limit} per period and is at {current}; this record would take it to {after}. Wait for the next period, or move the customer to a plan with a higher limit."));
 
     /// <summary>The reason and message, e.g. <c>NegativeQuantity: The quantity -1 is negative; ...</c>.</summary>
     public override string ToString() => $"{Reason}: {Message}";

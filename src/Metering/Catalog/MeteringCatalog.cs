@@ -154,7 +154,7 @@ internal sealed class MeteringCatalog
         {
             if (charge.MeterKey == meter.Key && charge.Filter.Count > 0 && charge.Matches(properties))
             {
-                targets.Add(new AggregateTarget(AggregateKey.For(charge), meter.Aggregation, meter.UniqueProperty, charge.BurnsCreditsInRealTime ? charge : null));
+                targets.Add(new AggregateTarget(AggregateKey.For(charge), meter.Aggregation, meter.UniqueProperty, charge.BurnsCreditsInRealTime ? charge : null, charge));
             }
         }
 
@@ -164,6 +164,7 @@ internal sealed class MeteringCatalog
     private static AggregateTarget[]? BuildUnfiltered(Plan plan, Meter meter)
     {
         Charge? burning = null;
+        Charge? limiting = null;
         bool priced = false;
         foreach (var charge in plan.Charges)
         {
@@ -177,9 +178,14 @@ internal sealed class MeteringCatalog
             {
                 burning = charge;
             }
+
+            if (charge.Filter.Count == 0 && charge.LimitPerPeriod is { } limit && (limiting is null || limit < limiting.LimitPerPeriod))
+            {
+                limiting = charge;
+            }
         }
 
-        return priced ? [new AggregateTarget(AggregateKey.ForMeter(meter.Key), meter.Aggregation, meter.UniqueProperty, burning)] : null;
+        return priced ? [new AggregateTarget(AggregateKey.ForMeter(meter.Key), meter.Aggregation, meter.UniqueProperty, burning, limiting)] : null;
     }
 
     private static bool HasFilteredCharge(Plan plan, string meterKey)

@@ -206,7 +206,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         decimal baseFee = 0m;
         bool baseFeePerSeat = false;
         CreditOverflow overflow = CreditOverflow.Overage;
-        List<(string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime)> charges = [];
+        List<(string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit)> charges = [];
         List<Feature> features = [];
         while (JsonFields.NextProperty(ref reader, out var name))
         {
@@ -298,6 +298,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
                     o.Key = charge.Key;
                     o.DisplayName = charge.DisplayName;
                     o.BurnsCreditsInRealTime = charge.RealTime;
+                    o.LimitPerPeriod = charge.Limit;
                     foreach (var (property, value) in charge.Filter)
                     {
                         o.Where(property, value);
@@ -343,6 +344,10 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
 
             writer.WriteEndObject();
             writer.WriteBoolean(JsonFields.Name(options, "BurnsCreditsInRealTime"), charge.BurnsCreditsInRealTime);
+            if (charge.LimitPerPeriod is { } limit)
+            {
+                writer.WriteNumber(JsonFields.Name(options, "LimitPerPeriod"), limit);
+            }
             writer.WriteEndObject();
         }
 
@@ -369,7 +374,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         }
     }
 
-    private static (string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime) ReadCharge(
+    private static (string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit) ReadCharge(
         ref Utf8JsonReader reader, int number, JsonSerializerOptions options)
     {
         var what = $"{ChargeWhat} {number}";
@@ -378,6 +383,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         PricingModel? pricing = null;
         var filter = new List<KeyValuePair<string, string>>();
         bool realTime = false;
+        decimal? limit = null;
         while (JsonFields.NextProperty(ref reader, out var name))
         {
             if (JsonFields.Is(name, "Key", options))
@@ -399,6 +405,10 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
             else if (JsonFields.Is(name, "BurnsCreditsInRealTime", options))
             {
                 realTime = JsonFields.ReadBool(ref reader, what, "BurnsCreditsInRealTime", options);
+            }
+            else if (JsonFields.Is(name, "LimitPerPeriod", options))
+            {
+                limit = JsonFields.ReadNullableDecimal(ref reader, what, "LimitPerPeriod", options);
             }
             else if (JsonFields.Is(name, "Filter", options))
             {
@@ -430,7 +440,8 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
             key,
             displayName,
             filter,
-            realTime);
+            realTime,
+            limit);
     }
 
     private static Feature ReadFeature(ref Utf8JsonReader reader, JsonSerializerOptions options)

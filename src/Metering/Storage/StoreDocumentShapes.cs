@@ -14,7 +14,8 @@ internal sealed record TierDoc(string? UpTo, string UnitPrice, string FlatFee);
 
 internal sealed record PricingDoc(string Model, string IncludedUnits, string? UnitPrice, string? PackageSize, string? PackagePrice, PackageRounding? Rounding, TierDoc[]? Tiers);
 
-internal sealed record ChargeDoc(string Key, string MeterKey, PricingDoc Pricing, string? DisplayName, Dictionary<string, string> Filter, bool BurnsCreditsInRealTime);
+// LimitPerPeriod was added later: documents written before have no such member and read back as null (no limit).
+internal sealed record ChargeDoc(string Key, string MeterKey, PricingDoc Pricing, string? DisplayName, Dictionary<string, string> Filter, bool BurnsCreditsInRealTime, string? LimitPerPeriod = null);
 
 internal sealed record FeatureDoc(string Key, bool Enabled, string? Limit);
 

@@ -102,7 +102,8 @@ public static class StoreDocuments
                 Of(c.Pricing),
                 c.DisplayName,
                 c.Filter.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
-                c.BurnsCreditsInRealTime))],
+                c.BurnsCreditsInRealTime,
+                c.LimitPerPeriod is { } limit ? Text(limit) : null))],
             [.. plan.Features.Select(f => new FeatureDoc(f.Key, f.Enabled, Text(f.Limit)))],
             plan.WhenCreditsRunOut,
             plan.DisplayName),
@@ -124,6 +125,7 @@ public static class StoreDocuments
                 options.Key = charge.Key;
                 options.DisplayName = charge.DisplayName;
                 options.BurnsCreditsInRealTime = charge.BurnsCreditsInRealTime;
+                options.LimitPerPeriod = charge.LimitPerPeriod is { } limit ? Decimal(limit) : null;
                 foreach (var (property, value) in charge.Filter)
                 {
                     options.Where(property, value);

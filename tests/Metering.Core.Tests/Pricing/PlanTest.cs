@@ -212,4 +212,29 @@ public class PlanTest
         plan.Charges.Should().HaveCount(2);
         plan.BaseFee.Should().Be(29m);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(1_000_000_000_000_001)]
+    public void Build_LimitPerPeriodNotPositiveOrBeyondTheBound_NamesTheCharge(long limit)
+    {
+        var act = () => Plan.Create("p", Currency.USD, BillingInterval.Months(1))
+            .WithCharge("api_calls", PricingModel.PerUnit(1m), c => c.LimitPerPeriod = limit)
+            .Build();
+
+        act.Should().Throw<InvalidPlanException>().WithMessage("*LimitPerPeriod*above 0*");
+    }
+
+    [Fact]
+    public void DefinitionEquals_DifferentLimitPerPeriod_IsAnotherDefinition()
+    {
+        Plan Capped(decimal? limit) => Plan.Create("p", Currency.USD, BillingInterval.Months(1))
+            .WithCharge("api_calls", PricingModel.PerUnit(1m), c => c.LimitPerPeriod = limit)
+            .Build();
+
+        Capped(100m).DefinitionEquals(Capped(100m)).Should().BeTrue();
+        Capped(100m).DefinitionEquals(Capped(200m)).Should().BeFalse("a changed limit publishes a new plan version");
+        Capped(100m).DefinitionEquals(Capped(null)).Should().BeFalse();
+    }
 }

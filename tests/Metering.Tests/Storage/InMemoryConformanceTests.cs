@@ -36,3 +36,5 @@ public sealed class InMemorySimulationTests : SimulationConformance
 
     protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore();
 }
+
+public sealed class InMemoryUsageLimitTests : UsageLimitConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }

@@ -11,8 +11,10 @@ public sealed record AggregateTarget
     /// <param name="aggregation">How records fold into it.</param>
     /// <param name="uniqueProperty">Property whose distinct values are counted (UniqueCount only).</param>
     /// <param name="burningCharge">The charge whose marginal cost is burned from credits in real time, or null.</param>
-    public AggregateTarget(AggregateKey key, Aggregation aggregation, string? uniqueProperty, Charge? burningCharge)
+    /// <param name="limitingCharge">The charge whose <see cref="Charge.LimitPerPeriod"/> caps this aggregate (the lowest limit among the charges reading it), or null.</param>
+    public AggregateTarget(AggregateKey key, Aggregation aggregation, string? uniqueProperty, Charge? burningCharge, Charge? limitingCharge = null)
     {
+        LimitingCharge = limitingCharge?.LimitPerPeriod is null ? null : limitingCharge;
         Key = key;
         Aggregation = aggregation;
         UniqueProperty = uniqueProperty;
@@ -31,6 +33,9 @@ public sealed record AggregateTarget
 
     /// <summary>The charge whose marginal cost is burned from credits in real time, or null.</summary>
     public Charge? BurningCharge { get; }
+
+    /// <summary>The charge whose hard limit caps this aggregate's quantity per period, or null when none does.</summary>
+    public Charge? LimitingCharge { get; }
 
     /// <summary>The key of the aggregate that sums the credits burned for <see cref="BurningCharge"/>, or null.</summary>
     public AggregateKey? PrepaidKey { get; }

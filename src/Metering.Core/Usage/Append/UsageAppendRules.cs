@@ -77,7 +77,13 @@ public static class UsageAppendRules
                 return UsageOutcome.Rejected(overLimit, item.SubscriptionId);
             }
 
-            state.SetAggregate(in item, target, target.Key, current, Apply(current, target, record));
+            var folded = Apply(current, target, record);
+            if (CheckLimit(current, folded, target) is { } limitReached)
+            {
+                return UsageOutcome.Rejected(limitReached, item.SubscriptionId);
+            }
+
+            state.SetAggregate(in item, target, target.Key, current, folded);
             return UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
         }
 
@@ -92,6 +98,10 @@ public static class UsageAppendRules
             }
 
             after[i] = Apply(before[i], targets[i], record);
+            if (CheckLimit(before[i], after[i], targets[i]) is { } limitReached)
+            {
+                return UsageOutcome.Rejected(limitReached, item.SubscriptionId);
+            }
         }
 
         if (item.BurnsCredits)
@@ -139,6 +149,19 @@ public static class UsageAppendRules
             && before.Value > MeteringLimits.MaxQuantity - record.Quantity
                 ? UsageRejection.AggregateOutOfRange(target.Key.Value, before.Value, record.Quantity)
                 : null;
+    }
+
+    /// <summary>
+    /// Rejects a record that would take a target above its charge's hard limit per period
+    /// (<see cref="Charge.LimitPerPeriod"/>). A record that does not raise the quantity (a Set or Last lowering it) is
+    /// never rejected by the limit. Null when the record fits.
+    /// </summary>
+    public static UsageRejection? CheckLimit(UsageAggregate before, UsageAggregate after, AggregateTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return target.LimitingCharge is { LimitPerPeriod: { } limit } charge && after.Quantity > limit && after.Quantity > before.Quantity
+            ? UsageRejection.UsageLimitReached(charge.Key, limit, before.Quantity, after.Quantity)
+            : null;
     }
 
     /// <summary>Folds the record into one target aggregate.</summary>
