@@ -43,12 +43,19 @@ public sealed class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, 
     /// <param name="connectionStringOrPath">A file path, or a Microsoft.Data.Sqlite connection string (contains <c>=</c>).</param>
     /// <param name="options">Durability, busy timeout, batch size and queue capacity; defaults when null.</param>
     /// <exception cref="ArgumentException">The path is blank or names an in-memory database.</exception>
-    /// <exception cref="MeteringException">An option is out of range.</exception>
+    /// <exception cref="MeteringException">An option is out of range; the message names each bad one.</exception>
     public SqliteMeteringStore(string connectionStringOrPath, SqliteStoreOptions? options = null)
     {
         _connectionString = NormalizeConnectionString(connectionStringOrPath);
+
+        // A copy: options changed by the caller after this point can neither skip validation nor change a running store.
         _options = (options ?? new SqliteStoreOptions()).Clone();
-        _options.Validate();
+        var problems = SqliteStoreOptionsValidator.Check(_options);
+        if (problems.Count > 0)
+        {
+            throw new MeteringException(MeteringErrorCode.Configuration, string.Join(" ", problems));
+        }
+
         DataSource = new SqliteConnectionStringBuilder(_connectionString).DataSource;
     }
 
