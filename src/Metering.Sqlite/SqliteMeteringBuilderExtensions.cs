@@ -1,9 +1,10 @@
 using Metering;
 using Metering.Sqlite;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -20,19 +21,26 @@ public static class SqliteMeteringBuilderExtensions
     /// (<c>Data Source=billing.db</c>); anything containing <c>=</c> is read as a connection string. In-memory databases
     /// are not supported: the store uses several connections.
     /// </param>
-    /// <param name="configure">Adjusts <see cref="SqliteStoreOptions"/> (durability, busy timeout, batch size, queue capacity).</param>
+    /// <param name="configure">
+    /// Adjusts <see cref="SqliteStoreOptions"/> (durability, busy timeout, batch size, queue capacity). The options are
+    /// checked at startup: a bad one fails it with an <see cref="OptionsValidationException"/> that names each setting.
+    /// </param>
     /// <exception cref="ArgumentException"><paramref name="connectionStringOrPath"/> is blank or names an in-memory database.</exception>
-    /// <exception cref="MeteringException">An option is out of range; the message names it.</exception>
     public static MeteringBuilder UseSqlite(this MeteringBuilder builder, string connectionStringOrPath, Action<SqliteStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var connectionString = SqliteMeteringStore.NormalizeConnectionString(connectionStringOrPath);
-        var options = new SqliteStoreOptions();
-        configure?.Invoke(options);
-        options.Validate();
+        var options = builder.Services.AddOptions<SqliteStoreOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStoreOptions>, SqliteStoreOptionsValidator>());
         return builder.UseStore(sp =>
         {
-            var store = new SqliteMeteringStore(connectionString, options)
+            var store = new SqliteMeteringStore(connectionString, sp.GetRequiredService<IOptions<SqliteStoreOptions>>().Value)
             {
                 Logger = sp.GetService<ILoggerFactory>()?.CreateLogger("Metering.Sqlite") ?? NullLogger.Instance,
             };
@@ -49,7 +57,11 @@ public static class SqliteMeteringBuilderExtensions
     /// <param name="builder">The builder returned by <c>AddMetering</c>.</param>
     /// <param name="section">The store's configuration section.</param>
     /// <param name="configure">Adjusts <see cref="SqliteStoreOptions"/> after binding.</param>
-    /// <exception cref="MeteringException">The section has no <c>ConnectionString</c>, names an unknown key, or a value is out of range; the message names the key.</exception>
+    /// <exception cref="MeteringException">
+    /// The section has no <c>ConnectionString</c> (at once), or names an unknown key or a value that does not convert (when
+    /// the options are first read, at startup); the message names the key. Out-of-range values fail startup as with
+    /// the other overload.
+    /// </exception>
     public static MeteringBuilder UseSqlite(this MeteringBuilder builder, IConfiguration section, Action<SqliteStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -1,14 +1,11 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Dapper;
-using Metering.Sqlite.Serialization;
 using Metering.Sqlite.Storage;
 using Metering.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using static Metering.Sqlite.Serialization.SqliteValues;
 
 namespace Metering.Sqlite;
 
@@ -26,11 +23,10 @@ namespace Metering.Sqlite;
 /// must lie between 1677 and 2262). The schema is created and migrated on first use; a database written by a newer
 /// version of this library is refused with a <see cref="MeteringException"/>.</para>
 /// </remarks>
-public sealed class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, IAsyncDisposable, IDisposable
+public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, IAsyncDisposable, IDisposable
 {
-    private const int UsagePageSize = 1_000;
-    private static readonly string PrefixedUsageColumns = string.Join(", ", StoreQueries.UsageColumns.Split(", ").Select(c => "u." + c));
-
+    // This file: construction, opening (pragmas, migration, writer), reads and writes plumbing, lifetime. The operations
+    // are in SqliteMeteringStore.{Catalog,Usage,Invoices,Credits}.cs; the writes themselves in Storage/SqliteWriter.*.cs.
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
     private readonly SemaphoreSlim _startLock = new(1, 1);
@@ -43,12 +39,19 @@ public sealed class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, 
     /// <param name="connectionStringOrPath">A file path, or a Microsoft.Data.Sqlite connection string (contains <c>=</c>).</param>
     /// <param name="options">Durability, busy timeout, batch size and queue capacity; defaults when null.</param>
     /// <exception cref="ArgumentException">The path is blank or names an in-memory database.</exception>
-    /// <exception cref="MeteringException">An option is out of range.</exception>
+    /// <exception cref="MeteringException">An option is out of range; the message names each bad one.</exception>
     public SqliteMeteringStore(string connectionStringOrPath, SqliteStoreOptions? options = null)
     {
         _connectionString = NormalizeConnectionString(connectionStringOrPath);
+
+        // A copy: options changed by the caller after this point can neither skip validation nor change a running store.
         _options = (options ?? new SqliteStoreOptions()).Clone();
-        _options.Validate();
+        var problems = SqliteStoreOptionsValidator.Check(_options);
+        if (problems.Count > 0)
+        {
+            throw new MeteringException(MeteringErrorCode.Configuration, string.Join(" ", problems));
+        }
+
         DataSource = new SqliteConnectionStringBuilder(_connectionString).DataSource;
     }
 
@@ -72,335 +75,6 @@ public sealed class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, 
 
     /// <inheritdoc/>
     public async ValueTask InitializeAsync(CancellationToken cancellationToken) => await WriterAsync(cancellationToken).ConfigureAwait(false);
-
-    // ---- catalog -----------------------------------------------------------------------------------------
-
-    /// <inheritdoc/>
-    public async ValueTask UpsertMeterAsync(Meter meter, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(meter);
-        await WriteAsync(w => w.UpsertMeter(meter), 1, false, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<Meter>> ListMetersAsync(CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Meter>>(c => [.. c.Query<string>("SELECT data FROM meters ORDER BY meter_key").Select(StoreDocuments.ToMeter)], cancellationToken);
-
-    /// <inheritdoc/>
-    public async ValueTask<Plan> PublishPlanAsync(Plan plan, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        var published = await WriteAsync(w => w.PublishPlan(plan), 1, false, cancellationToken).ConfigureAwait(false);
-        _plans[(published.Key, published.Version)] = published;
-        return published;
-    }
-
-    /// <inheritdoc/>
-    public async ValueTask<Plan?> FindPlanAsync(string planKey, int? version, CancellationToken cancellationToken)
-    {
-        if (version is { } v && _plans.TryGetValue((planKey, v), out var cached))
-        {
-            return cached;
-        }
-
-        var plan = await ReadAsync(c => StoreQueries.LoadPlan(c, planKey, version), cancellationToken).ConfigureAwait(false);
-        if (plan is not null)
-        {
-            // Published versions never change, so they can be kept.
-            _plans[(plan.Key, plan.Version)] = plan;
-        }
-
-        return plan;
-    }
-
-    // ---- customers and subscriptions ---------------------------------------------------------------------
-
-    /// <inheritdoc/>
-    public ValueTask<bool> AddCustomerAsync(Customer customer, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(customer);
-        return WriteAsync(w => w.AddCustomer(customer), 1, false, cancellationToken);
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<Customer?> FindCustomerAsync(string customerId, CancellationToken cancellationToken) =>
-        ReadAsync(
-            c =>
-            {
-                var row = c.QuerySingleOrDefault<CustomerRow>(
-                    "SELECT customer_id AS CustomerId, name AS Name, time_zone_id AS TimeZoneId, created_at AS CreatedAt FROM customers WHERE customer_id = @customerId",
-                    new { customerId });
-                return row is null ? null : new Customer(row.CustomerId, row.Name, row.TimeZoneId, SqliteValues.Instant(row.CreatedAt));
-            },
-            cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask<bool> AddSubscriptionAsync(Subscription subscription, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(subscription);
-        ArgumentNullException.ThrowIfNull(events);
-        return WriteAsync(w => w.AddSubscription(subscription, events), 1, false, cancellationToken);
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<Subscription?> FindSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken) =>
-        ReadAsync(c => StoreQueries.LoadSubscription(c, subscriptionId), cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<Subscription>> ListSubscriptionsAsync(string customerId, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Subscription>>(
-            c => [.. c.Query<string>("SELECT data FROM subscriptions WHERE customer_id = @customerId ORDER BY seq", new { customerId }).Select(StoreDocuments.ToSubscription)],
-            cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask<bool> UpdateSubscriptionAsync(Subscription updated, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(updated);
-        ArgumentNullException.ThrowIfNull(events);
-        return WriteAsync(w => w.UpdateSubscription(updated, events), 1, false, cancellationToken);
-    }
-
-    // ---- usage -------------------------------------------------------------------------------------------
-
-    /// <inheritdoc/>
-    public async ValueTask AppendUsageAsync(ReadOnlyMemory<PreparedUsage> items, Memory<UsageOutcome> outcomes, CancellationToken cancellationToken)
-    {
-        if (outcomes.Length < items.Length)
-        {
-            throw new ArgumentException($"The outcomes buffer holds {outcomes.Length} items but {items.Length} are appended; pass one outcome slot per item.", nameof(outcomes));
-        }
-
-        if (items.IsEmpty)
-        {
-            return;
-        }
-
-        // Real-time credit burn runs pricing and ledger code: give it a savepoint so a failure stays its own.
-        bool burns = false;
-        foreach (var item in items.Span)
-        {
-            burns |= item.BurnsCredits;
-        }
-
-        await WriteAsync(
-            w =>
-            {
-                w.AppendUsage(items.Span, outcomes.Span);
-                return true;
-            },
-            items.Length,
-            burns,
-            cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<StoredAggregate>> GetAggregatesAsync(string subscriptionId, Instant periodStart, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<StoredAggregate>>(c => StoreQueries.LoadAggregates(c, subscriptionId, Nanos(periodStart)), cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask<Page<Instant>> ListUsagePeriodsAsync(string subscriptionId, string? cursor, int limit, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var before = PageCursor.Decode(cursor, long.MaxValue);
-        return ReadAsync(
-            c =>
-            {
-                var starts = c.Query<long>(
-                    """
-                    SELECT period_start FROM (
-                        SELECT period_start FROM aggregates WHERE subscription_id = @subscriptionId
-                        UNION
-                        SELECT period_start FROM invoices WHERE subscription_id = @subscriptionId)
-                    WHERE period_start < @before
-                    ORDER BY period_start DESC
-                    LIMIT @take
-                    """,
-                    new { subscriptionId, before, take = limit + 1 }).ToList();
-                return PageOf(starts.ConvertAll(SqliteValues.Instant), limit, s => Nanos(s).ToString(CultureInfo.InvariantCulture));
-            },
-            cancellationToken);
-    }
-
-    /// <inheritdoc/>
-    public async IAsyncEnumerable<UsageRecord> ReadUsageRecordsAsync(string subscriptionId, Instant periodStart, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        long period = Nanos(periodStart);
-        long after = 0;
-        while (true)
-        {
-            var page = await ReadAsync(c => ReadUsagePage(c, subscriptionId, period, after), cancellationToken, snapshot: true).ConfigureAwait(false);
-
-            foreach (var (seq, record) in page)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                after = seq;
-                yield return record;
-            }
-
-            if (page.Count < UsagePageSize)
-            {
-                yield break;
-            }
-        }
-    }
-
-    private static List<(long Seq, UsageRecord Record)> ReadUsagePage(SqliteConnection connection, string subscriptionId, long periodStart, long after)
-    {
-        // Indexed records first (usage_by_period), then the short unindexed tail; both in seq order, so the page is too.
-        var rows = new List<(long Seq, UsageRecord Record)>(UsagePageSize);
-        var indexedThrough = connection.ExecuteScalar<long>("SELECT indexed_through FROM usage_index_state");
-        if (after < indexedThrough)
-        {
-            Read($"""
-                SELECT {PrefixedUsageColumns} FROM usage_by_period i JOIN usage_records u ON u.seq = i.seq
-                WHERE i.subscription_id = $s AND i.period_start = $p AND i.seq > $after
-                ORDER BY i.seq LIMIT $limit
-                """, after);
-        }
-
-        if (rows.Count < UsagePageSize)
-        {
-            Read($"""
-                SELECT {StoreQueries.UsageColumns} FROM usage_records
-                WHERE seq > $after AND subscription_id = $s AND period_start = $p
-                ORDER BY seq LIMIT $limit
-                """, Math.Max(after, indexedThrough));
-        }
-
-        return rows;
-
-        void Read(string sql, long from)
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            command.Parameters.AddWithValue("$s", subscriptionId);
-            command.Parameters.AddWithValue("$p", periodStart);
-            command.Parameters.AddWithValue("$after", from);
-            command.Parameters.AddWithValue("$limit", UsagePageSize - rows.Count);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                var row = StoreQueries.ReadUsage(reader);
-                rows.Add((row.Seq, row.Record));
-            }
-        }
-    }
-
-    // ---- period close and invoices -----------------------------------------------------------------------
-
-    /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<string>> FindSubscriptionsDueAsync(Instant periodEndAtOrBefore, int limit, CancellationToken cancellationToken)
-    {
-        var end = Nanos(periodEndAtOrBefore);
-        return ReadAsync<IReadOnlyList<string>>(
-            c => StatementCache.Get(
-                    c,
-                    "SELECT subscription_id FROM subscriptions WHERE ended_at IS NULL AND current_period_end <= $end ORDER BY current_period_end, subscription_id LIMIT $limit",
-                    "$end",
-                    "$limit")
-                .With(end, limit)
-                .Strings(),
-            cancellationToken);
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Plan plan, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(decide);
-        return WriteAsync(w => w.ClosePeriod(subscriptionId, expectedPeriodStart, plan, decide), 1, true, cancellationToken);
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<Invoice?> FindInvoiceAsync(string invoiceId, CancellationToken cancellationToken) =>
-        ReadAsync(c => StoreQueries.LoadInvoice(c, invoiceId), cancellationToken);
-
-    /// <inheritdoc/>
-    public ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var before = PageCursor.Decode(cursor, long.MaxValue);
-        return ReadAsync(
-            c =>
-            {
-                var invoices = c.Query<string>(
-                    "SELECT data FROM invoices WHERE customer_id = @customerId AND number < @before ORDER BY number DESC LIMIT @take",
-                    new { customerId, before, take = limit + 1 }).Select(StoreDocuments.ToInvoice).ToList();
-                return PageOf(invoices, limit, i => i.Number.ToString(CultureInfo.InvariantCulture));
-            },
-            cancellationToken);
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(transition);
-        return WriteAsync(w => w.UpdateInvoice(invoiceId, transition), 1, true, cancellationToken);
-    }
-
-    // ---- credits -----------------------------------------------------------------------------------------
-
-    /// <inheritdoc/>
-    public ValueTask<CreditLedger> LoadLedgerAsync(string customerId, CancellationToken cancellationToken) =>
-        ReadAsync(c => StoreQueries.LoadLedger(c, customerId), cancellationToken, snapshot: true);
-
-    /// <inheritdoc/>
-    public ValueTask<CreditLedger> UpdateLedgerAsync(string customerId, Func<CreditLedger, LedgerChange> change, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(change);
-        return WriteAsync(w => w.UpdateLedger(customerId, change), 1, true, cancellationToken);
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<string>> FindCustomersWithExpiringCreditsAsync(Instant at, int limit, CancellationToken cancellationToken)
-    {
-        var atNanos = Nanos(at);
-        return ReadAsync<IReadOnlyList<string>>(
-            c =>
-            {
-                // Candidates by index; the remainder check needs the ledger, so it runs in code on one snapshot.
-                var candidates = c.Query<string>(
-                    """
-                    SELECT DISTINCT g.customer_id FROM credit_grants g
-                    WHERE g.expires_at IS NOT NULL AND g.expires_at <= @atNanos
-                      AND NOT EXISTS (SELECT 1 FROM credit_transactions t
-                                      WHERE t.customer_id = g.customer_id AND t.grant_id = g.grant_id AND t.type = @expiration)
-                    """,
-                    new { atNanos, expiration = (int)CreditTransactionType.Expiration }).ToList();
-                candidates.Sort(StringComparer.Ordinal);
-                var due = new List<string>();
-                foreach (var customerId in candidates)
-                {
-                    if (due.Count >= limit)
-                    {
-                        break;
-                    }
-
-                    var ledger = StoreQueries.LoadLedger(c, customerId);
-                    if (ledger.Grants.Any(g => g.ExpiresAt is { } expiry && expiry <= at && ledger.RemainingOf(g.GrantId, expiry - Duration.Epsilon) > 0m
-                        && !ledger.Transactions.Any(t => t.GrantId == g.GrantId && t.Type == CreditTransactionType.Expiration)))
-                    {
-                        due.Add(customerId);
-                    }
-                }
-
-                return due;
-            },
-            cancellationToken,
-            snapshot: true);
-    }
-
-    // ---- events ------------------------------------------------------------------------------------------
-
-    /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<StoredBillingEvent>>(
-            c => [.. c.Query<(long Sequence, string Data)>(
-                    "SELECT sequence, data FROM billing_events WHERE sequence > @afterSequence ORDER BY sequence LIMIT @limit",
-                    new { afterSequence, limit })
-                .Select(row => new StoredBillingEvent(row.Sequence, StoreDocuments.ToEvent(row.Data)))],
-            cancellationToken);
-
-    // ---- lifetime ----------------------------------------------------------------------------------------
 
     /// <summary>Stops the writer after it committed every queued request, and closes all connections.</summary>
     public async ValueTask DisposeAsync()
@@ -565,6 +239,4 @@ public sealed class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, 
         itemsPlusOne.Count > limit
             ? new Page<T>(itemsPlusOne.Take(limit).ToArray(), cursorOf(itemsPlusOne[limit - 1]))
             : new Page<T>(itemsPlusOne.ToArray(), null);
-
-    private sealed record CustomerRow(string CustomerId, string? Name, string TimeZoneId, long CreatedAt);
 }

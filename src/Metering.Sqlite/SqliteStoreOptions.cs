@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Metering.Sqlite;
 
 /// <summary>How hard SQLite works to keep a committed transaction through a power failure (<c>PRAGMA synchronous</c>).</summary>
@@ -18,7 +20,10 @@ public enum SqliteSynchronous
     Full,
 }
 
-/// <summary>Settings of the SQLite store, given to <c>UseSqlite(...)</c>. Checked when the store is registered.</summary>
+/// <summary>
+/// Settings of the SQLite store, given to <c>UseSqlite(...)</c>. Checked at startup (every bad setting named at once),
+/// and by the store's constructor when it is created directly.
+/// </summary>
 public sealed class SqliteStoreOptions
 {
     /// <summary>Largest <see cref="MaxBatchSize"/> accepted.</summary>
@@ -50,36 +55,42 @@ public sealed class SqliteStoreOptions
     /// </summary>
     public int QueueCapacity { get; set; } = 8_192;
 
-    /// <summary>Checks every setting and throws one <see cref="MeteringException"/> that names each bad one.</summary>
-    /// <exception cref="MeteringException">A setting is out of range.</exception>
-    public void Validate()
+    internal SqliteStoreOptions Clone() => (SqliteStoreOptions)MemberwiseClone();
+}
+
+/// <summary>Checks <see cref="SqliteStoreOptions"/> at startup (<c>ValidateOnStart</c>), reporting every problem at once.</summary>
+internal sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStoreOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SqliteStoreOptions options)
     {
-        var problems = new List<string>();
-        if (!Enum.IsDefined(Synchronous))
-        {
-            problems.Add($"SqliteStoreOptions.Synchronous is {(int)Synchronous}; use SqliteSynchronous.Normal or SqliteSynchronous.Full.");
-        }
-
-        if (BusyTimeout < TimeSpan.Zero || BusyTimeout.TotalMilliseconds > int.MaxValue)
-        {
-            problems.Add($"SqliteStoreOptions.BusyTimeout is {BusyTimeout}; use zero or a positive duration under 24 days (e.g. 30 seconds).");
-        }
-
-        if (MaxBatchSize is < 1 or > MaxBatchSizeLimit)
-        {
-            problems.Add($"SqliteStoreOptions.MaxBatchSize is {MaxBatchSize}; use 1 to {MaxBatchSizeLimit} (e.g. 10000).");
-        }
-
-        if (QueueCapacity < 1)
-        {
-            problems.Add($"SqliteStoreOptions.QueueCapacity is {QueueCapacity}; use 1 or more (e.g. 8192).");
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new MeteringException(MeteringErrorCode.Configuration, string.Join(" ", problems));
-        }
+        var problems = Check(options);
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
-    internal SqliteStoreOptions Clone() => (SqliteStoreOptions)MemberwiseClone();
+    /// <summary>The problems with <paramref name="options"/>, each naming the setting and the fix.</summary>
+    public static List<string> Check(SqliteStoreOptions options)
+    {
+        var problems = new List<string>();
+        if (!Enum.IsDefined(options.Synchronous))
+        {
+            problems.Add($"SqliteStoreOptions.Synchronous is {(int)options.Synchronous}; use SqliteSynchronous.Normal or SqliteSynchronous.Full.");
+        }
+
+        if (options.BusyTimeout < TimeSpan.Zero || options.BusyTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            problems.Add($"SqliteStoreOptions.BusyTimeout is {options.BusyTimeout}; use zero or a positive duration under 24 days (e.g. 30 seconds).");
+        }
+
+        if (options.MaxBatchSize is < 1 or > SqliteStoreOptions.MaxBatchSizeLimit)
+        {
+            problems.Add($"SqliteStoreOptions.MaxBatchSize is {options.MaxBatchSize}; use 1 to {SqliteStoreOptions.MaxBatchSizeLimit} (e.g. 10000).");
+        }
+
+        if (options.QueueCapacity < 1)
+        {
+            problems.Add($"SqliteStoreOptions.QueueCapacity is {options.QueueCapacity}; use 1 or more (e.g. 8192).");
+        }
+
+        return problems;
+    }
 }

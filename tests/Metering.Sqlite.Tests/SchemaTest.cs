@@ -1,6 +1,7 @@
 using Metering.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Metering.Sqlite.Tests;
 
@@ -94,17 +95,28 @@ public class SchemaTest
     }
 
     [Fact]
-    public void Registration_BadOptions_FailNamingEachSetting()
+    public void Startup_BadOptions_FailNamingEachSetting()
     {
-        var services = new ServiceCollection();
-        var act = () => services.AddMetering().UseSqlite("x.db", o =>
+        static void Bad(SqliteStoreOptions o)
         {
             o.MaxBatchSize = 0;
             o.QueueCapacity = -1;
             o.BusyTimeout = TimeSpan.FromSeconds(-1);
-        });
+        }
 
-        act.Should().Throw<MeteringException>()
+        // Through DI the options are checked when first read (at host start: ValidateOnStart).
+        var services = new ServiceCollection();
+        services.AddMetering().UseSqlite("x.db", Bad);
+        using var provider = services.BuildServiceProvider();
+        var read = () => provider.GetRequiredService<IOptions<SqliteStoreOptions>>().Value;
+        read.Should().Throw<OptionsValidationException>()
+            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout");
+
+        // A store created directly runs the same checks in its constructor.
+        var options = new SqliteStoreOptions();
+        Bad(options);
+        var construct = () => new SqliteMeteringStore("x.db", options);
+        construct.Should().Throw<MeteringException>()
             .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout");
     }
 

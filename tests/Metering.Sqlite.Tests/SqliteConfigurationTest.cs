@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Metering.Sqlite.Tests;
 
@@ -25,12 +26,21 @@ public sealed class SqliteConfigurationTest
     [Fact]
     public void Configuration_UnknownKeysMissingConnectionStringsAndBadValues_NameTheKey()
     {
-        var unknown = () => new ServiceCollection().AddMetering().UseSqlite(Section(("ConnectionString", "x.db"), ("BusyTimout", "00:00:05")));
+        // The connection string is checked at registration; the options when first read (at host start: ValidateOnStart).
+        var unknown = () => ReadOptions(Section(("ConnectionString", "x.db"), ("BusyTimout", "00:00:05")));
         var missing = () => new ServiceCollection().AddMetering().UseSqlite(Section(("BusyTimeout", "00:00:05")));
-        var bad = () => new ServiceCollection().AddMetering().UseSqlite(Section(("ConnectionString", "x.db"), ("MaxBatchSize", "0")));
+        var bad = () => ReadOptions(Section(("ConnectionString", "x.db"), ("MaxBatchSize", "0")));
 
         unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*");
         missing.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:ConnectionString' is missing*");
-        bad.Should().Throw<MeteringException>().WithMessage("*MaxBatchSize*");
+        bad.Should().Throw<OptionsValidationException>().WithMessage("*MaxBatchSize*");
+    }
+
+    private static SqliteStoreOptions ReadOptions(IConfigurationSection section)
+    {
+        var services = new ServiceCollection();
+        services.AddMetering().UseSqlite(section);
+        using var provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<IOptions<SqliteStoreOptions>>().Value;
     }
 }

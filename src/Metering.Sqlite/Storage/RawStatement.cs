@@ -5,7 +5,8 @@ using SQLitePCL;
 namespace Metering.Sqlite.Storage;
 
 /// <summary>
-/// A statement of the writer's hot path (usage insert, aggregate write), compiled once and driven through the native
+/// A statement of the writer's hot path (what runs per record or per closed period: usage insert, key lookup, aggregate
+/// and ledger writes, invoice and subscription writes), compiled once and driven through the native
 /// API: bind, step, reset. It skips the per-execution work of an ADO.NET command (data reader, parameter inference,
 /// string marshalling) that costs more than SQLite's own work for a one-row insert.
 /// </summary>

@@ -4,11 +4,17 @@ using Microsoft.Data.Sqlite;
 namespace Metering.Sqlite.Storage;
 
 /// <summary>
-/// Commands compiled once per connection and reused: a query on the hot path (a read of a subscription, its aggregates
-/// or a ledger; the writes of a period close) then costs bind and step instead of a fresh <c>sqlite3_prepare</c>, which
-/// costs more than SQLite's own work for a one-row lookup. A connection is only ever used by one thread at a time (the
-/// writer's, or a rented read connection), so its cache needs no lock.
+/// Commands compiled once per connection and reused: the store's one way of running SQL besides the writer's
+/// <see cref="RawStatement"/>s (reads, catalog and customer writes, transaction control). A query then costs bind and
+/// step instead of a fresh <c>sqlite3_prepare</c>, which costs more than SQLite's own work for a one-row lookup. A
+/// connection is only ever used by one thread at a time (the writer's, or a rented read connection), so its cache needs
+/// no lock.
 /// </summary>
+/// <remarks>
+/// The commands are ADO.NET commands: when a statement finds the database locked by another process after
+/// <c>busy_timeout</c>, Microsoft.Data.Sqlite retries it until the command timeout. The writer's <c>BEGIN IMMEDIATE</c>
+/// relies on that, so transaction control runs here rather than as raw statements.
+/// </remarks>
 internal static class StatementCache
 {
     private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Caches = new();
@@ -41,18 +47,15 @@ internal static class StatementCache
         return command;
     }
 
-    /// <summary>Sets the parameters by position and returns the command.</summary>
-    public static SqliteCommand With(this SqliteCommand command, object? p0)
+    /// <summary>Sets the parameters by position (null as SQL NULL) and returns the command.</summary>
+    public static SqliteCommand With(this SqliteCommand command, params ReadOnlySpan<object?> values)
     {
-        command.Parameters[0].Value = p0 ?? DBNull.Value;
-        return command;
-    }
+        var parameters = command.Parameters;
+        for (int i = 0; i < values.Length; i++)
+        {
+            parameters[i].Value = values[i] ?? DBNull.Value;
+        }
 
-    /// <summary>Sets the parameters by position and returns the command.</summary>
-    public static SqliteCommand With(this SqliteCommand command, object? p0, object? p1)
-    {
-        command.Parameters[0].Value = p0 ?? DBNull.Value;
-        command.Parameters[1].Value = p1 ?? DBNull.Value;
         return command;
     }
 

@@ -1,0 +1,117 @@
+using Metering.Sqlite.Serialization;
+using Metering.Sqlite.Storage;
+using Metering.Storage;
+
+namespace Metering.Sqlite;
+
+/// <summary>Meters, plans, customers, subscriptions and the event log.</summary>
+public sealed partial class SqliteMeteringStore
+{
+    /// <inheritdoc/>
+    public async ValueTask UpsertMeterAsync(Meter meter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(meter);
+        await WriteAsync(w => w.UpsertMeter(meter), 1, false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Meter>> ListMetersAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<Meter>>(
+            c => StatementCache.Get(c, "SELECT data FROM meters ORDER BY meter_key").Strings().ConvertAll(StoreDocuments.ToMeter),
+            cancellationToken);
+
+    /// <inheritdoc/>
+    public async ValueTask<Plan> PublishPlanAsync(Plan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var published = await WriteAsync(w => w.PublishPlan(plan), 1, false, cancellationToken).ConfigureAwait(false);
+        _plans[(published.Key, published.Version)] = published;
+        return published;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Plan?> FindPlanAsync(string planKey, int? version, CancellationToken cancellationToken)
+    {
+        if (version is { } v && _plans.TryGetValue((planKey, v), out var cached))
+        {
+            return cached;
+        }
+
+        var plan = await ReadAsync(c => StoreQueries.LoadPlan(c, planKey, version), cancellationToken).ConfigureAwait(false);
+        if (plan is not null)
+        {
+            // Published versions never change, so they can be kept.
+            _plans[(plan.Key, plan.Version)] = plan;
+        }
+
+        return plan;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> AddCustomerAsync(Customer customer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customer);
+        return WriteAsync(w => w.AddCustomer(customer), 1, false, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<Customer?> FindCustomerAsync(string customerId, CancellationToken cancellationToken) =>
+        ReadAsync(
+            c =>
+            {
+                using var reader = StatementCache.Get(c, "SELECT customer_id, name, time_zone_id, created_at FROM customers WHERE customer_id = $id", "$id")
+                    .With(customerId)
+                    .ExecuteReader();
+                return reader.Read()
+                    ? new Customer(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), SqliteValues.Instant(reader.GetInt64(3)))
+                    : null;
+            },
+            cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<bool> AddSubscriptionAsync(Subscription subscription, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(events);
+        return WriteAsync(w => w.AddSubscription(subscription, events), 1, false, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<Subscription?> FindSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken) =>
+        ReadAsync(c => StoreQueries.LoadSubscription(c, subscriptionId), cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Subscription>> ListSubscriptionsAsync(string customerId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<Subscription>>(
+            c => StatementCache.Get(c, "SELECT data FROM subscriptions WHERE customer_id = $c ORDER BY seq", "$c")
+                .With(customerId)
+                .Strings()
+                .ConvertAll(StoreDocuments.ToSubscription),
+            cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<bool> UpdateSubscriptionAsync(Subscription updated, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(updated);
+        ArgumentNullException.ThrowIfNull(events);
+        return WriteAsync(w => w.UpdateSubscription(updated, events), 1, false, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<StoredBillingEvent>>(
+            c =>
+            {
+                using var reader = StatementCache.Get(c, "SELECT sequence, data FROM billing_events WHERE sequence > $after ORDER BY sequence LIMIT $limit", "$after", "$limit")
+                    .With(afterSequence, limit)
+                    .ExecuteReader();
+                var events = new List<StoredBillingEvent>();
+                while (reader.Read())
+                {
+                    events.Add(new StoredBillingEvent(reader.GetInt64(0), StoreDocuments.ToEvent(reader.GetString(1))));
+                }
+
+                return events;
+            },
+            cancellationToken);
+}

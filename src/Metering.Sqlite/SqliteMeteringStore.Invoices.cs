@@ -1,0 +1,65 @@
+using System.Globalization;
+using Metering.Sqlite.Storage;
+using Metering.Storage;
+using static Metering.Sqlite.Serialization.SqliteValues;
+
+namespace Metering.Sqlite;
+
+/// <summary>Subscriptions due, period close (through the writer) and invoices.</summary>
+public sealed partial class SqliteMeteringStore
+{
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<string>> FindSubscriptionsDueAsync(Instant periodEndAtOrBefore, int limit, CancellationToken cancellationToken)
+    {
+        var end = Nanos(periodEndAtOrBefore);
+        return ReadAsync<IReadOnlyList<string>>(
+            c => StatementCache.Get(
+                    c,
+                    "SELECT subscription_id FROM subscriptions WHERE ended_at IS NULL AND current_period_end <= $end ORDER BY current_period_end, subscription_id LIMIT $limit",
+                    "$end",
+                    "$limit")
+                .With(end, limit)
+                .Strings(),
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<PeriodCloseResult> ClosePeriodAsync(string subscriptionId, Instant expectedPeriodStart, Plan plan, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        return WriteAsync(w => w.ClosePeriod(subscriptionId, expectedPeriodStart, plan, decide), 1, true, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<Invoice?> FindInvoiceAsync(string invoiceId, CancellationToken cancellationToken) =>
+        ReadAsync(c => StoreQueries.LoadInvoice(c, invoiceId), cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var before = PageCursor.Decode(cursor, long.MaxValue);
+        return ReadAsync(
+            c =>
+            {
+                var invoices = StatementCache.Get(
+                        c,
+                        "SELECT data FROM invoices WHERE customer_id = $c AND number < $before ORDER BY number DESC LIMIT $take",
+                        "$c",
+                        "$before",
+                        "$take")
+                    .With(customerId, before, limit + 1)
+                    .Strings()
+                    .ConvertAll(StoreDocuments.ToInvoice);
+                return PageOf(invoices, limit, i => i.Number.ToString(CultureInfo.InvariantCulture));
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transition);
+        return WriteAsync(w => w.UpdateInvoice(invoiceId, transition), 1, true, cancellationToken);
+    }
+}

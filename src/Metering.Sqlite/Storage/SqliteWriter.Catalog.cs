@@ -1,0 +1,41 @@
+using Metering.Storage;
+using static Metering.Sqlite.Serialization.SqliteValues;
+
+namespace Metering.Sqlite.Storage;
+
+/// <summary>The writer's catalog (meters, plans) and customer writes.</summary>
+internal sealed partial class SqliteWriter
+{
+    public bool UpsertMeter(Meter meter)
+    {
+        Sql("INSERT INTO meters (meter_key, data) VALUES ($key, $data) ON CONFLICT (meter_key) DO UPDATE SET data = excluded.data", "$key", "$data")
+            .With(meter.Key, StoreDocuments.Json(meter))
+            .ExecuteNonQuery();
+        return true;
+    }
+
+    public Plan PublishPlan(Plan plan)
+    {
+        var latest = StoreQueries.LoadPlan(_connection, plan.Key, null);
+        if (latest is not null && latest.DefinitionEquals(plan))
+        {
+            return latest;
+        }
+
+        var published = plan.WithVersion((latest?.Version ?? 0) + 1);
+        Sql("INSERT INTO plans (plan_key, version, data) VALUES ($key, $version, $data)", "$key", "$version", "$data")
+            .With(published.Key, published.Version, StoreDocuments.Json(published))
+            .ExecuteNonQuery();
+        return published;
+    }
+
+    public bool AddCustomer(Customer customer) =>
+        Sql(
+            "INSERT INTO customers (customer_id, name, time_zone_id, created_at) VALUES ($id, $name, $zone, $created) ON CONFLICT (customer_id) DO NOTHING",
+            "$id",
+            "$name",
+            "$zone",
+            "$created")
+        .With(customer.CustomerId, customer.Name, customer.TimeZoneId, Nanos(customer.CreatedAt))
+        .ExecuteNonQuery() == 1;
+}
