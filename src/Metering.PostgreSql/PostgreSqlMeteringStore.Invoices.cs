@@ -143,9 +143,11 @@ public sealed partial class PostgreSqlMeteringStore
     {
         ArgumentNullException.ThrowIfNull(invoiceId);
         ArgumentNullException.ThrowIfNull(transition);
-        return await InTransactionAsync(
+        CreditLedger? ledgerAfter = null;
+        var updated = await InTransactionAsync(
             async (connection, transaction) =>
             {
+                ledgerAfter = null;
                 Invoice current;
                 await using (var select = Command(connection, transaction, _sql.LockInvoice))
                 {
@@ -158,7 +160,24 @@ public sealed partial class PostgreSqlMeteringStore
                     current = StoreDocuments.ToInvoice(doc);
                 }
 
-                var change = transition(current);
+                var change = StoreChangeRules.DecideInvoiceTransition(current, transition);
+                if (change.LedgerChange is { } ledgerChange)
+                {
+                    // The invoice row is locked first, then the ledger row, as in a period close.
+                    await using (var ensure = Command(connection, transaction, _sql.EnsureLedger))
+                    {
+                        ensure.Parameters.Add(Text(current.CustomerId));
+                        await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var ledger = await LockLedgerAsync(connection, transaction, current.CustomerId, cancellationToken).ConfigureAwait(false);
+                    var changed = StoreChangeRules.DecideLedgerChange(ledger.Current, ledgerChange);
+                    ledger.Current = changed.Updated;
+                    await WriteLedgersAsync(connection, transaction, [ledger], cancellationToken).ConfigureAwait(false);
+                    await AppendEventsAsync(connection, transaction, changed.Events, cancellationToken).ConfigureAwait(false);
+                    ledgerAfter = changed.Updated;
+                }
+
                 await using (var update = Command(connection, transaction, _sql.UpdateInvoice))
                 {
                     update.Parameters.Add(Text(invoiceId));
@@ -170,5 +189,11 @@ public sealed partial class PostgreSqlMeteringStore
                 return change.Updated;
             },
             cancellationToken).ConfigureAwait(false);
+        if (ledgerAfter is not null)
+        {
+            CacheLedger(ledgerAfter);
+        }
+
+        return updated;
     }
 }

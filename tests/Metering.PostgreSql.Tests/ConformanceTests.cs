@@ -38,3 +38,5 @@ public sealed class PostgreSqlSimulationTests(PostgresServer server) : Simulatio
 }
 
 public sealed class PostgreSqlUsageLimitTests(PostgresServer server) : UsageLimitConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlInvoiceVoidTests(PostgresServer server) : InvoiceVoidConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -371,6 +371,54 @@ public sealed partial class CreditLedger
     }
 
     /// <summary>
+    /// Gives back the credits consumed at invoice time for <paramref name="invoiceId"/> (its Consumption transactions),
+    /// because the invoice was voided: one positive Adjustment per grant, tagged with the invoice id, at
+    /// <paramref name="at"/>. Credits of a grant that has expired or been voided since are not reinstated (as unused
+    /// credits of that grant would not be). Idempotent: once returned, calling it again returns nothing.
+    /// </summary>
+    /// <returns>The ledger and the amounts returned per unit (empty when there was nothing to return).</returns>
+    public (CreditLedger Ledger, IReadOnlyList<Money> Returned) ReturnInvoiceCredits(string invoiceId, Instant at)
+    {
+        Preconditions.CheckNotBlank(invoiceId);
+        var consumed = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var transaction in _transactions)
+        {
+            if (!string.Equals(transaction.InvoiceId, invoiceId, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (transaction.Type == CreditTransactionType.Adjustment)
+            {
+                return (this, []);
+            }
+
+            if (transaction.Type == CreditTransactionType.Consumption)
+            {
+                consumed[transaction.GrantId] = consumed.GetValueOrDefault(transaction.GrantId) + transaction.Amount.Amount;
+            }
+        }
+
+        var ledger = this;
+        var returned = new Dictionary<Currency, decimal>();
+        foreach (var (grantId, amount) in consumed.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var state = ledger.GetState(grantId);
+            var when = Max(at, state.LatestAt);
+            if (amount <= 0m || state.Grant.IsExpiredAt(when) || state.Totals.Voided > 0m)
+            {
+                continue;
+            }
+
+            var unit = state.Grant.Amount.Currency;
+            ledger = ledger.Append(state, CreditTransactionType.Adjustment, new Money(amount, unit), when, $"Returned: invoice '{invoiceId}' was voided", invoiceId);
+            returned[unit] = returned.GetValueOrDefault(unit) + amount;
+        }
+
+        return (ledger, [.. returned.Select(p => new Money(p.Value, p.Key))]);
+    }
+
+    /// <summary>
     /// Every broken invariant of this ledger (empty when sound): ids unique, each transaction for a known grant of this
     /// customer in the grant's unit, exactly one Grant transaction per grant (its amount, at its EffectiveAt),
     /// consumptions only while the grant is active, at most one Expiration (at ExpiresAt), and every grant's remainder
@@ -409,11 +457,11 @@ public sealed partial class CreditLedger
         return _states.TryGetValue(grantId, out var state) ? state : throw new UnknownCreditGrantException(CustomerId, grantId);
     }
 
-    private CreditLedger Append(GrantState state, CreditTransactionType type, Money amount, Instant at, string? description)
+    private CreditLedger Append(GrantState state, CreditTransactionType type, Money amount, Instant at, string? description, string? invoiceId = null)
     {
         var sequence = LastSequence + 1;
         var transaction = new CreditTransaction(
-            sequence, DefaultTransactionId(state.Grant.GrantId, sequence), CustomerId, state.Grant.GrantId, type, amount, at, description: description);
+            sequence, DefaultTransactionId(state.Grant.GrantId, sequence), CustomerId, state.Grant.GrantId, type, amount, at, invoiceId: invoiceId, description: description);
         CheckNewId(transaction.TransactionId, _transactionIds);
         return new CreditLedger(
             CustomerId,

@@ -56,7 +56,15 @@ internal sealed partial class SqliteWriter
             return null;
         }
 
-        var change = transition(current);
+        var change = StoreChangeRules.DecideInvoiceTransition(current, transition);
+        if (change.LedgerChange is { } ledgerChange)
+        {
+            var ledger = GetLedger(current.CustomerId);
+            var changed = StoreChangeRules.DecideLedgerChange(ledger, ledgerChange);
+            PersistLedger(ledger, changed.Updated);
+            AppendEvents(changed.Events);
+        }
+
         Sql("UPDATE invoices SET data = $data WHERE invoice_id = $id", "$data", "$id")
             .With(StoreDocuments.Json(change.Updated), invoiceId)
             .ExecuteNonQuery();

@@ -26,8 +26,9 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
     public ValueTask<Invoice> ApproveAsync(string invoiceId, CancellationToken cancellationToken = default) =>
         TransitionAsync(invoiceId, "approved", "it is a Draft", s => s == InvoiceStatus.Draft, (i, now) => i with { Status = InvoiceStatus.Finalized, FinalizedAt = now }, BillingEventType.InvoiceFinalized, cancellationToken);
 
+    // Voiding gives back the credits applied to the invoice at close (in the same transaction), as Lago and Stripe do.
     public ValueTask<Invoice> VoidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
-        TransitionAsync(invoiceId, "voided", "it is a Draft or Finalized", s => s is InvoiceStatus.Draft or InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Void, SettledAt = now }, BillingEventType.InvoiceVoided, cancellationToken);
+        TransitionAsync(invoiceId, "voided", "it is a Draft or Finalized", s => s is InvoiceStatus.Draft or InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Void, SettledAt = now }, BillingEventType.InvoiceVoided, cancellationToken, returnsCredits: true);
 
     public ValueTask<Invoice> MarkPaidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
         TransitionAsync(invoiceId, "marked paid", "it is Finalized", s => s == InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Paid, SettledAt = now }, BillingEventType.InvoicePaid, cancellationToken);
@@ -45,7 +46,8 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
         Func<InvoiceStatus, bool> allowed,
         Func<Invoice, Instant, Invoice> apply,
         BillingEventType eventType,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool returnsCredits = false)
     {
         InputChecks.Required(invoiceId, "invoice id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
@@ -57,7 +59,10 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
                 throw new InvalidInvoiceTransitionException(invoiceId, current.Status, action, allowedFrom);
             }
 
-            return new InvoiceTransition(apply(current, now), [BillingEvent.Create(eventType, current.CustomerId, invoiceId, now, ("total", current.Total.ToString()))]);
+            var transition = new InvoiceTransition(apply(current, now), [BillingEvent.Create(eventType, current.CustomerId, invoiceId, now, ("total", current.Total.ToString()))]);
+            return returnsCredits
+                ? transition with { LedgerChange = ledger => new LedgerChange(ledger.ReturnInvoiceCredits(invoiceId, now).Ledger, []) }
+                : transition;
         }, cancellationToken).ConfigureAwait(false);
         return updated ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Invoice '{invoiceId}' does not exist; list a customer's invoices with ListAsync.");
     }

@@ -110,7 +110,11 @@ public interface IMeteringStore
     /// <summary>A customer's invoices, newest number first, paginated by an opaque cursor.</summary>
     ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Changes an invoice atomically: <paramref name="transition"/> gets the stored invoice and returns the new one and its events, or throws.</summary>
+    /// <summary>
+    /// Changes an invoice atomically: <paramref name="transition"/> gets the stored invoice and returns the new one and its
+    /// events, or throws. When the transition has a <see cref="InvoiceTransition.LedgerChange"/>, the invoice customer's
+    /// ledger is locked, changed (checked with <see cref="StoreChangeRules.DecideLedgerChange"/>) and written in the same transaction.
+    /// </summary>
     ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken);
 
     // ---- credits -------------------------------------------------------------------------------
@@ -166,7 +170,11 @@ public sealed record PeriodCloseResult(PeriodCloseStatus Status, Invoice? Invoic
 /// <summary>An invoice change and the events it causes.</summary>
 /// <param name="Updated">The invoice after the change.</param>
 /// <param name="Events">Events to store with it.</param>
-public sealed record InvoiceTransition(Invoice Updated, IReadOnlyList<BillingEvent> Events);
+public sealed record InvoiceTransition(Invoice Updated, IReadOnlyList<BillingEvent> Events)
+{
+    /// <summary>A change of the invoice customer's credit ledger made with the invoice change (e.g. credits returned by a void), or null.</summary>
+    public Func<CreditLedger, LedgerChange>? LedgerChange { get; init; }
+}
 
 /// <summary>A ledger change and the events it causes.</summary>
 /// <param name="Updated">The ledger after the change; it must extend the stored one (append-only).</param>

@@ -64,6 +64,29 @@ public static class StoreChangeRules
         return decision;
     }
 
+    /// <summary>
+    /// Runs an invoice <paramref name="transition"/> on the stored (locked) invoice and checks it keeps the invoice's
+    /// identity (id, number, customer, subscription, period). When the result has a
+    /// <see cref="InvoiceTransition.LedgerChange"/>, the store then runs it on the customer's locked ledger with
+    /// <see cref="DecideLedgerChange"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The transition returned another invoice.</exception>
+    public static InvoiceTransition DecideInvoiceTransition(Invoice stored, Func<Invoice, InvoiceTransition> transition)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(transition);
+        var result = transition(stored);
+        var updated = result.Updated;
+        if (!string.Equals(updated.InvoiceId, stored.InvoiceId, StringComparison.Ordinal) || updated.Number != stored.Number
+            || !string.Equals(updated.CustomerId, stored.CustomerId, StringComparison.Ordinal)
+            || !string.Equals(updated.SubscriptionId, stored.SubscriptionId, StringComparison.Ordinal) || updated.Period != stored.Period)
+        {
+            throw new InvalidOperationException($"A transition of invoice '{stored.InvoiceId}' (number {stored.Number}) returned invoice '{updated.InvoiceId}' (number {updated.Number}); a transition changes an invoice's state, not its identity.");
+        }
+
+        return result;
+    }
+
     /// <summary>Runs a ledger <paramref name="change"/> on the stored (locked) ledger and checks it only appends.</summary>
     /// <exception cref="InvalidOperationException">The change returned another customer's ledger or dropped transactions.</exception>
     public static LedgerChange DecideLedgerChange(CreditLedger stored, Func<CreditLedger, LedgerChange> change)

@@ -366,4 +366,33 @@ public class CreditLedgerTest
         ledger.BalanceAt(Currency.USD, Day(6)).Should().Be(
             new CreditBalance(Currency.USD, Granted: 20m, Consumed: 15m, Expired: 0m, Voided: 5m, Adjusted: 0m, Remaining: 0m));
     }
+
+    [Fact]
+    public void ReturnInvoiceCredits_ConsumedAtInvoiceTime_OneAdjustmentPerGrantOnce()
+    {
+        var ledger = CreditLedger.Empty("c1").Grant(Grant("g1", 30m, priority: 1)).Grant(Grant("g2", 40m, priority: 2));
+        (ledger, _) = ledger.Consume(Usd(50m), Day(1), invoiceId: "inv-1");
+        (ledger, _) = ledger.Consume(Usd(5m), Day(1), invoiceId: "inv-2");
+
+        var (returned, amounts) = ledger.ReturnInvoiceCredits("inv-1", Day(2));
+
+        amounts.Should().Equal(Usd(50m));
+        returned.Transactions.Skip(ledger.Transactions.Count).Select(t => (t.Type, t.GrantId, t.Amount, t.InvoiceId))
+            .Should().Equal((CreditTransactionType.Adjustment, "g1", Usd(30m), "inv-1"), (CreditTransactionType.Adjustment, "g2", Usd(20m), "inv-1"));
+        returned.BalanceAt(Currency.USD, Day(2)).Remaining.Should().Be(65m, "70 granted - 55 consumed + 50 returned");
+        returned.ReturnInvoiceCredits("inv-1", Day(3)).Returned.Should().BeEmpty("credits are returned once");
+        returned.FindViolations().Should().BeEmpty();
+    }
+
+    [Fact]
+    public void ReturnInvoiceCredits_GrantExpiredSince_NotReinstated()
+    {
+        var ledger = CreditLedger.Empty("c1").Grant(Grant("g1", 30m, expiresOnDay: 10));
+        (ledger, _) = ledger.Consume(Usd(20m), Day(1), invoiceId: "inv-1");
+
+        var (returned, amounts) = ledger.ReturnInvoiceCredits("inv-1", Day(11));
+
+        amounts.Should().BeEmpty();
+        returned.Should().BeSameAs(ledger);
+    }
 }

@@ -117,7 +117,14 @@ public sealed partial class InMemoryMeteringStore
                 return new((Invoice?)null);
             }
 
-            var change = transition(current);
+            var change = StoreChangeRules.DecideInvoiceTransition(current, transition);
+            if (change.LedgerChange is { } ledgerChange)
+            {
+                var ledger = StoreChangeRules.DecideLedgerChange(LedgerOf(current.CustomerId), ledgerChange);
+                _ledgers[current.CustomerId] = ledger.Updated;
+                AppendEvents(ledger.Events);
+            }
+
             _invoices[invoiceId] = change.Updated;
             AppendEvents(change.Events);
             return new(change.Updated);
