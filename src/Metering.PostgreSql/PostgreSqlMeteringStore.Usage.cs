@@ -317,6 +317,11 @@ public sealed partial class PostgreSqlMeteringStore
             }
 
             AddLedgerWrites(batch, work.Ledgers.Values);
+            if (state.Events.Count > 0)
+            {
+                batch.BatchCommands.Add(BatchCommand(_sql.AppendEvents, Texts([.. state.Events.Select(e => StoreDocuments.Json(e))])));
+            }
+
             if (last)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
@@ -649,6 +654,11 @@ public sealed partial class PostgreSqlMeteringStore
         public CreditLedger GetLedger(string customerId) => work.Ledgers[customerId].Current;
 
         public void SetLedger(CreditLedger before, CreditLedger after) => work.Ledgers[after.CustomerId].Current = after;
+
+        /// <summary>Events raised by the decisions, written with the aggregates in step 5.</summary>
+        public List<BillingEvent> Events { get; } = [];
+
+        public void AddEvent(BillingEvent billingEvent) => Events.Add(billingEvent);
 
         private static AggregateRowKey RowKey(in PreparedUsage item, AggregateKey key, Aggregation kind) =>
             new(item.SubscriptionId, Documents.Ticks(item.PeriodStart), key, kind);

@@ -40,3 +40,5 @@ public sealed class PostgreSqlSimulationTests(PostgresServer server) : Simulatio
 public sealed class PostgreSqlUsageLimitTests(PostgresServer server) : UsageLimitConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlInvoiceVoidTests(PostgresServer server) : InvoiceVoidConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlCreditAlertTests(PostgresServer server) : CreditAlertConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

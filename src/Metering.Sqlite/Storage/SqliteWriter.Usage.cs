@@ -111,6 +111,8 @@ internal sealed partial class SqliteWriter
 
         public void SetLedger(CreditLedger before, CreditLedger after) => writer.PersistLedger(before, after);
 
+        public void AddEvent(BillingEvent billingEvent) => writer.AppendEvents([billingEvent]);
+
         /// <summary>Forgets the cached period (the writer's caches were cleared).</summary>
         public void Reset() => _lastPeriod = null;
 

@@ -18,6 +18,7 @@ internal sealed class CreditService(
 {
     private const int ExpiryBatchSize = 500;
     private readonly ILogger _logger = logger ?? NullLogger<CreditService>.Instance;
+    private readonly IReadOnlyDictionary<string, decimal> _thresholds = options.Value.LowCreditBalanceThresholds.ToDictionary(StringComparer.Ordinal);
     private readonly RetryBackoff _backoff = new(() => (options.Value.CloseRetryDelay, options.Value.CloseRetryMaxDelay));
 
     public async ValueTask<IReadOnlyList<CreditBalanceAlert>> GetBalanceAlertsAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default)
@@ -77,7 +78,7 @@ internal sealed class CreditService(
         InputChecks.Optional(reason, "void reason");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
-        var ledger = await store.UpdateLedgerAsync(customerId, l => new LedgerChange(l.Void(grantId, now, reason), []), cancellationToken).ConfigureAwait(false);
+        var ledger = await store.UpdateLedgerAsync(customerId, l => WithAlerts(l, l.Void(grantId, now, reason), [], now), cancellationToken).ConfigureAwait(false);
         return ledger.BalanceAt(ledger.GetGrant(grantId).Amount.Currency, now);
     }
 
@@ -136,9 +137,9 @@ internal sealed class CreditService(
                     {
                         var (updated, expirations) = ledger.ExpireDue(now);
                         expiredHere = expirations.Count;
-                        return new LedgerChange(updated, expirations
+                        return WithAlerts(ledger, updated, expirations
                             .Select(e => BillingEvent.Create(BillingEventType.CreditsExpired, customerId, e.GrantId, e.At, ("amount", e.Amount.ToString())))
-                            .ToArray());
+                            .ToArray(), now);
                     }, cancellationToken).ConfigureAwait(false);
                     expired += expiredHere;
                     if (expiredHere > 0 && telemetry.CreditsExpired.Enabled)
@@ -162,5 +163,12 @@ internal sealed class CreditService(
                 return (expired, failures);
             }
         }
+    }
+
+    // A change that lowers a balance past its low threshold or to zero also raises CreditsLow / CreditsExhausted.
+    private LedgerChange WithAlerts(CreditLedger before, CreditLedger after, BillingEvent[] events, Instant at)
+    {
+        var alerts = CreditAlerts.Crossings(before, after, _thresholds, at);
+        return new LedgerChange(after, alerts.Count == 0 ? events : [.. events, .. alerts]);
     }
 }

@@ -26,6 +26,7 @@ internal sealed record CloseRequest(CloseKind Kind, Instant At, Plan? NewPlan = 
 internal sealed class BillingEngine(IOptions<MeteringOptions> options)
 {
     private readonly MeteringOptions _options = options.Value;
+    private readonly IReadOnlyDictionary<string, decimal> _thresholds = options.Value.LowCreditBalanceThresholds.ToDictionary(StringComparer.Ordinal);
     private readonly InvoiceCalculator _calculator = new(new InvoiceCalculatorOptions { Rounding = options.Value.RoundingPolicy });
 
     /// <summary>Computes the invoice of <paramref name="period"/> covered until <paramref name="coveredTo"/>.</summary>
@@ -137,6 +138,11 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
             : BillingEventType.SubscriptionRenewed;
         events.Add(BillingEvent.Create(subscriptionEvent, subscription.CustomerId, subscription.SubscriptionId, now,
             ("plan", $"{next.PlanKey} v{next.PlanVersion}"), ("period_start", Format(next.CurrentPeriod.Start))));
+
+        if (ledgerAfter is not null)
+        {
+            events.AddRange(CreditAlerts.Crossings(context.Ledger, ledgerAfter, _thresholds, closeAt));
+        }
 
         return new PeriodCloseDecision(next, invoice, ledgerAfter, events);
     }

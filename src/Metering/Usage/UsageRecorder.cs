@@ -12,6 +12,7 @@ internal sealed class UsageRecorder(
     IOptions<MeteringOptions> options) : IUsageRecorder
 {
     private readonly Duration _futureTolerance = options.Value.FutureTolerance;
+    private readonly IReadOnlyDictionary<string, decimal> _lowCreditThresholds = options.Value.LowCreditBalanceThresholds.ToDictionary(StringComparer.Ordinal);
 
     public async ValueTask<UsageOutcome> RecordAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
@@ -303,7 +304,7 @@ internal sealed class UsageRecorder(
         // stored before the close is a Duplicate (counted once, on that invoice); anything else is rejected there
         // as PeriodClosed (UsageAttribution.CheckStored), so nothing is stored.
         var periodStart = UsageAttribution.PeriodStartOf(match, record.Timestamp);
-        item = new PreparedUsage(record, match.SubscriptionId, periodStart, targets!, matchPlan!);
+        item = new PreparedUsage(record, match.SubscriptionId, periodStart, targets!, matchPlan!) { LowCreditThresholds = _lowCreditThresholds };
         return true;
     }
 }

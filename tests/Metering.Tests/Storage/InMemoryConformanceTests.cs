@@ -40,3 +40,5 @@ public sealed class InMemorySimulationTests : SimulationConformance
 public sealed class InMemoryUsageLimitTests : UsageLimitConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryInvoiceVoidTests : InvoiceVoidConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryCreditAlertTests : CreditAlertConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }

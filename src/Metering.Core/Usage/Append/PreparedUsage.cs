@@ -57,6 +57,9 @@ public readonly record struct PreparedUsage(
     AggregateTarget[] Targets,
     Plan Plan)
 {
+    /// <summary>Low-balance thresholds per unit code, for the CreditsLow events a real-time burn raises (null: none).</summary>
+    public IReadOnlyDictionary<string, decimal>? LowCreditThresholds { get; init; }
+
     /// <summary>True when any target burns credits in real time.</summary>
     public bool BurnsCredits
     {

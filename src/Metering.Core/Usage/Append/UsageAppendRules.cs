@@ -30,6 +30,9 @@ public interface IUsageAppendState
 
     /// <summary>Records the customer's ledger after a burn: <paramref name="after"/> only appends to <paramref name="before"/>.</summary>
     void SetLedger(CreditLedger before, CreditLedger after);
+
+    /// <summary>Stores an event raised by the decision (a low or exhausted credit balance) in the same transaction.</summary>
+    void AddEvent(BillingEvent billingEvent);
 }
 
 /// <summary>
@@ -52,7 +55,8 @@ public static class UsageAppendRules
 
     /// <summary>
     /// Decides a record whose idempotency key is new, against <paramref name="state"/>: the subscription as stored
-    /// (<see cref="UsageAttribution.CheckStored"/>), every target's bound (<see cref="CheckBounds"/>), the real-time
+    /// (<see cref="UsageAttribution.CheckStored"/>), every target's bound (<see cref="CheckBounds"/>) and hard limit
+    /// (<see cref="CheckLimit"/>), the real-time
     /// credit burn (<see cref="Burn"/>), then the aggregate updates. Changes the state only when the record is accepted.
     /// </summary>
     /// <returns>Accepted, or Rejected with the reason; the store keeps the record only when accepted.</returns>
@@ -116,6 +120,10 @@ public static class UsageAppendRules
             if (burn.LedgerAfter is { } burned)
             {
                 state.SetLedger(ledger, burned);
+                foreach (var alert in CreditAlerts.Crossings(ledger, burned, item.LowCreditThresholds, record.Timestamp))
+                {
+                    state.AddEvent(alert);
+                }
             }
 
             for (int i = 0; i < targets.Length; i++)

@@ -158,5 +158,7 @@ public sealed partial class InMemoryMeteringStore
         public CreditLedger GetLedger(string customerId) => store.LedgerOf(customerId);
 
         public void SetLedger(CreditLedger before, CreditLedger after) => store._ledgers[after.CustomerId] = after;
+
+        public void AddEvent(BillingEvent billingEvent) => store.AppendEvents([billingEvent]);
     }
 }

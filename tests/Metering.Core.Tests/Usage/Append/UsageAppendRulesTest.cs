@@ -162,6 +162,10 @@ public class UsageAppendRulesTest
 
         public CreditLedger GetLedger(string customerId) => Ledger;
 
+        public List<BillingEvent> Events { get; } = [];
+
+        public void AddEvent(BillingEvent billingEvent) => Events.Add(billingEvent);
+
         public void SetLedger(CreditLedger before, CreditLedger after)
         {
             before.Should().BeSameAs(Ledger);

@@ -1,0 +1,55 @@
+namespace Metering;
+
+/// <summary>
+/// Low-balance alerts: which <see cref="BillingEventType.CreditsLow"/> and <see cref="BillingEventType.CreditsExhausted"/>
+/// events a ledger change raises. An event fires when a unit's remaining balance crosses its threshold downwards
+/// (above before, at or below after), so each crossing fires once; a unit topped up and drained again fires again.
+/// Pure: whoever changes a ledger (usage burn, period close, grant, void, expiry) calls it in the same transaction.
+/// </summary>
+public static class CreditAlerts
+{
+    /// <summary>The alert events of the change from <paramref name="before"/> to <paramref name="after"/>, at <paramref name="at"/>.</summary>
+    /// <param name="before">The ledger before the change.</param>
+    /// <param name="after">The ledger after the change.</param>
+    /// <param name="lowThresholds">Low-balance thresholds per unit code (units without one raise only CreditsExhausted).</param>
+    /// <param name="at">When the change happens (balances are read at this instant).</param>
+    public static IReadOnlyList<BillingEvent> Crossings(CreditLedger before, CreditLedger after, IReadOnlyDictionary<string, decimal>? lowThresholds, Instant at)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        if (ReferenceEquals(before, after))
+        {
+            return [];
+        }
+
+        List<BillingEvent>? events = null;
+        foreach (var balance in after.BalancesAt(at))
+        {
+            var was = before.BalanceAt(balance.Unit, at).Remaining;
+            var now = balance.Remaining;
+            if (now >= was)
+            {
+                continue;
+            }
+
+            if (was > 0m && now <= 0m)
+            {
+                (events ??= []).Add(Alert(BillingEventType.CreditsExhausted, after.CustomerId, balance.Unit, now, null, at));
+            }
+            else if (lowThresholds is not null && lowThresholds.TryGetValue(balance.Unit.Code, out var threshold) && was > threshold && now <= threshold)
+            {
+                (events ??= []).Add(Alert(BillingEventType.CreditsLow, after.CustomerId, balance.Unit, now, threshold, at));
+            }
+        }
+
+        return events is null ? [] : events;
+    }
+
+    private static BillingEvent Alert(BillingEventType type, string customerId, Currency unit, decimal remaining, decimal? threshold, Instant at)
+    {
+        var remainingText = new Money(remaining, unit).ToString();
+        return threshold is { } t
+            ? BillingEvent.Create(type, customerId, unit.Code, at, ("unit", unit.Code), ("remaining", remainingText), ("threshold", new Money(t, unit).ToString()))
+            : BillingEvent.Create(type, customerId, unit.Code, at, ("unit", unit.Code), ("remaining", remainingText));
+    }
+}
