@@ -53,6 +53,9 @@ public enum BillingEventType
 
     /// <summary>Credits expired.</summary>
     CreditsExpired,
+
+    /// <summary>A charge's usage in a period reached one of its <see cref="Charge.Alerts"/> thresholds.</summary>
+    UsageThresholdReached,
 }
 
 /// <summary>A billing event, stored in the same transaction as the change that caused it.</summary>

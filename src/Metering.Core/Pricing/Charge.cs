@@ -11,7 +11,7 @@ public sealed record Charge
 {
     private readonly KeyValuePair<string, string>[] _filterPairs;
 
-    internal Charge(string key, string meterKey, PricingModel pricing, string? displayName, ImmutableSortedDictionary<string, string> filter, bool burnsCreditsInRealTime, decimal? limitPerPeriod = null)
+    internal Charge(string key, string meterKey, PricingModel pricing, string? displayName, ImmutableSortedDictionary<string, string> filter, bool burnsCreditsInRealTime, decimal? limitPerPeriod = null, ImmutableArray<UsageAlert> alerts = default)
     {
         Key = key;
         MeterKey = meterKey;
@@ -20,6 +20,7 @@ public sealed record Charge
         Filter = filter;
         BurnsCreditsInRealTime = burnsCreditsInRealTime;
         LimitPerPeriod = limitPerPeriod;
+        Alerts = alerts.IsDefault ? [] : alerts;
         _filterPairs = [.. filter];
     }
 
@@ -49,6 +50,9 @@ public sealed record Charge
     /// above it is rejected with <see cref="UsageRejectionReason.UsageLimitReached"/> and changes nothing.
     /// </summary>
     public decimal? LimitPerPeriod { get; }
+
+    /// <summary>Usage alerts on this charge, in threshold order per kind (empty when none).</summary>
+    public IReadOnlyList<UsageAlert> Alerts { get; }
 
     /// <summary>The name for invoices: <see cref="DisplayName"/> or else <see cref="Key"/>.</summary>
     public string Label => DisplayName ?? Key;
@@ -90,6 +94,7 @@ public sealed record Charge
         && string.Equals(DisplayName, other.DisplayName, StringComparison.Ordinal)
         && BurnsCreditsInRealTime == other.BurnsCreditsInRealTime
         && LimitPerPeriod == other.LimitPerPeriod
+        && Alerts.SequenceEqual(other.Alerts)
         && _filterPairs.SequenceEqual(other._filterPairs);
 
     /// <inheritdoc/>
@@ -113,6 +118,23 @@ public sealed class ChargeOptions
 
     /// <summary>A hard limit on the charge's quantity per period (null: none); records past it are rejected with <c>UsageLimitReached</c>.</summary>
     public decimal? LimitPerPeriod { get; set; }
+
+    /// <summary>Usage alerts: thresholds on the charge's quantity or running amount per period (see <see cref="UsageAlert"/>).</summary>
+    public IList<UsageAlert> Alerts { get; } = new List<UsageAlert>();
+
+    /// <summary>Adds an alert when the charge's quantity in a period reaches <paramref name="quantity"/>, and returns these options.</summary>
+    public ChargeOptions AlertAtQuantity(decimal quantity)
+    {
+        Alerts.Add(UsageAlert.AtQuantity(quantity));
+        return this;
+    }
+
+    /// <summary>Adds an alert when the charge's running amount in a period reaches <paramref name="amount"/>, and returns these options.</summary>
+    public ChargeOptions AlertAtAmount(decimal amount)
+    {
+        Alerts.Add(UsageAlert.AtAmount(amount));
+        return this;
+    }
 
     /// <summary>Adds a filter pair (replacing one for the same property) and returns these options.</summary>
     public ChargeOptions Where(string property, string value)

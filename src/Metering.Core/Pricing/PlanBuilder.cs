@@ -145,7 +145,21 @@ public sealed class PlanBuilder
                 problems.Add(Invariant($"{where} has LimitPerPeriod {limit}; use a limit above 0 and at most {MeteringLimits.MaxQuantity}, or null for no limit."));
             }
 
-            charges.Add(new Charge(chargeKey, meterKey, pricing, options.DisplayName, filter, options.BurnsCreditsInRealTime, options.LimitPerPeriod));
+            if (options.Alerts.Count > MeteringLimits.MaxTiersPerCharge)
+            {
+                problems.Add(Invariant($"{where} has {options.Alerts.Count} alerts; the limit is {MeteringLimits.MaxTiersPerCharge}."));
+            }
+
+            foreach (var alert in options.Alerts)
+            {
+                if (alert.Threshold <= 0m || alert.Threshold > MeteringLimits.MaxQuantity || !Enum.IsDefined(alert.Kind))
+                {
+                    problems.Add(Invariant($"{where} has a {alert.Kind} alert at {alert.Threshold}; use a threshold above 0 and at most {MeteringLimits.MaxQuantity}."));
+                }
+            }
+
+            var alerts = options.Alerts.Distinct().OrderBy(a => a.Kind).ThenBy(a => a.Threshold).ToImmutableArray();
+            charges.Add(new Charge(chargeKey, meterKey, pricing, options.DisplayName, filter, options.BurnsCreditsInRealTime, options.LimitPerPeriod, alerts));
         }
 
         var featureKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

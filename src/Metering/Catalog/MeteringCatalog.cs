@@ -154,7 +154,7 @@ internal sealed class MeteringCatalog
         {
             if (charge.MeterKey == meter.Key && charge.Filter.Count > 0 && charge.Matches(properties))
             {
-                targets.Add(new AggregateTarget(AggregateKey.For(charge), meter.Aggregation, meter.UniqueProperty, charge.BurnsCreditsInRealTime ? charge : null, charge));
+                targets.Add(new AggregateTarget(AggregateKey.For(charge), meter.Aggregation, meter.UniqueProperty, charge.BurnsCreditsInRealTime ? charge : null, charge, [charge]));
             }
         }
 
@@ -165,6 +165,7 @@ internal sealed class MeteringCatalog
     {
         Charge? burning = null;
         Charge? limiting = null;
+        List<Charge>? alerting = null;
         bool priced = false;
         foreach (var charge in plan.Charges)
         {
@@ -183,9 +184,14 @@ internal sealed class MeteringCatalog
             {
                 limiting = charge;
             }
+
+            if (charge.Filter.Count == 0 && charge.Alerts.Count > 0)
+            {
+                (alerting ??= []).Add(charge);
+            }
         }
 
-        return priced ? [new AggregateTarget(AggregateKey.ForMeter(meter.Key), meter.Aggregation, meter.UniqueProperty, burning, limiting)] : null;
+        return priced ? [new AggregateTarget(AggregateKey.ForMeter(meter.Key), meter.Aggregation, meter.UniqueProperty, burning, limiting, alerting)] : null;
     }
 
     private static bool HasFilteredCharge(Plan plan, string meterKey)

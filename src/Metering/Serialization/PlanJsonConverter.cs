@@ -206,7 +206,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         decimal baseFee = 0m;
         bool baseFeePerSeat = false;
         CreditOverflow overflow = CreditOverflow.Overage;
-        List<(string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit)> charges = [];
+        List<(string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit, List<UsageAlert> Alerts)> charges = [];
         List<Feature> features = [];
         while (JsonFields.NextProperty(ref reader, out var name))
         {
@@ -299,6 +299,10 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
                     o.DisplayName = charge.DisplayName;
                     o.BurnsCreditsInRealTime = charge.RealTime;
                     o.LimitPerPeriod = charge.Limit;
+                    foreach (var alert in charge.Alerts)
+                    {
+                        o.Alerts.Add(alert);
+                    }
                     foreach (var (property, value) in charge.Filter)
                     {
                         o.Where(property, value);
@@ -348,6 +352,20 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
             {
                 writer.WriteNumber(JsonFields.Name(options, "LimitPerPeriod"), limit);
             }
+
+            if (charge.Alerts.Count > 0)
+            {
+                writer.WriteStartArray(JsonFields.Name(options, "Alerts"));
+                foreach (var alert in charge.Alerts)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString(JsonFields.Name(options, "Kind"), alert.Kind.ToString());
+                    writer.WriteNumber(JsonFields.Name(options, "Threshold"), alert.Threshold);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+            }
             writer.WriteEndObject();
         }
 
@@ -374,7 +392,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         }
     }
 
-    private static (string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit) ReadCharge(
+    private static (string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit, List<UsageAlert> Alerts) ReadCharge(
         ref Utf8JsonReader reader, int number, JsonSerializerOptions options)
     {
         var what = $"{ChargeWhat} {number}";
@@ -384,6 +402,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         var filter = new List<KeyValuePair<string, string>>();
         bool realTime = false;
         decimal? limit = null;
+        var alerts = new List<UsageAlert>();
         while (JsonFields.NextProperty(ref reader, out var name))
         {
             if (JsonFields.Is(name, "Key", options))
@@ -409,6 +428,19 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
             else if (JsonFields.Is(name, "LimitPerPeriod", options))
             {
                 limit = JsonFields.ReadNullableDecimal(ref reader, what, "LimitPerPeriod", options);
+            }
+            else if (JsonFields.Is(name, "Alerts", options))
+            {
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    continue;
+                }
+
+                ExpectArray(ref reader, "Alerts", "[{\"kind\":\"Quantity\",\"threshold\":80}]", options);
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    alerts.Add(ReadAlert(ref reader, what, options));
+                }
             }
             else if (JsonFields.Is(name, "Filter", options))
             {
@@ -441,7 +473,38 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
             displayName,
             filter,
             realTime,
-            limit);
+            limit,
+            alerts);
+    }
+
+    private static UsageAlert ReadAlert(ref Utf8JsonReader reader, string charge, JsonSerializerOptions options)
+    {
+        var what = $"{charge}'s alert";
+        JsonFields.StartObject(ref reader, what, "{\"kind\":\"Quantity\",\"threshold\":80}");
+        UsageAlertKind? kind = null;
+        decimal? threshold = null;
+        while (JsonFields.NextProperty(ref reader, out var name))
+        {
+            if (JsonFields.Is(name, "Kind", options))
+            {
+                var text = JsonFields.ReadString(ref reader, what, "Kind", options);
+                kind = Enum.TryParse<UsageAlertKind>(text, ignoreCase: false, out var parsed) && Enum.IsDefined(parsed)
+                    ? parsed
+                    : throw JsonFields.Error($"The {what} has kind '{JsonFields.Shorten(text)}'; use \"Quantity\" or \"Amount\".");
+            }
+            else if (JsonFields.Is(name, "Threshold", options))
+            {
+                threshold = JsonFields.ReadDecimal(ref reader, what, "Threshold", options);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return new UsageAlert(
+            kind ?? throw JsonFields.Missing(what, "Kind", options, "{\"kind\":\"Quantity\",\"threshold\":80}"),
+            threshold ?? throw JsonFields.Missing(what, "Threshold", options, "{\"kind\":\"Quantity\",\"threshold\":80}"));
     }
 
     private static Feature ReadFeature(ref Utf8JsonReader reader, JsonSerializerOptions options)

@@ -14,8 +14,10 @@ internal sealed record TierDoc(string? UpTo, string UnitPrice, string FlatFee);
 
 internal sealed record PricingDoc(string Model, string IncludedUnits, string? UnitPrice, string? PackageSize, string? PackagePrice, PackageRounding? Rounding, TierDoc[]? Tiers);
 
-// LimitPerPeriod was added later: documents written before have no such member and read back as null (no limit).
-internal sealed record ChargeDoc(string Key, string MeterKey, PricingDoc Pricing, string? DisplayName, Dictionary<string, string> Filter, bool BurnsCreditsInRealTime, string? LimitPerPeriod = null);
+// LimitPerPeriod and Alerts were added later: documents written before have neither and read back as no limit and no alerts.
+internal sealed record ChargeDoc(string Key, string MeterKey, PricingDoc Pricing, string? DisplayName, Dictionary<string, string> Filter, bool BurnsCreditsInRealTime, string? LimitPerPeriod = null, UsageAlertDoc[]? Alerts = null);
+
+internal sealed record UsageAlertDoc(UsageAlertKind Kind, string Threshold);
 
 internal sealed record FeatureDoc(string Key, bool Enabled, string? Limit);
 

@@ -103,7 +103,8 @@ public static class StoreDocuments
                 c.DisplayName,
                 c.Filter.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
                 c.BurnsCreditsInRealTime,
-                c.LimitPerPeriod is { } limit ? Text(limit) : null))],
+                c.LimitPerPeriod is { } limit ? Text(limit) : null,
+                c.Alerts.Count == 0 ? null : [.. c.Alerts.Select(a => new UsageAlertDoc(a.Kind, Text(a.Threshold)))]))],
             [.. plan.Features.Select(f => new FeatureDoc(f.Key, f.Enabled, Text(f.Limit)))],
             plan.WhenCreditsRunOut,
             plan.DisplayName),
@@ -126,6 +127,11 @@ public static class StoreDocuments
                 options.DisplayName = charge.DisplayName;
                 options.BurnsCreditsInRealTime = charge.BurnsCreditsInRealTime;
                 options.LimitPerPeriod = charge.LimitPerPeriod is { } limit ? Decimal(limit) : null;
+                foreach (var alert in charge.Alerts ?? [])
+                {
+                    options.Alerts.Add(new UsageAlert(alert.Kind, Decimal(alert.Threshold)));
+                }
+
                 foreach (var (property, value) in charge.Filter)
                 {
                     options.Where(property, value);

@@ -131,4 +131,19 @@ public sealed class PlanJsonTest
 
         act.Should().Throw<JsonException>().WithMessage("*Plan 'pro' is not valid*").WithInnerException<ArgumentException>();
     }
+
+    [Fact]
+    public void Plan_WithLimitAndUsageAlerts_RoundTripsAndWritesThem()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web).ConfigureForMetering();
+        var plan = Plan.Create("capped", Currency.USD, BillingInterval.Months(1))
+            .WithCharge("api_calls", PricingModel.PerUnit(2.00m), c => c.AlertAtQuantity(80m).AlertAtAmount(150.00m).LimitPerPeriod = 500m)
+            .Build();
+
+        var json = JsonSerializer.Serialize(plan, options);
+        var back = JsonSerializer.Deserialize<Plan>(json, options)!;
+
+        json.Should().Contain("\"limitPerPeriod\":500").And.Contain("\"alerts\":[{\"kind\":\"Quantity\",\"threshold\":80},{\"kind\":\"Amount\",\"threshold\":150.00}]");
+        back.DefinitionEquals(plan).Should().BeTrue();
+    }
 }

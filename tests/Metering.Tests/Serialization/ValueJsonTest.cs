@@ -134,7 +134,7 @@ public sealed class ValueJsonTest
             "AggregateTarget", "Charge", "ChargePrice", "CreditAllocation", "CreditBurnResult", "CreditDraw", "CreditExpiryFailure",
             "GrantBalance", "InvoiceCalculatorOptions", "InvoiceInput", "InvoiceTransition", "LedgerChange", "MeteringBackgroundStatus",
             "PeriodCloseContext", "PeriodCloseDecision", "PeriodCloseFailure", "PeriodCloseReport", "PeriodCloseResult", "PreparedUsage",
-            "RoundingPolicy", "StoredAggregate", "StoredBillingEvent", "UsageAggregate",
+            "RoundingPolicy", "StoredAggregate", "StoredBillingEvent", "UsageAggregate", "UsageAlert",
         ];
         var options = Web();
 

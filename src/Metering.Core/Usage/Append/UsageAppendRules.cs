@@ -88,6 +88,11 @@ public static class UsageAppendRules
             }
 
             state.SetAggregate(in item, target, target.Key, current, folded);
+            if (target.AlertingCharges.Count > 0)
+            {
+                RaiseUsageAlerts(in item, target, current, folded, state);
+            }
+
             return UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
         }
 
@@ -139,6 +144,10 @@ public static class UsageAppendRules
         for (int i = 0; i < targets.Length; i++)
         {
             state.SetAggregate(in item, targets[i], targets[i].Key, before[i], after[i]);
+            if (targets[i].AlertingCharges.Count > 0)
+            {
+                RaiseUsageAlerts(in item, targets[i], before[i], after[i], state);
+            }
         }
 
         return UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
@@ -235,6 +244,49 @@ public static class UsageAppendRules
         }
 
         return new CreditBurnResult(allocation.Covered.Amount > 0m ? updated : null, costs, null);
+    }
+
+    /// <summary>
+    /// The <see cref="BillingEventType.UsageThresholdReached"/> events of a record that takes a charge's quantity or
+    /// running amount from below one of its <see cref="Charge.Alerts"/> thresholds to at or above it.
+    /// </summary>
+    public static IReadOnlyList<BillingEvent> UsageAlerts(in PreparedUsage item, AggregateTarget target, UsageAggregate before, UsageAggregate after)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        List<BillingEvent>? events = null;
+        foreach (var charge in target.AlertingCharges)
+        {
+            foreach (var alert in charge.Alerts)
+            {
+                var (was, now) = alert.Kind == UsageAlertKind.Quantity
+                    ? (before.Quantity, after.Quantity)
+                    : (charge.Pricing.AmountFor(before.Quantity), charge.Pricing.AmountFor(after.Quantity));
+                if (was < alert.Threshold && now >= alert.Threshold)
+                {
+                    (events ??= []).Add(BillingEvent.Create(
+                        BillingEventType.UsageThresholdReached,
+                        item.Record.CustomerId,
+                        item.SubscriptionId,
+                        item.Record.Timestamp,
+                        ("charge", charge.Key),
+                        ("kind", alert.Kind.ToString()),
+                        ("threshold", alert.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                        ("value", now.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                        ("period_start", item.PeriodStart.ToString())));
+                }
+            }
+        }
+
+        return events is null ? [] : events;
+    }
+
+    private static void RaiseUsageAlerts<TState>(in PreparedUsage item, AggregateTarget target, UsageAggregate before, UsageAggregate after, TState state)
+        where TState : IUsageAppendState
+    {
+        foreach (var alert in UsageAlerts(in item, target, before, after))
+        {
+            state.AddEvent(alert);
+        }
     }
 
     private static UsageAggregate Current<TState>(in PreparedUsage item, TState state, AggregateKey key, Aggregation aggregation)

@@ -1,0 +1,55 @@
+namespace Metering.Storage.Conformance;
+
+/// <summary>
+/// Usage alerts on a charge (<see cref="Charge.Alerts"/>): a record that takes the charge's quantity or running amount
+/// across a threshold stores one <see cref="BillingEventType.UsageThresholdReached"/> event in its own transaction,
+/// once per period; the plan's alerts survive the store's plan document (issue #14).
+/// </summary>
+public abstract class UsageAlertConformance : StoreTestBase
+{
+    private static Plan AlertingPlan() => Plan.Create("alerting", Currency.USD, BillingInterval.Months(1))
+        .WithBaseFee(10.00m)
+        .WithCharge("api_calls", PricingModel.PerUnit(2.00m), c => c.AlertAtQuantity(100m).AlertAtQuantity(80m).AlertAtAmount(150.00m).LimitPerPeriod = 500m)
+        .Build();
+
+    private static async Task<List<(string Kind, string Threshold, string Value)>> AlertsAsync(TestMetering billing) =>
+        [.. (await billing.Store.ReadEventsAsync(0, 1000, CancellationToken.None))
+            .Select(e => e.Event)
+            .Where(e => e.Type == BillingEventType.UsageThresholdReached)
+            .Select(e => (e.Data["kind"], e.Data["threshold"], e.Data["value"]))];
+
+    [Fact]
+    public async Task Records_CrossingThresholds_OneEventPerThresholdPerPeriod()
+    {
+        await using var billing = CreateMetering(o => o.AddMeter(Meter.Sum("api_calls")).AddPlan(AlertingPlan()));
+        var sub = await SubscribeAsync(billing, "c1", "alerting");
+
+        (await billing.Recorder.RecordAsync(Usage("c1", 50m, Start, "k1"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        (await AlertsAsync(billing)).Should().BeEmpty();
+
+        // 50 -> 80 calls: quantity 80 reached, and 160.00 passes the 150.00 amount alert.
+        await billing.Recorder.RecordBatchAsync([Usage("c1", 30m, Start, "k2"), Usage("c1", 10m, Start, "k3")]);
+        (await billing.Recorder.RecordAsync(Usage("c1", 10m, Start, "k4"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        (await billing.Recorder.RecordAsync(Usage("c1", 10m, Start, "k4"))).Kind.Should().Be(UsageOutcomeKind.Duplicate);
+        (await billing.Recorder.RecordAsync(Usage("c1", 5m, Start, "k5"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+
+        (await AlertsAsync(billing)).Should().Equal(("Quantity", "80", "80"), ("Amount", "150.00", "160.00"), ("Quantity", "100", "100"));
+
+        await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
+        (await billing.Recorder.RecordAsync(Usage("c1", 85m, billing.Clock.GetCurrentInstant(), "k6"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        (await AlertsAsync(billing)).Should().HaveCount(5, "the next period fires its own quantity 80 and amount 150.00 alerts");
+    }
+
+    [Fact]
+    public async Task PlanWithAlertsAndLimit_ReadBackFromTheStore_SameDefinition()
+    {
+        await using var billing = CreateMetering(o => o.AddMeter(Meter.Sum("api_calls")).AddPlan(AlertingPlan()));
+        await SubscribeAsync(billing, "c1", "alerting");
+
+        var stored = await billing.Store.FindPlanAsync("alerting", null, CancellationToken.None);
+
+        stored!.DefinitionEquals(AlertingPlan()).Should().BeTrue();
+        stored.Charges.Single().Alerts.Should().Equal(UsageAlert.AtQuantity(80m), UsageAlert.AtQuantity(100m), UsageAlert.AtAmount(150.00m));
+        stored.Charges.Single().LimitPerPeriod.Should().Be(500m);
+    }
+}
