@@ -29,7 +29,7 @@ public sealed class SqliteConfigurationTest
         var missing = () => new ServiceCollection().AddMetering().UseSqlite(Section(("BusyTimeout", "00:00:05")));
         var bad = () => new ServiceCollection().AddMetering().UseSqlite(Section(("ConnectionString", "x.db"), ("MaxBatchSize", "0")));
 
-        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*");
+        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*(settings: ConnectionString, BusyTimeout, MaxBatchSize, QueueCapacity, Synchronous).");
         missing.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:ConnectionString' is missing*");
         bad.Should().Throw<MeteringException>().WithMessage("*MaxBatchSize*");
     }
