@@ -70,7 +70,7 @@ public sealed class SqliteStoreOptions
 
         if (BusyTimeout < TimeSpan.Zero || BusyTimeout.TotalMilliseconds > int.MaxValue)
         {
-            problems.Add($"SqliteStoreOptions.BusyTimeout is {BusyTimeout}; use zero or a positive duration under 24 days (e.g. 30 seconds).");
+            problems.Add($"SqliteStoreOptions.BusyTimeout is {DurationText.Format(BusyTimeout)}; use zero or a positive duration under 24 days (e.g. 30 seconds).");
         }
 
         if (MaxBatchSize is < 1 or > MaxBatchSizeLimit)

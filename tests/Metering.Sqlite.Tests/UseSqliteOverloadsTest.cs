@@ -46,4 +46,12 @@ public sealed class UseSqliteOverloadsTest
 
         call.Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("connectionStringOrPath");
     }
+
+    [Fact]
+    public void A_bad_busy_timeout_is_printed_as_people_write_it()
+    {
+        var bad = () => new ServiceCollection().AddMetering().UseSqlite("x.db", o => o.BusyTimeout = TimeSpan.FromMinutes(-5));
+
+        bad.Should().Throw<MeteringException>().WithMessage("SqliteStoreOptions.BusyTimeout is -5 minutes; *");
+    }
 }
