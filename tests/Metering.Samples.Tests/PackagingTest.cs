@@ -10,7 +10,8 @@ using System.Xml.Linq;
 /// own readme, icon, project and repository URLs, commit, release notes, dependency floors), then restores, builds
 /// and runs a throwaway app that consumes them from a local folder only (third-party dependencies from nuget.org or
 /// the machine's package cache), so a package that is broken (missing dependency, missing assembly) fails here.
-/// A second test packs one commit from two clones without a git remote (as CI's) and wants byte-identical packages.
+/// A second test packs one commit from two clones without a hosted git remote (CI's has none) and wants byte-identical
+/// packages.
 /// </summary>
 public class PackagingTest
 {
@@ -91,20 +92,24 @@ public class PackagingTest
     }
 
     [Fact]
-    public async Task Packs_OfOneCommit_AreByteIdentical_FromTwoClonesWithoutARemote()
+    public async Task Packs_OfOneCommit_AreByteIdentical_FromTwoClonesWithoutAHostedRemote()
     {
         var repo = FindRepositoryRoot();
         var commit = await HeadCommitAsync(repo);
         var work = Directory.CreateTempSubdirectory("metering-deterministic-");
         try
         {
-            // Two clones of the commit in different folders, without a remote like CI's clone: SourceLink must still
-            // work there without a warning (-warnaserror), and nothing of the folder may reach the package.
+            // Two clones of the commit in different folders, neither with a hosted remote: the first keeps its origin
+            // (a local path), the second has none, like CI's clone. SourceLink must work in both without a warning
+            // (-warnaserror), and nothing of the folder may reach the package.
             var packs = new List<string>();
-            foreach (var name in new[] { "first", "second-clone" })
+            foreach (var (name, removeOrigin) in new[] { ("first", false), ("second-clone", true) })
             {
                 var clone = Path.Combine(work.FullName, name);
-                foreach (var git in new[] { $"clone --quiet --no-checkout \"{repo}\" \"{clone}\"", $"-C \"{clone}\" checkout --quiet --detach {commit}", $"-C \"{clone}\" remote remove origin" })
+                string[] steps = removeOrigin
+                    ? [$"clone --quiet --no-checkout \"{repo}\" \"{clone}\"", $"-C \"{clone}\" checkout --quiet --detach {commit}", $"-C \"{clone}\" remote remove origin"]
+                    : [$"clone --quiet --no-checkout \"{repo}\" \"{clone}\"", $"-C \"{clone}\" checkout --quiet --detach {commit}"];
+                foreach (var git in steps)
                 {
                     var result = await RunAsync("git", work.FullName, git);
                     result.ExitCode.Should().Be(0, result.Output);
