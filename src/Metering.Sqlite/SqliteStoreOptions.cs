@@ -30,6 +30,14 @@ public sealed class SqliteStoreOptions
     public const int MaxBatchSizeLimit = 1_000_000;
 
     /// <summary>
+    /// The database: a file path (<c>billing.db</c>, created when missing) or a Microsoft.Data.Sqlite connection string
+    /// (<c>Data Source=billing.db</c>); anything containing <c>=</c> is read as a connection string. Required by
+    /// <c>UseSqlite(o =&gt; ...)</c> and configuration binding; <c>UseSqlite("billing.db", ...)</c> sets it from its argument.
+    /// In-memory databases are not supported: the store uses several connections.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
     /// Durability of an acknowledged write (default <see cref="SqliteSynchronous.Normal"/>). NORMAL with WAL never loses
     /// an acknowledged write when the process crashes or is killed, but can lose the last transactions on a power loss;
     /// FULL also survives power loss, at the cost of one fsync per group commit.
@@ -78,7 +86,7 @@ internal sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStore
 
         if (options.BusyTimeout < TimeSpan.Zero || options.BusyTimeout.TotalMilliseconds > int.MaxValue)
         {
-            problems.Add($"SqliteStoreOptions.BusyTimeout is {options.BusyTimeout}; use zero or a positive duration under 24 days (e.g. 30 seconds).");
+            problems.Add($"SqliteStoreOptions.BusyTimeout is {DurationText.Format(options.BusyTimeout)}; use zero or a positive duration under 24 days (e.g. 30 seconds).");
         }
 
         if (options.MaxBatchSize is < 1 or > SqliteStoreOptions.MaxBatchSizeLimit)

@@ -6,18 +6,56 @@ using System.Text;
 using System.Xml.Linq;
 
 /// <summary>
-/// Packs every shipped project (src/) with a version no cache can hold, then restores, builds and runs a
-/// throwaway app that consumes them from a local folder only (third-party dependencies from nuget.org or the
-/// machine's package cache), so a package that is broken (missing dependency, missing assembly) fails here.
+/// Packs every shipped project (src/) with a version no cache can hold, checks each package's metadata (license,
+/// own readme, icon, project and repository URLs, commit, release notes, dependency floors), then restores, builds
+/// and runs a throwaway app that consumes them from a local folder only (third-party dependencies from nuget.org or
+/// the machine's package cache), so a package that is broken (missing dependency, missing assembly) fails here.
+/// A second test packs one commit from two clones without a hosted git remote (CI's has none) and wants byte-identical
+/// packages.
 /// </summary>
 public class PackagingTest
 {
+    private const string RepositoryUrl = "https://github.com/metering-dotnet/metering";
+
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// What each package asks for: no floor higher than the code needs (an app must stay free to pick any later
+    /// version). Raising one is a deliberate change: update it here and in Directory.Packages.props together.
+    /// "Metering*" ids are the version being packed.
+    /// </summary>
+    private static readonly Dictionary<string, (string Id, string Version)[]> ExpectedDependencies = new()
+    {
+        ["Metering.Core"] = [("NodaTime", "3.3.7")],
+        ["Metering"] =
+        [
+            ("Metering.Core", "*"),
+            ("Microsoft.Extensions.Configuration.Abstractions", "10.0.14"),
+            ("Microsoft.Extensions.Configuration.Binder", "10.0.14"),
+            ("Microsoft.Extensions.DependencyInjection.Abstractions", "10.0.14"),
+            ("Microsoft.Extensions.Diagnostics.HealthChecks", "10.0.14"),
+            ("Microsoft.Extensions.Hosting.Abstractions", "10.0.14"),
+            ("Microsoft.Extensions.Logging.Abstractions", "10.0.14"),
+            ("Microsoft.Extensions.Options", "10.0.14"),
+        ],
+        // SQLitePCLRaw: what Microsoft.Data.Sqlite 10.0.14 itself asks for (2.1.13), not a later line.
+        ["Metering.Sqlite"] = [("Metering", "*"), ("Dapper", "2.1.86"), ("Microsoft.Data.Sqlite", "10.0.14"), ("SQLitePCLRaw.core", "2.1.13")],
+        ["Metering.PostgreSql"] =
+        [
+            ("Metering", "*"),
+            ("Dapper", "2.1.86"),
+            ("Microsoft.Extensions.DependencyInjection.Abstractions", "10.0.14"),
+            ("Microsoft.Extensions.Options", "10.0.14"),
+            ("Npgsql", "10.0.0"),
+        ],
+        ["Metering.Testing"] = [("Metering", "*"), ("Microsoft.Extensions.DependencyInjection", "10.0.14")],
+    };
 
     [Fact]
     public async Task Packages_WorkWhenConsumedFromALocalFolder()
     {
         var repo = FindRepositoryRoot();
+        var commit = await HeadCommitAsync(repo);
         var work = Directory.CreateTempSubdirectory("metering-packages-");
         try
         {
@@ -36,7 +74,7 @@ public class PackagingTest
             shipped.Should().Contain(["Metering.Core", "Metering", "Metering.Testing"]);
             foreach (var id in shipped)
             {
-                CheckPackage(feed, id!, version);
+                CheckPackage(feed, repo, id!, version, commit);
             }
 
             var consumer = Path.Combine(work.FullName, "consumer");
@@ -53,7 +91,62 @@ public class PackagingTest
         }
     }
 
-    private static void CheckPackage(string feed, string id, string version)
+    [Fact]
+    public async Task Packs_OfOneCommit_AreByteIdentical_FromTwoClonesWithoutAHostedRemote()
+    {
+        var repo = FindRepositoryRoot();
+        var commit = await HeadCommitAsync(repo);
+        var work = Directory.CreateTempSubdirectory("metering-deterministic-");
+        try
+        {
+            // Two clones of the commit in different folders, neither with a hosted remote: the first keeps its origin
+            // (a local path), the second has none, like CI's clone. SourceLink must work in both without a warning
+            // (-warnaserror), and nothing of the folder may reach the package.
+            var packs = new List<string>();
+            foreach (var (name, removeOrigin) in new[] { ("first", false), ("second-clone", true) })
+            {
+                var clone = Path.Combine(work.FullName, name);
+                string[] steps = removeOrigin
+                    ? [$"clone --quiet --no-checkout \"{repo}\" \"{clone}\"", $"-C \"{clone}\" checkout --quiet --detach {commit}", $"-C \"{clone}\" remote remove origin"]
+                    : [$"clone --quiet --no-checkout \"{repo}\" \"{clone}\"", $"-C \"{clone}\" checkout --quiet --detach {commit}"];
+                foreach (var git in steps)
+                {
+                    var result = await RunAsync("git", work.FullName, git);
+                    result.ExitCode.Should().Be(0, result.Output);
+                }
+
+                var output = Path.Combine(work.FullName, name + "-packages");
+                var pack = await DotnetAsync(clone, $"pack src/Metering.Core/Metering.Core.csproj -c Release -warnaserror -p:ContinuousIntegrationBuild=true -o \"{output}\" --disable-build-servers");
+                pack.ExitCode.Should().Be(0, pack.Output);
+                packs.Add(output);
+            }
+
+            foreach (var file in new[] { "Metering.Core.0.1.0.nupkg", "Metering.Core.0.1.0.snupkg" })
+            {
+                var first = await File.ReadAllBytesAsync(Path.Combine(packs[0], file));
+                var second = await File.ReadAllBytesAsync(Path.Combine(packs[1], file));
+                first.SequenceEqual(second).Should().BeTrue($"{file} packed from two clones of {commit} must be byte-identical");
+            }
+
+            // SourceLink: the PDB maps the sources to the repository at this commit (the folders' paths are mapped
+            // away, or the two packs above would differ).
+            using var symbols = ZipFile.OpenRead(Path.Combine(packs[0], "Metering.Core.0.1.0.snupkg"));
+            using var pdb = new MemoryStream();
+            using (var stream = symbols.GetEntry("lib/net10.0/Metering.Core.pdb")!.Open())
+            {
+                await stream.CopyToAsync(pdb);
+            }
+
+            var text = Encoding.UTF8.GetString(pdb.ToArray());
+            text.Should().Contain($"https://raw.githubusercontent.com/metering-dotnet/metering/{commit}/*", "the PDB carries a source link to the commit");
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    private static void CheckPackage(string feed, string repo, string id, string version, string commit)
     {
         var nupkg = Path.Combine(feed, $"{id}.{version}.nupkg");
         var snupkg = Path.Combine(feed, $"{id}.{version}.snupkg");
@@ -63,17 +156,42 @@ public class PackagingTest
         using (var package = ZipFile.OpenRead(nupkg))
         {
             var entries = package.Entries.Select(e => e.FullName).ToList();
-            entries.Should().Contain(["README.md", $"lib/net10.0/{id}.dll", $"lib/net10.0/{id}.xml"], $"{id} ships its readme, assembly and XML docs");
+            entries.Should().Contain(["README.md", "icon.png", $"lib/net10.0/{id}.dll", $"lib/net10.0/{id}.xml"], $"{id} ships its readme, icon, assembly and XML docs");
+
+            using (var readme = new StreamReader(package.GetEntry("README.md")!.Open()))
+            {
+                readme.ReadToEnd().Should().Be(File.ReadAllText(Path.Combine(repo, "src", id, "README.md")), $"{id} ships its own README, not the repository's");
+            }
 
             using var stream = package.GetEntry($"{id}.nuspec")!.Open();
             var metadata = XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
-            string? Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
-            var license = metadata.Elements().Single(e => e.Name.LocalName == "license");
+            XElement? Element(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name);
+            string? Value(string name) => Element(name)?.Value;
+            var license = Element("license")!;
             license.Attribute("type")!.Value.Should().Be("expression");
             license.Value.Should().Be("MIT");
             Value("readme").Should().Be("README.md");
+            Value("icon").Should().Be("icon.png");
+            Value("projectUrl").Should().Be(RepositoryUrl);
+            Value("releaseNotes").Should().Contain("CHANGELOG.md");
             Value("description").Should().NotBeNullOrWhiteSpace($"{id} needs a <Description> in its csproj");
             Value("version").Should().Be(version);
+
+            var repository = Element("repository");
+            repository.Should().NotBeNull($"{id} names its source repository");
+            repository!.Attribute("type")?.Value.Should().Be("git");
+            repository.Attribute("url")?.Value.Should().Be(RepositoryUrl);
+            repository.Attribute("commit")?.Value.Should().Be(commit, "SourceLink stamps the commit the package was built from");
+
+            var dependencies = Element("dependencies")!.Descendants().Where(e => e.Name.LocalName == "dependency")
+                .Select(e => (Id: e.Attribute("id")!.Value, Version: e.Attribute("version")!.Value))
+                .OrderBy(d => d.Id, StringComparer.Ordinal)
+                .ToList();
+            var expected = ExpectedDependencies.Should().ContainKey(id, "every shipped package lists its expected dependencies here").WhoseValue
+                .Select(d => (d.Id, Version: d.Version == "*" ? version : d.Version))
+                .OrderBy(d => d.Id, StringComparer.Ordinal)
+                .ToList();
+            dependencies.Should().Equal(expected, $"{id}'s dependency floors are deliberate");
         }
 
         using var symbols = ZipFile.OpenRead(snupkg);
@@ -193,9 +311,19 @@ public class PackagingTest
         throw new InvalidOperationException($"No Metering.sln above {AppContext.BaseDirectory}.");
     }
 
-    private static async Task<(int ExitCode, string Output)> DotnetAsync(string workingDirectory, string arguments)
+    private static async Task<string> HeadCommitAsync(string repo)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", arguments)
+        var head = await RunAsync("git", repo, "rev-parse HEAD");
+        head.ExitCode.Should().Be(0, $"the packaging test needs the repository's git history\n{head.Output}");
+        return head.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+    }
+
+    private static Task<(int ExitCode, string Output)> DotnetAsync(string workingDirectory, string arguments) =>
+        RunAsync(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", workingDirectory, arguments);
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string workingDirectory, string arguments)
+    {
+        var start = new ProcessStartInfo(fileName, arguments)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -228,12 +356,12 @@ public class PackagingTest
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {arguments} did not finish within {StepTimeout}:\n{output}");
+            throw new TimeoutException($"{fileName} {arguments} did not finish within {StepTimeout}:\n{output}");
         }
 
         lock (output)
         {
-            return (process.ExitCode, $"dotnet {arguments}\n{output}");
+            return (process.ExitCode, $"{Path.GetFileName(fileName)} {arguments}\n{output}");
         }
     }
 

@@ -104,9 +104,15 @@ public class SchemaTest
             o.BusyTimeout = TimeSpan.FromSeconds(-1);
         }
 
-        // Through DI the options are checked when first read (at host start: ValidateOnStart).
+        // UseSqlite checks its callback's options at the call, naming every bad setting.
+        var register = () => new ServiceCollection().AddMetering().UseSqlite("x.db", Bad);
+        register.Should().Throw<MeteringException>()
+            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout");
+
+        // Options changed later through the options pattern are checked when first read (at host start: ValidateOnStart).
         var services = new ServiceCollection();
-        services.AddMetering().UseSqlite("x.db", Bad);
+        services.AddMetering().UseSqlite("x.db");
+        services.Configure<SqliteStoreOptions>(Bad);
         using var provider = services.BuildServiceProvider();
         var read = () => provider.GetRequiredService<IOptions<SqliteStoreOptions>>().Value;
         read.Should().Throw<OptionsValidationException>()

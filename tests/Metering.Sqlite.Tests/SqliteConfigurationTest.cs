@@ -26,14 +26,14 @@ public sealed class SqliteConfigurationTest
     [Fact]
     public void Configuration_UnknownKeysMissingConnectionStringsAndBadValues_NameTheKey()
     {
-        // The connection string is checked at registration; the options when first read (at host start: ValidateOnStart).
+        // The section is bound and checked at registration: unknown keys, the connection string and out-of-range values.
         var unknown = () => ReadOptions(Section(("ConnectionString", "x.db"), ("BusyTimout", "00:00:05")));
         var missing = () => new ServiceCollection().AddMetering().UseSqlite(Section(("BusyTimeout", "00:00:05")));
         var bad = () => ReadOptions(Section(("ConnectionString", "x.db"), ("MaxBatchSize", "0")));
 
-        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*");
+        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*(settings: ConnectionString, BusyTimeout, MaxBatchSize, QueueCapacity, Synchronous).");
         missing.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:ConnectionString' is missing*");
-        bad.Should().Throw<OptionsValidationException>().WithMessage("*MaxBatchSize*");
+        bad.Should().Throw<MeteringException>().WithMessage("*MaxBatchSize is 0*");
     }
 
     private static SqliteStoreOptions ReadOptions(IConfigurationSection section)

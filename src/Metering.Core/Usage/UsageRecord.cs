@@ -7,6 +7,7 @@ namespace Metering;
 /// customer <paramref name="CustomerId"/> at <paramref name="Timestamp"/>.
 /// </summary>
 /// <remarks>
+/// <see cref="Increment"/> and <see cref="Set"/> build the two kinds by name; the constructor stays for full control.
 /// A record is plain data and is never validated on construction: a batch of records must not throw. Check it with
 /// <see cref="UsageRecordRules.CheckShape(UsageRecord, Instant, Duration)"/> and
 /// <see cref="UsageRecordRules.CheckAgainstMeter(UsageRecord, Meter?)"/>, which report a typed rejection.
@@ -35,6 +36,52 @@ public sealed record UsageRecord(
 {
     // Above this many properties, ContentEquals copies one side into an ordinal dictionary instead of scanning pairs.
     private const int LinearScanLimit = 8;
+
+    /// <summary>
+    /// A record that adds <paramref name="quantity"/> units to meter <paramref name="meterKey"/> (the common case:
+    /// <see cref="UsageAction.Increment"/>). Like the constructor, it does not validate: the recorder reports a typed
+    /// rejection instead.
+    /// </summary>
+    /// <param name="customerId">The customer who used the meter.</param>
+    /// <param name="meterKey">The key of the meter used (case-sensitive).</param>
+    /// <param name="quantity">Units used; zero or positive.</param>
+    /// <param name="timestamp">When the usage happened; decides the billing period the record lands in.</param>
+    /// <param name="idempotencyKey">Caller-chosen unique key: a retry with the same key and content counts once.</param>
+    /// <param name="properties">Optional properties (e.g. <c>region</c>) for group-by and unique-count meters.</param>
+    /// <param name="subscriptionId">Optional: the subscription to bill when the customer has several.</param>
+    /// <returns>The record, ready for <c>IUsageRecorder.RecordAsync</c>.</returns>
+    public static UsageRecord Increment(
+        string customerId,
+        string meterKey,
+        decimal quantity,
+        Instant timestamp,
+        string idempotencyKey,
+        IReadOnlyDictionary<string, string>? properties = null,
+        string? subscriptionId = null) =>
+        new(customerId, meterKey, quantity, timestamp, idempotencyKey, UsageAction.Increment, properties, subscriptionId);
+
+    /// <summary>
+    /// A record that sets meter <paramref name="meterKey"/> to the absolute <paramref name="value"/> at
+    /// <paramref name="timestamp"/> (<see cref="UsageAction.Set"/>: it resets a Sum meter's running total, e.g. seats or
+    /// storage in use now). Like the constructor, it does not validate: the recorder reports a typed rejection instead.
+    /// </summary>
+    /// <param name="customerId">The customer whose meter is set.</param>
+    /// <param name="meterKey">The key of the meter set (case-sensitive).</param>
+    /// <param name="value">The meter's value from now on; zero or positive.</param>
+    /// <param name="timestamp">When the value took effect; decides the billing period the record lands in.</param>
+    /// <param name="idempotencyKey">Caller-chosen unique key: a retry with the same key and content counts once.</param>
+    /// <param name="properties">Optional properties (e.g. <c>region</c>) for group-by and unique-count meters.</param>
+    /// <param name="subscriptionId">Optional: the subscription to bill when the customer has several.</param>
+    /// <returns>The record, ready for <c>IUsageRecorder.RecordAsync</c>.</returns>
+    public static UsageRecord Set(
+        string customerId,
+        string meterKey,
+        decimal value,
+        Instant timestamp,
+        string idempotencyKey,
+        IReadOnlyDictionary<string, string>? properties = null,
+        string? subscriptionId = null) =>
+        new(customerId, meterKey, value, timestamp, idempotencyKey, UsageAction.Set, properties, subscriptionId);
 
     /// <summary>
     /// True when <paramref name="other"/> reports the same usage: every field equal, strings compared ordinally,

@@ -1,5 +1,4 @@
 using System.Globalization;
-using NodaTime.Text;
 
 namespace Metering;
 
@@ -123,7 +122,7 @@ public readonly record struct UsageRejection(UsageRejectionReason Reason, string
 
     internal static UsageRejection TimestampInFuture(Instant timestamp, Instant now, Duration tolerance) =>
         new(UsageRejectionReason.TimestampInFuture,
-            $"The timestamp {timestamp} is {FormatDuration(timestamp - now)} ahead of now ({now}), beyond the clock-skew tolerance of {FormatDuration(tolerance)}; " +
+            $"The timestamp {timestamp} is {DurationText.Format(timestamp - now)} ahead of now ({now}), beyond the clock-skew tolerance of {DurationText.Format(tolerance)}; " +
             "send the time the usage happened, from a synchronized clock.");
 
     internal static UsageRejection InvalidRecord(string message) => new(UsageRejectionReason.InvalidRecord, message);
@@ -152,7 +151,4 @@ public readonly record struct UsageRejection(UsageRejectionReason Reason, string
 
     /// <summary>The reason and message, e.g. <c>NegativeQuantity: The quantity -1 is negative; ...</c>.</summary>
     public override string ToString() => $"{Reason}: {Message}";
-
-    private static string FormatDuration(Duration duration) =>
-        DurationPattern.CreateWithInvariantCulture("-H:mm:ss.FFF").Format(duration);
 }

@@ -34,7 +34,7 @@ internal static class MeteringConfigurationBinder
                     Enum<InvoiceApproval>(child, options, v => options.InvoiceApproval = v);
                     break;
                 case "ROUNDING":
-                    Enum<MidpointRounding>(child, options, v => options.Rounding = v);
+                    Enum<MidpointRounding>(child, options, v => options.Rounding = new RoundingPolicy(v));
                     break;
                 case "DEFAULTTIMEZONE":
                     options.DefaultTimeZone = child.Value ?? options.DefaultTimeZone;

@@ -37,8 +37,12 @@ public sealed class MeteringOptions
     /// <summary>Whether invoices are finalized at close or held as drafts (default <see cref="InvoiceApproval.Automatic"/>).</summary>
     public InvoiceApproval InvoiceApproval { get; set; } = InvoiceApproval.Automatic;
 
-    /// <summary>How each invoice line is rounded to the currency's minor units (default half away from zero).</summary>
-    public MidpointRounding Rounding { get; set; } = MidpointRounding.AwayFromZero;
+    /// <summary>
+    /// How each invoice line is rounded to the currency's minor units (default <see cref="RoundingPolicy.HalfUp"/>, half
+    /// away from zero); the same type the <see cref="InvoiceCalculator"/> takes. In configuration, a
+    /// <see cref="MidpointRounding"/> name: <c>"Rounding": "ToEven"</c>.
+    /// </summary>
+    public RoundingPolicy Rounding { get; set; } = RoundingPolicy.HalfUp;
 
     /// <summary>IANA time zone used for customers created without one (default <c>UTC</c>).</summary>
     public string DefaultTimeZone { get; set; } = "UTC";
@@ -87,8 +91,6 @@ public sealed class MeteringOptions
         Plans.Add(plan ?? throw new ArgumentNullException(nameof(plan)));
         return this;
     }
-
-    internal RoundingPolicy RoundingPolicy => new(Rounding);
 
     /// <summary>Configuration values that could not be bound (reported by startup validation with their paths).</summary>
     internal List<string> BindingErrors { get; } = [];

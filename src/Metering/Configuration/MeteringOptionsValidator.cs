@@ -10,17 +10,17 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
         var failures = new List<string>(options.BindingErrors);
         if (options.GracePeriod < Duration.Zero || options.GracePeriod > MeteringOptions.MaxGracePeriod)
         {
-            failures.Add($"MeteringOptions.GracePeriod must be between 0 and 72 hours, but was {options.GracePeriod}.");
+            failures.Add($"MeteringOptions.GracePeriod must be between 0 and 72 hours, but was {DurationText.Format(options.GracePeriod)}.");
         }
 
         if (options.FutureTolerance < Duration.Zero || options.FutureTolerance > Duration.FromHours(1))
         {
-            failures.Add($"MeteringOptions.FutureTolerance must be between 0 and 1 hour, but was {options.FutureTolerance}.");
+            failures.Add($"MeteringOptions.FutureTolerance must be between 0 and 1 hour, but was {DurationText.Format(options.FutureTolerance)}.");
         }
 
         if (options.MaxBackdatedStart < Duration.Zero || options.MaxBackdatedStart > MeteringOptions.MaxScheduleSpan)
         {
-            failures.Add($"MeteringOptions.MaxBackdatedStart must be between 0 and 3653 days (10 years), but was {options.MaxBackdatedStart}.");
+            failures.Add($"MeteringOptions.MaxBackdatedStart must be between 0 and 3653 days (10 years), but was {DurationText.Format(options.MaxBackdatedStart)}.");
         }
 
         if (!Enum.IsDefined(options.InvoiceApproval))
@@ -28,9 +28,9 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
             failures.Add($"MeteringOptions.InvoiceApproval has an unknown value {(int)options.InvoiceApproval}; use Automatic or Manual.");
         }
 
-        if (!Enum.IsDefined(options.Rounding))
+        if (options.Rounding is null)
         {
-            failures.Add($"MeteringOptions.Rounding has an unknown MidpointRounding value {(int)options.Rounding}.");
+            failures.Add("MeteringOptions.Rounding is null; use RoundingPolicy.HalfUp (the default), RoundingPolicy.HalfEven or new RoundingPolicy(mode).");
         }
 
         if (DateTimeZoneProviders.Tzdb.GetZoneOrNull(options.DefaultTimeZone ?? string.Empty) is null)
@@ -58,12 +58,12 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
 
         if (options.CloseRetryDelay < Duration.FromSeconds(1) || options.CloseRetryDelay > Duration.FromDays(1))
         {
-            failures.Add($"MeteringOptions.CloseRetryDelay must be between 1 second and 1 day, but was {options.CloseRetryDelay}.");
+            failures.Add($"MeteringOptions.CloseRetryDelay must be between 1 second and 1 day, but was {DurationText.Format(options.CloseRetryDelay)}.");
         }
 
         if (options.CloseRetryMaxDelay < options.CloseRetryDelay || options.CloseRetryMaxDelay > Duration.FromDays(1))
         {
-            failures.Add($"MeteringOptions.CloseRetryMaxDelay must be between CloseRetryDelay ({options.CloseRetryDelay}) and 1 day, but was {options.CloseRetryMaxDelay}.");
+            failures.Add($"MeteringOptions.CloseRetryMaxDelay must be between CloseRetryDelay ({DurationText.Format(options.CloseRetryDelay)}) and 1 day, but was {DurationText.Format(options.CloseRetryMaxDelay)}.");
         }
 
         var meters = new Dictionary<string, Meter>(StringComparer.Ordinal);

@@ -19,7 +19,11 @@ public static class StoreConfiguration
     {
         ArgumentNullException.ThrowIfNull(section);
         ArgumentNullException.ThrowIfNull(options);
-        var settings = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // ConnectionString is every store's, whether or not its options type also has it.
+        var settings = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && !p.Name.Equals("ConnectionString", StringComparison.OrdinalIgnoreCase))
+            .Select(p => p.Name)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var unknown = section.GetChildren()
             .Where(c => !c.Key.Equals("ConnectionString", StringComparison.OrdinalIgnoreCase) && !settings.Contains(c.Key))
             .Select(c => $"Configuration '{c.Path}' is not a {typeof(T).Name} setting; remove it or fix its name (settings: ConnectionString, {string.Join(", ", settings.Order(StringComparer.Ordinal))}).")

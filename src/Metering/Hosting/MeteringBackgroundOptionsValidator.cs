@@ -13,12 +13,12 @@ internal sealed class MeteringBackgroundOptionsValidator : IValidateOptions<Mete
         var failures = new List<string>();
         if (options.CloseInterval < MinInterval || options.CloseInterval > MaxInterval)
         {
-            failures.Add($"MeteringBackgroundOptions.CloseInterval must be between 00:00:01 and 1.00:00:00, but was {options.CloseInterval}.");
+            failures.Add($"MeteringBackgroundOptions.CloseInterval must be between 1 second and 1 day, but was {DurationText.Format(options.CloseInterval)}.");
         }
 
         if (options.CreditExpiryInterval < MinInterval || options.CreditExpiryInterval > MaxInterval)
         {
-            failures.Add($"MeteringBackgroundOptions.CreditExpiryInterval must be between 00:00:01 and 1.00:00:00, but was {options.CreditExpiryInterval}.");
+            failures.Add($"MeteringBackgroundOptions.CreditExpiryInterval must be between 1 second and 1 day, but was {DurationText.Format(options.CreditExpiryInterval)}.");
         }
 
         if (!(options.Jitter is >= 0 and <= 1))

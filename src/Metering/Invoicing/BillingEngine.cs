@@ -27,7 +27,7 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
 {
     private readonly MeteringOptions _options = options.Value;
     private readonly IReadOnlyDictionary<string, decimal> _thresholds = options.Value.LowCreditBalanceThresholds.ToDictionary(StringComparer.Ordinal);
-    private readonly InvoiceCalculator _calculator = new(new InvoiceCalculatorOptions { Rounding = options.Value.RoundingPolicy });
+    private readonly InvoiceCalculator _calculator = new(new InvoiceCalculatorOptions { Rounding = options.Value.Rounding });
 
     /// <summary>Computes the invoice of <paramref name="period"/> covered until <paramref name="coveredTo"/>.</summary>
     public CalculatedInvoice Calculate(Subscription subscription, Plan plan, BillingPeriod period, Instant coveredTo, IReadOnlyList<StoredAggregate> aggregates, Money? creditsAvailable)

@@ -245,7 +245,7 @@ internal sealed class SubscriptionService(
     {
         if (start < now - maxBackdate)
         {
-            throw new MeteringException($"The start {start} is more than {maxBackdate.Days} days before now ({now}); every period since the start would be closed and invoiced. Start the subscription later, or raise MeteringOptions.MaxBackdatedStart (at most 10 years).");
+            throw new MeteringException($"The start {start} is more than {DurationText.Format(maxBackdate)} before now ({now}); every period since the start would be closed and invoiced. Start the subscription later, or raise MeteringOptions.MaxBackdatedStart (at most 10 years).");
         }
 
         if (start > now + MeteringOptions.MaxScheduleSpan)

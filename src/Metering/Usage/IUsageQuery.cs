@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Metering;
 
 /// <summary>Usage of one billing period of a subscription, per meter, with its status.</summary>
@@ -11,9 +13,41 @@ public sealed record PeriodUsage(string SubscriptionId, BillingPeriod Period, Us
 /// <summary>The running period at a glance: usage per charge with its priced amount, and the estimated invoice.</summary>
 /// <param name="SubscriptionId">The subscription.</param>
 /// <param name="Period">The open period.</param>
-/// <param name="Usage">Per-meter usage of the period.</param>
+/// <param name="Usage">Per-meter usage of the period: one summary per meter the plan prices (zero when unused).</param>
 /// <param name="Estimate">The invoice the period would produce if it closed now (base fee, usage lines, credits, total).</param>
-public sealed record CurrentUsage(string SubscriptionId, BillingPeriod Period, IReadOnlyList<UsageSummary> Usage, CalculatedInvoice Estimate);
+/// <remarks>Look a meter up by key with <see cref="TryGetMeter(string, out UsageSummary?)"/> or the indexer.</remarks>
+public sealed record CurrentUsage(string SubscriptionId, BillingPeriod Period, IReadOnlyList<UsageSummary> Usage, CalculatedInvoice Estimate)
+{
+    /// <summary>The period's usage of meter <paramref name="meterKey"/> (case-sensitive, as meter keys are).</summary>
+    /// <param name="meterKey">The meter's key, e.g. <c>api_calls</c>.</param>
+    /// <exception cref="KeyNotFoundException">The subscription's plan does not price that meter; the message lists the ones it does.</exception>
+    public UsageSummary this[string meterKey] => TryGetMeter(meterKey, out var usage)
+        ? usage
+        : throw new KeyNotFoundException($"Meter '{meterKey}' is not priced by the plan of subscription '{SubscriptionId}'; its meters are: {string.Join(", ", Usage.Select(u => u.MeterKey))}.");
+
+    /// <summary>
+    /// Finds the period's usage of meter <paramref name="meterKey"/> (case-sensitive). A meter the plan prices is
+    /// always found, with a zero quantity when nothing was recorded yet.
+    /// </summary>
+    /// <param name="meterKey">The meter's key, e.g. <c>api_calls</c>.</param>
+    /// <param name="usage">The meter's summary when found; otherwise null.</param>
+    /// <returns>True when the subscription's plan prices the meter.</returns>
+    public bool TryGetMeter(string meterKey, [NotNullWhen(true)] out UsageSummary? usage)
+    {
+        ArgumentNullException.ThrowIfNull(meterKey);
+        foreach (var summary in Usage)
+        {
+            if (string.Equals(summary.MeterKey, meterKey, StringComparison.Ordinal))
+            {
+                usage = summary;
+                return true;
+            }
+        }
+
+        usage = null;
+        return false;
+    }
+}
 
 /// <summary>Reads usage from maintained aggregates (never by rescanning records).</summary>
 public interface IUsageQuery

@@ -74,7 +74,7 @@ public class UsageRecordRulesTest
 
         rejection.Reason.Should().Be(UsageRejectionReason.TimestampInFuture);
         rejection.Message.Should().Be(
-            "The timestamp 2024-01-15T10:05:01Z is 0:05:01 ahead of now (2024-01-15T10:00:00Z), beyond the clock-skew tolerance of 0:05:00; " +
+            "The timestamp 2024-01-15T10:05:01Z is 5 minutes 1 second ahead of now (2024-01-15T10:00:00Z), beyond the clock-skew tolerance of 5 minutes; " +
             "send the time the usage happened, from a synchronized clock.");
     }
 

@@ -10,6 +10,44 @@ public class UsageRecordTest
         new("cus_1", "packages", quantity, T, "evt_1", UsageAction.Increment, properties);
 
     [Fact]
+    public void Increment_BuildsAnIncrementRecord_EveryArgumentInItsPlace()
+    {
+        var properties = new Dictionary<string, string> { ["region"] = "eu" };
+
+        var record = UsageRecord.Increment("cus_1", "packages", 3m, T, "evt_1", properties, "sub_1");
+
+        record.Should().Be(new UsageRecord("cus_1", "packages", 3m, T, "evt_1", UsageAction.Increment, properties, "sub_1"));
+        record.Action.Should().Be(UsageAction.Increment);
+        record.CustomerId.Should().Be("cus_1");
+        record.MeterKey.Should().Be("packages");
+        record.Quantity.Should().Be(3m);
+        record.Timestamp.Should().Be(T);
+        record.IdempotencyKey.Should().Be("evt_1");
+        record.Properties.Should().BeSameAs(properties);
+        record.SubscriptionId.Should().Be("sub_1");
+    }
+
+    [Fact]
+    public void Set_BuildsASetRecord_WithTheValueAsQuantity()
+    {
+        var record = UsageRecord.Set("cus_1", "seats", 12m, T, "seats-2024-01-15");
+
+        record.Should().Be(new UsageRecord("cus_1", "seats", 12m, T, "seats-2024-01-15", UsageAction.Set));
+        record.Action.Should().Be(UsageAction.Set);
+        record.Quantity.Should().Be(12m);
+        record.Properties.Should().BeNull();
+        record.SubscriptionId.Should().BeNull();
+    }
+
+    [Fact]
+    public void Factories_DoNotValidate_SoABatchNeverThrows()
+    {
+        var build = () => UsageRecord.Increment(null!, "", -1m, T, null!);
+
+        build.Should().NotThrow("a bad record is reported by the recorder as a typed rejection");
+    }
+
+    [Fact]
     public void ContentEquals_PropertiesInDifferentInsertionOrder_Equal()
     {
         var first = new Dictionary<string, string> { ["region"] = "eu", ["plan"] = "pro", ["user_id"] = "u1" };

@@ -36,6 +36,57 @@ public class AddMeteringTest
     }
 
     [Fact]
+    public void BadDurations_ArePrintedAsPeopleWriteThem()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock>(new TestClock(Instant.FromUtc(2026, 1, 1, 0, 0)));
+        services.AddMetering(o =>
+        {
+            o.GracePeriod = Duration.FromHours(73);
+            o.FutureTolerance = Duration.FromMinutes(90);
+            o.MaxBackdatedStart = -Duration.FromDays(366);
+            o.CloseRetryDelay = Duration.FromMilliseconds(500);
+        });
+        using var provider = services.BuildServiceProvider();
+
+        var act = () => provider.GetRequiredService<IOptions<MeteringOptions>>().Value;
+
+        act.Should().Throw<OptionsValidationException>()
+            .Which.Failures.Should().BeEquivalentTo(
+            [
+                "MeteringOptions.GracePeriod must be between 0 and 72 hours, but was 3 days 1 hour.",
+                "MeteringOptions.FutureTolerance must be between 0 and 1 hour, but was 1 hour 30 minutes.",
+                "MeteringOptions.MaxBackdatedStart must be between 0 and 3653 days (10 years), but was -366 days.",
+                "MeteringOptions.CloseRetryDelay must be between 1 second and 1 day, but was 500 milliseconds.",
+            ]);
+    }
+
+    [Theory]
+    [InlineData(false, "0.01")]
+    [InlineData(true, "0.00")]
+    public async Task Rounding_IsTheCalculatorsRoundingPolicy_AppliedToEachInvoiceLine(bool halfEven, string expected)
+    {
+        // One call at 0.005 USD: half-up bills a cent, banker's rounding bills nothing.
+        await using var billing = TestMetering.Create(o =>
+        {
+            o.AddMeter(Meter.Sum("calls")).AddPlan(Plan.Create("metered", Currency.USD, BillingInterval.Months(1))
+                .WithCharge("calls", PricingModel.PerUnit(0.005m))
+                .Build());
+            if (halfEven)
+            {
+                o.Rounding = RoundingPolicy.HalfEven;
+            }
+        });
+        await billing.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC", TestContext.Current.CancellationToken);
+        await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c1", PlanKey = "metered", SubscriptionId = "s1" }, TestContext.Current.CancellationToken);
+        await billing.Recorder.RecordAsync(new UsageRecord("c1", "calls", 1m, billing.Clock.Now, "k1"), TestContext.Current.CancellationToken);
+
+        var report = await billing.AdvanceToPeriodEndAsync("s1", TestContext.Current.CancellationToken);
+
+        report.Invoices.Single().Total.Amount.Should().Be(decimal.Parse(expected, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void AddMetering_Twice_RegistersEachServiceOnce()
     {
         var services = new ServiceCollection();

@@ -19,7 +19,7 @@ public sealed class ConfigurationBindingTest
         var services = new ServiceCollection();
         services.AddMetering(
             Section(("GracePeriod", "02:00:00"), ("FutureTolerance", "00:10:00"), ("CloseRetryDelay", "00:00:30"), ("InvoiceApproval", "Manual"),
-                ("CloseBatchSize", "50"), ("DefaultTimeZone", "Europe/Paris"), ("LowCreditBalanceThresholds:credits", "100.5"),
+                ("Rounding", "ToEven"), ("CloseBatchSize", "50"), ("DefaultTimeZone", "Europe/Paris"), ("LowCreditBalanceThresholds:credits", "100.5"),
                 ("Background:CloseInterval", "00:05:00"), ("Background:Jitter", "0.25")),
             o => o.AddMeter(Meter.Sum("api_calls"))).RunInBackground();
         using var provider = services.BuildServiceProvider();
@@ -31,6 +31,7 @@ public sealed class ConfigurationBindingTest
         options.FutureTolerance.Should().Be(Duration.FromMinutes(10));
         options.CloseRetryDelay.Should().Be(Duration.FromSeconds(30));
         options.InvoiceApproval.Should().Be(InvoiceApproval.Manual);
+        options.Rounding.Should().Be(RoundingPolicy.HalfEven);
         options.CloseBatchSize.Should().Be(50);
         options.DefaultTimeZone.Should().Be("Europe/Paris");
         options.LowCreditBalanceThresholds["credits"].Should().Be(100.5m);

@@ -151,7 +151,8 @@ public sealed class BackgroundWorkerTest
         var start = async () => await host.StartAsync(Ct);
 
         var error = (await start.Should().ThrowAsync<OptionsValidationException>()).Which;
-        error.Message.Should().Contain("MeteringBackgroundOptions.CloseInterval").And.Contain("MeteringBackgroundOptions.Jitter");
+        error.Message.Should().Contain("MeteringBackgroundOptions.CloseInterval must be between 1 second and 1 day, but was 0 seconds.")
+            .And.Contain("MeteringBackgroundOptions.Jitter");
     }
 
     [Fact]
