@@ -31,7 +31,7 @@ public sealed partial class PostgreSqlMeteringStore
     public async ValueTask<Plan> PublishPlanAsync(Plan plan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var published = await InTransactionAsync(
+        return await InTransactionAsync(
             async (connection, transaction) =>
             {
                 // One publisher per plan key at a time, across instances, so versions are assigned once.
@@ -56,30 +56,19 @@ public sealed partial class PostgreSqlMeteringStore
                 return next;
             },
             cancellationToken).ConfigureAwait(false);
-        _plans[(published.Key, published.Version)] = published;
-        return published;
     }
 
     /// <inheritdoc/>
+    /// <remarks>Reads the database every time: the runtime's catalog keeps the plans it has seen.</remarks>
     public async ValueTask<Plan?> FindPlanAsync(string planKey, int? version, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(planKey);
-        if (version is { } v && _plans.TryGetValue((planKey, v), out var cached))
-        {
-            return cached;
-        }
-
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         return await ReadPlanAsync(connection, null, planKey, version, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Plan?> ReadPlanAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string planKey, int? version, CancellationToken cancellationToken)
     {
-        if (version is { } v && _plans.TryGetValue((planKey, v), out var cached))
-        {
-            return cached;
-        }
-
         await using var command = Command(connection, transaction, version is null ? _sql.LatestPlan : _sql.PlanVersion);
         command.Parameters.Add(Text(planKey));
         if (version is { } wanted)
@@ -92,8 +81,7 @@ public sealed partial class PostgreSqlMeteringStore
             return null;
         }
 
-        var plan = StoreDocuments.ToPlan(doc);
-        return _plans.GetOrAdd((plan.Key, plan.Version), plan);
+        return StoreDocuments.ToPlan(doc);
     }
 
     /// <inheritdoc/>
