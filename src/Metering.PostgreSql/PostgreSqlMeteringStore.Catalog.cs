@@ -93,7 +93,7 @@ public sealed partial class PostgreSqlMeteringStore
         command.Parameters.Add(Text(customer.CustomerId));
         command.Parameters.Add(Text(customer.Name));
         command.Parameters.Add(Text(customer.TimeZoneId));
-        command.Parameters.Add(P(Documents.Ticks(customer.CreatedAt)));
+        command.Parameters.Add(P(Instants.Nanos(customer.CreatedAt)));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -107,7 +107,7 @@ public sealed partial class PostgreSqlMeteringStore
             new { customerId },
             commandTimeout: _timeout,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row is null ? null : new Customer(row.CustomerId, row.Name, row.TimeZoneId, Documents.At(row.CreatedAt));
+        return row is null ? null : new Customer(row.CustomerId, row.Name, row.TimeZoneId, Instants.At(row.CreatedAt));
     }
 
     /// <inheritdoc/>
@@ -195,9 +195,9 @@ public sealed partial class PostgreSqlMeteringStore
     private static void AddSubscriptionState(NpgsqlCommand command, Subscription subscription)
     {
         command.Parameters.Add(P(subscription.Revision));
-        command.Parameters.Add(P(Documents.Ticks(subscription.CurrentPeriod.Start)));
-        command.Parameters.Add(P(Documents.Ticks(subscription.CurrentPeriod.End)));
-        command.Parameters.Add(Long(Documents.Ticks(subscription.EndedAt)));
+        command.Parameters.Add(P(Instants.Nanos(subscription.CurrentPeriod.Start)));
+        command.Parameters.Add(P(Instants.Nanos(subscription.CurrentPeriod.End)));
+        command.Parameters.Add(Long(Instants.Nanos(subscription.EndedAt)));
         command.Parameters.Add(Json(StoreDocuments.Json(subscription)));
     }
 

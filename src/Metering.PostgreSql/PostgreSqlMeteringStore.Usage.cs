@@ -170,7 +170,7 @@ public sealed partial class PostgreSqlMeteringStore
         foreach (var i in wave)
         {
             ref readonly var item = ref items[i];
-            var periodStart = Documents.Ticks(item.PeriodStart);
+            var periodStart = Instants.Nanos(item.PeriodStart);
             foreach (var target in item.Targets)
             {
                 AddIfNew(work, aggregateKeys, new AggregateRowKey(item.SubscriptionId, periodStart, target.Key, target.Aggregation));
@@ -434,12 +434,12 @@ public sealed partial class PostgreSqlMeteringStore
             var record = item.Record;
             keys[j] = record.IdempotencyKey;
             subs[j] = item.SubscriptionId;
-            starts[j] = Documents.Ticks(item.PeriodStart);
+            starts[j] = Instants.Nanos(item.PeriodStart);
             ordinals[j] = j;
             customers[j] = record.CustomerId;
             meters[j] = record.MeterKey;
             quantities[j] = record.Quantity;
-            timestamps[j] = Documents.Ticks(record.Timestamp);
+            timestamps[j] = Instants.Nanos(record.Timestamp);
             actions[j] = (short)record.Action;
             properties[j] = StoreDocuments.PropertiesJson(record.Properties);
             recordSubs[j] = record.SubscriptionId;
@@ -485,7 +485,7 @@ public sealed partial class PostgreSqlMeteringStore
             var aggregate = work.Aggregates[keys[j]];
             values[j] = aggregate.Value;
             counts[j] = aggregate.RecordCount;
-            latest[j] = Documents.Ticks(aggregate.LatestTimestamp);
+            latest[j] = Instants.Nanos(aggregate.LatestTimestamp);
             hasSet[j] = aggregate.HasSet;
             distinct[j] = aggregate.DistinctValues is { } set ? JsonSerializer.Serialize(set.Order(StringComparer.Ordinal).ToArray()) : null;
         }
@@ -523,7 +523,7 @@ public sealed partial class PostgreSqlMeteringStore
             kind,
             reader.GetDecimal(4),
             reader.GetInt64(5),
-            reader.IsDBNull(6) ? null : Documents.At(reader.GetInt64(6)),
+            reader.IsDBNull(6) ? null : Instants.At(reader.GetInt64(6)),
             distinct,
             reader.GetBoolean(7));
         return (key, aggregate);
@@ -535,12 +535,12 @@ public sealed partial class PostgreSqlMeteringStore
             reader.GetString(3),
             reader.GetString(4),
             reader.GetDecimal(5),
-            Documents.At(reader.GetInt64(6)),
+            Instants.At(reader.GetInt64(6)),
             reader.GetString(0),
             (UsageAction)reader.GetInt16(7),
             StoreDocuments.Properties(reader.IsDBNull(8) ? null : reader.GetString(8)),
             reader.IsDBNull(9) ? null : reader.GetString(9));
-        return new StoredRecord(record, reader.GetString(1), Documents.At(reader.GetInt64(2)));
+        return new StoredRecord(record, reader.GetString(1), Instants.At(reader.GetInt64(2)));
     }
 
     /// <inheritdoc/>
@@ -555,7 +555,7 @@ public sealed partial class PostgreSqlMeteringStore
     {
         await using var command = Command(connection, transaction, _sql.ReadAggregates);
         command.Parameters.Add(Text(subscriptionId));
-        command.Parameters.Add(P(Documents.Ticks(periodStart)));
+        command.Parameters.Add(P(Instants.Nanos(periodStart)));
         var list = new List<StoredAggregate>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -581,10 +581,10 @@ public sealed partial class PostgreSqlMeteringStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            starts.Add(Documents.At(reader.GetInt64(0)));
+            starts.Add(Instants.At(reader.GetInt64(0)));
         }
 
-        return PageOf(starts, limit, s => s.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture));
+        return PageOf(starts, limit, s => Instants.Nanos(s).ToString(CultureInfo.InvariantCulture));
     }
 
     /// <inheritdoc/>
@@ -594,7 +594,7 @@ public sealed partial class PostgreSqlMeteringStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, _sql.ReadRecords);
         command.Parameters.Add(Text(subscriptionId));
-        command.Parameters.Add(P(Documents.Ticks(periodStart)));
+        command.Parameters.Add(P(Instants.Nanos(periodStart)));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -651,7 +651,7 @@ public sealed partial class PostgreSqlMeteringStore
         public void SetLedger(CreditLedger before, CreditLedger after) => work.Ledgers[after.CustomerId].Current = after;
 
         private static AggregateRowKey RowKey(in PreparedUsage item, AggregateKey key, Aggregation kind) =>
-            new(item.SubscriptionId, Documents.Ticks(item.PeriodStart), key, kind);
+            new(item.SubscriptionId, Instants.Nanos(item.PeriodStart), key, kind);
     }
 
     /// <summary>The working state of one append transaction.</summary>
