@@ -31,7 +31,7 @@ public sealed partial class PostgreSqlMeteringStore
     public async ValueTask<Plan> PublishPlanAsync(Plan plan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var published = await InTransactionAsync(
+        return await InTransactionAsync(
             async (connection, transaction) =>
             {
                 // One publisher per plan key at a time, across instances, so versions are assigned once.
@@ -56,30 +56,19 @@ public sealed partial class PostgreSqlMeteringStore
                 return next;
             },
             cancellationToken).ConfigureAwait(false);
-        _plans[(published.Key, published.Version)] = published;
-        return published;
     }
 
     /// <inheritdoc/>
+    /// <remarks>Reads the database every time: the runtime's catalog keeps the plans it has seen.</remarks>
     public async ValueTask<Plan?> FindPlanAsync(string planKey, int? version, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(planKey);
-        if (version is { } v && _plans.TryGetValue((planKey, v), out var cached))
-        {
-            return cached;
-        }
-
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         return await ReadPlanAsync(connection, null, planKey, version, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Plan?> ReadPlanAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string planKey, int? version, CancellationToken cancellationToken)
     {
-        if (version is { } v && _plans.TryGetValue((planKey, v), out var cached))
-        {
-            return cached;
-        }
-
         await using var command = Command(connection, transaction, version is null ? _sql.LatestPlan : _sql.PlanVersion);
         command.Parameters.Add(Text(planKey));
         if (version is { } wanted)
@@ -92,8 +81,7 @@ public sealed partial class PostgreSqlMeteringStore
             return null;
         }
 
-        var plan = StoreDocuments.ToPlan(doc);
-        return _plans.GetOrAdd((plan.Key, plan.Version), plan);
+        return StoreDocuments.ToPlan(doc);
     }
 
     /// <inheritdoc/>
@@ -105,7 +93,7 @@ public sealed partial class PostgreSqlMeteringStore
         command.Parameters.Add(Text(customer.CustomerId));
         command.Parameters.Add(Text(customer.Name));
         command.Parameters.Add(Text(customer.TimeZoneId));
-        command.Parameters.Add(P(Documents.Ticks(customer.CreatedAt)));
+        command.Parameters.Add(P(Instants.Nanos(customer.CreatedAt)));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -119,7 +107,7 @@ public sealed partial class PostgreSqlMeteringStore
             new { customerId },
             commandTimeout: _timeout,
             cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row is null ? null : new Customer(row.CustomerId, row.Name, row.TimeZoneId, Documents.At(row.CreatedAt));
+        return row is null ? null : new Customer(row.CustomerId, row.Name, row.TimeZoneId, Instants.At(row.CreatedAt));
     }
 
     /// <inheritdoc/>
@@ -207,9 +195,9 @@ public sealed partial class PostgreSqlMeteringStore
     private static void AddSubscriptionState(NpgsqlCommand command, Subscription subscription)
     {
         command.Parameters.Add(P(subscription.Revision));
-        command.Parameters.Add(P(Documents.Ticks(subscription.CurrentPeriod.Start)));
-        command.Parameters.Add(P(Documents.Ticks(subscription.CurrentPeriod.End)));
-        command.Parameters.Add(Long(Documents.Ticks(subscription.EndedAt)));
+        command.Parameters.Add(P(Instants.Nanos(subscription.CurrentPeriod.Start)));
+        command.Parameters.Add(P(Instants.Nanos(subscription.CurrentPeriod.End)));
+        command.Parameters.Add(Long(Instants.Nanos(subscription.EndedAt)));
         command.Parameters.Add(Json(StoreDocuments.Json(subscription)));
     }
 

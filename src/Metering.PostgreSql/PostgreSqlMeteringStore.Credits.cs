@@ -61,7 +61,7 @@ public sealed partial class PostgreSqlMeteringStore
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, _sql.ExpiringCustomers);
-        command.Parameters.Add(P(Documents.Ticks(at)));
+        command.Parameters.Add(P(Instants.Nanos(at)));
         command.Parameters.Add(P((long)limit));
         var customers = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -199,7 +199,7 @@ public sealed partial class PostgreSqlMeteringStore
                 _sql.InsertGrants,
                 Texts([.. grantRows.Select(g => g.CustomerId)]),
                 Texts([.. grantRows.Select(g => g.GrantId)]),
-                P(grantRows.Select(g => Documents.Ticks(g.ExpiresAt)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint),
+                P(grantRows.Select(g => Instants.Nanos(g.ExpiresAt)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint),
                 Texts([.. grantRows.Select(g => StoreDocuments.Json(g))])));
         }
 
@@ -212,7 +212,7 @@ public sealed partial class PostgreSqlMeteringStore
                 Texts([.. transactionRows.Select(t => t.GrantId)]),
                 Texts([.. transactionRows.Select(t => t.Type.ToString())]),
                 P(transactionRows.Select(t => t.Effect).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Numeric),
-                Longs([.. transactionRows.Select(t => Documents.Ticks(t.At))]),
+                Longs([.. transactionRows.Select(t => Instants.Nanos(t.At))]),
                 Texts([.. transactionRows.Select(t => StoreDocuments.Json(t))])));
             batch.BatchCommands.Add(BatchCommand(_sql.SetLedgerVersions, Texts([.. versionCustomers]), Longs([.. versionValues])));
         }

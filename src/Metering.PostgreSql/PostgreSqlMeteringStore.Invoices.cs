@@ -11,7 +11,7 @@ public sealed partial class PostgreSqlMeteringStore
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, _sql.FindDue);
-        command.Parameters.Add(P(Documents.Ticks(periodEndAtOrBefore)));
+        command.Parameters.Add(P(Instants.Nanos(periodEndAtOrBefore)));
         command.Parameters.Add(P((long)limit));
         var ids = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -60,7 +60,7 @@ public sealed partial class PostgreSqlMeteringStore
                     insert.Parameters.Add(Text(invoice.InvoiceId));
                     insert.Parameters.Add(P(invoice.Number));
                     insert.Parameters.Add(Text(subscriptionId));
-                    insert.Parameters.Add(P(Documents.Ticks(expectedPeriodStart)));
+                    insert.Parameters.Add(P(Instants.Nanos(expectedPeriodStart)));
                     insert.Parameters.Add(Text(invoice.CustomerId));
                     insert.Parameters.Add(Json(StoreDocuments.Json(invoice)));
                     await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -96,7 +96,7 @@ public sealed partial class PostgreSqlMeteringStore
     {
         await using var command = Command(connection, transaction, _sql.InvoiceExists);
         command.Parameters.Add(Text(subscriptionId));
-        command.Parameters.Add(P(Documents.Ticks(periodStart)));
+        command.Parameters.Add(P(Instants.Nanos(periodStart)));
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 

@@ -27,7 +27,6 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
     private readonly int _timeout;
     private readonly Sql _sql;
     private readonly UsageWriter _writer;
-    private readonly ConcurrentDictionary<(string Key, int Version), Plan> _plans = new();
     private readonly ConcurrentDictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CreditLedger> _ledgers = new(StringComparer.Ordinal);
 

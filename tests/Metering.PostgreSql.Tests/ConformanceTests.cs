@@ -6,6 +6,8 @@ using Metering.Storage.Conformance;
 // The PostgreSQL store runs the whole storage conformance suite, each test on a fresh database.
 public sealed class PostgreSqlIdempotencyTests(PostgresServer server) : IdempotencyConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
+public sealed class PostgreSqlInstantPrecisionTests(PostgresServer server) : InstantPrecisionConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
 public sealed class PostgreSqlPeriodAttributionTests(PostgresServer server) : PeriodAttributionConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlBatchTests(PostgresServer server) : BatchConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -43,13 +43,74 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         (await ScalarsAsync<string>(connection, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'metering%'")).Should().Equal("metering");
-        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1);
+        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2);
 
-        // The script ran once: its seed rows are there once, and every table exists once.
+        // The scripts ran once: their seed rows are there once, and every table exists once.
         (await ScalarsAsync<string>(connection, "SELECT name FROM metering.counters ORDER BY name")).Should().Equal("event", "invoice");
         (await ScalarsAsync<string>(connection, "SELECT tablename::text FROM pg_tables WHERE schemaname = 'metering' ORDER BY tablename")).Should().Equal(
             "billing_events", "counters", "credit_grants", "credit_ledgers", "credit_transactions", "customers", "invoices",
             "meters", "plans", "schema_version", "subscriptions", "usage_aggregates", "usage_records");
+    }
+
+    [Fact]
+    public async Task Version2_MovesAV1DatabaseFromTicksToNanoseconds_AndItReadsTheSame()
+    {
+        var start = Instant.FromUtc(2026, 1, 1, 0, 0);
+        var at = start + Duration.FromDays(2) + Duration.FromNanoseconds(123_456_700); // whole ticks, as v1 kept them
+        var connectionString = server.CreateDatabase();
+        var record = new UsageRecord("c1", "api_calls", 5m, at, "k1");
+        string subscriptionId;
+        await using (var billing = TestMetering.Create(Options, start, b => b.UsePostgreSql(connectionString)))
+        {
+            await billing.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC");
+            subscriptionId = (await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c1", PlanKey = "standard" })).SubscriptionId;
+            await billing.Credits.GrantAsync(new CreditGrantRequest { CustomerId = "c1", Amount = new Money(100m, Currency.USD), Name = "Welcome", ExpiresAt = start + Duration.FromDays(90) });
+            billing.Clock.Advance(Duration.FromDays(3));
+            (await billing.Recorder.RecordAsync(record)).Kind.Should().Be(UsageOutcomeKind.Accepted);
+            (await billing.AdvanceToPeriodEndAsync(subscriptionId)).Invoices.Should().ContainSingle();
+        }
+
+        // What v1 wrote for the same data: every instant column in ticks (the documents are the same), at version 1.
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Append("DELETE FROM metering.schema_version WHERE version = 2"));
+            (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks());
+        }
+
+        await using (var source = NpgsqlDataSource.Create(connectionString))
+        {
+            // Migrated once: a second start changes nothing.
+            await using (var store = new PostgreSqlMeteringStore(source))
+            {
+                await store.InitializeAsync(CancellationToken.None);
+                await store.InitializeAsync(CancellationToken.None);
+            }
+
+            await using var connection = await source.OpenConnectionAsync();
+            (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks() * 100);
+            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2);
+        }
+
+        await using (var billing = TestMetering.Create(Options, start + Duration.FromDays(40), b => b.UsePostgreSql(connectionString)))
+        {
+            var store = billing.Store;
+            (await billing.Recorder.RecordAsync(record with { })).Kind.Should().Be(UsageOutcomeKind.Duplicate);
+            (await store.FindCustomerAsync("c1", CancellationToken.None))!.CreatedAt.Should().Be(start);
+            var stored = new List<UsageRecord>();
+            await foreach (var r in store.ReadUsageRecordsAsync(subscriptionId, start, CancellationToken.None))
+            {
+                stored.Add(r);
+            }
+
+            stored.Should().Equal(record);
+            (await store.GetAggregatesAsync(subscriptionId, start, CancellationToken.None)).Single().Aggregate.RecordCount.Should().Be(1);
+            (await store.ListUsagePeriodsAsync(subscriptionId, null, 10, CancellationToken.None)).Items.Should().Equal(start);
+            (await store.FindSubscriptionsDueAsync(Instant.FromUtc(2026, 3, 1, 0, 0), 10, CancellationToken.None)).Should().Equal(subscriptionId);
+            (await store.FindSubscriptionsDueAsync(Instant.FromUtc(2026, 2, 28, 0, 0), 10, CancellationToken.None)).Should().BeEmpty();
+            (await store.FindCustomersWithExpiringCreditsAsync(start + Duration.FromDays(90), 10, CancellationToken.None)).Should().Equal("c1");
+            (await store.FindCustomersWithExpiringCreditsAsync(start + Duration.FromDays(89), 10, CancellationToken.None)).Should().BeEmpty();
+        }
     }
 
     [Fact]
@@ -136,6 +197,25 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using var connection = await source.OpenConnectionAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM metering.customers", connection);
         (await command.ExecuteScalarAsync()).Should().Be(1L);
+    }
+
+    private static readonly (string Table, string Column)[] InstantColumns =
+    [
+        ("customers", "created_at"), ("subscriptions", "period_start"), ("subscriptions", "period_end"), ("subscriptions", "ended_at"),
+        ("usage_records", "period_start"), ("usage_records", "ts"), ("usage_aggregates", "period_start"), ("usage_aggregates", "latest_ts"),
+        ("invoices", "period_start"), ("credit_grants", "expires_at"), ("credit_transactions", "at"),
+    ];
+
+    private static void Options(MeteringOptions o) =>
+        o.AddMeter(Meter.Sum("api_calls")).AddPlan(Plan.Create("standard", Currency.USD, BillingInterval.Months(1)).WithBaseFee(10m).WithCharge("api_calls", PricingModel.PerUnit(2m)).Build());
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, IEnumerable<string> statements)
+    {
+        foreach (var sql in statements)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
     }
 
     private static async Task<List<T>> ScalarsAsync<T>(NpgsqlConnection connection, string sql)

@@ -84,13 +84,13 @@ public sealed class ThroughputMeasurement(PostgresServer server, ITestOutputHelp
                     await writer.StartRowAsync();
                     await writer.WriteAsync("raw-" + record.IdempotencyKey, NpgsqlDbType.Text);
                     await writer.WriteAsync("sub-" + record.CustomerId, NpgsqlDbType.Text);
-                    await writer.WriteAsync(Start.ToUnixTimeTicks(), NpgsqlDbType.Bigint);
+                    await writer.WriteAsync((Start - NodaConstants.UnixEpoch).ToInt64Nanoseconds(), NpgsqlDbType.Bigint);
                     await writer.WriteAsync(batch, NpgsqlDbType.Bigint);
                     await writer.WriteAsync(ordinal++, NpgsqlDbType.Integer);
                     await writer.WriteAsync(record.CustomerId, NpgsqlDbType.Text);
                     await writer.WriteAsync(record.MeterKey, NpgsqlDbType.Text);
                     await writer.WriteAsync(record.Quantity, NpgsqlDbType.Numeric);
-                    await writer.WriteAsync(record.Timestamp.ToUnixTimeTicks(), NpgsqlDbType.Bigint);
+                    await writer.WriteAsync((record.Timestamp - NodaConstants.UnixEpoch).ToInt64Nanoseconds(), NpgsqlDbType.Bigint);
                     await writer.WriteAsync((short)record.Action, NpgsqlDbType.Smallint);
                     await writer.WriteNullAsync();
                     await writer.WriteNullAsync();

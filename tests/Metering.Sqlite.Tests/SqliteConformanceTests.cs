@@ -27,6 +27,15 @@ public sealed class SqliteIdempotencyTests : IdempotencyConformance, IDisposable
     public void Dispose() => _files.Dispose();
 }
 
+public sealed class SqliteInstantPrecisionTests : InstantPrecisionConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
 public sealed class SqlitePeriodAttributionTests : PeriodAttributionConformance, IDisposable
 {
     private readonly SqliteFiles _files = new();

@@ -59,7 +59,7 @@ public sealed class PostgresLoadTarget : ILoadTarget
             }
 
             long total = recordsPerProducer.Sum(r => (long)r.Length);
-            long periodStart = PeriodStart.ToUnixTimeTicks();
+            long periodStart = (PeriodStart - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
             var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var connections = new NpgsqlConnection[recordsPerProducer.Count];
             for (int p = 0; p < connections.Length; p++)
@@ -90,7 +90,7 @@ public sealed class PostgresLoadTarget : ILoadTarget
                                 await writer.WriteAsync(record.CustomerId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                                 await writer.WriteAsync(record.MeterKey, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                                 await writer.WriteAsync(record.Quantity, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
-                                await writer.WriteAsync(record.Timestamp.ToUnixTimeTicks(), NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                                await writer.WriteAsync((record.Timestamp - NodaConstants.UnixEpoch).ToInt64Nanoseconds(), NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
                                 await writer.WriteAsync((short)record.Action, NpgsqlDbType.Smallint, cancellationToken).ConfigureAwait(false);
                                 await writer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
                                 await writer.WriteNullAsync(cancellationToken).ConfigureAwait(false);

@@ -6,6 +6,8 @@ using Metering.Storage.Conformance;
 // The in-memory store runs the whole storage conformance suite first (DESIGN §4).
 public sealed class InMemoryIdempotencyTests : IdempotencyConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
+public sealed class InMemoryInstantPrecisionTests : InstantPrecisionConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
 public sealed class InMemoryPeriodAttributionTests : PeriodAttributionConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryBatchTests : BatchConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
