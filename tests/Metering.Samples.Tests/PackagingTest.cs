@@ -37,6 +37,7 @@ public class PackagingTest
             ("Microsoft.Extensions.Hosting.Abstractions", "10.0.14"),
             ("Microsoft.Extensions.Logging.Abstractions", "10.0.14"),
             ("Microsoft.Extensions.Options", "10.0.14"),
+            ("NodaTime.Serialization.SystemTextJson", "1.4.0"),
         ],
         // SQLitePCLRaw: what Microsoft.Data.Sqlite 10.0.14 itself asks for (2.1.13), not a later line.
         ["Metering.Sqlite"] = [("Metering", "*"), ("Dapper", "2.1.86"), ("Microsoft.Data.Sqlite", "10.0.14"), ("SQLitePCLRaw.core", "2.1.13")],
