@@ -51,7 +51,7 @@ internal sealed partial class PostgreSqlStoreOptionsValidator : IValidateOptions
 
         if (options.CommandTimeout <= TimeSpan.Zero || options.CommandTimeout.TotalSeconds > int.MaxValue)
         {
-            problems.Add($"PostgreSqlStoreOptions.CommandTimeout {options.CommandTimeout} is not positive; use e.g. TimeSpan.FromSeconds(30).");
+            problems.Add($"PostgreSqlStoreOptions.CommandTimeout is {DurationText.Format(options.CommandTimeout)}; use a positive duration of at most {int.MaxValue} seconds, e.g. 30 seconds.");
         }
 
         if (options.MaxGroupCommitSize < 1)

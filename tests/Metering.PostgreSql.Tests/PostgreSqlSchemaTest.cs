@@ -172,7 +172,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
 
         var construct = () => new PostgreSqlMeteringStore(source, bad);
         construct.Should().Throw<ArgumentException>()
-            .Which.Message.Should().ContainAll("PostgreSqlStoreOptions.Schema 'Bad-Name'", "PostgreSqlStoreOptions.CommandTimeout", "PostgreSqlStoreOptions.MaxGroupCommitSize", "PostgreSqlStoreOptions.GroupCommitWriters");
+            .Which.Message.Should().ContainAll("PostgreSqlStoreOptions.Schema 'Bad-Name'", "PostgreSqlStoreOptions.CommandTimeout is 0 seconds", "PostgreSqlStoreOptions.MaxGroupCommitSize", "PostgreSqlStoreOptions.GroupCommitWriters");
 
         // Through DI the same checks run when the options are first read (at host start with ValidateOnStart).
         var services = new ServiceCollection();
