@@ -22,11 +22,20 @@ public static class CreditAlerts
             return [];
         }
 
+        // Runs on every real-time burn: remainders per unit only, no balance summaries.
         List<BillingEvent>? events = null;
-        foreach (var balance in after.BalancesAt(at))
+        List<Currency>? seen = null;
+        foreach (var grant in after.Grants)
         {
-            var was = before.BalanceAt(balance.Unit, at).Remaining;
-            var now = balance.Remaining;
+            var unit = grant.Amount.Currency;
+            if (seen?.Contains(unit) == true)
+            {
+                continue;
+            }
+
+            (seen ??= []).Add(unit);
+            var was = before.RemainingAt(unit, at);
+            var now = after.RemainingAt(unit, at);
             if (now >= was)
             {
                 continue;
@@ -34,11 +43,11 @@ public static class CreditAlerts
 
             if (was > 0m && now <= 0m)
             {
-                (events ??= []).Add(Alert(BillingEventType.CreditsExhausted, after.CustomerId, balance.Unit, now, null, at));
+                (events ??= []).Add(Alert(BillingEventType.CreditsExhausted, after.CustomerId, unit, now, null, at));
             }
-            else if (lowThresholds is not null && lowThresholds.TryGetValue(balance.Unit.Code, out var threshold) && was > threshold && now <= threshold)
+            else if (lowThresholds is not null && lowThresholds.TryGetValue(unit.Code, out var threshold) && was > threshold && now <= threshold)
             {
-                (events ??= []).Add(Alert(BillingEventType.CreditsLow, after.CustomerId, balance.Unit, now, threshold, at));
+                (events ??= []).Add(Alert(BillingEventType.CreditsLow, after.CustomerId, unit, now, threshold, at));
             }
         }
 

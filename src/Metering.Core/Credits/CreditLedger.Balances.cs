@@ -50,6 +50,24 @@ public sealed partial class CreditLedger
         return sums.Values.OrderBy(b => b.Unit.Code, StringComparer.Ordinal).ThenBy(b => b.Unit.MinorDigits).ToList();
     }
 
+    /// <summary>
+    /// The <see cref="CreditBalance.Remaining"/> of <paramref name="unit"/> at <paramref name="at"/>, without building the
+    /// summaries (for checks on the ingest path).
+    /// </summary>
+    internal decimal RemainingAt(Currency unit, Instant at)
+    {
+        var remaining = 0m;
+        foreach (var grant in _grants)
+        {
+            if (grant.Amount.Currency == unit && !grant.IsExpiredAt(at))
+            {
+                remaining += TotalsAt(_states[grant.GrantId], at).Remaining;
+            }
+        }
+
+        return remaining;
+    }
+
     /// <summary>The summary for one currency or unit at <paramref name="at"/> (all zeros when the ledger has no grant in it).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="unit"/> is null.</exception>
     public CreditBalance BalanceAt(Currency unit, Instant at)

@@ -56,6 +56,9 @@ public sealed class MeteringOptions
     /// </summary>
     public IDictionary<string, decimal> LowCreditBalanceThresholds { get; } = new Dictionary<string, decimal>(StringComparer.Ordinal);
 
+    /// <summary>A read-only copy of <see cref="LowCreditBalanceThresholds"/> for the services that raise credit alerts.</summary>
+    internal IReadOnlyDictionary<string, decimal> LowCreditThresholdsSnapshot() => LowCreditBalanceThresholds.ToDictionary(StringComparer.Ordinal);
+
     /// <summary>
     /// How many period closes the closer keeps in flight at once (default 32, 1 to 1024). More lets a store
     /// share commits among closes; each close stays atomic and exactly-once whatever the value.

@@ -18,7 +18,7 @@ internal sealed class CreditService(
 {
     private const int ExpiryBatchSize = 500;
     private readonly ILogger _logger = logger ?? NullLogger<CreditService>.Instance;
-    private readonly IReadOnlyDictionary<string, decimal> _thresholds = options.Value.LowCreditBalanceThresholds.ToDictionary(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, decimal> _thresholds = options.Value.LowCreditThresholdsSnapshot();
     private readonly RetryBackoff _backoff = new(() => (options.Value.CloseRetryDelay, options.Value.CloseRetryMaxDelay));
 
     public async ValueTask<IReadOnlyList<CreditBalanceAlert>> GetBalanceAlertsAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default)

@@ -93,7 +93,7 @@ public static class EventSignature
             throw new EventSignatureException(failure, failure switch
             {
                 EventSignatureFailure.MalformedHeader => $"The {HeaderName} header is missing or malformed; expected 't=<unix seconds>,v1=<hex>'.",
-                EventSignatureFailure.TimestampOutOfTolerance => $"The {HeaderName} timestamp is more than {Describe(tolerance ?? DefaultTolerance)} away from now; refuse it (a replay) or check the clocks.",
+                EventSignatureFailure.TimestampOutOfTolerance => $"The {HeaderName} timestamp is more than {DurationText.Format(tolerance ?? DefaultTolerance)} away from now; refuse it (a replay) or check the clocks.",
                 _ => $"No {HeaderName} signature matches the payload; check the shared secret and that the body is passed exactly as received.",
             });
         }
@@ -206,7 +206,4 @@ public static class EventSignature
             throw new ArgumentException($"The signing secret is {secret.Length} characters long; use at least 16 random characters (e.g. 32 bytes, base64).", nameof(secret));
         }
     }
-
-    private static string Describe(Duration duration) =>
-        duration.TotalSeconds % 60 == 0 ? string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMinutes:0} minutes") : string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0} seconds");
 }

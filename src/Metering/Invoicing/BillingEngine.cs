@@ -26,7 +26,7 @@ internal sealed record CloseRequest(CloseKind Kind, Instant At, Plan? NewPlan = 
 internal sealed class BillingEngine(IOptions<MeteringOptions> options)
 {
     private readonly MeteringOptions _options = options.Value;
-    private readonly IReadOnlyDictionary<string, decimal> _thresholds = options.Value.LowCreditBalanceThresholds.ToDictionary(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, decimal> _thresholds = options.Value.LowCreditThresholdsSnapshot();
     private readonly InvoiceCalculator _calculator = new(new InvoiceCalculatorOptions { Rounding = options.Value.Rounding });
 
     /// <summary>Computes the invoice of <paramref name="period"/> covered until <paramref name="coveredTo"/>.</summary>

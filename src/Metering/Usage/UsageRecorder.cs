@@ -12,7 +12,7 @@ internal sealed class UsageRecorder(
     IOptions<MeteringOptions> options) : IUsageRecorder
 {
     private readonly Duration _futureTolerance = options.Value.FutureTolerance;
-    private readonly IReadOnlyDictionary<string, decimal> _lowCreditThresholds = options.Value.LowCreditBalanceThresholds.ToDictionary(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, decimal> _lowCreditThresholds = options.Value.LowCreditThresholdsSnapshot();
 
     public async ValueTask<UsageOutcome> RecordAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {

@@ -58,7 +58,9 @@ public class EventSignatureTest
         EventSignature.TryVerify(header, Payload, Secret, SignedAt + Duration.FromMinutes(6)).Should().Be(EventSignatureFailure.TimestampOutOfTolerance);
         EventSignature.TryVerify(header, Payload, Secret, SignedAt + Duration.FromMinutes(6), Duration.FromMinutes(10)).Should().BeNull();
         var act = () => EventSignature.Verify(header, Payload, Secret, SignedAt - Duration.FromHours(1));
-        act.Should().Throw<EventSignatureException>().Which.Failure.Should().Be(EventSignatureFailure.TimestampOutOfTolerance);
+        var thrown = act.Should().Throw<EventSignatureException>().Which;
+        thrown.Failure.Should().Be(EventSignatureFailure.TimestampOutOfTolerance);
+        thrown.Message.Should().Contain("more than 5 minutes away");
     }
 
     [Theory]
