@@ -192,7 +192,7 @@ public class SameSemanticsAsInMemoryTest
         }
 
         var ledger = await store.LoadLedgerAsync("bolt", ct);
-        var events = await store.ReadEventsAsync(0, 1_000, ct);
+        var events = await store.ReadEventsAsync(null, 1_000, ct);
         return new Snapshot(subscriptions, invoices, aggregates, records, periods, ledger.Grants, ledger.Transactions, events);
     }
 

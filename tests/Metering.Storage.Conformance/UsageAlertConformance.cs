@@ -13,7 +13,7 @@ public abstract class UsageAlertConformance : StoreTestBase
         .Build();
 
     private static async Task<List<(string Kind, string Threshold, string Value)>> AlertsAsync(TestMetering billing) =>
-        [.. (await billing.Store.ReadEventsAsync(0, 1000, CancellationToken.None))
+        [.. (await billing.Store.ReadEventsAsync(null, 1000, CancellationToken.None))
             .Select(e => e.Event)
             .Where(e => e.Type == BillingEventType.UsageThresholdReached)
             .Select(e => (e.Data["kind"], e.Data["threshold"], e.Data["value"]))];

@@ -6,7 +6,7 @@ namespace Metering.Storage;
 /// (pricing, invoices, burn order) are made by the runtime and passed in as pure callbacks that a
 /// store runs inside its transaction, so every store applies the same rules.
 /// </summary>
-public interface IMeteringStore
+public partial interface IMeteringStore
 {
     /// <summary>Creates or migrates the schema. Safe to call many times and from several instances.</summary>
     ValueTask InitializeAsync(CancellationToken cancellationToken);
@@ -128,10 +128,6 @@ public interface IMeteringStore
     /// <summary>Customers holding a grant that expires at or before <paramref name="at"/> with a remainder not yet expired.</summary>
     ValueTask<IReadOnlyList<string>> FindCustomersWithExpiringCreditsAsync(Instant at, int limit, CancellationToken cancellationToken);
 
-    // ---- events --------------------------------------------------------------------------------
-
-    /// <summary>Stored billing events after <paramref name="afterSequence"/>, oldest first.</summary>
-    ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken);
 }
 
 /// <summary>What a store hands the period-close decision: the locked state of one subscription period.</summary>
@@ -180,8 +176,3 @@ public sealed record InvoiceTransition(Invoice Updated, IReadOnlyList<BillingEve
 /// <param name="Updated">The ledger after the change; it must extend the stored one (append-only).</param>
 /// <param name="Events">Events to store with it.</param>
 public sealed record LedgerChange(CreditLedger Updated, IReadOnlyList<BillingEvent> Events);
-
-/// <summary>A billing event with its store sequence number.</summary>
-/// <param name="Sequence">Position in the store's event log (1, 2, ...).</param>
-/// <param name="Event">The event.</param>
-public sealed record StoredBillingEvent(long Sequence, BillingEvent Event);

@@ -56,7 +56,7 @@ public static class StoreSnapshot
             }
         }
 
-        var events = await store.ReadEventsAsync(0, 100_000, none);
+        var events = await store.ReadEventsAsync(null, 100_000, none);
         text.Append(Invariant($"events {events.Count}\n"));
         return text.ToString();
     }

@@ -172,7 +172,34 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
     public ValueTask<IReadOnlyList<string>> FindCustomersWithExpiringCreditsAsync(Instant at, int limit, CancellationToken cancellationToken) => inner.FindCustomersWithExpiringCreditsAsync(at, limit, cancellationToken);
 
     /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken) => inner.ReadEventsAsync(afterSequence, limit, cancellationToken);
+    public ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(string? afterPosition, int limit, CancellationToken cancellationToken) => inner.ReadEventsAsync(afterPosition, limit, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<EventHandlerCheckpoint?> TryAcquireEventLeaseAsync(string handler, string owner, Instant now, Duration ttl, EventHandlerStart start, CancellationToken cancellationToken) => inner.TryAcquireEventLeaseAsync(handler, owner, now, ttl, start, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask ReleaseEventLeaseAsync(string handler, string owner, CancellationToken cancellationToken) => inner.ReleaseEventLeaseAsync(handler, owner, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<bool> AdvanceEventCheckpointAsync(string handler, string owner, string position, CancellationToken cancellationToken) => inner.AdvanceEventCheckpointAsync(handler, owner, position, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<bool> ParkEventAsync(string handler, string owner, StoredBillingEvent stored, int attempts, string error, Instant parkedAt, CancellationToken cancellationToken) => inner.ParkEventAsync(handler, owner, stored, attempts, error, parkedAt, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Page<ParkedBillingEvent>> ListParkedEventsAsync(string? handler, string? cursor, int limit, CancellationToken cancellationToken) => inner.ListParkedEventsAsync(handler, cursor, limit, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<int> RequestRedeliveryAsync(string handler, long? sequence, CancellationToken cancellationToken) => inner.RequestRedeliveryAsync(handler, sequence, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<ParkedBillingEvent>> ReadRedeliveriesAsync(string handler, int limit, CancellationToken cancellationToken) => inner.ReadRedeliveriesAsync(handler, limit, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<bool> CompleteRedeliveryAsync(string handler, string owner, long sequence, CancellationToken cancellationToken) => inner.CompleteRedeliveryAsync(handler, owner, sequence, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<EventHandlerCheckpoint>> ListEventHandlersAsync(CancellationToken cancellationToken) => inner.ListEventHandlersAsync(cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => inner is IAsyncDisposable disposable ? disposable.DisposeAsync() : ValueTask.CompletedTask;

@@ -38,13 +38,4 @@ public sealed partial class InMemoryMeteringStore
                 .ToArray());
         }
     }
-
-    /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            return new(_events.Where(e => e.Sequence > afterSequence).Take(limit).ToArray());
-        }
-    }
 }

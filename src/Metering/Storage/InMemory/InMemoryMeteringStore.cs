@@ -172,7 +172,8 @@ public sealed partial class InMemoryMeteringStore : IMeteringStore
     {
         foreach (var e in events)
         {
-            _events.Add(new StoredBillingEvent(_events.Count + 1, e));
+            var sequence = _events.Count + 1L;
+            _events.Add(new StoredBillingEvent(sequence, EventPositions.FromSequence(sequence), e));
         }
     }
 
