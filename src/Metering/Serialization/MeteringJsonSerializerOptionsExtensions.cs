@@ -93,6 +93,7 @@ public static class MeteringJsonSerializerOptionsExtensions
 
         AddEnum<AggregateKeyKind>(converters);
         AddEnum<EventSignatureFailure>(converters);
+        AddEnum<Metering.Storage.EventHandlerStart>(converters);
         AddEnum<UsageAlertKind>(converters);
         AddEnum<Aggregation>(converters);
         AddEnum<BillingEventType>(converters);

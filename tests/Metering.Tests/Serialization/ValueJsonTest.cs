@@ -131,8 +131,8 @@ public sealed class ValueJsonTest
         // Store plumbing, calculator inputs and operational reports (which hold exceptions) have no JSON shape.
         string[] notForTheWire =
         [
-            "AggregateTarget", "Charge", "ChargePrice", "CreditAllocation", "CreditBurnResult", "CreditDraw", "CreditExpiryFailure",
-            "GrantBalance", "InvoiceCalculatorOptions", "InvoiceInput", "InvoiceTransition", "LedgerChange", "MeteringBackgroundStatus",
+            "AggregateTarget", "Charge", "ChargePrice", "CreditAllocation", "CreditBurnResult", "CreditDraw", "CreditExpiryFailure", "EventHandlerCheckpoint",
+            "GrantBalance", "InvoiceCalculatorOptions", "InvoiceInput", "InvoiceTransition", "LedgerChange", "MeteringBackgroundStatus", "ParkedBillingEvent",
             "PeriodCloseContext", "PeriodCloseDecision", "PeriodCloseFailure", "PeriodCloseReport", "PeriodCloseResult", "PreparedUsage",
             "RoundingPolicy", "StoredAggregate", "StoredBillingEvent", "UsageAggregate", "UsageAlert",
         ];
