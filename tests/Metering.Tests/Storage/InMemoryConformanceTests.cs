@@ -46,3 +46,5 @@ public sealed class InMemoryInvoiceVoidTests : InvoiceVoidConformance { protecte
 public sealed class InMemoryCreditAlertTests : CreditAlertConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryUsageAlertTests : UsageAlertConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryEventDeliveryTests : EventDeliveryConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
