@@ -1,5 +1,6 @@
 using Metering.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Metering.Testing;
@@ -12,6 +13,7 @@ namespace Metering.Testing;
 public sealed class TestMetering : IAsyncDisposable
 {
     private readonly ServiceProvider _provider;
+    private readonly List<IHostedService> _started = [];
 
     private TestMetering(ServiceProvider provider, TestClock clock)
     {
@@ -48,6 +50,9 @@ public sealed class TestMetering : IAsyncDisposable
 
     /// <summary>Reconciliation.</summary>
     public IUsageReconciler Reconciler => _provider.GetRequiredService<IUsageReconciler>();
+
+    /// <summary>Event delivery: handlers, parked events, re-drive.</summary>
+    public IEventDeliveryService Events => _provider.GetRequiredService<IEventDeliveryService>();
 
     /// <summary>The store.</summary>
     public IMeteringStore Store => _provider.GetRequiredService<IMeteringStore>();
@@ -87,6 +92,28 @@ public sealed class TestMetering : IAsyncDisposable
         return await PeriodCloser.CloseDueAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Starts the hosted services a host would start (startup, background workers, the event dispatcher of
+    /// <c>AddEventHandler</c>); <see cref="DisposeAsync"/> stops them, last started first.
+    /// </summary>
+    public async Task StartHostedServicesAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var service in _provider.GetServices<IHostedService>())
+        {
+            await service.StartAsync(cancellationToken).ConfigureAwait(false);
+            _started.Add(service);
+        }
+    }
+
     /// <inheritdoc/>
-    public ValueTask DisposeAsync() => _provider.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _started.Count - 1; i >= 0; i--)
+        {
+            await _started[i].StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _started.Clear();
+        await _provider.DisposeAsync().ConfigureAwait(false);
+    }
 }

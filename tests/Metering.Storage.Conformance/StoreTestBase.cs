@@ -28,6 +28,14 @@ public abstract class StoreTestBase
     protected TestMetering CreateMetering(Action<MeteringOptions>? configure = null, Instant? start = null) =>
         TestMetering.Create(configure, start ?? Start, UseStore);
 
+    /// <summary>Creates Metering on a fresh store, then applies <paramref name="configureBuilder"/> (e.g. event handlers).</summary>
+    protected TestMetering CreateMeteringWith(Action<MeteringBuilder> configureBuilder, Action<MeteringOptions>? configure = null) =>
+        TestMetering.Create(configure, Start, b =>
+        {
+            UseStore(b);
+            configureBuilder(b);
+        });
+
     /// <summary>
     /// The plan most suites use: <c>standard</c>, USD, monthly, base fee 10.00, meter <c>api_calls</c>
     /// (Sum) at 2.00 per unit. An invoice with q calls totals 10.00 + 2.00 × q.

@@ -48,6 +48,7 @@ public static class MeteringServiceCollectionExtensions
         services.TryAddSingleton<PeriodCloser>();
         services.TryAddSingleton<IPeriodCloser>(sp => sp.GetRequiredService<PeriodCloser>());
         services.TryAddSingleton<IUsageReconciler, UsageReconciler>();
+        services.TryAddSingleton<IEventDeliveryService, EventDeliveryService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeteringStartup>());
         return new MeteringBuilder(services);
     }

@@ -29,6 +29,9 @@ internal sealed class MeteringTelemetry : IDisposable
         InvoicesCreated = _meter.CreateCounter<long>("metering.invoices.created", "{invoice}", "Invoices created by period close, by currency and status.");
         CreditsBurned = _meter.CreateCounter<double>("metering.credits.burned", "{credit}", "Credits applied to invoices created by period close (real-time burns included), in the currency's units, by currency.");
         CreditsExpired = _meter.CreateCounter<long>("metering.credits.expired", "{grant}", "Credit grants whose remainder expired.");
+        EventsDelivered = _meter.CreateCounter<long>("metering.events.delivered", "{event}", "Billing events a handler returned from, by handler and event type.");
+        EventAttemptsFailed = _meter.CreateCounter<long>("metering.events.failed_attempts", "{attempt}", "Handler attempts that threw or timed out (each retried or parked), by handler and event type.");
+        EventsParked = _meter.CreateCounter<long>("metering.events.parked", "{event}", "Billing events parked after their last failed attempt, by handler and event type.");
     }
 
     /// <summary>The meter (stores add their own observable instruments to it).</summary>
@@ -50,6 +53,12 @@ internal sealed class MeteringTelemetry : IDisposable
     public Counter<double> CreditsBurned { get; }
 
     public Counter<long> CreditsExpired { get; }
+
+    public Counter<long> EventsDelivered { get; }
+
+    public Counter<long> EventAttemptsFailed { get; }
+
+    public Counter<long> EventsParked { get; }
 
     /// <summary>Counts one handled record (no allocation: the tag values are literals or the caller's strings).</summary>
     public void RecordOutcome(in UsageOutcome outcome, string meterKey)

@@ -48,3 +48,5 @@ public sealed class InMemoryCreditAlertTests : CreditAlertConformance { protecte
 public sealed class InMemoryUsageAlertTests : UsageAlertConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryEventDeliveryTests : EventDeliveryConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryEventDispatchTests : EventDispatchConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
