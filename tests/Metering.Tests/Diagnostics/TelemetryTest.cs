@@ -90,6 +90,38 @@ public sealed class TelemetryTest : IDisposable
     }
 
     [Fact]
+    public async Task EventDelivery_CountsDeliveredFailedAttemptsAndParked_ByHandlerAndType()
+    {
+        await using var billing = TestMetering.Create(configureBuilder: b =>
+        {
+            b.Services.AddMetrics();
+            b.ConfigureEventDelivery(o => o.PollInterval = TimeSpan.FromMilliseconds(10))
+             .AddEventHandler("mailer", (d, _, _) => d.Event.Type == BillingEventType.CreditsGranted ? throw new InvalidOperationException("no") : ValueTask.CompletedTask, o =>
+             {
+                 o.MaxAttempts = 2;
+                 o.InitialBackoff = TimeSpan.Zero;
+             });
+        });
+        _factory = billing.Services.GetRequiredService<IMeterFactory>();
+        _meters.Start();
+        await billing.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC");
+        await billing.Credits.GrantAsync(new CreditGrantRequest { CustomerId = "c1", Amount = new Money(4.00m, Currency.USD), GrantId = "g" });
+        await billing.StartHostedServicesAsync();
+
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (!_measurements.Any(m => m.Instrument == "metering.events.parked"))
+        {
+            await Task.Delay(10, guard.Token);
+        }
+
+        _measurements.Where(m => m.Instrument == "metering.events.failed_attempts").Should().HaveCount(2)
+            .And.OnlyContain(m => m.Unit == "{attempt}" && Equals(m.Tags["metering.handler"], "mailer") && Equals(m.Tags["metering.event_type"], "CreditsGranted"));
+        _measurements.Should().ContainSingle(m => m.Instrument == "metering.events.parked")
+            .Which.Tags.Should().Contain("metering.handler", "mailer").And.Contain("metering.event_type", "CreditsGranted");
+        _measurements.Where(m => m.Instrument == "metering.events.delivered").Should().BeEmpty("the only event (the grant) failed");
+    }
+
+    [Fact]
     public async Task PeriodClose_ReportsInvoicesCreditsAndDuration_AndTracesTheRunAndEachClose()
     {
         await using var billing = await StartAsync();
