@@ -20,6 +20,7 @@ public sealed record LoadResult(
     LatencySummary AllReads,
     int ClosedSubscriptions,
     TimeSpan CloseElapsed,
+    EventDeliveryResult Events,
     IReadOnlyList<string> Problems)
 {
     /// <summary>Ours over the raw ceiling.</summary>
@@ -48,6 +49,8 @@ public sealed record LoadResult(
         Row("read PreviewAsync p50 / p99", Fmt($"{PreviewReads.P50Microseconds:F1} / {PreviewReads.P99Microseconds:F1} us"), Fmt($"{PreviewReads.Count:N0} reads"));
         Row("read both p50 / p99", Fmt($"{AllReads.P50Microseconds:F1} / {AllReads.P99Microseconds:F1} us"));
         Row("period close", Fmt($"{CloseElapsed.TotalSeconds:F2} s"), Fmt($"{ClosedSubscriptions:N0} subscriptions x 3 charges ({ClosedSubscriptions / CloseElapsed.TotalSeconds:N0} invoices/s)"));
+        Row("events: dispatcher events/s", Fmt($"{Events.EventsPerSecond:N0}"), Fmt($"{Events.Backlog:N0} events to a no-op handler in {Events.DrainElapsed.TotalSeconds:F2} s"));
+        Row("events: delivery lag p50 / p99", Fmt($"{Events.Lag.P50Microseconds / 1000:F1} / {Events.Lag.P99Microseconds / 1000:F1} ms"), Fmt($"commit to handler, {Events.Lag.Count:N0} events one at a time, default poll interval"));
         text.AppendLine(new string('-', 100));
         text.AppendLine(Problems.Count == 0 ? "checks: every record accepted, every subscription invoiced once, invoiced events = recorded events" : "CHECKS FAILED: " + string.Join("; ", Problems));
         return text.ToString();
@@ -70,6 +73,9 @@ public sealed record LoadResult(
             json.WriteNumber("close_s", Math.Round(CloseElapsed.TotalSeconds, 3));
             json.WriteNumber("read_p50_us", Math.Round(AllReads.P50Microseconds, 2));
             json.WriteNumber("read_p99_us", Math.Round(AllReads.P99Microseconds, 2));
+            json.WriteNumber("events_per_s", Math.Round(Events.EventsPerSecond));
+            json.WriteNumber("event_lag_p50_ms", Math.Round(Events.Lag.P50Microseconds / 1000, 2));
+            json.WriteNumber("event_lag_p99_ms", Math.Round(Events.Lag.P99Microseconds / 1000, 2));
             json.WriteBoolean("listener", Options.Listener);
             json.WriteEndObject();
         }

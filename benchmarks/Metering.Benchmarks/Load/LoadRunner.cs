@@ -20,7 +20,12 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
     public async Task<LoadResult> RunAsync(CancellationToken cancellationToken)
     {
         using var listeners = options.Listener ? new TelemetryListeners() : null;
-        await using var metering = LoadPlan.Create(Start, target.ConfigureMetering);
+        var events = new EventDeliveryPhase();
+        await using var metering = LoadPlan.Create(Start, b =>
+        {
+            target.ConfigureMetering(b);
+            events.Register(b);
+        });
         var grace = metering.Services.GetRequiredService<IOptions<MeteringOptions>>().Value.GracePeriod;
 
         Log($"store {target.Name}: subscribing {options.Subscriptions:N0} customers to plan '{LoadPlan.PlanKey}' (3 charges)");
@@ -69,6 +74,10 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
         var closeElapsed = Stopwatch.GetElapsedTime(closeStarted);
         Log($"  {report.Invoices.Count:N0} invoices in {closeElapsed.TotalSeconds:F2} s");
 
+        Log("events: the dispatcher drains the log to a no-op handler, then delivers 1,000 grants made one at a time (lag)");
+        var delivered = await events.RunAsync(metering, LoadPlan.CustomerId(0), 1_000, cancellationToken).ConfigureAwait(false);
+        Log($"  {delivered.Backlog:N0} events in {delivered.DrainElapsed.TotalSeconds:F2} s; lag p99 {delivered.Lag.P99Microseconds / 1000:F1} ms");
+
         var problems = new List<string>();
         if (listeners is { Measurements: 0 })
         {
@@ -107,6 +116,7 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
             reads.All,
             report.Invoices.Count,
             closeElapsed,
+            delivered,
             problems);
     }
 
