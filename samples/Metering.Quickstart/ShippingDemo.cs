@@ -1,6 +1,7 @@
 using System.Globalization;
 using Metering.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Metering.Quickstart;
 
@@ -29,7 +30,10 @@ public static class ShippingDemo
                 .WithBaseFee(2_999.00m)
                 .WithCharge("packages", PricingModel.PerUnit(50.00m), c => c.DisplayName = "Packages shipped")
                 .WithCharge("returns", PricingModel.PerUnit(100.00m), c => c.DisplayName = "Returns handled")
-                .Build()));
+                .Build()))
+            // The host is told what happened, like a webhook: events are delivered to this handler by a hosted dispatcher.
+            .AddEventHandler<InvoiceEmails>(o => o.Name = "invoice-emails");
+        services.AddSingleton<EmailOutbox>();
         useStore(builder);
         await using var provider = services.BuildServiceProvider();
 
@@ -78,7 +82,49 @@ public static class ShippingDemo
         output.WriteLine();
         output.WriteLine($"Invoice #{invoice.Number} ({invoice.Status}) for {Format(invoice.Period)}:");
         Print(output, invoice.Content);
+
+        // The card on file is declined; the customer hears about the invoice, the renewal and the failed payment.
+        await provider.GetRequiredService<IInvoiceService>().MarkPaymentFailedAsync(invoice.InvoiceId, cancellationToken);
+        var outbox = provider.GetRequiredService<EmailOutbox>();
+        await DeliverEventsAsync(provider, () => outbox.Sent.Count >= 3, cancellationToken);
+        output.WriteLine();
+        output.WriteLine("Emails sent from billing events:");
+        foreach (var email in outbox.Sent)
+        {
+            output.WriteLine($"  {email}");
+        }
+
         return invoice;
+    }
+
+    /// <summary>
+    /// Runs the hosted services (here: the event dispatcher) until <paramref name="done"/>, as a host would for the
+    /// app's lifetime; a web app or worker gets this from <c>IHost</c> without any code.
+    /// </summary>
+    private static async Task DeliverEventsAsync(IServiceProvider provider, Func<bool> done, CancellationToken cancellationToken)
+    {
+        var hosted = provider.GetServices<IHostedService>().ToList();
+        foreach (var service in hosted)
+        {
+            await service.StartAsync(cancellationToken);
+        }
+
+        using var guard = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        guard.CancelAfter(TimeSpan.FromMinutes(1));
+        try
+        {
+            while (!done())
+            {
+                await Task.Delay(20, guard.Token);
+            }
+        }
+        finally
+        {
+            for (var i = hosted.Count - 1; i >= 0; i--)
+            {
+                await hosted[i].StopAsync(CancellationToken.None);
+            }
+        }
     }
 
     private static void Print(TextWriter output, CalculatedInvoice invoice)

@@ -46,6 +46,9 @@ public interface ISubscriptionService
     /// <exception cref="InvalidTextException">An id or name has a NUL or an unpaired surrogate.</exception>
     ValueTask<Customer> CreateCustomerAsync(string customerId, string? name = null, string? timeZoneId = null, CancellationToken cancellationToken = default);
 
+    /// <summary>A customer by id, or null when there is none.</summary>
+    ValueTask<Customer?> GetCustomerAsync(string customerId, CancellationToken cancellationToken = default);
+
     /// <summary>Subscribes a customer to a plan.</summary>
     /// <exception cref="MeteringException">Unknown customer or plan, bad seats, or a duplicate subscription id.</exception>
     ValueTask<Subscription> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default);

@@ -14,6 +14,13 @@ internal sealed class SubscriptionService(
 {
     private const int MaxOptimisticRetries = 16;
 
+    public async ValueTask<Customer?> GetCustomerAsync(string customerId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await store.FindCustomerAsync(customerId, cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask<Customer> CreateCustomerAsync(string customerId, string? name = null, string? timeZoneId = null, CancellationToken cancellationToken = default)
     {
         CheckId(customerId, "customer id");
