@@ -9,4 +9,10 @@ public sealed class MeteringHealthCheckOptions
     /// is not running, or keeps failing for that subscription (see <see cref="PeriodCloseReport.Failed"/>).
     /// </summary>
     public TimeSpan CloseBacklogThreshold { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long an event may wait for a registered handler before the <c>metering.event_delivery</c> check reports
+    /// Degraded (default 5 minutes): delivery is stuck (a handler keeps being retried, or no instance holds its lease).
+    /// </summary>
+    public TimeSpan EventDeliveryLagThreshold { get; set; } = TimeSpan.FromMinutes(5);
 }
