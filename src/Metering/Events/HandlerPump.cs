@@ -39,6 +39,7 @@ internal sealed class HandlerPump(
             while (!stopping.IsCancellationRequested)
             {
                 TimeSpan wait;
+                Task? committed = null;
                 try
                 {
                     if (!await HoldLeaseAsync(stopping).ConfigureAwait(false))
@@ -54,6 +55,9 @@ internal sealed class HandlerPump(
                     else
                     {
                         standingBy = false;
+
+                        // Taken before reading, so events committed in this process after the read wake the wait below.
+                        committed = (store as IEventLogSignal)?.NextEventsCommitted;
                         wait = await PumpOnceAsync(stopping).ConfigureAwait(false) ? TimeSpan.Zero : delivery.PollInterval;
                     }
                 }
@@ -75,7 +79,7 @@ internal sealed class HandlerPump(
 
                 if (wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait, time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    await WaitAsync(wait, committed, stopping).ConfigureAwait(false);
                 }
             }
         }
@@ -95,6 +99,22 @@ internal sealed class HandlerPump(
                 }
             }
         }
+    }
+
+    /// <summary>Waits <paramref name="wait"/>, or less when <paramref name="committed"/> (events committed in this process) completes first.</summary>
+    private async Task WaitAsync(TimeSpan wait, Task? committed, CancellationToken stopping)
+    {
+        if (committed is null)
+        {
+            await Task.Delay(wait, time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return;
+        }
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var delay = Task.Delay(wait, time, timer.Token);
+        await Task.WhenAny(committed, delay).ConfigureAwait(false);
+        await timer.CancelAsync().ConfigureAwait(false);
+        await delay.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>Takes the lease, or renews it once a third of it has passed; false when another instance holds it.</summary>

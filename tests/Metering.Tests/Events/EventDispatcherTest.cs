@@ -157,4 +157,30 @@ public sealed class EventDispatcherTest
         (await start.Should().ThrowAsync<Microsoft.Extensions.Options.OptionsValidationException>())
             .Which.Message.Should().Contain("EventDeliveryOptions.PollInterval must be between 10 ms and 1 minute, but was 5 min");
     }
+
+    [Fact]
+    public async Task EventCommittedInThisProcess_WakesTheIdleDispatcher_WithoutWaitingForThePoll()
+    {
+        // Waits run on a fake time provider that never advances: only the store's commit signal can wake the dispatcher.
+        var received = new ConcurrentQueue<string>();
+        await using var billing = TestMetering.Create(configureBuilder: b =>
+        {
+            b.Services.AddSingleton<TimeProvider>(new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
+            b.ConfigureEventDelivery(o => o.PollInterval = TimeSpan.FromMinutes(1))
+             .AddEventHandler("mailer", (d, _, _) =>
+             {
+                 received.Enqueue(d.Event.SubjectId);
+                 return ValueTask.CompletedTask;
+             });
+        });
+        billing.Store.Should().BeAssignableTo<IEventLogSignal>();
+        await GrantAsync(billing, 0, 1);
+        await billing.StartHostedServicesAsync();
+        await WaitUntilAsync(() => received.Count == 1);
+
+        await GrantAsync(billing, 1, 3);
+
+        await WaitUntilAsync(() => received.Count == 3);
+        received.Should().Equal("g0", "g1", "g2");
+    }
 }

@@ -4,7 +4,7 @@ namespace Metering.Storage.InMemory;
 /// The reference store: all state in process memory, guarded by one lock, so every operation is
 /// atomic and linearizable. Use it in tests and for prototypes; state is lost when the process ends.
 /// </summary>
-public sealed partial class InMemoryMeteringStore : IMeteringStore
+public sealed partial class InMemoryMeteringStore : IMeteringStore, IEventLogSignal
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Meter> _meters = new(StringComparer.Ordinal);
@@ -20,6 +20,7 @@ public sealed partial class InMemoryMeteringStore : IMeteringStore
     private readonly List<StoredBillingEvent> _events = [];
     private long _lastInvoiceNumber;
     private readonly AppendState _appendState;
+    private readonly EventLogSignal _eventsCommitted = new();
 
     /// <summary>Creates an empty store.</summary>
     public InMemoryMeteringStore() => _appendState = new AppendState(this);
@@ -168,8 +169,18 @@ public sealed partial class InMemoryMeteringStore : IMeteringStore
     private CreditLedger LedgerOf(string customerId) =>
         _ledgers.TryGetValue(customerId, out var ledger) ? ledger : CreditLedger.Empty(customerId);
 
+    /// <inheritdoc/>
+    public Task NextEventsCommitted => _eventsCommitted.NextEventsCommitted;
+
     private void AppendEvents(IReadOnlyList<BillingEvent> events)
     {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        // Waiters continue asynchronously, after this lock is released: the events are visible by then.
+        _eventsCommitted.Pulse();
         foreach (var e in events)
         {
             var sequence = _events.Count + 1L;
