@@ -63,7 +63,14 @@ public sealed record Subscription
     /// <summary>Increases by one with every stored change.</summary>
     public long Revision { get; init; }
 
-    /// <summary>Value equality; seat assignments compare by their ids in order, not by list reference.</summary>
+    /// <summary>
+    /// This subscription's own usage alerts, on top of the plan's <see cref="Charge.Alerts"/> (e.g. a customer's
+    /// spending alert): each raises <see cref="BillingEventType.UsageThresholdReached"/> once per period when a record
+    /// crosses it. Set with <c>ISubscriptionService.SetUsageAlertsAsync</c>.
+    /// </summary>
+    public IReadOnlyList<SubscriptionUsageAlert> UsageAlerts { get; init; } = [];
+
+    /// <summary>Value equality; seat assignments and usage alerts compare by their items in order, not by list reference.</summary>
     public bool Equals(Subscription? other) =>
         other is not null
         && SubscriptionId == other.SubscriptionId
@@ -78,7 +85,8 @@ public sealed record Subscription
         && SeatAssignments.SequenceEqual(other.SeatAssignments, StringComparer.Ordinal)
         && CancelAt == other.CancelAt
         && EndedAt == other.EndedAt
-        && Revision == other.Revision;
+        && Revision == other.Revision
+        && UsageAlerts.SequenceEqual(other.UsageAlerts);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(SubscriptionId, PlanVersion, CurrentPeriod, Revision);
@@ -92,4 +100,14 @@ public sealed record Subscription
     /// <summary>True when usage at <paramref name="timestamp"/> belongs to this subscription's lifetime.</summary>
     public bool CoversTimestamp(Instant timestamp) =>
         timestamp >= StartedAt && (EndedAt is null || timestamp < EndedAt) && (CancelAt is null || timestamp < CancelAt);
+}
+
+/// <summary>A usage alert of one subscription on one of its plan's charges.</summary>
+/// <param name="ChargeKey">The charge watched (a charge of the subscription's plan).</param>
+/// <param name="Kind">Quantity or running amount.</param>
+/// <param name="Threshold">The threshold (above zero).</param>
+public readonly record struct SubscriptionUsageAlert(string ChargeKey, UsageAlertKind Kind, decimal Threshold)
+{
+    /// <summary>The alert as the charge-level <see cref="UsageAlert"/> it behaves like.</summary>
+    public UsageAlert Alert => new(Kind, Threshold);
 }

@@ -185,8 +185,9 @@ internal sealed class MeteringCatalog
                 limiting = charge;
             }
 
-            if (charge.Filter.Count == 0 && charge.Alerts.Count > 0)
+            if (charge.Filter.Count == 0)
             {
+                // Every unfiltered charge: those with plan alerts raise them, and a subscription's own alerts may watch any.
                 (alerting ??= []).Add(charge);
             }
         }

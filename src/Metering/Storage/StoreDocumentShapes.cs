@@ -51,7 +51,10 @@ internal sealed record SubscriptionDoc(
     string[] SeatAssignments,
     string? CancelAt,
     string? EndedAt,
-    long Revision);
+    long Revision,
+    SubscriptionUsageAlertDoc[]? UsageAlerts = null);
+
+internal sealed record SubscriptionUsageAlertDoc(string ChargeKey, UsageAlertKind Kind, string Threshold);
 
 internal sealed record TierPriceDoc(int Tier, string From, string? UpTo, string Quantity, string UnitPrice, string FlatFee, string Amount);
 

@@ -192,7 +192,8 @@ public static class StoreDocuments
             [.. s.SeatAssignments],
             Iso(s.CancelAt),
             Iso(s.EndedAt),
-            s.Revision),
+            s.Revision,
+            s.UsageAlerts.Count == 0 ? null : [.. s.UsageAlerts.Select(a => new SubscriptionUsageAlertDoc(a.ChargeKey, a.Kind, Text(a.Threshold)))]),
         Context.SubscriptionDoc);
 
     /// <summary>Reads a value back from its stored JSON document.</summary>
@@ -216,6 +217,7 @@ public static class StoreDocuments
             CancelAt = ParseNullableInstant(doc.CancelAt),
             EndedAt = ParseNullableInstant(doc.EndedAt),
             Revision = doc.Revision,
+            UsageAlerts = doc.UsageAlerts is null ? [] : [.. doc.UsageAlerts.Select(a => new SubscriptionUsageAlert(a.ChargeKey, a.Kind, Decimal(a.Threshold)))],
         };
     }
 

@@ -79,6 +79,16 @@ public interface ISubscriptionService
     /// <exception cref="MeteringException">Fewer than 1 seat, more than the plan's <c>seats</c> limit, or fewer than are assigned.</exception>
     ValueTask<Subscription> SetSeatsAsync(string subscriptionId, int seats, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Replaces the subscription's own usage alerts (<see cref="Subscription.UsageAlerts"/>; empty removes them): each
+    /// raises <see cref="BillingEventType.UsageThresholdReached"/> once per period when a record takes its charge's quantity
+    /// or running amount across it, like a plan charge's alerts. Applies to records appended from now on.
+    /// </summary>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.NotFound"/>: no such subscription;
+    /// <see cref="MeteringErrorCode.InvalidArgument"/>: a charge the plan does not have, a threshold not above 0 or too
+    /// large, or more than 1,000 alerts; <see cref="MeteringErrorCode.InvalidState"/>: the subscription ended.</exception>
+    ValueTask<Subscription> SetUsageAlertsAsync(string subscriptionId, IReadOnlyList<SubscriptionUsageAlert> alerts, CancellationToken cancellationToken = default);
+
     /// <summary>Assigns a seat to a user (idempotent for a user already assigned).</summary>
     /// <exception cref="MeteringException">Every paid seat is taken; raise <see cref="Subscription.Seats"/> first.</exception>
     ValueTask<Subscription> AssignSeatAsync(string subscriptionId, string userId, CancellationToken cancellationToken = default);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Metering.Storage;
 using Microsoft.Extensions.Options;
 
@@ -168,6 +169,25 @@ internal sealed class SubscriptionService(
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    public async ValueTask<Subscription> SetUsageAlertsAsync(string subscriptionId, IReadOnlyList<SubscriptionUsageAlert> alerts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        var plan = await catalog.GetPlanAsync(current.PlanKey, current.PlanVersion, cancellationToken).ConfigureAwait(false);
+        var checkedAlerts = CheckUsageAlerts(plan, alerts);
+        return await UpdateAsync(subscriptionId, null, s =>
+        {
+            CheckNotEnded(s);
+            if (s.PlanKey != plan.Key || s.PlanVersion != plan.Version)
+            {
+                // Re-planned since the alerts were checked: check them against the new plan.
+                throw new MeteringException(MeteringErrorCode.ConcurrencyConflict, $"Subscription '{s.SubscriptionId}' changed plan while its usage alerts were set; try again.");
+            }
+
+            return s with { UsageAlerts = checkedAlerts };
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     public ValueTask<Subscription> AssignSeatAsync(string subscriptionId, string userId, CancellationToken cancellationToken = default)
     {
         CheckId(userId, "user id");
@@ -225,7 +245,7 @@ internal sealed class SubscriptionService(
         throw new MeteringException(MeteringErrorCode.ConcurrencyConflict, $"Subscription '{subscriptionId}' kept changing while closing its period; try again.");
     }
 
-    private async ValueTask<Subscription> UpdateAsync(string subscriptionId, BillingEventType eventType, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
+    private async ValueTask<Subscription> UpdateAsync(string subscriptionId, BillingEventType? eventType, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
     {
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         for (int attempt = 0; attempt < MaxOptimisticRetries; attempt++)
@@ -233,8 +253,8 @@ internal sealed class SubscriptionService(
             var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
             var updated = change(current) with { Revision = current.Revision + 1 };
             var now = clock.GetCurrentInstant();
-            var e = BillingEvent.Create(eventType, current.CustomerId, subscriptionId, now);
-            if (await store.UpdateSubscriptionAsync(updated, [e], cancellationToken).ConfigureAwait(false))
+            IReadOnlyList<BillingEvent> events = eventType is { } type ? [BillingEvent.Create(type, current.CustomerId, subscriptionId, now)] : [];
+            if (await store.UpdateSubscriptionAsync(updated, events, cancellationToken).ConfigureAwait(false))
             {
                 cache.Invalidate(current.CustomerId);
                 return updated;
@@ -259,6 +279,30 @@ internal sealed class SubscriptionService(
         {
             throw new MeteringException($"The start {start} is more than 10 years after now ({now}); subscribe closer to the start date.");
         }
+    }
+
+    private static SubscriptionUsageAlert[] CheckUsageAlerts(Plan plan, IReadOnlyList<SubscriptionUsageAlert> alerts)
+    {
+        if (alerts.Count > MeteringLimits.MaxTiersPerCharge)
+        {
+            throw new MeteringException($"{alerts.Count} usage alerts were given; a subscription has at most {MeteringLimits.MaxTiersPerCharge}.");
+        }
+
+        foreach (var alert in alerts)
+        {
+            InputChecks.Required(alert.ChargeKey, "usage alert charge key");
+            if (!plan.Charges.Any(c => c.Key == alert.ChargeKey))
+            {
+                throw new MeteringException($"Plan '{plan.Key}' v{plan.Version} has no charge '{alert.ChargeKey}'; alert on one of its charges: {string.Join(", ", plan.Charges.Select(c => c.Key))}.");
+            }
+
+            if (alert.Threshold <= 0m || alert.Threshold > MeteringLimits.MaxQuantity || !Enum.IsDefined(alert.Kind))
+            {
+                throw new MeteringException(string.Create(CultureInfo.InvariantCulture, $"The {alert.Kind} alert on charge '{alert.ChargeKey}' is at {alert.Threshold}; use a threshold above 0 and at most {MeteringLimits.MaxQuantity}."));
+            }
+        }
+
+        return [.. alerts.Distinct().OrderBy(a => a.ChargeKey, StringComparer.Ordinal).ThenBy(a => a.Kind).ThenBy(a => a.Threshold)];
     }
 
     private static void CheckNotEnded(Subscription subscription)

@@ -12,10 +12,11 @@ public sealed record AggregateTarget
     /// <param name="uniqueProperty">Property whose distinct values are counted (UniqueCount only).</param>
     /// <param name="burningCharge">The charge whose marginal cost is burned from credits in real time, or null.</param>
     /// <param name="limitingCharge">The charge whose <see cref="Charge.LimitPerPeriod"/> caps this aggregate (the lowest limit among the charges reading it), or null.</param>
-    /// <param name="alertingCharges">The charges reading this aggregate that have <see cref="Charge.Alerts"/>, or null.</param>
+    /// <param name="alertingCharges">The charges reading this aggregate (those with <see cref="Charge.Alerts"/> raise them; a subscription's own alerts may watch any of them), or null.</param>
     public AggregateTarget(AggregateKey key, Aggregation aggregation, string? uniqueProperty, Charge? burningCharge, Charge? limitingCharge = null, IReadOnlyList<Charge>? alertingCharges = null)
     {
-        AlertingCharges = alertingCharges is { Count: > 0 } ? [.. alertingCharges.Where(c => c.Alerts.Count > 0)] : [];
+        ReadingCharges = alertingCharges is { Count: > 0 } ? [.. alertingCharges] : [];
+        AlertingCharges = [.. ReadingCharges.Where(c => c.Alerts.Count > 0)];
         LimitingCharge = limitingCharge?.LimitPerPeriod is null ? null : limitingCharge;
         Key = key;
         Aggregation = aggregation;
@@ -38,6 +39,9 @@ public sealed record AggregateTarget
 
     /// <summary>The charges reading this aggregate that raise usage alerts (empty when none).</summary>
     public IReadOnlyList<Charge> AlertingCharges { get; }
+
+    /// <summary>The charges reading this aggregate, which a subscription's own usage alerts may watch (empty when none was given).</summary>
+    public IReadOnlyList<Charge> ReadingCharges { get; }
 
     /// <summary>The charge whose hard limit caps this aggregate's quantity per period, or null when none does.</summary>
     public Charge? LimitingCharge { get; }

@@ -88,9 +88,9 @@ public static class UsageAppendRules
             }
 
             state.SetAggregate(in item, target, target.Key, current, folded);
-            if (target.AlertingCharges.Count > 0)
+            if (target.AlertingCharges.Count > 0 || subscription!.UsageAlerts.Count > 0)
             {
-                RaiseUsageAlerts(in item, target, current, folded, state);
+                RaiseUsageAlerts(in item, target, subscription!, current, folded, state);
             }
 
             return UsageOutcome.Accepted(item.SubscriptionId, item.PeriodStart);
@@ -144,9 +144,9 @@ public static class UsageAppendRules
         for (int i = 0; i < targets.Length; i++)
         {
             state.SetAggregate(in item, targets[i], targets[i].Key, before[i], after[i]);
-            if (targets[i].AlertingCharges.Count > 0)
+            if (targets[i].AlertingCharges.Count > 0 || subscription!.UsageAlerts.Count > 0)
             {
-                RaiseUsageAlerts(in item, targets[i], before[i], after[i], state);
+                RaiseUsageAlerts(in item, targets[i], subscription!, before[i], after[i], state);
             }
         }
 
@@ -248,15 +248,17 @@ public static class UsageAppendRules
 
     /// <summary>
     /// The <see cref="BillingEventType.UsageThresholdReached"/> events of a record that takes a charge's quantity or
-    /// running amount from below one of its <see cref="Charge.Alerts"/> thresholds to at or above it.
+    /// running amount from below one of its thresholds to at or above it: the charge's own <see cref="Charge.Alerts"/> and
+    /// the subscription's <see cref="Subscription.UsageAlerts"/> on it.
     /// </summary>
-    public static IReadOnlyList<BillingEvent> UsageAlerts(in PreparedUsage item, AggregateTarget target, UsageAggregate before, UsageAggregate after)
+    public static IReadOnlyList<BillingEvent> UsageAlerts(in PreparedUsage item, AggregateTarget target, Subscription subscription, UsageAggregate before, UsageAggregate after)
     {
         ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(subscription);
         List<BillingEvent>? events = null;
-        foreach (var charge in target.AlertingCharges)
+        foreach (var charge in subscription.UsageAlerts.Count > 0 ? target.ReadingCharges : target.AlertingCharges)
         {
-            foreach (var alert in charge.Alerts)
+            foreach (var alert in AlertsOn(charge, subscription))
             {
                 var (was, now) = alert.Kind == UsageAlertKind.Quantity
                     ? (before.Quantity, after.Quantity)
@@ -280,10 +282,26 @@ public static class UsageAppendRules
         return events is null ? [] : events;
     }
 
-    private static void RaiseUsageAlerts<TState>(in PreparedUsage item, AggregateTarget target, UsageAggregate before, UsageAggregate after, TState state)
+    private static IEnumerable<UsageAlert> AlertsOn(Charge charge, Subscription subscription)
+    {
+        foreach (var alert in charge.Alerts)
+        {
+            yield return alert;
+        }
+
+        foreach (var own in subscription.UsageAlerts)
+        {
+            if (string.Equals(own.ChargeKey, charge.Key, StringComparison.Ordinal))
+            {
+                yield return own.Alert;
+            }
+        }
+    }
+
+    private static void RaiseUsageAlerts<TState>(in PreparedUsage item, AggregateTarget target, Subscription subscription, UsageAggregate before, UsageAggregate after, TState state)
         where TState : IUsageAppendState
     {
-        foreach (var alert in UsageAlerts(in item, target, before, after))
+        foreach (var alert in UsageAlerts(in item, target, subscription, before, after))
         {
             state.AddEvent(alert);
         }
