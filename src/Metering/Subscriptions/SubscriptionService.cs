@@ -89,7 +89,7 @@ internal sealed class SubscriptionService(
             Revision = 1,
         };
         CheckId(subscription.SubscriptionId, "subscription id");
-        var activated = BillingEvent.Create(BillingEventType.SubscriptionActivated, customer.CustomerId, subscription.SubscriptionId, now, ("plan", $"{plan.Key} v{plan.Version}"));
+        var activated = BillingEvent.Create(BillingEventType.SubscriptionActivated, customer.CustomerId, subscription.SubscriptionId, now, SubscriptionEventPayload.Of(subscription));
         if (!await store.AddSubscriptionAsync(subscription, [activated], cancellationToken).ConfigureAwait(false))
         {
             throw new MeteringException(MeteringErrorCode.AlreadyExists, $"Subscription '{subscription.SubscriptionId}' already exists; use another id or leave SubscriptionId null.");
@@ -226,7 +226,7 @@ internal sealed class SubscriptionService(
             var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
             var updated = change(current) with { Revision = current.Revision + 1 };
             var now = clock.GetCurrentInstant();
-            var e = BillingEvent.Create(eventType, current.CustomerId, subscriptionId, now);
+            var e = BillingEvent.Create(eventType, current.CustomerId, subscriptionId, now, SubscriptionEventPayload.Of(updated));
             if (await store.UpdateSubscriptionAsync(updated, [e], cancellationToken).ConfigureAwait(false))
             {
                 cache.Invalidate(current.CustomerId);
