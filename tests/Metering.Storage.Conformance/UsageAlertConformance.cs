@@ -12,11 +12,14 @@ public abstract class UsageAlertConformance : StoreTestBase
         .WithCharge("api_calls", PricingModel.PerUnit(2.00m), c => c.AlertAtQuantity(100m).AlertAtQuantity(80m).AlertAtAmount(150.00m).LimitPerPeriod = 500m)
         .Build();
 
-    private static async Task<List<(string Kind, string Threshold, string Value)>> AlertsAsync(TestMetering billing) =>
+    private static async Task<List<UsageThresholdEventPayload>> PayloadsAsync(TestMetering billing) =>
         [.. (await billing.Store.ReadEventsAsync(0, 1000, CancellationToken.None))
             .Select(e => e.Event)
             .Where(e => e.Type == BillingEventType.UsageThresholdReached)
-            .Select(e => (e.Data["kind"], e.Data["threshold"], e.Data["value"]))];
+            .Select(e => e.Payload.Should().BeOfType<UsageThresholdEventPayload>().Subject)];
+
+    private static async Task<List<(UsageAlertKind Kind, decimal Threshold, decimal Value)>> AlertsAsync(TestMetering billing) =>
+        [.. (await PayloadsAsync(billing)).Select(p => (p.Kind, p.Threshold, p.Value))];
 
     [Fact]
     public async Task Records_CrossingThresholds_OneEventPerThresholdPerPeriod()
@@ -33,7 +36,14 @@ public abstract class UsageAlertConformance : StoreTestBase
         (await billing.Recorder.RecordAsync(Usage("c1", 10m, Start, "k4"))).Kind.Should().Be(UsageOutcomeKind.Duplicate);
         (await billing.Recorder.RecordAsync(Usage("c1", 5m, Start, "k5"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
 
-        (await AlertsAsync(billing)).Should().Equal(("Quantity", "80", "80"), ("Amount", "150.00", "160.00"), ("Quantity", "100", "100"));
+        // Amounts at 2.00 a call: 80 calls = 160.00.
+        (await AlertsAsync(billing)).Should().Equal((UsageAlertKind.Quantity, 80m, 80m), (UsageAlertKind.Amount, 150.00m, 160.00m), (UsageAlertKind.Quantity, 100m, 100m));
+        (await PayloadsAsync(billing)).Should().AllSatisfy(p =>
+        {
+            p.SubscriptionId.Should().Be(sub.SubscriptionId);
+            p.ChargeKey.Should().Be("api_calls");
+            p.PeriodStart.Should().Be(sub.CurrentPeriod.Start);
+        });
 
         await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
         (await billing.Recorder.RecordAsync(Usage("c1", 85m, billing.Clock.GetCurrentInstant(), "k6"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
