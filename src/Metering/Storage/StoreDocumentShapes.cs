@@ -158,7 +158,8 @@ internal sealed record BalancePayloadDoc(CurrencyDoc Unit, MoneyDoc Remaining, M
 
 internal sealed record UsageThresholdPayloadDoc(string SubscriptionId, string ChargeKey, UsageAlertKind Kind, string Threshold, string Value, string PeriodStart) : EventPayloadDoc;
 
-[JsonSourceGenerationOptions(UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+// PostgreSQL keeps documents as jsonb, which reorders members: the payload's "$payload" discriminator may come back last.
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never, AllowOutOfOrderMetadataProperties = true)]
 [JsonSerializable(typeof(MeterDoc))]
 [JsonSerializable(typeof(PlanDoc))]
 [JsonSerializable(typeof(SubscriptionDoc))]

@@ -48,6 +48,16 @@ public sealed class EventDocumentTest
     }
 
     [Fact]
+    public void Document_MembersReordered_AsJsonbReturnsThem_StillReads()
+    {
+        // jsonb orders members by length, then bytes: the payload's discriminator comes back after its shorter members.
+        const string reordered = """{"Data":null,"Type":"CreditsGranted","EventId":"e4","Payload":{"Amount":{"Amount":"5","Currency":{"Code":"USD","IsCustom":false,"MinorDigits":2}},"GrantId":"g1","$payload":"CreditGrant"},"SubjectId":"g1","CustomerId":"c1","OccurredAt":"2026-02-01T01:00:00Z","SchemaVersion":1}""";
+
+        StoreDocuments.ToEvent(reordered).Should().Be(
+            new BillingEvent("e4", BillingEventType.CreditsGranted, "c1", "g1", At, new CreditGrantEventPayload("g1", Usd(5m))));
+    }
+
+    [Fact]
     public void DocumentWrittenBeforeTypedPayloads_ReadsAsSchemaZero_WithItsTextDetails()
     {
         // Literally what the stores wrote before schema version 1: no version, no payload, text details in Data.
