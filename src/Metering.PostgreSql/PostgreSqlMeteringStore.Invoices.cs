@@ -51,10 +51,11 @@ public sealed partial class PostgreSqlMeteringStore
                 var ledger = await LockLedgerAsync(connection, transaction, subscription!.CustomerId, cancellationToken).ConfigureAwait(false);
                 var aggregates = await ReadAggregatesAsync(connection, transaction, subscriptionId, expectedPeriodStart, cancellationToken).ConfigureAwait(false);
 
-                var decision = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, aggregates, ledger.Current), decide);
+                var decided = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, aggregates, ledger.Current), decide);
 
                 var number = await NextInvoiceNumberAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-                var invoice = decision.Invoice with { Number = number };
+                var decision = StoreChangeRules.WithInvoiceNumber(decided, number);
+                var invoice = decision.Invoice;
                 await using (var insert = Command(connection, transaction, _sql.InsertInvoice))
                 {
                     insert.Parameters.Add(Text(invoice.InvoiceId));

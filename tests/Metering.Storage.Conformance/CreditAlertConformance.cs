@@ -36,13 +36,19 @@ public abstract class CreditAlertConformance : StoreTestBase
         var low = (await AlertsAsync(billing)).Should().ContainSingle("14.00 -> 8.00 crosses 10.00 once; 8.00 -> 6.00 does not cross again").Subject;
         low.Type.Should().Be(BillingEventType.CreditsLow);
         low.CustomerId.Should().Be("c1");
-        low.Data["unit"].Should().Be("USD");
+        low.SubjectId.Should().Be("USD");
+        var balance = low.Payload.Should().BeOfType<CreditBalanceEventPayload>().Subject;
+        balance.Unit.Should().Be(Currency.USD);
+        balance.Remaining.Should().Be(Usd(8.00m), "the crossing record leaves 30.00 - 16.00 - 6.00 (2.00 a call)");
+        balance.Threshold.Should().Be(Usd(10.00m));
 
         (await billing.Recorder.RecordAsync(Usage("c1", 3m, Start, "k4"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
         (await billing.Recorder.RecordAsync(Usage("c1", 3m, Start, "k4"))).Kind.Should().Be(UsageOutcomeKind.Duplicate);
         (await billing.Recorder.RecordAsync(Usage("c1", 1m, Start, "k5"))).Reason.Should().Be(UsageRejectionReason.InsufficientCredits);
 
-        (await AlertsAsync(billing)).Select(e => e.Type).Should().Equal(BillingEventType.CreditsLow, BillingEventType.CreditsExhausted);
+        var alerts = await AlertsAsync(billing);
+        alerts.Select(e => e.Type).Should().Equal(BillingEventType.CreditsLow, BillingEventType.CreditsExhausted);
+        alerts[1].Payload.Should().Be(new CreditBalanceEventPayload(Currency.USD, Usd(0m), null), "6.00 left after k3, and k4's 3 calls burn 6.00");
     }
 
     [Fact]

@@ -40,7 +40,20 @@ public abstract class InvoiceConformance : StoreTestBase
         paid.Status.Should().Be(InvoiceStatus.Paid);
         paid.SettledAt.Should().Be(paidAt);
         (await billing.Invoices.GetAsync(draft.InvoiceId))!.Status.Should().Be(InvoiceStatus.Paid);
-        (await EventsOfAsync(billing, BillingEventType.InvoicePaid)).Should().ContainSingle();
+        var paidEvent = (await EventsOfAsync(billing, BillingEventType.InvoicePaid)).Should().ContainSingle().Subject;
+        paidEvent.Payload.Should().Be(new InvoiceEventPayload(
+            draft.InvoiceId,
+            draft.Number,
+            sub.SubscriptionId,
+            sub.CurrentPeriod,
+            InvoiceReason.PeriodEnd,
+            InvoiceStatus.Paid,
+            Usd(12.00m),
+            0,
+            [new InvoiceLineSummary(InvoiceLineKind.BaseFee, null, Usd(10.00m)), new InvoiceLineSummary(InvoiceLineKind.Usage, "api_calls", Usd(2.00m))]));
+        var draftCreated = (await EventsOfAsync(billing, BillingEventType.InvoiceCreated)).Single().Payload.Should().BeOfType<InvoiceEventPayload>().Subject;
+        draftCreated.Status.Should().Be(InvoiceStatus.Draft, "the created event shows the invoice as it was created");
+        draftCreated.Number.Should().Be(draft.Number);
 
         (await FluentActions.Awaiting(async () => await billing.Invoices.VoidAsync(draft.InvoiceId)).Should().ThrowAsync<InvalidInvoiceTransitionException>())
             .Which.From.Should().Be(InvoiceStatus.Paid);
@@ -85,7 +98,9 @@ public abstract class InvoiceConformance : StoreTestBase
 
         (await billing.Invoices.MarkUncollectibleAsync(invoice.InvoiceId)).Status.Should().Be(InvoiceStatus.Uncollectible);
         await FluentActions.Awaiting(async () => await billing.Invoices.MarkPaidAsync(invoice.InvoiceId)).Should().ThrowAsync<InvalidInvoiceTransitionException>();
-        (await EventsOfAsync(billing, BillingEventType.InvoicePaymentFailed)).Should().HaveCount(2);
+        (await EventsOfAsync(billing, BillingEventType.InvoicePaymentFailed)).Select(e => ((InvoiceEventPayload)e.Payload).PaymentFailures).Should().Equal(1, 2);
+        (await EventsOfAsync(billing, BillingEventType.InvoiceUncollectible)).Single().Payload.Should().BeOfType<InvoiceEventPayload>()
+            .Which.Status.Should().Be(InvoiceStatus.Uncollectible);
         (await billing.Invoices.GetAsync(invoice.InvoiceId))!.Status.Should().Be(InvoiceStatus.Uncollectible);
     }
 

@@ -148,6 +148,43 @@ public abstract class PeriodCloseConformance : StoreTestBase
     }
 
     [Fact]
+    public async Task Close_EventsCarryTypedPayloads_InvoiceEventsWithTheStoredNumber()
+    {
+        await using var billing = CreateStandard();
+        await SubscribeAsync(billing, "c0");
+        var sub = await SubscribeAsync(billing, "c1");
+        (await billing.Recorder.RecordAsync(Usage("c1", 3m, Start, "k1"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        billing.Clock.AdvanceTo(Instant.FromUtc(2026, 2, 1, 1, 0));
+
+        var invoices = (await billing.PeriodCloser.CloseDueAsync()).Invoices;
+
+        // Two invoices numbered 1 and 2 in some order: each invoice event carries its own invoice's number.
+        invoices.Select(i => i.Number).Should().BeEquivalentTo([1L, 2L]);
+        var all = (await billing.Store.ReadEventsAsync(null, 1_000, CancellationToken.None)).Select(e => e.Event).ToList();
+        all.Where(e => e.Payload is InvoiceEventPayload).Should().HaveCount(4).And.OnlyContain(e =>
+            ((InvoiceEventPayload)e.Payload).Number == invoices.Single(i => i.InvoiceId == e.SubjectId).Number);
+        var invoice = invoices.Single(i => i.SubscriptionId == sub.SubscriptionId);
+        var events = all.Where(e => e.CustomerId == "c1").ToList();
+        var expected = new InvoiceEventPayload(
+            invoice.InvoiceId,
+            invoice.Number,
+            sub.SubscriptionId,
+            sub.CurrentPeriod,
+            InvoiceReason.PeriodEnd,
+            InvoiceStatus.Finalized,
+            Usd(16.00m), // 10.00 + 3 × 2.00
+            0,
+            [new InvoiceLineSummary(InvoiceLineKind.BaseFee, null, Usd(10.00m)), new InvoiceLineSummary(InvoiceLineKind.Usage, "api_calls", Usd(6.00m))]);
+        events.Single(e => e.Type == BillingEventType.InvoiceCreated).Payload.Should().Be(expected);
+        events.Single(e => e.Type == BillingEventType.InvoiceFinalized).Payload.Should().Be(expected);
+        events.Single(e => e.Type == BillingEventType.SubscriptionActivated).Payload.Should().Be(
+            new SubscriptionEventPayload(sub.SubscriptionId, "standard", 1, new BillingPeriod(0, Start, Instant.FromUtc(2026, 2, 1, 0, 0)), 1, null, null));
+        events.Single(e => e.Type == BillingEventType.SubscriptionRenewed).Payload.Should().Be(
+            new SubscriptionEventPayload(sub.SubscriptionId, "standard", 1, new BillingPeriod(1, Instant.FromUtc(2026, 2, 1, 0, 0), Instant.FromUtc(2026, 3, 1, 0, 0)), 1, null, null));
+        events.Should().OnlyContain(e => e.SchemaVersion == BillingEvent.CurrentSchemaVersion);
+    }
+
+    [Fact]
     public async Task ZeroUsagePeriod_ClosesWithTheFirstTierFlatFees()
     {
         await using var billing = CreateTieredFlatFees();

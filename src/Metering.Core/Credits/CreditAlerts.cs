@@ -54,11 +54,11 @@ public static class CreditAlerts
         return events is null ? [] : events;
     }
 
-    private static BillingEvent Alert(BillingEventType type, string customerId, Currency unit, decimal remaining, decimal? threshold, Instant at)
-    {
-        var remainingText = new Money(remaining, unit).ToString();
-        return threshold is { } t
-            ? BillingEvent.Create(type, customerId, unit.Code, at, ("unit", unit.Code), ("remaining", remainingText), ("threshold", new Money(t, unit).ToString()))
-            : BillingEvent.Create(type, customerId, unit.Code, at, ("unit", unit.Code), ("remaining", remainingText));
-    }
+    private static BillingEvent Alert(BillingEventType type, string customerId, Currency unit, decimal remaining, decimal? threshold, Instant at) =>
+        BillingEvent.Create(
+            type,
+            customerId,
+            unit.Code,
+            at,
+            new CreditBalanceEventPayload(unit, new Money(remaining, unit), threshold is { } t ? new Money(t, unit) : null));
 }

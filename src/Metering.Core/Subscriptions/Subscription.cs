@@ -109,5 +109,5 @@ public sealed record Subscription
 public readonly record struct SubscriptionUsageAlert(string ChargeKey, UsageAlertKind Kind, decimal Threshold)
 {
     /// <summary>The alert as the charge-level <see cref="UsageAlert"/> it behaves like.</summary>
-    public UsageAlert Alert => new(Kind, Threshold);
+    public UsageAlert ToUsageAlert() => new(Kind, Threshold);
 }

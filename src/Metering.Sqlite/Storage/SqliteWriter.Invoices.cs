@@ -25,10 +25,11 @@ internal sealed partial class SqliteWriter
             .Select(e => new StoredAggregate(e.Key, e.Value))
             .OrderBy(a => a.Key)
             .ToArray();
-        var decision = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, aggregates, ledger), decide);
+        var decided = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, aggregates, ledger), decide);
 
         var number = (_nextInvoiceNumber ??= Prepare("SELECT COALESCE(MAX(number), 0) + 1 FROM invoices")).ExecuteInt64()!.Value;
-        var invoice = decision.Invoice with { Number = number };
+        var decision = StoreChangeRules.WithInvoiceNumber(decided, number);
+        var invoice = decision.Invoice;
         var insertInvoice = _insertInvoice ??= Prepare(
             "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         insertInvoice.Bind(1, invoice.InvoiceId);

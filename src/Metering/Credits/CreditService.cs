@@ -66,7 +66,7 @@ internal sealed class CreditService(
 
             var updated = ledger.Grant(grant);
             stored = updated.GetGrant(grantId);
-            return new LedgerChange(updated, [BillingEvent.Create(BillingEventType.CreditsGranted, request.CustomerId, grantId, now, ("amount", request.Amount.ToString()))]);
+            return new LedgerChange(updated, [BillingEvent.Create(BillingEventType.CreditsGranted, request.CustomerId, grantId, now, new CreditGrantEventPayload(grantId, request.Amount))]);
         }, cancellationToken).ConfigureAwait(false);
         return stored!;
     }
@@ -138,7 +138,7 @@ internal sealed class CreditService(
                         var (updated, expirations) = ledger.ExpireDue(now);
                         expiredHere = expirations.Count;
                         return WithAlerts(ledger, updated, expirations
-                            .Select(e => BillingEvent.Create(BillingEventType.CreditsExpired, customerId, e.GrantId, e.At, ("amount", e.Amount.ToString())))
+                            .Select(e => BillingEvent.Create(BillingEventType.CreditsExpired, customerId, e.GrantId, e.At, new CreditGrantEventPayload(e.GrantId, e.Amount)))
                             .ToArray(), now);
                     }, cancellationToken).ConfigureAwait(false);
                     expired += expiredHere;

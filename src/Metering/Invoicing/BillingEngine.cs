@@ -124,20 +124,17 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
         };
 
         var next = NextState(subscription, request, period, closeAt);
-        var events = new List<BillingEvent>
-        {
-            BillingEvent.Create(BillingEventType.InvoiceCreated, subscription.CustomerId, invoiceId, now, ("total", content.Total.ToString()), ("reason", reason.ToString())),
-        };
+        // The invoice events carry no number yet: the store assigns it after this decision (StoreChangeRules.WithInvoiceNumber).
+        var events = new List<BillingEvent> { InvoiceEvents.Create(BillingEventType.InvoiceCreated, invoice, now) };
         if (!manual)
         {
-            events.Add(BillingEvent.Create(BillingEventType.InvoiceFinalized, subscription.CustomerId, invoiceId, now, ("total", content.Total.ToString())));
+            events.Add(InvoiceEvents.Create(BillingEventType.InvoiceFinalized, invoice, now));
         }
 
         var subscriptionEvent = next.EndedAt is not null ? BillingEventType.SubscriptionCanceled
             : request.Kind == CloseKind.PlanChange ? BillingEventType.SubscriptionPlanChanged
             : BillingEventType.SubscriptionRenewed;
-        events.Add(BillingEvent.Create(subscriptionEvent, subscription.CustomerId, subscription.SubscriptionId, now,
-            ("plan", $"{next.PlanKey} v{next.PlanVersion}"), ("period_start", Format(next.CurrentPeriod.Start))));
+        events.Add(BillingEvent.Create(subscriptionEvent, subscription.CustomerId, subscription.SubscriptionId, now, SubscriptionEventPayload.Of(next)));
 
         if (ledgerAfter is not null)
         {
@@ -196,8 +193,6 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
 
     public static string InvoiceIdFor(string subscriptionId, Instant periodStart) =>
         string.Create(CultureInfo.InvariantCulture, $"in_{subscriptionId}_{periodStart.ToUnixTimeTicks()}");
-
-    public static string Format(Instant instant) => NodaTime.Text.InstantPattern.ExtendedIso.Format(instant);
 
     private static Instant Max(Instant a, Instant b) => a > b ? a : b;
 

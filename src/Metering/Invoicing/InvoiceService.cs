@@ -59,7 +59,8 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
                 throw new InvalidInvoiceTransitionException(invoiceId, current.Status, action, allowedFrom);
             }
 
-            var transition = new InvoiceTransition(apply(current, now), [BillingEvent.Create(eventType, current.CustomerId, invoiceId, now, ("total", current.Total.ToString()))]);
+            var changed = apply(current, now);
+            var transition = new InvoiceTransition(changed, [InvoiceEvents.Create(eventType, changed, now)]);
             return returnsCredits
                 ? transition with { LedgerChange = ledger => new LedgerChange(ledger.ReturnInvoiceCredits(invoiceId, now).Ledger, []) }
                 : transition;

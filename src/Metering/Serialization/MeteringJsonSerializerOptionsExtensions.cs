@@ -19,8 +19,9 @@ public static class MeteringJsonSerializerOptionsExtensions
     /// <item><description>Metering's enums as their member names, as declared (<c>"Finalized"</c>, <c>"PeriodEnd"</c>); numbers are refused;</description></item>
     /// <item><description><see cref="Money"/> as <c>{"amount":"0.002","currency":"EUR"}</c> (exact decimal string), <see cref="Currency"/> as its code,
     /// <see cref="BillingPeriod"/> as <c>{"index":0,"start":...,"end":...}</c>, <see cref="BillingInterval"/> as <c>"P1M"</c>,
-    /// <see cref="UsageOutcome"/>, <see cref="UsageRejection"/>, <see cref="Plan"/> and <see cref="PricingModel"/> by dedicated converters;</description></item>
-    /// <item><description>Metering's record types (<see cref="Invoice"/>, <see cref="CreditBalance"/>, <see cref="BillingEvent"/>, ...)
+    /// <see cref="UsageOutcome"/>, <see cref="UsageRejection"/>, <see cref="Plan"/>, <see cref="PricingModel"/> and <see cref="BillingEvent"/>
+    /// (with its typed payload as <c>data</c>) by dedicated converters;</description></item>
+    /// <item><description>Metering's record types (<see cref="Invoice"/>, <see cref="CreditBalance"/>, <see cref="InvoiceEventPayload"/>, ...)
     /// in System.Text.Json's own shape for them, read strictly: a missing member, or null where the C# type does not allow it,
     /// fails with a <see cref="JsonException"/> instead of reading as a default. Only Metering's types are read this way: the
     /// options' <see cref="JsonSerializerOptions.RespectNullableAnnotations"/> and
@@ -61,13 +62,17 @@ public static class MeteringJsonSerializerOptionsExtensions
         converters.Add(new PricingModelJsonConverter<TieredPricing>());
         converters.Add(new PricingModelJsonConverter<GraduatedPricing>());
         converters.Add(new PricingModelJsonConverter<VolumePricing>());
+        converters.Add(new BillingEventJsonConverter());
+        converters.Add(new BillingEventPayloadJsonConverter());
+        converters.Add(new LegacyEventPayloadJsonConverter());
 
         // Record types: System.Text.Json's own shape, read strictly (see StrictRecordJsonConverter).
-        AddStrict<BillingEvent>(converters);
         AddStrict<BillingSchedule>(converters);
         AddStrict<CalculatedInvoice>(converters);
         AddStrict<CreditBalance>(converters);
         AddStrict<CreditBalanceAlert>(converters);
+        AddStrict<CreditBalanceEventPayload>(converters);
+        AddStrict<CreditGrantEventPayload>(converters);
         AddStrict<CreditGrant>(converters);
         AddStrict<CreditGrantRequest>(converters);
         AddStrict<CreditTransaction>(converters);
@@ -76,7 +81,9 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<Feature>(converters);
         AddStrict<FeatureAccess>(converters);
         AddStrict<Invoice>(converters);
+        AddStrict<InvoiceEventPayload>(converters);
         AddStrict<InvoiceLine>(converters);
+        AddStrict<InvoiceLineSummary>(converters);
         AddStrict<Page<CreditTransaction>>(converters);
         AddStrict<Page<Invoice>>(converters);
         AddStrict<Page<PeriodUsage>>(converters);
@@ -87,9 +94,12 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<ReconciliationReport>(converters);
         AddStrict<SubscribeRequest>(converters);
         AddStrict<Subscription>(converters);
+        AddStrict<SubscriptionUsageAlert>(converters);
+        AddStrict<SubscriptionEventPayload>(converters);
         AddStrict<TierPrice>(converters);
         AddStrict<UsageRecord>(converters);
         AddStrict<UsageSummary>(converters);
+        AddStrict<UsageThresholdEventPayload>(converters);
 
         AddEnum<AggregateKeyKind>(converters);
         AddEnum<EventSignatureFailure>(converters);

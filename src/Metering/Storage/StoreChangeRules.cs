@@ -65,6 +65,30 @@ public static class StoreChangeRules
     }
 
     /// <summary>
+    /// The decision with its invoice numbered <paramref name="number"/>: the store calls this inside the close
+    /// transaction once it has taken the next number, and writes what it returns. The decision's invoice events
+    /// (<see cref="InvoiceEventPayload"/> of that invoice, decided before the number existed) get the number too, so
+    /// every store stores the same events.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="number"/> is not positive.</exception>
+    public static PeriodCloseDecision WithInvoiceNumber(PeriodCloseDecision decision, long number)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(number);
+        var invoice = decision.Invoice with { Number = number };
+        var events = new BillingEvent[decision.Events.Count];
+        for (int i = 0; i < events.Length; i++)
+        {
+            var e = decision.Events[i];
+            events[i] = e.Payload is InvoiceEventPayload payload && string.Equals(payload.InvoiceId, invoice.InvoiceId, StringComparison.Ordinal)
+                ? new BillingEvent(e.EventId, e.Type, e.CustomerId, e.SubjectId, e.OccurredAt, payload with { Number = number })
+                : e;
+        }
+
+        return decision with { Invoice = invoice, Events = events };
+    }
+
+    /// <summary>
     /// Runs an invoice <paramref name="transition"/> on the stored (locked) invoice and checks it keeps the invoice's
     /// identity (id, number, customer, subscription, period). When the result has a
     /// <see cref="InvoiceTransition.LedgerChange"/>, the store then runs it on the customer's locked ledger with

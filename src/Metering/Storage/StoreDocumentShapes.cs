@@ -120,9 +120,49 @@ internal sealed record TransactionDoc(
     string? InvoiceId,
     string? Description);
 
-internal sealed record EventDoc(string EventId, BillingEventType Type, string CustomerId, string SubjectId, string OccurredAt, Dictionary<string, string> Data);
+// SchemaVersion and Payload came with typed payloads (schema 1). Documents written before have neither, only Data (text
+// details), and read back as schema 0 with a LegacyEventPayload; documents written since have Data null.
+internal sealed record EventDoc(
+    string EventId,
+    BillingEventType Type,
+    string CustomerId,
+    string SubjectId,
+    string OccurredAt,
+    Dictionary<string, string>? Data = null,
+    int SchemaVersion = 0,
+    EventPayloadDoc? Payload = null);
 
-[JsonSourceGenerationOptions(UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "$payload")]
+[JsonDerivedType(typeof(SubscriptionPayloadDoc), "Subscription")]
+[JsonDerivedType(typeof(InvoicePayloadDoc), "Invoice")]
+[JsonDerivedType(typeof(GrantPayloadDoc), "CreditGrant")]
+[JsonDerivedType(typeof(BalancePayloadDoc), "CreditBalance")]
+[JsonDerivedType(typeof(UsageThresholdPayloadDoc), "UsageThreshold")]
+internal abstract record EventPayloadDoc;
+
+internal sealed record SubscriptionPayloadDoc(string SubscriptionId, string PlanKey, int PlanVersion, PeriodDoc CurrentPeriod, int Seats, string? CancelAt, string? EndedAt) : EventPayloadDoc;
+
+internal sealed record InvoiceLineSummaryDoc(InvoiceLineKind Kind, string? ChargeKey, MoneyDoc Amount);
+
+internal sealed record InvoicePayloadDoc(
+    string InvoiceId,
+    long? Number,
+    string SubscriptionId,
+    PeriodDoc Period,
+    InvoiceReason Reason,
+    InvoiceStatus Status,
+    MoneyDoc Total,
+    int PaymentFailures,
+    InvoiceLineSummaryDoc[] Lines) : EventPayloadDoc;
+
+internal sealed record GrantPayloadDoc(string GrantId, MoneyDoc Amount) : EventPayloadDoc;
+
+internal sealed record BalancePayloadDoc(CurrencyDoc Unit, MoneyDoc Remaining, MoneyDoc? Threshold) : EventPayloadDoc;
+
+internal sealed record UsageThresholdPayloadDoc(string SubscriptionId, string ChargeKey, UsageAlertKind Kind, string Threshold, string Value, string PeriodStart) : EventPayloadDoc;
+
+// PostgreSQL keeps documents as jsonb, which reorders members: the payload's "$payload" discriminator may come back last.
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never, AllowOutOfOrderMetadataProperties = true)]
 [JsonSerializable(typeof(MeterDoc))]
 [JsonSerializable(typeof(PlanDoc))]
 [JsonSerializable(typeof(SubscriptionDoc))]

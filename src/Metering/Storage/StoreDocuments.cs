@@ -12,7 +12,7 @@ namespace Metering.Storage;
 /// types are never serialized directly). A store provider writes <c>Json(value)</c> and reads back with
 /// the matching <c>To...</c> method; the round trip preserves equality.
 /// </summary>
-public static class StoreDocuments
+public static partial class StoreDocuments
 {
     private static readonly DocumentContext Context = DocumentContext.Default;
 
@@ -352,20 +352,6 @@ public static class StoreDocuments
     {
         var doc = JsonSerializer.Deserialize(json, Context.TransactionDoc)!;
         return new CreditTransaction(doc.Sequence, doc.TransactionId, doc.CustomerId, doc.GrantId, doc.Type, ToMoney(doc.Amount), ParseInstant(doc.At), doc.UsageIdempotencyKey, doc.InvoiceId, doc.Description);
-    }
-
-    // ---- events --------------------------------------------------------------------------------------
-
-    /// <summary>The stored JSON document of the value.</summary>
-    public static string Json(BillingEvent e) => JsonSerializer.Serialize(
-        new EventDoc(e.EventId, e.Type, e.CustomerId, e.SubjectId, Iso(e.OccurredAt), e.Data.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal)),
-        Context.EventDoc);
-
-    /// <summary>Reads a value back from its stored JSON document.</summary>
-    public static BillingEvent ToEvent(string json)
-    {
-        var doc = JsonSerializer.Deserialize(json, Context.EventDoc)!;
-        return new BillingEvent(doc.EventId, doc.Type, doc.CustomerId, doc.SubjectId, ParseInstant(doc.OccurredAt), new Dictionary<string, string>(doc.Data, StringComparer.Ordinal));
     }
 
     private static string Text(decimal value) => value.ToString(CultureInfo.InvariantCulture);

@@ -97,7 +97,7 @@ internal sealed class SubscriptionService(
             Revision = 1,
         };
         CheckId(subscription.SubscriptionId, "subscription id");
-        var activated = BillingEvent.Create(BillingEventType.SubscriptionActivated, customer.CustomerId, subscription.SubscriptionId, now, ("plan", $"{plan.Key} v{plan.Version}"));
+        var activated = BillingEvent.Create(BillingEventType.SubscriptionActivated, customer.CustomerId, subscription.SubscriptionId, now, SubscriptionEventPayload.Of(subscription));
         if (!await store.AddSubscriptionAsync(subscription, [activated], cancellationToken).ConfigureAwait(false))
         {
             throw new MeteringException(MeteringErrorCode.AlreadyExists, $"Subscription '{subscription.SubscriptionId}' already exists; use another id or leave SubscriptionId null.");
@@ -253,7 +253,7 @@ internal sealed class SubscriptionService(
             var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
             var updated = change(current) with { Revision = current.Revision + 1 };
             var now = clock.GetCurrentInstant();
-            IReadOnlyList<BillingEvent> events = eventType is { } type ? [BillingEvent.Create(type, current.CustomerId, subscriptionId, now)] : [];
+            IReadOnlyList<BillingEvent> events = eventType is { } type ? [BillingEvent.Create(type, current.CustomerId, subscriptionId, now, SubscriptionEventPayload.Of(updated))] : [];
             if (await store.UpdateSubscriptionAsync(updated, events, cancellationToken).ConfigureAwait(false))
             {
                 cache.Invalidate(current.CustomerId);

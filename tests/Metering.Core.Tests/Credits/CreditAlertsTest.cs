@@ -26,6 +26,20 @@ public class CreditAlertsTest
     }
 
     [Fact]
+    public void Crossings_Low_CarriesTheUnitRemainingAndThreshold()
+    {
+        var before = Granted(30m);
+
+        var low = CreditAlerts.Crossings(before, Burn(before, 22.5m), LowAt10, T0).Single();
+
+        low.SubjectId.Should().Be("USD");
+        low.OccurredAt.Should().Be(T0);
+        low.Payload.Should().Be(new CreditBalanceEventPayload(Currency.USD, new Money(7.5m, Currency.USD), new Money(10m, Currency.USD)), "30 - 22.5 = 7.5 left, under 10");
+        CreditAlerts.Crossings(before, Burn(before, 30m), LowAt10, T0).Single().Payload
+            .Should().Be(new CreditBalanceEventPayload(Currency.USD, Money.Zero(Currency.USD), null));
+    }
+
+    [Fact]
     public void Crossings_NoThresholdForTheUnit_OnlyExhausted()
     {
         var before = Granted(30m);

@@ -26,8 +26,27 @@ public sealed class DocumentedShapesTest
     [Fact]
     public void DocumentedLedgerPage_RoundTripsToTheSameText() => Check<Page<CreditTransaction>>("docs/json.md", "A ledger page, `Page<CreditTransaction>`");
 
+    [Theory]
+    [InlineData("An invoice event (`InvoiceEventPayload`)")]
+    [InlineData("A subscription event (`SubscriptionEventPayload`")]
+    [InlineData("A grant event (`CreditGrantEventPayload`)")]
+    [InlineData("A balance alert (`CreditBalanceEventPayload`")]
+    [InlineData("A usage alert (`UsageThresholdEventPayload`")]
+    [InlineData("An event stored before payloads were typed")]
+    public void DocumentedBillingEvent_RoundTripsToTheSameText(string anchor) => Check<BillingEvent>("docs/json.md", anchor);
+
     [Fact]
-    public void DocumentedBillingEvent_RoundTripsToTheSameText() => Check<BillingEvent>("docs/json.md", "## Billing events");
+    public void DocumentedBillingEvents_CoverEveryPayloadType()
+    {
+        var text = File.ReadAllText(Path.Combine(Root, "docs/json.md"));
+        var section = text[text.IndexOf("## Billing events", StringComparison.Ordinal)..text.IndexOf("## Plans", StringComparison.Ordinal)];
+
+        foreach (var type in Enum.GetValues<BillingEventType>())
+        {
+            section.Should().Contain($"`{type}`", "every event type is in the table of payloads");
+            section.Should().Contain($"`{BillingEventPayload.TypeFor(type).Name}`");
+        }
+    }
 
     [Fact]
     public void DocumentedSubscription_RoundTripsToTheSameText() => Check<Subscription>("docs/json.md", "## Subscriptions and customers");

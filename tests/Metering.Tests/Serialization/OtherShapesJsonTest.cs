@@ -22,6 +22,7 @@ public sealed class OtherShapesJsonTest
         CancelAt = Instant.FromUtc(2026, 2, 27, 23, 0),
         EndedAt = null,
         Revision = 4,
+        UsageAlerts = [new SubscriptionUsageAlert("api_calls", UsageAlertKind.Amount, 500.00m)],
     };
 
     [Fact]
@@ -43,7 +44,8 @@ public sealed class OtherShapesJsonTest
               "seatAssignments": ["u1", "u2"],
               "cancelAt": "2026-02-27T23:00:00Z",
               "endedAt": null,
-              "revision": 4
+              "revision": 4,
+              "usageAlerts": [{ "chargeKey": "api_calls", "kind": "Amount", "threshold": 500.00 }]
             }
             """));
         Deserialize<Subscription>(json).Should().Be(Subscription());

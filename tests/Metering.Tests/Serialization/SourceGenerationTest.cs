@@ -12,6 +12,9 @@ namespace Metering.Tests.Serialization;
 [JsonSerializable(typeof(Plan))]
 [JsonSerializable(typeof(UsageOutcome))]
 [JsonSerializable(typeof(Page<CreditTransaction>))]
+[JsonSerializable(typeof(BillingEvent))]
+[JsonSerializable(typeof(InvoiceEventPayload))]
+[JsonSerializable(typeof(CreditGrantEventPayload))]
 internal sealed partial class MeteringTestJsonContext : JsonSerializerContext;
 
 public sealed class SourceGenerationTest
@@ -80,5 +83,17 @@ public sealed class SourceGenerationTest
         JsonSerializer.Deserialize(SmallInvoiceJson, context.Invoice).Should().Be(SmallInvoice());
         var missing = () => JsonSerializer.Deserialize(node.ToJsonString(), context.Invoice);
         missing.Should().Throw<JsonException>().WithMessage("*content*");
+    }
+
+    [Fact]
+    public void BillingEvent_WithASourceGeneratedContextListingItsPayloads_RoundTrips()
+    {
+        var info = Info<BillingEvent>(SourceGenerated());
+        var granted = new BillingEvent("e1", BillingEventType.CreditsGranted, "c1", "g1", Jan1, new CreditGrantEventPayload("g1", new Money(5m, Currency.EUR)));
+
+        var json = JsonSerializer.Serialize(granted, info);
+
+        json.Should().Be("""{"eventId":"e1","type":"CreditsGranted","schemaVersion":1,"customerId":"c1","subjectId":"g1","occurredAt":"2026-01-01T00:00:00Z","data":{"grantId":"g1","amount":{"amount":"5","currency":"EUR"}}}""");
+        JsonSerializer.Deserialize(json, info).Should().Be(granted);
     }
 }

@@ -105,6 +105,29 @@ public class StoreChangeRulesTest
     }
 
     [Fact]
+    public void WithInvoiceNumber_NumbersTheInvoiceAndItsEvents_LeavesOtherEventsAlone()
+    {
+        var context = Context();
+        var invoice = InvoiceOf(Stored);
+        var created = BillingEvent.Create(BillingEventType.InvoiceCreated, "c1", invoice.InvoiceId, Start, Payload(invoice, null));
+        var otherInvoice = BillingEvent.Create(BillingEventType.InvoicePaid, "c1", "inv-0", Start, Payload(invoice, 1) with { InvoiceId = "inv-0" });
+        var renewed = BillingEvent.Create(BillingEventType.SubscriptionRenewed, "c1", "s1", Start, SubscriptionEventPayload.Of(Stored));
+        var decision = Valid(context) with { Events = [created, otherInvoice, renewed] };
+
+        var numbered = StoreChangeRules.WithInvoiceNumber(decision, 42);
+
+        numbered.Invoice.Should().Be(invoice with { Number = 42 });
+        numbered.Events.Should().HaveCount(3);
+        numbered.Events[0].Should().Be(new BillingEvent(created.EventId, created.Type, "c1", invoice.InvoiceId, Start, Payload(invoice, 42)));
+        numbered.Events[1].Should().BeSameAs(otherInvoice, "another invoice's event keeps its number");
+        numbered.Events[2].Should().BeSameAs(renewed);
+        numbered.Next.Should().BeSameAs(decision.Next);
+    }
+
+    private static InvoiceEventPayload Payload(Invoice invoice, long? number) =>
+        new(invoice.InvoiceId, number, invoice.SubscriptionId, invoice.Period, invoice.Reason, invoice.Status, invoice.Total, 0, []);
+
+    [Fact]
     public void DecideLedgerChange_DroppedTransactions_Throws()
     {
         var stored = CreditLedger.Empty("c1").Grant(new CreditGrant("g1", "c1", new Money(5m, Currency.USD), CreditCategory.Paid, Start));

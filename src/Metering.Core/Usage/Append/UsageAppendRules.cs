@@ -270,11 +270,7 @@ public static class UsageAppendRules
                         item.Record.CustomerId,
                         item.SubscriptionId,
                         item.Record.Timestamp,
-                        ("charge", charge.Key),
-                        ("kind", alert.Kind.ToString()),
-                        ("threshold", alert.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                        ("value", now.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                        ("period_start", item.PeriodStart.ToString())));
+                        new UsageThresholdEventPayload(item.SubscriptionId, charge.Key, alert.Kind, alert.Threshold, now, item.PeriodStart)));
                 }
             }
         }
@@ -293,7 +289,7 @@ public static class UsageAppendRules
         {
             if (string.Equals(own.ChargeKey, charge.Key, StringComparison.Ordinal))
             {
-                yield return own.Alert;
+                yield return own.ToUsageAlert();
             }
         }
     }

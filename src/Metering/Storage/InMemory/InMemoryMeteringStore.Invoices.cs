@@ -59,9 +59,10 @@ public sealed partial class InMemoryMeteringStore
             }
 
             var ledger = LedgerOf(subscription!.CustomerId);
-            var decision = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, AggregatesOf(subscriptionId, expectedPeriodStart), ledger), decide);
+            var decided = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, AggregatesOf(subscriptionId, expectedPeriodStart), ledger), decide);
 
-            var invoice = decision.Invoice with { Number = ++_lastInvoiceNumber };
+            var decision = StoreChangeRules.WithInvoiceNumber(decided, ++_lastInvoiceNumber);
+            var invoice = decision.Invoice;
             _invoices.Add(invoice.InvoiceId, invoice);
             _invoicedPeriods.Add((subscriptionId, expectedPeriodStart));
             if (!_invoicesByCustomer.TryGetValue(invoice.CustomerId, out var customerInvoices))
