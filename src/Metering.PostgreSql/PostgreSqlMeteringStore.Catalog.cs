@@ -213,14 +213,5 @@ public sealed partial class PostgreSqlMeteringStore
         return list;
     }
 
-    /// <inheritdoc/>
-    public async ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await connection.QueryAsync<(long Sequence, string Doc)>(new CommandDefinition(
-            _sql.ReadEventsNamed, new { after = afterSequence, limit }, commandTimeout: _timeout, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return [.. rows.Select(r => new StoredBillingEvent(r.Sequence, StoreDocuments.ToEvent(r.Doc)))];
-    }
-
     private sealed record CustomerRow(string CustomerId, string? Name, string TimeZoneId, long CreatedAt);
 }

@@ -26,6 +26,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
     private readonly PostgreSqlStoreOptions _options;
     private readonly int _timeout;
     private readonly Sql _sql;
+    private readonly EventSql _events;
     private readonly UsageWriter _writer;
     private readonly ConcurrentDictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CreditLedger> _ledgers = new(StringComparer.Ordinal);
@@ -57,6 +58,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         _options = options;
         _timeout = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds);
         _sql = new Sql(PostgreSqlSchema.Quote(options.Schema));
+        _events = new EventSql(PostgreSqlSchema.Quote(options.Schema));
         _writer = new UsageWriter(dataSource, AppendGroupAsync, options.MaxGroupCommitSize, options.GroupCommitWriters);
     }
 
@@ -166,11 +168,12 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
     /// <summary>The schema-qualified SQL of the store, built once per schema name.</summary>
     private sealed class Sql(string s)
     {
+        // Sequence numbers in array order; tx from the column default (this transaction's id). No shared counter row.
         public readonly string AppendEvents =
             $"""
-            WITH c AS (UPDATE {s}.counters SET value = value + cardinality($1) WHERE name = 'event' RETURNING value)
             INSERT INTO {s}.billing_events (sequence, doc)
-            SELECT c.value - cardinality($1) + u.ord, u.doc::jsonb FROM c, unnest($1) WITH ORDINALITY AS u(doc, ord)
+            SELECT nextval('{s}.billing_event_sequence'), o.doc
+            FROM (SELECT u.doc::jsonb AS doc FROM unnest($1) WITH ORDINALITY AS u(doc, ord) ORDER BY u.ord) o
             """;
 
         public readonly string NextInvoiceNumber = $"UPDATE {s}.counters SET value = value + 1 WHERE name = 'invoice' RETURNING value";
@@ -337,6 +340,5 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
             ORDER BY g.customer_id LIMIT $2
             """;
 
-        public readonly string ReadEventsNamed = $"SELECT sequence, doc::text FROM {s}.billing_events WHERE sequence > @after ORDER BY sequence LIMIT @limit";
     }
 }

@@ -46,3 +46,7 @@ public sealed class PostgreSqlInvoiceVoidTests(PostgresServer server) : InvoiceV
 public sealed class PostgreSqlCreditAlertTests(PostgresServer server) : CreditAlertConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlUsageAlertTests(PostgresServer server) : UsageAlertConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlEventDeliveryTests(PostgresServer server) : EventDeliveryConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlEventDispatchTests(PostgresServer server) : EventDispatchConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

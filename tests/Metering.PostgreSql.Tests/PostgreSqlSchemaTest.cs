@@ -43,13 +43,13 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         (await ScalarsAsync<string>(connection, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'metering%'")).Should().Equal("metering");
-        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2);
+        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3);
 
         // The scripts ran once: their seed rows are there once, and every table exists once.
-        (await ScalarsAsync<string>(connection, "SELECT name FROM metering.counters ORDER BY name")).Should().Equal("event", "invoice");
+        (await ScalarsAsync<string>(connection, "SELECT name FROM metering.counters ORDER BY name")).Should().Equal("invoice");
         (await ScalarsAsync<string>(connection, "SELECT tablename::text FROM pg_tables WHERE schemaname = 'metering' ORDER BY tablename")).Should().Equal(
-            "billing_events", "counters", "credit_grants", "credit_ledgers", "credit_transactions", "customers", "invoices",
-            "meters", "plans", "schema_version", "subscriptions", "usage_aggregates", "usage_records");
+            "billing_events", "counters", "credit_grants", "credit_ledgers", "credit_transactions", "customers", "event_handlers", "invoices",
+            "meters", "parked_events", "plans", "schema_version", "subscriptions", "usage_aggregates", "usage_records");
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync();
-            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Append("DELETE FROM metering.schema_version WHERE version = 2"));
+            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion3).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3)"));
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks());
         }
 
@@ -89,7 +89,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
 
             await using var connection = await source.OpenConnectionAsync();
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks() * 100);
-            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2);
+            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3);
         }
 
         await using (var billing = TestMetering.Create(Options, start + Duration.FromDays(40), b => b.UsePostgreSql(connectionString)))
@@ -104,6 +104,9 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
             }
 
             stored.Should().Equal(record);
+            var events = await store.ReadEventsAsync(null, 100, CancellationToken.None);
+            events.Select(e => e.Event.Type).Should().StartWith([BillingEventType.SubscriptionActivated, BillingEventType.CreditsGranted], "events written before v3 are read back in their order");
+            events.Select(e => e.Sequence).Should().BeInAscendingOrder();
             (await store.GetAggregatesAsync(subscriptionId, start, CancellationToken.None)).Single().Aggregate.RecordCount.Should().Be(1);
             (await store.ListUsagePeriodsAsync(subscriptionId, null, 10, CancellationToken.None)).Items.Should().Equal(start);
             (await store.FindSubscriptionsDueAsync(Instant.FromUtc(2026, 3, 1, 0, 0), 10, CancellationToken.None)).Should().Equal(subscriptionId);
@@ -198,6 +201,17 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using var command = new NpgsqlCommand("SELECT count(*) FROM metering.customers", connection);
         (await command.ExecuteScalarAsync()).Should().Be(1L);
     }
+
+    /// <summary>Takes a v3 database back to v2's event log: the 'event' counter and no transaction ids, sequence or delivery tables.</summary>
+    private static readonly string[] UndoVersion3 =
+    [
+        "DROP TABLE metering.event_handlers",
+        "DROP TABLE metering.parked_events",
+        "ALTER TABLE metering.billing_events ALTER COLUMN sequence DROP DEFAULT",
+        "DROP SEQUENCE metering.billing_event_sequence",
+        "ALTER TABLE metering.billing_events DROP COLUMN tx",
+        "INSERT INTO metering.counters (name, value) SELECT 'event', COALESCE(MAX(sequence), 0) FROM metering.billing_events",
+    ];
 
     private static readonly (string Table, string Column)[] InstantColumns =
     [

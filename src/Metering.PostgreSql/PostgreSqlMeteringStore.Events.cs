@@ -1,0 +1,316 @@
+using System.Globalization;
+using Metering.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Metering.PostgreSql;
+
+/// <summary>
+/// The event log and its delivery state. Transactions may commit in the opposite order of the sequence numbers they
+/// took, so delivery order is (writing transaction id, sequence) and the log is read only below
+/// <c>pg_snapshot_xmin(pg_current_snapshot())</c>: every transaction with a lower id has finished, and any transaction
+/// still to commit has a higher id, so nothing can later appear before an event already returned. A position is
+/// <c>{tx}.{sequence}</c>. Each operation is one statement; the fenced ones change nothing unless the caller still owns
+/// the handler's lease.
+/// </summary>
+public sealed partial class PostgreSqlMeteringStore
+{
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Committed events can be held back by an older transaction still running anywhere in the cluster (xids are
+    /// cluster-wide). Such transactions are normally short, so when events are held back and the page is not full, the
+    /// read waits for them (up to <see cref="HeldBackWait"/>, briefly re-reading) rather than hand back less than what has
+    /// committed; after that it returns what is safe to deliver, and the rest comes with a later read.
+    /// </remarks>
+    public async ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(string? afterPosition, int limit, CancellationToken cancellationToken)
+    {
+        var (tx, sequence) = ParsePosition(afterPosition);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var waited = TimeSpan.Zero;
+        var pause = TimeSpan.FromMilliseconds(1);
+        while (true)
+        {
+            var (events, heldBack) = await ReadEventPageAsync(connection, tx, sequence, limit, cancellationToken).ConfigureAwait(false);
+            if (!heldBack || events.Count == limit || waited >= HeldBackWait)
+            {
+                return events;
+            }
+
+            await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+            waited += pause;
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(50).Ticks));
+        }
+    }
+
+    /// <summary>The longest a read waits for older running transactions that hold committed events back (1 second).</summary>
+    private static TimeSpan HeldBackWait => TimeSpan.FromSeconds(1);
+
+    private async Task<(List<StoredBillingEvent> Events, bool HeldBack)> ReadEventPageAsync(NpgsqlConnection connection, string tx, long sequence, int limit, CancellationToken cancellationToken)
+    {
+        await using var batch = Batch(connection, null);
+        batch.BatchCommands.Add(BatchCommand(_events.Read, Text(tx), Long(sequence), P(limit, NpgsqlDbType.Integer)));
+        batch.BatchCommands.Add(BatchCommand(_events.HeldBack, Text(tx), Long(sequence)));
+        var events = new List<StoredBillingEvent>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(ReadStoredEvent(reader, 0));
+        }
+
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (events, reader.GetBoolean(0));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<EventHandlerCheckpoint?> TryAcquireEventLeaseAsync(string handler, string owner, Instant now, Duration ttl, EventHandlerStart start, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(owner);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = Batch(connection, null);
+        batch.BatchCommands.Add(BatchCommand(_events.AddHandler, Text(handler), P(start == EventHandlerStart.Latest, NpgsqlDbType.Boolean)));
+        batch.BatchCommands.Add(BatchCommand(_events.TakeLease, Text(handler), Text(owner), Long(Instants.Nanos(now)), Long(Instants.Nanos(now + ttl))));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        do
+        {
+            // The INSERT returns no rows; the lease UPDATE returns the checkpoint when this owner holds the lease.
+            if (reader.FieldCount > 0)
+            {
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadCheckpoint(reader) : null;
+            }
+        }
+        while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+
+        return null;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask ReleaseEventLeaseAsync(string handler, string owner, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_events.ReleaseLease, cancellationToken, Text(handler), Text(owner)).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> AdvanceEventCheckpointAsync(string handler, string owner, string position, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(position);
+        var (tx, sequence) = ParsePosition(position);
+        return await ExecuteAsync(_events.Advance, cancellationToken, Text(handler), Text(owner), Text(tx), Long(sequence)).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> ParkEventAsync(string handler, string owner, StoredBillingEvent stored, int attempts, string error, Instant parkedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(error);
+        var (tx, sequence) = ParsePosition(stored.Position);
+        return await ExecuteAsync(
+            _events.Park,
+            cancellationToken,
+            Text(handler),
+            Text(owner),
+            Text(tx),
+            Long(sequence),
+            P(attempts, NpgsqlDbType.Integer),
+            Text(error),
+            Long(Instants.Nanos(parkedAt))).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Page<ParkedBillingEvent>> ListParkedEventsAsync(string? handler, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var after = ParkedCursor.Decode(cursor);
+        var items = await ReadParkedAsync(
+            _events.ListParked,
+            cancellationToken,
+            Text(handler),
+            Text(after?.Handler),
+            Long(after?.Sequence ?? 0),
+            P(limit + 1, NpgsqlDbType.Integer)).ConfigureAwait(false);
+        return items.Count > limit
+            ? new Page<ParkedBillingEvent>(items.Take(limit).ToArray(), ParkedCursor.Encode(items[limit - 1]))
+            : new Page<ParkedBillingEvent>(items, null);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> RequestRedeliveryAsync(string handler, long? sequence, CancellationToken cancellationToken) =>
+        await ExecuteAsync(_events.RequestRedelivery, cancellationToken, Text(handler), Long(sequence)).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<ParkedBillingEvent>> ReadRedeliveriesAsync(string handler, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return await ReadParkedAsync(_events.ReadRedeliveries, cancellationToken, Text(handler), P(limit, NpgsqlDbType.Integer)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> CompleteRedeliveryAsync(string handler, string owner, long sequence, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _events.CompleteRedelivery);
+        command.Parameters.Add(Text(handler));
+        command.Parameters.Add(Text(owner));
+        command.Parameters.Add(Long(sequence));
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<EventHandlerCheckpoint>> ListEventHandlersAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _events.ListHandlers);
+        var handlers = new List<EventHandlerCheckpoint>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            handlers.Add(ReadCheckpoint(reader));
+        }
+
+        return handlers;
+    }
+
+    /// <summary>The (tx, sequence) a position names; ("0", 0), before every event, for null.</summary>
+    private static (string Tx, long Sequence) ParsePosition(string? position)
+    {
+        if (position is null)
+        {
+            return ("0", 0);
+        }
+
+        var dot = position.IndexOf('.', StringComparison.Ordinal);
+        if (dot is < 1 or > 20 || position.Length - dot - 1 is < 1 or > 19
+            || position.AsSpan(0, dot).ContainsAnyExcept("0123456789") || position.AsSpan(dot + 1).ContainsAnyExcept("0123456789")
+            || !ulong.TryParse(position.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out _)
+            || !long.TryParse(position.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+        {
+            throw EventPositions.Invalid(position);
+        }
+
+        return (position[..dot], sequence);
+    }
+
+    private static string PositionOf(string tx, long sequence) => string.Create(CultureInfo.InvariantCulture, $"{tx}.{sequence}");
+
+    /// <summary>Reads (sequence, tx text, doc text) from <paramref name="first"/> on.</summary>
+    private static StoredBillingEvent ReadStoredEvent(NpgsqlDataReader reader, int first)
+    {
+        var sequence = reader.GetInt64(first);
+        return new StoredBillingEvent(sequence, PositionOf(reader.GetString(first + 1), sequence), StoreDocuments.ToEvent(reader.GetString(first + 2)));
+    }
+
+    /// <summary>Reads (name, position tx, position sequence, owner, expiry, parked count).</summary>
+    private static EventHandlerCheckpoint ReadCheckpoint(NpgsqlDataReader reader) => new(
+        reader.GetString(0),
+        reader.IsDBNull(1) ? null : PositionOf(reader.GetString(1), reader.GetInt64(2)),
+        reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.IsDBNull(4) ? null : Instants.At(reader.GetInt64(4)),
+        (int)reader.GetInt64(5));
+
+    private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, sql);
+        command.Parameters.AddRange(parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a parked-event query returning (handler, attempts, last error, parked at, redelivery, sequence, tx, doc).</summary>
+    private async Task<List<ParkedBillingEvent>> ReadParkedAsync(string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, sql);
+        command.Parameters.AddRange(parameters);
+        var parked = new List<ParkedBillingEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            parked.Add(new ParkedBillingEvent(
+                reader.GetString(0),
+                ReadStoredEvent(reader, 5),
+                reader.GetInt32(1),
+                reader.GetString(2),
+                Instants.At(reader.GetInt64(3)),
+                reader.GetBoolean(4)));
+        }
+
+        return parked;
+    }
+
+    /// <summary>The event statements, schema-qualified once.</summary>
+    private sealed class EventSql(string s)
+    {
+        private const string Horizon = "pg_snapshot_xmin(pg_current_snapshot())";
+
+        private readonly string _parkedColumns =
+            $"p.handler, p.attempts, p.last_error, p.parked_at, p.redelivery_requested, e.sequence, e.tx::text, e.doc::text FROM {s}.parked_events p JOIN {s}.billing_events e ON e.sequence = p.sequence";
+
+        public string Read { get; } =
+            $"SELECT sequence, tx::text, doc::text FROM {s}.billing_events WHERE tx < {Horizon} AND (tx, sequence) > ($1::xid8, $2) ORDER BY tx, sequence LIMIT $3";
+
+        public string HeldBack { get; } =
+            $"SELECT EXISTS (SELECT 1 FROM {s}.billing_events WHERE tx >= {Horizon} AND (tx, sequence) > ($1::xid8, $2))";
+
+        public string AddHandler { get; } =
+            $"""
+            INSERT INTO {s}.event_handlers (name, position_tx, position_sequence)
+            SELECT $1, l.tx, l.sequence FROM (SELECT 1) AS one
+            LEFT JOIN (SELECT tx, sequence FROM {s}.billing_events WHERE $2 AND tx < {Horizon} ORDER BY tx DESC, sequence DESC LIMIT 1) AS l ON true
+            ON CONFLICT (name) DO NOTHING
+            """;
+
+        public string TakeLease { get; } =
+            $"""
+            UPDATE {s}.event_handlers h SET lease_owner = $2, lease_expires_at = $4
+            WHERE h.name = $1 AND (h.lease_owner IS NULL OR h.lease_owner = $2 OR h.lease_expires_at <= $3)
+            RETURNING h.name, h.position_tx::text, h.position_sequence, h.lease_owner, h.lease_expires_at,
+                (SELECT count(*) FROM {s}.parked_events p WHERE p.handler = h.name)
+            """;
+
+        public string ReleaseLease { get; } =
+            $"UPDATE {s}.event_handlers SET lease_owner = NULL, lease_expires_at = NULL WHERE name = $1 AND lease_owner = $2";
+
+        public string Advance { get; } =
+            $"""
+            UPDATE {s}.event_handlers SET
+                position_tx = CASE WHEN position_tx IS NULL OR (position_tx, position_sequence) < ($3::xid8, $4) THEN $3::xid8 ELSE position_tx END,
+                position_sequence = CASE WHEN position_tx IS NULL OR (position_tx, position_sequence) < ($3::xid8, $4) THEN $4 ELSE position_sequence END
+            WHERE name = $1 AND lease_owner = $2
+            """;
+
+        public string Park { get; } =
+            $"""
+            WITH h AS (
+                UPDATE {s}.event_handlers SET
+                    position_tx = CASE WHEN position_tx IS NULL OR (position_tx, position_sequence) < ($3::xid8, $4) THEN $3::xid8 ELSE position_tx END,
+                    position_sequence = CASE WHEN position_tx IS NULL OR (position_tx, position_sequence) < ($3::xid8, $4) THEN $4 ELSE position_sequence END
+                WHERE name = $1 AND lease_owner = $2
+                RETURNING name)
+            INSERT INTO {s}.parked_events (handler, sequence, attempts, last_error, parked_at, redelivery_requested)
+            SELECT h.name, $4, $5, $6, $7, false FROM h
+            ON CONFLICT (handler, sequence) DO UPDATE SET
+                attempts = excluded.attempts, last_error = excluded.last_error, parked_at = excluded.parked_at, redelivery_requested = false
+            """;
+
+        public string ListParked => $"SELECT {_parkedColumns} WHERE ($1::text IS NULL OR p.handler = $1) AND ($2::text IS NULL OR (p.handler, p.sequence) > ($2 COLLATE \"C\", $3)) ORDER BY p.handler, p.sequence LIMIT $4";
+
+        public string RequestRedelivery { get; } =
+            $"UPDATE {s}.parked_events SET redelivery_requested = true WHERE handler = $1 AND ($2::bigint IS NULL OR sequence = $2)";
+
+        public string ReadRedeliveries => $"SELECT {_parkedColumns} WHERE p.handler = $1 AND p.redelivery_requested ORDER BY p.sequence LIMIT $2";
+
+        public string CompleteRedelivery { get; } =
+            $"""
+            WITH h AS (SELECT name FROM {s}.event_handlers WHERE name = $1 AND lease_owner = $2 FOR UPDATE),
+                 d AS (DELETE FROM {s}.parked_events p USING h WHERE p.handler = h.name AND p.sequence = $3)
+            SELECT count(*) FROM h
+            """;
+
+        public string ListHandlers { get; } =
+            $"""
+            SELECT h.name, h.position_tx::text, h.position_sequence, h.lease_owner, h.lease_expires_at,
+                (SELECT count(*) FROM {s}.parked_events p WHERE p.handler = h.name)
+            FROM {s}.event_handlers h ORDER BY h.name
+            """;
+    }
+}
