@@ -1,0 +1,138 @@
+using Microsoft.Extensions.DependencyInjection;
+using Metering.Storage;
+using Npgsql;
+
+namespace Metering.PostgreSql.Tests;
+
+/// <summary>
+/// Issue #14's proof that out-of-order commits lose no event: sequence numbers are taken inside transactions, so a
+/// later sequence can commit before an earlier one. Two raw transactions insert events the way the store does
+/// (column defaults: the sequence and the writing transaction's id) and commit in the opposite order of their sequence
+/// numbers, while a reader walks the log by position exactly as the dispatcher does.
+/// </summary>
+public sealed class EventCommitOrderTest(PostgresServer server)
+{
+    private static readonly Instant Start = Instant.FromUtc(2026, 1, 1, 0, 0);
+
+    private sealed class Reader(IMeteringStore store)
+    {
+        private string? _position;
+
+        public List<long> Delivered { get; } = [];
+
+        /// <summary>Reads everything readable after the position, and moves past it, like a dispatcher batch.</summary>
+        public async Task<List<long>> ReadAsync()
+        {
+            var page = await store.ReadEventsAsync(_position, 1_000, CancellationToken.None);
+            if (page.Count > 0)
+            {
+                _position = page[^1].Position;
+            }
+
+            var sequences = page.Select(e => e.Sequence).ToList();
+            Delivered.AddRange(sequences);
+            return sequences;
+        }
+    }
+
+    private async Task<(TestMetering Billing, string ConnectionString, string EventDoc)> CreateAsync()
+    {
+        var connectionString = server.CreateDatabase();
+        var billing = TestMetering.Create(start: Start, configureBuilder: b => b.UsePostgreSql(connectionString));
+        await billing.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC");
+        await Grant(billing, "g0");
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT doc::text FROM metering.billing_events ORDER BY sequence LIMIT 1", connection);
+        return (billing, connectionString, (string)(await command.ExecuteScalarAsync())!);
+    }
+
+    private static Task Grant(TestMetering billing, string grantId) =>
+        billing.Credits.GrantAsync(new CreditGrantRequest { CustomerId = "c1", Amount = new Money(1m, Currency.USD), GrantId = grantId }).AsTask();
+
+    private static async Task<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)> BeginWithXidAsync(string connectionString)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var xid = new NpgsqlCommand("SELECT pg_current_xact_id()", connection, transaction); // the transaction id is taken now
+        await xid.ExecuteScalarAsync();
+        return (connection, transaction);
+    }
+
+    private static async Task<long> InsertEventAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string doc)
+    {
+        await using var insert = new NpgsqlCommand("INSERT INTO metering.billing_events (doc) VALUES ($1::jsonb) RETURNING sequence", connection, transaction);
+        insert.Parameters.Add(new NpgsqlParameter { Value = doc });
+        return (long)(await insert.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task OlderTransaction_StillOpen_HoldsLaterCommitsBack_ThenBothAreRead()
+    {
+        var (billing, connectionString, doc) = await CreateAsync();
+        await using var _ = billing;
+        var reader = new Reader(billing.Store);
+        (await reader.ReadAsync()).Should().HaveCount(1, "the first grant's event");
+
+        var (connection, t1) = await BeginWithXidAsync(connectionString);
+        await using var __ = connection;
+        var early = await InsertEventAsync(connection, t1, doc);
+        await Grant(billing, "g1"); // commits a later sequence while t1 is open
+        var later = (await billing.Store.ReadEventsAsync(null, 100, CancellationToken.None)).Count == 1;
+
+        (await reader.ReadAsync()).Should().BeEmpty("the committed grant sorts after the open transaction and is held back, not skipped");
+        later.Should().BeTrue("a fresh read is held back the same way");
+        await t1.CommitAsync();
+        var after = await reader.ReadAsync();
+
+        after.Should().HaveCount(2);
+        after[0].Should().Be(early);
+        after[1].Should().BeGreaterThan(early);
+    }
+
+    [Fact]
+    public async Task LaterSequenceCommittedFirst_IsReadFirst_AndTheEarlierSequenceIsStillDeliveredWhenItCommits()
+    {
+        var (billing, connectionString, doc) = await CreateAsync();
+        await using var _ = billing;
+        var reader = new Reader(billing.Store);
+        await reader.ReadAsync();
+
+        // t2 takes its transaction id first; t1 takes the lower sequence; t2 takes the higher one and commits first.
+        var (c2, t2) = await BeginWithXidAsync(connectionString);
+        var (c1, t1) = await BeginWithXidAsync(connectionString);
+        await using var __ = c1;
+        await using var ___ = c2;
+        var low = await InsertEventAsync(c1, t1, doc);
+        var high = await InsertEventAsync(c2, t2, doc);
+        high.Should().BeGreaterThan(low);
+        await t2.CommitAsync();
+
+        var first = await reader.ReadAsync();
+        await t1.CommitAsync();
+        var second = await reader.ReadAsync();
+
+        first.Should().Equal([high], "t2's transaction is older than every open one, so its event is safe to deliver");
+        second.Should().Equal([low], "the reader moved past sequence {0}, yet {1}, committed later, is not skipped", high, low);
+        reader.Delivered.Skip(1).Should().BeEquivalentTo([low, high]);
+    }
+
+    [Fact]
+    public async Task RolledBackTransaction_LeavesAHoleInSequences_AndNothingIsDelivered()
+    {
+        var (billing, connectionString, doc) = await CreateAsync();
+        await using var _ = billing;
+        var reader = new Reader(billing.Store);
+        await reader.ReadAsync();
+
+        var (connection, t1) = await BeginWithXidAsync(connectionString);
+        await using var __ = connection;
+        var lost = await InsertEventAsync(connection, t1, doc);
+        await t1.RollbackAsync();
+        await Grant(billing, "g1");
+
+        var read = await reader.ReadAsync();
+        read.Should().ContainSingle().Which.Should().BeGreaterThan(lost, "sequences are unique and increasing, not gap-free");
+    }
+}
