@@ -44,7 +44,7 @@ public class SchemaTest
         var act = async () => await older.InitializeAsync(Ct);
 
         (await act.Should().ThrowAsync<MeteringException>())
-            .Which.Message.Should().Contain("schema version 7").And.Contain("up to 2").And.Contain("upgrade the Metering.Sqlite package");
+            .Which.Message.Should().Contain("schema version 7").And.Contain("up to 3").And.Contain("upgrade the Metering.Sqlite package");
         var read = async () => await older.ListMetersAsync(Ct);
         await read.Should().ThrowAsync<MeteringException>();
     }
