@@ -4,7 +4,7 @@ using Metering.Storage;
 
 namespace Metering.Sqlite;
 
-/// <summary>Meters, plans, customers, subscriptions and the event log.</summary>
+/// <summary>Meters, plans, customers and subscriptions.</summary>
 public sealed partial class SqliteMeteringStore
 {
     /// <inheritdoc/>
@@ -96,22 +96,4 @@ public sealed partial class SqliteMeteringStore
         ArgumentNullException.ThrowIfNull(events);
         return WriteAsync(w => w.UpdateSubscription(updated, events), 1, false, cancellationToken);
     }
-
-    /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<StoredBillingEvent>>(
-            c =>
-            {
-                using var reader = StatementCache.Get(c, "SELECT sequence, data FROM billing_events WHERE sequence > $after ORDER BY sequence LIMIT $limit", "$after", "$limit")
-                    .With(afterSequence, limit)
-                    .ExecuteReader();
-                var events = new List<StoredBillingEvent>();
-                while (reader.Read())
-                {
-                    events.Add(new StoredBillingEvent(reader.GetInt64(0), StoreDocuments.ToEvent(reader.GetString(1))));
-                }
-
-                return events;
-            },
-            cancellationToken);
 }

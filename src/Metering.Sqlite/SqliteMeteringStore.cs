@@ -23,14 +23,15 @@ namespace Metering.Sqlite;
 /// must lie between 1677 and 2262). The schema is created and migrated on first use; a database written by a newer
 /// version of this library is refused with a <see cref="MeteringException"/>.</para>
 /// </remarks>
-public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, IAsyncDisposable, IDisposable
+public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStoreHealth, IEventLogSignal, IAsyncDisposable, IDisposable
 {
     // This file: construction, opening (pragmas, migration, writer), reads and writes plumbing, lifetime. The operations
-    // are in SqliteMeteringStore.{Catalog,Usage,Invoices,Credits}.cs; the writes themselves in Storage/SqliteWriter.*.cs.
+    // are in SqliteMeteringStore.{Catalog,Usage,Invoices,Credits,Events}.cs; the writes themselves in Storage/SqliteWriter.*.cs.
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
     private readonly SemaphoreSlim _startLock = new(1, 1);
     private readonly ConcurrentDictionary<(string Key, int Version), Plan> _plans = new();
+    private readonly EventLogSignal _eventsCommitted = new();
     private volatile SqliteWriter? _writer;
     private ReadConnectionPool? _reads;
     private bool _disposed;
@@ -184,7 +185,7 @@ public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStore
             checkpointConnection.Open();
             checkpointConnection.Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds}"));
             _reads = new ReadConnectionPool(_connectionString, _options.BusyTimeout, Math.Max(4, Environment.ProcessorCount * 2));
-            var created = new SqliteWriter(connection, checkpointConnection, _options, Logger);
+            var created = new SqliteWriter(connection, checkpointConnection, _options, Logger, _eventsCommitted);
             _writer = created;
             SqliteLog.Opened(Logger, DataSource, SchemaVersion);
             return created;

@@ -8,9 +8,15 @@ using Microsoft.Extensions.DependencyInjection;
 // Usage: <database> <prefix> <workers> <batches per worker, or -1 for "until killed"> <records per batch>
 // Prints "<key>;" for every record once its batch is acknowledged (committed), then "done;" when finished.
 // Or: sim <database> <seed> <workers>, the simulation workload (see SimulatedIngest).
+// Or: events <database> <journal> <run>, a host delivering events to a journaling handler (see EventDispatchScenario).
 if (args.Length > 0 && args[0] == "sim")
 {
     return await SimulatedIngest.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "events")
+{
+    return await EventDispatchScenario.RunAsync(args[1..]);
 }
 
 if (args.Length != 5)

@@ -9,6 +9,12 @@ internal sealed partial class SqliteWriter
 
     private void AppendEvents(IReadOnlyList<BillingEvent> events)
     {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        _eventsAppended = true;
         var insert = _insertEvent ??= Prepare("INSERT INTO billing_events (data) VALUES (?1)");
         foreach (var e in events)
         {

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Metering.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -37,16 +38,21 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly UsageKeyIndex _keys;
     private readonly AggregateCache _aggregates;
+    private readonly EventLogSignal? _eventsCommitted;
 
     // The raw statements prepared so far (by Prepare), finalized before the connection closes.
     private readonly List<RawStatement> _statements = [];
     private long _pagesSinceCheckpoint;
     private long _dataVersion;
+
+    // Whether the running transaction appended events (the signal is pulsed after its COMMIT).
+    private bool _eventsAppended;
     private volatile WriterFault? _fault;
 
-    public SqliteWriter(SqliteConnection connection, SqliteConnection checkpointConnection, SqliteStoreOptions options, ILogger? logger = null)
+    public SqliteWriter(SqliteConnection connection, SqliteConnection checkpointConnection, SqliteStoreOptions options, ILogger? logger = null, EventLogSignal? eventsCommitted = null)
     {
         _connection = connection;
+        _eventsCommitted = eventsCommitted;
         _appendState = new AppendState(this);
         _keys = new UsageKeyIndex(connection);
         _aggregates = new AggregateCache(connection);
@@ -203,6 +209,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
                 }
 
                 Sql("BEGIN IMMEDIATE").ExecuteNonQuery();
+                _eventsAppended = false;
                 var version = ReadDataVersion();
                 if (version != _dataVersion)
                 {
@@ -250,6 +257,12 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
             foreach (var request in group)
             {
                 request.Complete();
+            }
+
+            if (_eventsAppended)
+            {
+                // After COMMIT, never before: a woken dispatcher must find the events.
+                _eventsCommitted?.Pulse();
             }
 
             if (_fault is { } recovered)
