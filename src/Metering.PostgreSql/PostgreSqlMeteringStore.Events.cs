@@ -8,8 +8,9 @@ namespace Metering.PostgreSql;
 /// <summary>
 /// The event log and its delivery state. Transactions may commit in the opposite order of the sequence numbers they
 /// took, so delivery order is (writing transaction id, sequence) and the log is read only below
-/// <c>pg_snapshot_xmin(pg_current_snapshot())</c>: every transaction with a lower id has finished, and any transaction
-/// still to commit has a higher id, so nothing can later appear before an event already returned. A position is
+/// the oldest transaction in progress: every transaction with a lower id has finished, and any transaction
+/// still to commit has a higher id, so nothing can later appear before an event already returned (transactions of other
+/// databases on the same server are left out of that horizon: they cannot write this log). A position is
 /// <c>{tx}.{sequence}</c>. Each operation is one statement; the fenced ones change nothing unless the caller still owns
 /// the handler's lease.
 /// </summary>
@@ -17,10 +18,10 @@ public sealed partial class PostgreSqlMeteringStore
 {
     /// <inheritdoc/>
     /// <remarks>
-    /// Committed events can be held back by an older transaction still running anywhere in the cluster (xids are
-    /// cluster-wide). Such transactions are normally short, so when events are held back and the page is not full, the
-    /// read waits for them (up to <see cref="HeldBackWait"/>, briefly re-reading) rather than hand back less than what has
-    /// committed; after that it returns what is safe to deliver, and the rest comes with a later read.
+    /// Committed events can be held back by an older transaction of this database still running. Such transactions are
+    /// normally short, so when every event after the position is held back, the read waits for them (up to
+    /// <see cref="HeldBackWait"/>, briefly re-reading) rather than return nothing; otherwise it returns what is safe to
+    /// deliver at once, and the rest comes with a later read.
     /// </remarks>
     public async ValueTask<IReadOnlyList<StoredBillingEvent>> ReadEventsAsync(string? afterPosition, int limit, CancellationToken cancellationToken)
     {
@@ -32,7 +33,7 @@ public sealed partial class PostgreSqlMeteringStore
         while (true)
         {
             var (events, heldBack) = await ReadEventPageAsync(connection, tx, sequence, limit, cancellationToken).ConfigureAwait(false);
-            if (!heldBack || events.Count == limit || waited >= HeldBackWait)
+            if (!heldBack || events.Count > 0 || waited >= HeldBackWait)
             {
                 return events;
             }
@@ -240,7 +241,22 @@ public sealed partial class PostgreSqlMeteringStore
     /// <summary>The event statements, schema-qualified once.</summary>
     private sealed class EventSql(string s)
     {
-        private const string Horizon = "pg_snapshot_xmin(pg_current_snapshot())";
+        // The horizon: the oldest transaction id in progress in the statement's snapshot, or the snapshot's xmax when none
+        // is. Transactions of backends connected to other databases are left out: they can never write these tables, and
+        // without this one long transaction anywhere on the server would hold delivery back. Only backends still running
+        // in another database are left out (a backend's database never changes); an in-progress id not found there
+        // (finished since the snapshot, a prepared transaction, or hidden for lack of privilege) still holds the horizon,
+        // which only delays delivery. backend_xid is 32-bit: compared modulo 2^32.
+        private const string Horizon =
+            """
+            (SELECT coalesce(
+                (SELECT min(x) FROM pg_snapshot_xip(c.snap) AS x
+                 WHERE x::text::numeric % 4294967296 NOT IN (
+                    SELECT a.backend_xid::text::numeric FROM pg_stat_activity a
+                    WHERE a.backend_xid IS NOT NULL AND a.datid IS DISTINCT FROM (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))),
+                pg_snapshot_xmax(c.snap))
+             FROM (SELECT pg_current_snapshot() AS snap) AS c)
+            """;
 
         private readonly string _parkedColumns =
             $"p.handler, p.attempts, p.last_error, p.parked_at, p.redelivery_requested, e.sequence, e.tx::text, e.doc::text FROM {s}.parked_events p JOIN {s}.billing_events e ON e.sequence = p.sequence";
