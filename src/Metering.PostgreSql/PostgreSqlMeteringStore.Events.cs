@@ -262,7 +262,9 @@ public sealed partial class PostgreSqlMeteringStore
             $"p.handler, p.attempts, p.last_error, p.parked_at, p.redelivery_requested, e.sequence, e.tx::text, e.doc::text FROM {s}.parked_events p JOIN {s}.billing_events e ON e.sequence = p.sequence";
 
         public string Read { get; } =
-            $"SELECT sequence, tx::text, doc::text FROM {s}.billing_events WHERE tx < {Horizon} AND (tx, sequence) > ($1::xid8, $2) ORDER BY tx, sequence LIMIT $3";
+            // ORDER BY names the table's columns (e.tx): an unqualified "tx" would be the text output column, and text
+            // order ("10000" < "9999") is not transaction order.
+            $"SELECT e.sequence, e.tx::text, e.doc::text FROM {s}.billing_events e WHERE e.tx < {Horizon} AND (e.tx, e.sequence) > ($1::xid8, $2) ORDER BY e.tx, e.sequence LIMIT $3";
 
         public string HeldBack { get; } =
             $"SELECT EXISTS (SELECT 1 FROM {s}.billing_events WHERE tx >= {Horizon} AND (tx, sequence) > ($1::xid8, $2))";

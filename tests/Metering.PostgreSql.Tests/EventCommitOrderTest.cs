@@ -20,10 +20,10 @@ public sealed class EventCommitOrderTest(PostgresServer server)
 
         public List<long> Delivered { get; } = [];
 
-        /// <summary>Reads everything readable after the position, and moves past it, like a dispatcher batch.</summary>
-        public async Task<List<long>> ReadAsync()
+        /// <summary>Reads everything readable after the position (up to <paramref name="limit"/>), and moves past it, like a dispatcher batch.</summary>
+        public async Task<List<long>> ReadAsync(int limit = 1_000)
         {
-            var page = await store.ReadEventsAsync(_position, 1_000, CancellationToken.None);
+            var page = await store.ReadEventsAsync(_position, limit, CancellationToken.None);
             if (page.Count > 0)
             {
                 _position = page[^1].Position;
@@ -135,4 +135,55 @@ public sealed class EventCommitOrderTest(PostgresServer server)
         var read = await reader.ReadAsync();
         read.Should().ContainSingle().Which.Should().BeGreaterThan(lost, "sequences are unique and increasing, not gap-free");
     }
+
+    [Fact]
+    public async Task TransactionIdsCrossingAPowerOfTen_AreReadInTransactionOrder_NotAsText()
+    {
+        var (billing, connectionString, _) = await CreateAsync();
+        await using var _ = billing;
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using (var create = new NpgsqlCommand(
+            "CREATE PROCEDURE burn_xids(n bigint) LANGUAGE plpgsql AS $$ BEGIN FOR i IN 1..n LOOP PERFORM pg_current_xact_id(); COMMIT; END LOOP; END $$",
+            connection))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        // Move the server's transaction ids to just below the next power of ten, then write events across it.
+        await using var current = new NpgsqlCommand("SELECT pg_current_xact_id()::text::bigint", connection);
+        var now = (long)(await current.ExecuteScalarAsync())!;
+        var power = (long)Math.Pow(10, Math.Ceiling(Math.Log10(now + 1_000)));
+        await using (var burn = new NpgsqlCommand($"CALL burn_xids({power - now - 50})", connection) { CommandTimeout = 300 })
+        {
+            await burn.ExecuteNonQueryAsync();
+        }
+
+        for (var i = 1; i <= 100; i++)
+        {
+            await Grant(billing, $"g{i}");
+        }
+
+        await using var txs = new NpgsqlCommand("SELECT tx::text::bigint FROM metering.billing_events", connection);
+        var ids = new List<long>();
+        await using (var rows = await txs.ExecuteReaderAsync())
+        {
+            while (await rows.ReadAsync())
+            {
+                ids.Add(rows.GetInt64(0));
+            }
+        }
+
+        ids.Should().Contain(x => x < power).And.Contain(x => x >= power, "the events straddle {0}, where text order and number order differ", power);
+        var reader = new Reader(billing.Store);
+        while ((await ReadPageOfOneAsync(billing.Store, reader)).Count > 0)
+        {
+        }
+
+        var granted = (await billing.Store.ReadEventsAsync(null, 1_000, CancellationToken.None)).Select(e => e.Event.SubjectId).ToList();
+        granted.Should().Equal(new[] { "g0" }.Concat(Enumerable.Range(1, 100).Select(i => $"g{i}")), "one grant after the other: transaction order");
+        reader.Delivered.Should().HaveCount(101).And.OnlyHaveUniqueItems("paging by position neither repeats nor skips an event");
+    }
+
+    private static Task<List<long>> ReadPageOfOneAsync(IMeteringStore store, Reader reader) => reader.ReadAsync(limit: 1);
 }

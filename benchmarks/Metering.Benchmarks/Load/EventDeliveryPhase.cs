@@ -49,7 +49,7 @@ public sealed class EventDeliveryPhase
 
         long started = Stopwatch.GetTimestamp();
         await metering.StartHostedServicesAsync(cancellationToken).ConfigureAwait(false);
-        await WaitAsync(() => Interlocked.Read(ref _count) >= backlog, cancellationToken).ConfigureAwait(false);
+        await WaitAsync(() => Interlocked.Read(ref _count) >= backlog, () => $"the handler received {Interlocked.Read(ref _count):N0} of the {backlog:N0} events in the log", cancellationToken).ConfigureAwait(false);
         var drain = Stopwatch.GetElapsedTime(started);
 
         var committed = new long[grants];
@@ -61,7 +61,7 @@ public sealed class EventDeliveryPhase
             committed[i] = Stopwatch.GetTimestamp();
         }
 
-        await WaitAsync(() => _received.Count >= grants, cancellationToken).ConfigureAwait(false);
+        await WaitAsync(() => _received.Count >= grants, () => $"the handler received {_received.Count:N0} of the {grants:N0} grants' events", cancellationToken).ConfigureAwait(false);
         var lags = new long[grants];
         for (var i = 0; i < grants; i++)
         {
@@ -71,13 +71,17 @@ public sealed class EventDeliveryPhase
         return new EventDeliveryResult(backlog, drain, LatencySummary.FromTicks(lags));
     }
 
-    private static async Task WaitAsync(Func<bool> done, CancellationToken cancellationToken)
+    private static async Task WaitAsync(Func<bool> done, Func<string> progress, CancellationToken cancellationToken)
     {
-        using var guard = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        guard.CancelAfter(TimeSpan.FromMinutes(10));
+        long started = Stopwatch.GetTimestamp();
         while (!done())
         {
-            await Task.Delay(1, guard.Token).ConfigureAwait(false);
+            if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromMinutes(2))
+            {
+                throw new TimeoutException($"Event delivery stalled: after 2 minutes {progress()}.");
+            }
+
+            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
         }
     }
 }
