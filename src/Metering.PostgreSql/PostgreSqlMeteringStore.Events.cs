@@ -247,6 +247,13 @@ public sealed partial class PostgreSqlMeteringStore
         // in another database are left out (a backend's database never changes); an in-progress id not found there
         // (finished since the snapshot, a prepared transaction, or hidden for lack of privilege) still holds the horizon,
         // which only delays delivery. backend_xid is 32-bit: compared modulo 2^32.
+        // Moves a handler's checkpoint to ($3, $4) unless it is already there or further (never backwards).
+        private const string MoveForward =
+            """
+            position_tx = CASE WHEN position_tx IS NULL OR (position_tx, position_sequence) < ($3::xid8, $4) THEN $3::xid8 ELSE position_tx END,
+                position_sequence = CASE WHEN position_tx IS NULL OR (position_tx, position_sequence) < ($3::xid8, $4) THEN $4 ELSE position_sequence END
+            """;
+
         private const string Horizon =
             """
             (SELECT coalesce(
@@ -290,19 +297,13 @@ public sealed partial class PostgreSqlMeteringStore
 
         public string Advance { get; } =
             $"""
-            UPDATE {s}.event_handlers SET
-                position_tx = CASE WHEN position_tx IS NULL OR (position_tx, position_sequence) < ($3::xid8, $4) THEN $3::xid8 ELSE position_tx END,
-                position_sequence = CASE WHEN position_tx IS NULL OR (position_tx, position_sequence) < ($3::xid8, $4) THEN $4 ELSE position_sequence END
-            WHERE name = $1 AND lease_owner = $2
+            UPDATE {s}.event_handlers SET {MoveForward} WHERE name = $1 AND lease_owner = $2
             """;
 
         public string Park { get; } =
             $"""
             WITH h AS (
-                UPDATE {s}.event_handlers SET
-                    position_tx = CASE WHEN position_tx IS NULL OR (position_tx, position_sequence) < ($3::xid8, $4) THEN $3::xid8 ELSE position_tx END,
-                    position_sequence = CASE WHEN position_tx IS NULL OR (position_tx, position_sequence) < ($3::xid8, $4) THEN $4 ELSE position_sequence END
-                WHERE name = $1 AND lease_owner = $2
+                UPDATE {s}.event_handlers SET {MoveForward} WHERE name = $1 AND lease_owner = $2
                 RETURNING name)
             INSERT INTO {s}.parked_events (handler, sequence, attempts, last_error, parked_at, redelivery_requested)
             SELECT h.name, $4, $5, $6, $7, false FROM h

@@ -51,10 +51,15 @@ public abstract class EventDispatchConformance : StoreTestBase
                 o.MaxBackoff = TimeSpan.FromMilliseconds(20);
             }));
 
-    private static async Task GrantAsync(TestMetering billing, int count)
+    /// <summary>Grants g{from} .. g{to - 1} to c1 (created when missing), one CreditsGranted event each.</summary>
+    private static async Task GrantAsync(TestMetering billing, int from, int to)
     {
-        await billing.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC");
-        for (var i = 0; i < count; i++)
+        if (await billing.Store.FindCustomerAsync("c1", CancellationToken.None) is null)
+        {
+            await billing.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC");
+        }
+
+        for (var i = from; i < to; i++)
         {
             await billing.Credits.GrantAsync(new CreditGrantRequest { CustomerId = "c1", Amount = Usd(1.00m), GrantId = $"g{i}" });
         }
@@ -68,9 +73,9 @@ public abstract class EventDispatchConformance : StoreTestBase
     {
         var received = new Received();
         await using var billing = CreateWithHandlers(received);
-        await GrantAsync(billing, 20);
+        await GrantAsync(billing, 0, 20);
         await billing.StartHostedServicesAsync();
-        await GrantAsync2(billing, 20, 30);
+        await GrantAsync(billing, 20, 30);
 
         var log = await LogAsync(billing);
         log.Should().HaveCount(30);
@@ -93,7 +98,7 @@ public abstract class EventDispatchConformance : StoreTestBase
     {
         var received = new Received();
         await using var billing = CreateWithHandlers(received, d => d.Event.SubjectId == "g3", maxAttempts: 3);
-        await GrantAsync(billing, 8);
+        await GrantAsync(billing, 0, 8);
         await billing.StartHostedServicesAsync();
 
         var log = await LogAsync(billing);
@@ -119,7 +124,7 @@ public abstract class EventDispatchConformance : StoreTestBase
         var received = new Received();
         var failuresLeft = 2;
         await using var billing = CreateWithHandlers(received, d => d.Event.SubjectId == "g1" && Interlocked.Decrement(ref failuresLeft) >= 0, maxAttempts: 5);
-        await GrantAsync(billing, 3);
+        await GrantAsync(billing, 0, 3);
         await billing.StartHostedServicesAsync();
 
         var log = await LogAsync(billing);
@@ -135,7 +140,7 @@ public abstract class EventDispatchConformance : StoreTestBase
         var received = new Received();
         var broken = 1;
         await using var billing = CreateWithHandlers(received, d => d.Event.SubjectId == "g1" && Volatile.Read(ref broken) == 1, maxAttempts: 2);
-        await GrantAsync(billing, 3);
+        await GrantAsync(billing, 0, 3);
         await billing.StartHostedServicesAsync();
         var log = await LogAsync(billing);
         await WaitForCheckpointsAsync(billing, log[^1].Position, "flaky");
@@ -150,14 +155,6 @@ public abstract class EventDispatchConformance : StoreTestBase
         redelivery.Event.EventId.Should().Be(log[1].Event.EventId);
         redelivery.Sequence.Should().Be(log[1].Sequence);
         received.Of("steady").Should().HaveCount(3, "re-driving one handler's event does not redeliver it to the others");
-    }
-
-    private static async Task GrantAsync2(TestMetering billing, int from, int to)
-    {
-        for (var i = from; i < to; i++)
-        {
-            await billing.Credits.GrantAsync(new CreditGrantRequest { CustomerId = "c1", Amount = Usd(1.00m), GrantId = $"g{i}" });
-        }
     }
 
     private static Task WaitForCheckpointsAsync(TestMetering billing, string position, params string[] handlers) =>
