@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Metering;
 using Metering.PostgreSql;
 using Metering.Storage;
@@ -12,34 +13,71 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class PostgreSqlMeteringBuilderExtensions
 {
     /// <summary>
-    /// Keeps Metering's state in PostgreSQL through <paramref name="dataSource"/>, which the host owns (and disposes).
-    /// Several app instances may share the database. The schema is created or migrated at startup.
-    /// Replaces any store chosen before.
+    /// Keeps Metering's state in PostgreSQL, connecting with <paramref name="connectionString"/> (the store builds and
+    /// disposes its own data source), with the default <see cref="PostgreSqlStoreOptions"/>. Several app instances may
+    /// share the database. The schema is created or migrated at startup. Replaces any store chosen before.
     /// </summary>
     /// <param name="builder">The Metering builder.</param>
-    /// <param name="dataSource">The data source to open connections from.</param>
-    /// <param name="configure">Changes <see cref="PostgreSqlStoreOptions"/> (schema, command timeout, group commit).</param>
-    public static MeteringBuilder UsePostgreSql(this MeteringBuilder builder, NpgsqlDataSource dataSource, Action<PostgreSqlStoreOptions>? configure = null)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(dataSource);
-        return Register(builder, configure, _ => (dataSource, false));
-    }
+    /// <param name="connectionString">An Npgsql connection string, e.g. <c>Host=db;Database=app;Username=app;Password=...</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="connectionString"/> is null or blank.</exception>
+    /// <remarks>Of the <c>UsePostgreSql</c> overloads, this one takes a bare <see langword="null"/>, and rejects it.</remarks>
+    [OverloadResolutionPriority(1)]
+    public static MeteringBuilder UsePostgreSql(this MeteringBuilder builder, string connectionString) =>
+        builder.UsePostgreSql(connectionString, static _ => { });
 
     /// <summary>
     /// Keeps Metering's state in PostgreSQL, connecting with <paramref name="connectionString"/> (the store builds and
-    /// disposes its own data source). Several app instances may share the database. The schema is created or migrated
-    /// at startup. Replaces any store chosen before.
+    /// disposes its own data source), tuned by <paramref name="configure"/>. Several app instances may share the
+    /// database. The schema is created or migrated at startup. Replaces any store chosen before.
     /// </summary>
     /// <param name="builder">The Metering builder.</param>
     /// <param name="connectionString">An Npgsql connection string, e.g. <c>Host=db;Database=app;Username=app;Password=...</c>.</param>
     /// <param name="configure">Changes <see cref="PostgreSqlStoreOptions"/> (schema, command timeout, group commit).</param>
-    public static MeteringBuilder UsePostgreSql(this MeteringBuilder builder, string connectionString, Action<PostgreSqlStoreOptions>? configure = null)
+    /// <exception cref="ArgumentException"><paramref name="connectionString"/> is null or blank.</exception>
+    public static MeteringBuilder UsePostgreSql(this MeteringBuilder builder, string connectionString, Action<PostgreSqlStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ArgumentNullException.ThrowIfNull(configure);
         return Register(builder, configure, _ => (CreateDataSource(connectionString), true));
     }
+
+    /// <summary>
+    /// Keeps Metering's state in PostgreSQL through <paramref name="dataSource"/>, which the host owns (and disposes),
+    /// with the default <see cref="PostgreSqlStoreOptions"/>. Several app instances may share the database. The schema
+    /// is created or migrated at startup. Replaces any store chosen before.
+    /// </summary>
+    /// <param name="builder">The Metering builder.</param>
+    /// <param name="dataSource">The data source to open connections from.</param>
+    public static MeteringBuilder UsePostgreSql(this MeteringBuilder builder, NpgsqlDataSource dataSource) =>
+        builder.UsePostgreSql(dataSource, static _ => { });
+
+    /// <summary>
+    /// Keeps Metering's state in PostgreSQL through <paramref name="dataSource"/>, which the host owns (and disposes),
+    /// tuned by <paramref name="configure"/>. Several app instances may share the database. The schema is created or
+    /// migrated at startup. Replaces any store chosen before.
+    /// </summary>
+    /// <param name="builder">The Metering builder.</param>
+    /// <param name="dataSource">The data source to open connections from.</param>
+    /// <param name="configure">Changes <see cref="PostgreSqlStoreOptions"/> (schema, command timeout, group commit).</param>
+    public static MeteringBuilder UsePostgreSql(this MeteringBuilder builder, NpgsqlDataSource dataSource, Action<PostgreSqlStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(configure);
+        return Register(builder, configure, _ => (dataSource, false));
+    }
+
+    /// <summary>
+    /// Keeps Metering's state in PostgreSQL as configured by <paramref name="section"/> (e.g. <c>Metering:PostgreSql</c>):
+    /// <c>ConnectionString</c> plus any <see cref="PostgreSqlStoreOptions"/> property (<c>"CommandTimeout": "00:00:30"</c>).
+    /// A missing connection string or an unknown key fails with the key's path.
+    /// </summary>
+    /// <param name="builder">The Metering builder.</param>
+    /// <param name="section">The store's configuration section.</param>
+    /// <exception cref="MeteringException">The section has no <c>ConnectionString</c>.</exception>
+    public static MeteringBuilder UsePostgreSql(this MeteringBuilder builder, IConfiguration section) =>
+        builder.UsePostgreSql(section, static _ => { });
 
     /// <summary>
     /// Keeps Metering's state in PostgreSQL as configured by <paramref name="section"/> (e.g. <c>Metering:PostgreSql</c>):
@@ -50,10 +88,11 @@ public static class PostgreSqlMeteringBuilderExtensions
     /// <param name="section">The store's configuration section.</param>
     /// <param name="configure">Changes <see cref="PostgreSqlStoreOptions"/> after binding.</param>
     /// <exception cref="MeteringException">The section has no <c>ConnectionString</c>.</exception>
-    public static MeteringBuilder UsePostgreSql(this MeteringBuilder builder, IConfiguration section, Action<PostgreSqlStoreOptions>? configure = null)
+    public static MeteringBuilder UsePostgreSql(this MeteringBuilder builder, IConfiguration section, Action<PostgreSqlStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(section);
+        ArgumentNullException.ThrowIfNull(configure);
         var connectionString = section["ConnectionString"];
         if (string.IsNullOrWhiteSpace(connectionString))
         {
@@ -63,7 +102,7 @@ public static class PostgreSqlMeteringBuilderExtensions
         return builder.UsePostgreSql(connectionString, o =>
         {
             StoreConfiguration.Bind(section, o);
-            configure?.Invoke(o);
+            configure(o);
         });
     }
 
@@ -80,13 +119,10 @@ public static class PostgreSqlMeteringBuilderExtensions
         return dataSource.Build();
     }
 
-    private static MeteringBuilder Register(MeteringBuilder builder, Action<PostgreSqlStoreOptions>? configure, Func<IServiceProvider, (NpgsqlDataSource Source, bool Owned)> source)
+    private static MeteringBuilder Register(MeteringBuilder builder, Action<PostgreSqlStoreOptions> configure, Func<IServiceProvider, (NpgsqlDataSource Source, bool Owned)> source)
     {
         var options = builder.Services.AddOptions<PostgreSqlStoreOptions>();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        options.Configure(configure);
 
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlStoreOptions>, PostgreSqlStoreOptionsValidator>());
