@@ -94,6 +94,7 @@ public sealed partial class PostgreSqlMeteringStore
         command.Parameters.Add(Text(customer.Name));
         command.Parameters.Add(Text(customer.TimeZoneId));
         command.Parameters.Add(P(Instants.Nanos(customer.CreatedAt)));
+        command.Parameters.Add(Json(StoreDocuments.DetailsJson(customer)));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -102,12 +103,70 @@ public sealed partial class PostgreSqlMeteringStore
     {
         ArgumentNullException.ThrowIfNull(customerId);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var row = await connection.QuerySingleOrDefaultAsync<CustomerRow>(new CommandDefinition(
-            "SELECT customer_id AS CustomerId, name AS Name, time_zone AS TimeZoneId, created_at AS CreatedAt FROM " + _sql.Customers + " WHERE customer_id = @customerId",
-            new { customerId },
-            commandTimeout: _timeout,
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return row is null ? null : new Customer(row.CustomerId, row.Name, row.TimeZoneId, Instants.At(row.CreatedAt));
+        await using var command = Command(connection, null, _sql.FindCustomer);
+        command.Parameters.Add(Text(customerId));
+        return await ReadCustomerAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Customer?> UpdateCustomerAsync(string customerId, Func<Customer, IReadOnlyList<Subscription>, CustomerChange> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+        ArgumentNullException.ThrowIfNull(change);
+        return await InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                // The customer row first, then its subscriptions in id order: changes of one customer queue up here,
+                // and a close or plan change of a subscription waits for (or is waited for by) the subscription lock.
+                Customer? current;
+                await using (var lockCustomer = Command(connection, transaction, _sql.LockCustomer))
+                {
+                    lockCustomer.Parameters.Add(Text(customerId));
+                    current = await ReadCustomerAsync(lockCustomer, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (current is null)
+                {
+                    return null;
+                }
+
+                List<Subscription> subscriptions;
+                await using (var lockSubscriptions = Command(connection, transaction, _sql.LockCustomerSubscriptions))
+                {
+                    lockSubscriptions.Parameters.Add(Text(customerId));
+                    subscriptions = await ReadSubscriptionsAsync(lockSubscriptions, cancellationToken).ConfigureAwait(false);
+                }
+
+                var result = StoreChangeRules.CheckCustomerChange(current, subscriptions, change);
+                await using (var update = Command(connection, transaction, _sql.UpdateCustomer))
+                {
+                    update.Parameters.Add(Text(customerId));
+                    update.Parameters.Add(Text(result.Updated.Name));
+                    update.Parameters.Add(Text(result.Updated.TimeZoneId));
+                    update.Parameters.Add(Json(StoreDocuments.DetailsJson(result.Updated)));
+                    await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var subscription in result.Subscriptions)
+                {
+                    await WriteSubscriptionAsync(connection, transaction, subscription, cancellationToken).ConfigureAwait(false);
+                }
+
+                return result.Updated;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Customer?> ReadCustomerAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var customer = new Customer(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), Instants.At(reader.GetInt64(3)));
+        return StoreDocuments.WithDetails(customer, reader.IsDBNull(4) ? null : reader.GetString(4));
     }
 
     /// <inheritdoc/>
@@ -212,6 +271,4 @@ public sealed partial class PostgreSqlMeteringStore
 
         return list;
     }
-
-    private sealed record CustomerRow(string CustomerId, string? Name, string TimeZoneId, long CreatedAt);
 }

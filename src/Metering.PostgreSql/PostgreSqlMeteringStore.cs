@@ -185,7 +185,11 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         public readonly string PlanVersion = $"SELECT doc::text FROM {s}.plans WHERE plan_key = $1 AND version = $2";
         public readonly string InsertPlan = $"INSERT INTO {s}.plans (plan_key, version, doc) VALUES ($1, $2, $3)";
 
-        public readonly string InsertCustomer = $"INSERT INTO {s}.customers (customer_id, name, time_zone, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id) DO NOTHING";
+        public readonly string InsertCustomer = $"INSERT INTO {s}.customers (customer_id, name, time_zone, created_at, details) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer_id) DO NOTHING";
+        public readonly string FindCustomer = $"SELECT customer_id, name, time_zone, created_at, details::text FROM {s}.customers WHERE customer_id = $1";
+        public readonly string LockCustomer = $"SELECT customer_id, name, time_zone, created_at, details::text FROM {s}.customers WHERE customer_id = $1 FOR UPDATE";
+        public readonly string UpdateCustomer = $"UPDATE {s}.customers SET name = $2, time_zone = $3, details = $4 WHERE customer_id = $1";
+        public readonly string LockCustomerSubscriptions = $"SELECT subscription_id, revision, doc::text FROM {s}.subscriptions WHERE customer_id = $1 ORDER BY subscription_id FOR UPDATE";
         public readonly string Customers = $"{s}.customers";
 
         public readonly string InsertSubscription =

@@ -59,14 +59,17 @@ public sealed partial class SqliteMeteringStore
         ReadAsync(
             c =>
             {
-                using var reader = StatementCache.Get(c, "SELECT customer_id, name, time_zone_id, created_at FROM customers WHERE customer_id = $id", "$id")
-                    .With(customerId)
-                    .ExecuteReader();
-                return reader.Read()
-                    ? new Customer(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), SqliteValues.Instant(reader.GetInt64(3)))
-                    : null;
+                return StoreQueries.LoadCustomer(c, customerId);
             },
             cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Customer?> UpdateCustomerAsync(string customerId, Func<Customer, IReadOnlyList<Subscription>, CustomerChange> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+        ArgumentNullException.ThrowIfNull(change);
+        return WriteAsync(w => w.UpdateCustomer(customerId, change), 1, false, cancellationToken);
+    }
 
     /// <inheritdoc/>
     public ValueTask<bool> AddSubscriptionAsync(Subscription subscription, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken)
@@ -82,12 +85,7 @@ public sealed partial class SqliteMeteringStore
 
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<Subscription>> ListSubscriptionsAsync(string customerId, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<Subscription>>(
-            c => StatementCache.Get(c, "SELECT data FROM subscriptions WHERE customer_id = $c ORDER BY seq", "$c")
-                .With(customerId)
-                .Strings()
-                .ConvertAll(StoreDocuments.ToSubscription),
-            cancellationToken);
+        ReadAsync<IReadOnlyList<Subscription>>(c => StoreQueries.LoadSubscriptions(c, customerId), cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<bool> UpdateSubscriptionAsync(Subscription updated, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken)

@@ -43,7 +43,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         (await ScalarsAsync<string>(connection, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'metering%'")).Should().Equal("metering");
-        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3);
+        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4);
 
         // The scripts ran once: their seed rows are there once, and every table exists once.
         (await ScalarsAsync<string>(connection, "SELECT name FROM metering.counters ORDER BY name")).Should().Equal("invoice");
@@ -74,7 +74,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync();
-            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion3).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3)"));
+            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion4).Concat(UndoVersion3).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3, 4)"));
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks());
         }
 
@@ -89,7 +89,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
 
             await using var connection = await source.OpenConnectionAsync();
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks() * 100);
-            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3);
+            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4);
         }
 
         await using (var billing = TestMetering.Create(Options, start + Duration.FromDays(40), b => b.UsePostgreSql(connectionString)))
@@ -203,6 +203,8 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
     }
 
     /// <summary>Takes a v3 database back to v2's event log: the 'event' counter and no transaction ids, sequence or delivery tables.</summary>
+    private static readonly string[] UndoVersion4 = ["ALTER TABLE metering.customers DROP COLUMN details"];
+
     private static readonly string[] UndoVersion3 =
     [
         "DROP TABLE metering.event_handlers",

@@ -98,6 +98,10 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
     public ValueTask<Customer?> FindCustomerAsync(string customerId, CancellationToken cancellationToken) => inner.FindCustomerAsync(customerId, cancellationToken);
 
     /// <inheritdoc/>
+    public ValueTask<Customer?> UpdateCustomerAsync(string customerId, Func<Customer, IReadOnlyList<Subscription>, CustomerChange> change, CancellationToken cancellationToken) =>
+        inner.UpdateCustomerAsync(customerId, change, cancellationToken);
+
+    /// <inheritdoc/>
     public ValueTask<bool> AddSubscriptionAsync(Subscription subscription, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken) => inner.AddSubscriptionAsync(subscription, events, cancellationToken);
 
     /// <inheritdoc/>

@@ -143,6 +143,44 @@ public sealed class BillingSchedule : IEquatable<BillingSchedule>
         return new BillingPeriod(index, start, end);
     }
 
+    /// <summary>
+    /// The period that follows <paramref name="previous"/>: it starts exactly at <paramref name="previous"/>'s end (so
+    /// periods keep tiling time) and ends at the first start of this schedule after that, skipping at least one index.
+    /// When <paramref name="previous"/> is a period of this schedule, the result is <c>PeriodAt(previous.Index + 1)</c>
+    /// (or the next non-empty period, see the type's remarks). When the schedule changed after <paramref name="previous"/>
+    /// began (e.g. the customer moved to another time zone), it is the transition period that brings the boundaries back
+    /// onto this schedule's local times, a little shorter or longer than a full period.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The period would end past the year 9999.</exception>
+    public BillingPeriod PeriodAfter(BillingPeriod previous)
+    {
+        long index = (long)Math.Max(previous.Index, 0) + 2;
+        var start = previous.End;
+        var end = Resolve(LocalStartOfCore(index));
+        if (end <= start)
+        {
+            // The schedule moved: jump to the index whose start follows the previous end, then step forward.
+            var containing = start < _firstStart ? null : (BillingPeriod?)PeriodContaining(start);
+            if (containing is { } c && c.Index + 1L > index)
+            {
+                index = c.Index + 1L;
+                end = c.End;
+            }
+
+            while (end <= start)
+            {
+                index++;
+                end = Resolve(LocalStartOfCore(index));
+            }
+        }
+
+        return new BillingPeriod((int)(index - 1), start, end);
+    }
+
+    /// <summary>The same anchor and interval in <paramref name="zone"/> (the local times stay, the instants move).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="zone"/> is null.</exception>
+    public BillingSchedule WithZone(DateTimeZone zone) => new(Anchor, zone, Interval);
+
     /// <summary>True when both schedules have the same anchor, zone id and interval.</summary>
     public bool Equals([NotNullWhen(true)] BillingSchedule? other) =>
         other is not null

@@ -97,6 +97,28 @@ public sealed record Subscription
         : TrialEndsAt is { } trialEnd && now < trialEnd ? SubscriptionStatus.Trialing
         : SubscriptionStatus.Active;
 
+    /// <summary>
+    /// The period, current or later, that contains <paramref name="instant"/>: <see cref="CurrentPeriod"/> when it does;
+    /// otherwise the period after it (<see cref="BillingSchedule.PeriodAfter"/>, which starts at the current period's end
+    /// even when the schedule changed since, e.g. a new time zone), or a later period of <see cref="Schedule"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="instant"/> is before the current period.</exception>
+    public BillingPeriod OpenPeriodContaining(Instant instant)
+    {
+        if (instant < CurrentPeriod.Start)
+        {
+            throw new ArgumentOutOfRangeException(nameof(instant), instant, $"{instant} is before the current period {CurrentPeriod} of subscription '{SubscriptionId}'; only the current and later periods are open.");
+        }
+
+        if (instant < CurrentPeriod.End)
+        {
+            return CurrentPeriod;
+        }
+
+        var next = Schedule.PeriodAfter(CurrentPeriod);
+        return instant < next.End ? next : Schedule.PeriodContaining(instant);
+    }
+
     /// <summary>True when usage at <paramref name="timestamp"/> belongs to this subscription's lifetime.</summary>
     public bool CoversTimestamp(Instant timestamp) =>
         timestamp >= StartedAt && (EndedAt is null || timestamp < EndedAt) && (CancelAt is null || timestamp < CancelAt);

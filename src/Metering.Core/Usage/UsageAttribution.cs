@@ -23,7 +23,7 @@ public static class UsageAttribution
     {
         ArgumentNullException.ThrowIfNull(subscription);
         return IsInClosedPeriod(subscription, timestamp) ? ClosedPeriodContaining(subscription, timestamp).Start
-            : subscription.CurrentPeriod.Contains(timestamp) ? subscription.CurrentPeriod.Start
+            : timestamp >= subscription.CurrentPeriod.Start ? subscription.OpenPeriodContaining(timestamp).Start
             : subscription.Schedule.PeriodContaining(timestamp).Start;
     }
 

@@ -31,11 +31,33 @@ internal sealed partial class SqliteWriter
 
     public bool AddCustomer(Customer customer) =>
         Sql(
-            "INSERT INTO customers (customer_id, name, time_zone_id, created_at) VALUES ($id, $name, $zone, $created) ON CONFLICT (customer_id) DO NOTHING",
+            "INSERT INTO customers (customer_id, name, time_zone_id, created_at, details) VALUES ($id, $name, $zone, $created, $details) ON CONFLICT (customer_id) DO NOTHING",
             "$id",
             "$name",
             "$zone",
-            "$created")
-        .With(customer.CustomerId, customer.Name, customer.TimeZoneId, Nanos(customer.CreatedAt))
+            "$created",
+            "$details")
+        .With(customer.CustomerId, customer.Name, customer.TimeZoneId, Nanos(customer.CreatedAt), StoreDocuments.DetailsJson(customer))
         .ExecuteNonQuery() == 1;
+
+    public Customer? UpdateCustomer(string customerId, Func<Customer, IReadOnlyList<Subscription>, CustomerChange> change)
+    {
+        if (StoreQueries.LoadCustomer(_connection, customerId) is not { } current)
+        {
+            return null;
+        }
+
+        // The writer is the only one writing, so what it loads is what it overwrites; cached subscriptions are the stored ones.
+        var subscriptions = StoreQueries.LoadSubscriptions(_connection, customerId).ConvertAll(s => GetSubscription(s.SubscriptionId) ?? s);
+        var result = StoreChangeRules.CheckCustomerChange(current, subscriptions, change);
+        Sql("UPDATE customers SET name = $name, time_zone_id = $zone, details = $details WHERE customer_id = $id", "$id", "$name", "$zone", "$details")
+            .With(customerId, result.Updated.Name, result.Updated.TimeZoneId, StoreDocuments.DetailsJson(result.Updated))
+            .ExecuteNonQuery();
+        foreach (var subscription in result.Subscriptions)
+        {
+            StoreSubscription(subscription);
+        }
+
+        return result.Updated;
+    }
 }

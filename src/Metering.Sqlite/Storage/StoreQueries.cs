@@ -90,6 +90,24 @@ internal static class StoreQueries
             : CreditLedger.FromHistory(customerId, grants, transactions);
     }
 
+    public static Customer? LoadCustomer(SqliteConnection connection, string customerId)
+    {
+        using var reader = StatementCache.Get(connection, "SELECT customer_id, name, time_zone_id, created_at, details FROM customers WHERE customer_id = $id", "$id")
+            .With(customerId)
+            .ExecuteReader();
+        return reader.Read()
+            ? StoreDocuments.WithDetails(
+                new Customer(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), SqliteValues.Instant(reader.GetInt64(3))),
+                reader.IsDBNull(4) ? null : reader.GetString(4))
+            : null;
+    }
+
+    public static List<Subscription> LoadSubscriptions(SqliteConnection connection, string customerId) =>
+        StatementCache.Get(connection, "SELECT data FROM subscriptions WHERE customer_id = $c ORDER BY seq", "$c")
+            .With(customerId)
+            .Strings()
+            .ConvertAll(StoreDocuments.ToSubscription);
+
     public static Subscription? LoadSubscription(SqliteConnection connection, string subscriptionId) =>
         StatementCache.Get(connection, "SELECT data FROM subscriptions WHERE subscription_id = $s", "$s").With(subscriptionId).FirstString() is { } json
             ? StoreDocuments.ToSubscription(json)

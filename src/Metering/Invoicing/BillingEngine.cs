@@ -171,7 +171,7 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
 
                 return subscription with
                 {
-                    CurrentPeriod = subscription.Schedule.PeriodAt(period.Index + 1),
+                    CurrentPeriod = subscription.Schedule.PeriodAfter(period),
                     Revision = subscription.Revision + 1,
                 };
         }

@@ -78,6 +78,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<CreditTransaction>(converters);
         AddStrict<CurrentUsage>(converters);
         AddStrict<Customer>(converters);
+        AddStrict<CustomerDetails>(converters);
         AddStrict<Feature>(converters);
         AddStrict<FeatureAccess>(converters);
         AddStrict<Invoice>(converters);

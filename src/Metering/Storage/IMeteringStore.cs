@@ -36,6 +36,14 @@ public partial interface IMeteringStore
     /// <summary>A customer by id.</summary>
     ValueTask<Customer?> FindCustomerAsync(string customerId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Changes a customer and, in the same transaction, its subscriptions: loads the customer and all its subscriptions
+    /// with no other change to them in between, runs <paramref name="change"/> (pure), and stores the customer and the
+    /// subscriptions it returns (each must be one of the customer's, at one revision past the stored one; check with
+    /// <see cref="StoreChangeRules.CheckCustomerChange"/>). Returns the stored customer, or null when there is none.
+    /// </summary>
+    ValueTask<Customer?> UpdateCustomerAsync(string customerId, Func<Customer, IReadOnlyList<Subscription>, CustomerChange> change, CancellationToken cancellationToken);
+
     /// <summary>Adds a subscription with its events; returns false (and changes nothing) when the id exists.</summary>
     ValueTask<bool> AddSubscriptionAsync(Subscription subscription, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken);
 
@@ -171,6 +179,11 @@ public sealed record InvoiceTransition(Invoice Updated, IReadOnlyList<BillingEve
     /// <summary>A change of the invoice customer's credit ledger made with the invoice change (e.g. credits returned by a void), or null.</summary>
     public Func<CreditLedger, LedgerChange>? LedgerChange { get; init; }
 }
+
+/// <summary>A customer change: the customer after it, and the subscriptions it changes with it.</summary>
+/// <param name="Updated">The customer after the change (same id and creation instant).</param>
+/// <param name="Subscriptions">Subscriptions of the customer to store with it, each one revision past the stored one.</param>
+public sealed record CustomerChange(Customer Updated, IReadOnlyList<Subscription> Subscriptions);
 
 /// <summary>A ledger change and the events it causes.</summary>
 /// <param name="Updated">The ledger after the change; it must extend the stored one (append-only).</param>

@@ -31,6 +31,35 @@ public static class StoreChangeRules
     }
 
     /// <summary>
+    /// Runs the customer <paramref name="change"/> on what the store loaded and checks it before anything is written:
+    /// the customer keeps its id and creation instant, and every subscription returned is one of
+    /// <paramref name="subscriptions"/> at its next revision.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The change breaks one of these rules (a bug in the caller's change).</exception>
+    public static CustomerChange CheckCustomerChange(Customer current, IReadOnlyList<Subscription> subscriptions, Func<Customer, IReadOnlyList<Subscription>, CustomerChange> change)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(subscriptions);
+        ArgumentNullException.ThrowIfNull(change);
+        var result = change(current, subscriptions);
+        if (!string.Equals(result.Updated.CustomerId, current.CustomerId, StringComparison.Ordinal) || result.Updated.CreatedAt != current.CreatedAt)
+        {
+            throw new InvalidOperationException($"A change of customer '{current.CustomerId}' returned customer '{result.Updated.CustomerId}' created at {result.Updated.CreatedAt}; keep the id and creation instant.");
+        }
+
+        foreach (var updated in result.Subscriptions)
+        {
+            var stored = subscriptions.FirstOrDefault(s => string.Equals(s.SubscriptionId, updated.SubscriptionId, StringComparison.Ordinal));
+            if (stored is null || updated.Revision != stored.Revision + 1 || !string.Equals(updated.CustomerId, current.CustomerId, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"A change of customer '{current.CustomerId}' returned subscription '{updated.SubscriptionId}' revision {updated.Revision}, which is not the next revision of one of the customer's subscriptions.");
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// Runs the close <paramref name="decide"/> on what the store loaded and checks the decision before anything is
     /// written: the invoice is for this subscription and period, the next state is the next revision of the same
     /// subscription, and a ledger change only appends to the customer's ledger.

@@ -8,6 +8,8 @@ internal sealed record CurrencyDoc(string Code, int MinorDigits, bool IsCustom);
 
 internal sealed record MoneyDoc(string Amount, CurrencyDoc Currency);
 
+internal sealed record CustomerDetailsDoc(string? Email, Dictionary<string, string>? Metadata, string? UpdatedAt);
+
 internal sealed record MeterDoc(string Key, Aggregation Aggregation, string? UniqueProperty, string[] GroupBy, string? DisplayName, string? Unit);
 
 internal sealed record TierDoc(string? UpTo, string UnitPrice, string FlatFee);
@@ -171,4 +173,5 @@ internal sealed record UsageThresholdPayloadDoc(string SubscriptionId, string Ch
 [JsonSerializable(typeof(TransactionDoc))]
 [JsonSerializable(typeof(EventDoc))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(CustomerDetailsDoc))]
 internal sealed partial class DocumentContext : JsonSerializerContext;

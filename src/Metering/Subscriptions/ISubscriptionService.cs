@@ -1,9 +1,11 @@
+using System.Runtime.CompilerServices;
+
 namespace Metering;
 
 /// <summary>What to subscribe a customer to.</summary>
 public sealed record SubscribeRequest
 {
-    /// <summary>The customer (created with <see cref="ISubscriptionService.CreateCustomerAsync"/>).</summary>
+    /// <summary>The customer (created with <see cref="ISubscriptionService.CreateCustomerAsync(string, CustomerDetails, CancellationToken)"/>).</summary>
     public required string CustomerId { get; init; }
 
     /// <summary>The plan key; the latest version is used unless <see cref="PlanVersion"/> is set.</summary>
@@ -44,7 +46,28 @@ public interface ISubscriptionService
     /// zone, or the id is blank or too long; <see cref="MeteringErrorCode.AlreadyExists"/>: the customer exists with another
     /// name or time zone.</exception>
     /// <exception cref="InvalidTextException">An id or name has a NUL or an unpaired surrogate.</exception>
+    [OverloadResolutionPriority(1)]
     ValueTask<Customer> CreateCustomerAsync(string customerId, string? name = null, string? timeZoneId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Creates a customer with <paramref name="details"/> (name, time zone, email, metadata); calling it again with the
+    /// same id and details returns the existing customer. The time zone defaults to <see cref="MeteringOptions.DefaultTimeZone"/>.
+    /// </summary>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.InvalidArgument"/>: a detail is malformed (the
+    /// message names it); <see cref="MeteringErrorCode.AlreadyExists"/>: the customer exists with other details.</exception>
+    /// <exception cref="InvalidTextException">Text has a NUL or an unpaired surrogate.</exception>
+    ValueTask<Customer> CreateCustomerAsync(string customerId, CustomerDetails details, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Changes a customer's details; members of <paramref name="changes"/> left null keep their value. A new time zone
+    /// applies to new subscriptions at once, and to running ones from their next period: the running period keeps its
+    /// end, the next one ends at the anchor's local time in the new zone, and later ones are full periods there.
+    /// </summary>
+    /// <returns>The customer as stored after the change (<see cref="Customer.UpdatedAt"/> set when anything changed).</returns>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.NotFound"/>: no such customer;
+    /// <see cref="MeteringErrorCode.InvalidArgument"/>: a detail is malformed (the message names it).</exception>
+    /// <exception cref="InvalidTextException">Text has a NUL or an unpaired surrogate.</exception>
+    ValueTask<Customer> UpdateCustomerAsync(string customerId, CustomerDetails changes, CancellationToken cancellationToken = default);
 
     /// <summary>A customer by id, or null when there is none.</summary>
     ValueTask<Customer?> GetCustomerAsync(string customerId, CancellationToken cancellationToken = default);

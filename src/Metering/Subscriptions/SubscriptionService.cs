@@ -22,29 +22,25 @@ internal sealed class SubscriptionService(
         return await store.FindCustomerAsync(customerId, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask<Customer> CreateCustomerAsync(string customerId, string? name = null, string? timeZoneId = null, CancellationToken cancellationToken = default)
+    public ValueTask<Customer> CreateCustomerAsync(string customerId, string? name = null, string? timeZoneId = null, CancellationToken cancellationToken = default) =>
+        CreateCustomerAsync(customerId, new CustomerDetails { Name = name, TimeZoneId = timeZoneId }, cancellationToken);
+
+    public async ValueTask<Customer> CreateCustomerAsync(string customerId, CustomerDetails details, CancellationToken cancellationToken = default)
     {
         CheckId(customerId, "customer id");
-        InputChecks.Optional(name, "customer name");
-        InputChecks.Optional(timeZoneId, "time zone id");
+        CustomerRules.Check(customerId, details);
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var zoneId = timeZoneId ?? options.Value.DefaultTimeZone;
-        if (DateTimeZoneProviders.Tzdb.GetZoneOrNull(zoneId) is null)
-        {
-            throw new MeteringException($"Time zone '{zoneId}' of customer '{customerId}' is not an IANA time zone id; use one such as 'UTC' or 'America/Jamaica'.");
-        }
-
-        var customer = new Customer(customerId, name, zoneId, clock.GetCurrentInstant());
+        CustomerRules.Zone(customerId, details.TimeZoneId ?? options.Value.DefaultTimeZone);
+        var customer = CustomerRules.Create(customerId, details, options.Value.DefaultTimeZone, clock.GetCurrentInstant());
         if (!await store.AddCustomerAsync(customer, cancellationToken).ConfigureAwait(false))
         {
             // Idempotent for the same details; other details are a conflict, never silently the old ones.
             var existing = (await store.FindCustomerAsync(customerId, cancellationToken).ConfigureAwait(false))!;
-            if ((name is not null && !string.Equals(existing.Name, name, StringComparison.Ordinal))
-                || (timeZoneId is not null && !string.Equals(existing.TimeZoneId, timeZoneId, StringComparison.Ordinal)))
+            if (!CustomerRules.Matches(existing, details))
             {
                 throw new MeteringException(
                     MeteringErrorCode.AlreadyExists,
-                    $"Customer '{customerId}' already exists with other details (name '{existing.Name}', time zone '{existing.TimeZoneId}'); use another id, or pass the same details to get the existing customer.");
+                    $"Customer '{customerId}' already exists with other details (name '{existing.Name}', time zone '{existing.TimeZoneId}'); use another id, pass the same details to get the existing customer, or change it with UpdateCustomerAsync.");
             }
 
             customer = existing;
@@ -52,6 +48,18 @@ internal sealed class SubscriptionService(
 
         cache.Invalidate(customerId);
         return customer;
+    }
+
+    public async ValueTask<Customer> UpdateCustomerAsync(string customerId, CustomerDetails changes, CancellationToken cancellationToken = default)
+    {
+        CheckId(customerId, "customer id");
+        CustomerRules.Check(customerId, changes);
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var now = clock.GetCurrentInstant();
+        var updated = await store.UpdateCustomerAsync(customerId, (current, subscriptions) => CustomerRules.DecideUpdate(current, subscriptions, changes, now), cancellationToken).ConfigureAwait(false)
+            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Customer '{customerId}' does not exist; create it with CreateCustomerAsync.");
+        cache.Invalidate(customerId);
+        return updated;
     }
 
     public async ValueTask<Subscription> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default)

@@ -48,7 +48,7 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
             else
             {
                 var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
-                var period = subscription.Schedule.PeriodContaining(start);
+                var period = start >= subscription.CurrentPeriod.Start ? subscription.OpenPeriodContaining(start) : subscription.Schedule.PeriodContaining(start);
                 items.Add(new PeriodUsage(subscriptionId, period, UsageSummaryStatus.Current, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), null));
             }
         }
@@ -57,7 +57,7 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
     }
 
     internal static BillingPeriod OpenPeriodAt(Subscription subscription, Instant now) =>
-        now >= subscription.CurrentPeriod.End ? subscription.Schedule.PeriodContaining(now) : subscription.CurrentPeriod;
+        now >= subscription.CurrentPeriod.End ? subscription.OpenPeriodContaining(now) : subscription.CurrentPeriod;
 
     internal static async ValueTask<Subscription> RequireActiveAsync(IMeteringStore store, string subscriptionId, CancellationToken cancellationToken)
     {

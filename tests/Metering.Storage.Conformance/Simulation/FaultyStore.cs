@@ -102,6 +102,10 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
     public ValueTask<Customer?> FindCustomerAsync(string customerId, CancellationToken cancellationToken) => inner.FindCustomerAsync(customerId, cancellationToken);
 
     /// <inheritdoc/>
+    public ValueTask<Customer?> UpdateCustomerAsync(string customerId, Func<Customer, IReadOnlyList<Subscription>, CustomerChange> change, CancellationToken cancellationToken) =>
+        FaultAsync(nameof(UpdateCustomerAsync), () => inner.UpdateCustomerAsync(customerId, change, cancellationToken));
+
+    /// <inheritdoc/>
     public ValueTask<bool> AddSubscriptionAsync(Subscription subscription, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken) =>
         FaultAsync(nameof(AddSubscriptionAsync), () => inner.AddSubscriptionAsync(subscription, events, cancellationToken));
 

@@ -90,6 +90,10 @@ public sealed class OtherShapesJsonTest
     {
         RoundTrip(new FeatureAccess("max_projects", true, 25m)).Should().Be(new FeatureAccess("max_projects", true, 25m));
         RoundTrip(new Customer("cus_1", null, "Europe/Paris", Jan1)).Should().Be(new Customer("cus_1", null, "Europe/Paris", Jan1));
+        var detailed = new Customer("cus_2", "Acme", "Asia/Tokyo", Jan1) { Email = "billing@acme.test", Metadata = new Dictionary<string, string> { ["crm_id"] = "A-17" }, UpdatedAt = Feb1 };
+        RoundTrip(detailed).Should().Be(detailed).And.NotBe(detailed with { Metadata = new Dictionary<string, string> { ["crm_id"] = "B" } });
+        var changes = new CustomerDetails { TimeZoneId = "Asia/Tokyo", Email = "", Metadata = new Dictionary<string, string> { ["tier"] = "" } };
+        RoundTrip(changes).Should().BeEquivalentTo(changes);
         var subscribe = new SubscribeRequest { CustomerId = "cus_1", PlanKey = "pro", StartAt = Jan1, Anchor = new LocalDateTime(2026, 1, 31, 9, 30), Seats = 2 };
         RoundTrip(subscribe).Should().Be(subscribe);
         var grant = new CreditGrantRequest { CustomerId = "cus_1", Amount = new Money(50m, Currency.EUR), ExpiresAt = Feb1, Category = CreditCategory.Paid };

@@ -97,6 +97,30 @@ public sealed partial class InMemoryMeteringStore : IMeteringStore, IEventLogSig
     }
 
     /// <inheritdoc/>
+    public ValueTask<Customer?> UpdateCustomerAsync(string customerId, Func<Customer, IReadOnlyList<Subscription>, CustomerChange> change, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_customers.TryGetValue(customerId, out var current))
+            {
+                return new((Customer?)null);
+            }
+
+            IReadOnlyList<Subscription> subscriptions = _subscriptionsByCustomer.TryGetValue(customerId, out var ids)
+                ? ids.Select(id => _subscriptions[id].Subscription).ToArray()
+                : [];
+            var result = StoreChangeRules.CheckCustomerChange(current, subscriptions, change);
+            _customers[customerId] = result.Updated;
+            foreach (var subscription in result.Subscriptions)
+            {
+                _subscriptions[subscription.SubscriptionId].Subscription = subscription;
+            }
+
+            return new(result.Updated);
+        }
+    }
+
+    /// <inheritdoc/>
     public ValueTask<bool> AddSubscriptionAsync(Subscription subscription, IReadOnlyList<BillingEvent> events, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -1,0 +1,40 @@
+namespace Metering;
+
+/// <summary>
+/// Details of a customer to create (<see cref="ISubscriptionService.CreateCustomerAsync(string, CustomerDetails, CancellationToken)"/>)
+/// or to change (<see cref="ISubscriptionService.UpdateCustomerAsync"/>). A null member sets nothing: the default when
+/// creating, the stored value when updating.
+/// </summary>
+public sealed record CustomerDetails
+{
+    /// <summary>The most metadata entries a customer keeps.</summary>
+    public const int MaxMetadataEntries = 50;
+
+    /// <summary>The longest metadata key, in UTF-16 code units.</summary>
+    public const int MaxMetadataKeyLength = 40;
+
+    /// <summary>The longest metadata value, in UTF-16 code units.</summary>
+    public const int MaxMetadataValueLength = 500;
+
+    /// <summary>The longest email address, in UTF-16 code units.</summary>
+    public const int MaxEmailLength = 320;
+
+    /// <summary>A display name; an empty string clears it.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>
+    /// An IANA time zone id. When it changes, the running period of each active subscription keeps its end, and the
+    /// periods after it start at the anchor's local time in the new zone (the period in between is a little shorter or
+    /// longer, and is billed as a full period).
+    /// </summary>
+    public string? TimeZoneId { get; init; }
+
+    /// <summary>An email address; an empty string clears it.</summary>
+    public string? Email { get; init; }
+
+    /// <summary>
+    /// Metadata entries to set, merged into the stored ones; an entry whose value is empty removes that key. Keys are
+    /// 1 to <see cref="MaxMetadataKeyLength"/> characters, values up to <see cref="MaxMetadataValueLength"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+}
