@@ -52,3 +52,5 @@ public sealed class PostgreSqlEventDeliveryTests(PostgresServer server) : EventD
 public sealed class PostgreSqlEventDispatchTests(PostgresServer server) : EventDispatchConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlCustomerUpdateTests(PostgresServer server) : CustomerUpdateConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlCreditAdjustmentTests(PostgresServer server) : CreditAdjustmentConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -217,3 +217,12 @@ public sealed class SqliteCustomerUpdateTests : CustomerUpdateConformance, IDisp
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteCreditAdjustmentTests : CreditAdjustmentConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

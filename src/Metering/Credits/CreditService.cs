@@ -82,6 +82,18 @@ internal sealed class CreditService(
         return ledger.BalanceAt(ledger.GetGrant(grantId).Amount.Currency, now);
     }
 
+    public async ValueTask<CreditBalance> AdjustAsync(string customerId, string grantId, decimal signedAmount, string reason, CancellationToken cancellationToken = default)
+    {
+        InputChecks.Required(customerId, "customer id");
+        InputChecks.Required(grantId, "credit grant id");
+        InputChecks.Required(reason, "adjustment reason");
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var now = clock.GetCurrentInstant();
+        var ledger = await store.UpdateLedgerAsync(customerId, l => WithAlerts(l, l.Adjust(grantId, signedAmount, now, reason), [], now), cancellationToken).ConfigureAwait(false);
+        return ledger.BalanceAt(ledger.GetGrant(grantId).Amount.Currency, now);
+    }
+
     public async ValueTask<IReadOnlyList<CreditBalance>> GetBalancesAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default)
     {
         InputChecks.Required(customerId, "customer id");

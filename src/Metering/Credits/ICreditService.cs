@@ -45,7 +45,7 @@ public sealed record CreditBalanceAlert(CreditBalance Balance, decimal? LowThres
     public bool IsExhausted => Balance.Granted > 0m && Balance.Remaining == 0m;
 }
 
-/// <summary>Credits: grants, balances, the transaction history and voids.</summary>
+/// <summary>Credits: grants, balances, the transaction history, voids and adjustments.</summary>
 public interface ICreditService
 {
     /// <summary>Grants credits; a grant id already used returns the existing grant unchanged.</summary>
@@ -53,6 +53,18 @@ public interface ICreditService
 
     /// <summary>Voids the remainder of a grant.</summary>
     ValueTask<CreditBalance> VoidAsync(string customerId, string grantId, string? reason = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Corrects what is left of a grant with an <see cref="CreditTransactionType.Adjustment"/> in the ledger: a positive
+    /// <paramref name="signedAmount"/> adds credits, a negative one removes them. The reason is kept on the transaction.
+    /// Crossing a low-balance threshold or running out raises the same events as usage does.
+    /// </summary>
+    /// <returns>The balance of the grant's unit after the adjustment.</returns>
+    /// <exception cref="UnknownCreditGrantException">The customer has no such grant (<see cref="MeteringErrorCode.NotFound"/>).</exception>
+    /// <exception cref="InvalidCreditOperationException">The grant has expired, or the adjustment would leave less than
+    /// nothing (<see cref="MeteringErrorCode.InvalidState"/>; the message says how much may be removed).</exception>
+    /// <exception cref="ArgumentException">The amount is zero or the reason is blank.</exception>
+    ValueTask<CreditBalance> AdjustAsync(string customerId, string grantId, decimal signedAmount, string reason, CancellationToken cancellationToken = default);
 
     /// <summary>Balance summaries per currency or unit at <paramref name="at"/> (null for now); expired grants never count as remaining.</summary>
     ValueTask<IReadOnlyList<CreditBalance>> GetBalancesAsync(string customerId, Instant? at = null, CancellationToken cancellationToken = default);

@@ -52,3 +52,5 @@ public sealed class InMemoryEventDeliveryTests : EventDeliveryConformance { prot
 public sealed class InMemoryEventDispatchTests : EventDispatchConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryCustomerUpdateTests : CustomerUpdateConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryCreditAdjustmentTests : CreditAdjustmentConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
