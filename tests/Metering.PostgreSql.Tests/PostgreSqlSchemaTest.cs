@@ -74,7 +74,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync();
-            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion3).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3)"));
+            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion3).Concat(UndoVersion5).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3, 5)"));
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks());
         }
 
@@ -201,6 +201,13 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using var command = new NpgsqlCommand("SELECT count(*) FROM metering.customers", connection);
         (await command.ExecuteScalarAsync()).Should().Be(1L);
     }
+
+    /// <summary>Takes a v5 database back to v3: no credit notes.</summary>
+    private static readonly string[] UndoVersion5 =
+    [
+        "DROP TABLE metering.credit_notes",
+        "DELETE FROM metering.counters WHERE name = 'credit_note'",
+    ];
 
     /// <summary>Takes a v3 database back to v2's event log: the 'event' counter and no transaction ids, sequence or delivery tables.</summary>
     private static readonly string[] UndoVersion3 =
