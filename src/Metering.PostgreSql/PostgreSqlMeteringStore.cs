@@ -177,6 +177,12 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
             """;
 
         public readonly string NextInvoiceNumber = $"UPDATE {s}.counters SET value = value + 1 WHERE name = 'invoice' RETURNING value";
+        public readonly string NextCreditNoteNumber = $"UPDATE {s}.counters SET value = value + 1 WHERE name = 'credit_note' RETURNING value";
+        public readonly string InsertCreditNote = $"INSERT INTO {s}.credit_notes (credit_note_id, number, invoice_id, customer_id, doc) VALUES ($1, $2, $3, $4, $5)";
+        public readonly string FindCreditNote = $"SELECT doc::text FROM {s}.credit_notes WHERE credit_note_id = $1";
+        public readonly string InvoiceCreditNotes = $"SELECT doc::text FROM {s}.credit_notes WHERE invoice_id = $1 ORDER BY number";
+        public readonly string ListCreditNotes = $"SELECT doc::text FROM {s}.credit_notes WHERE customer_id = $1 AND number < $2 ORDER BY number DESC LIMIT $3";
+        public readonly string ListInvoiceCreditNotes = $"SELECT doc::text FROM {s}.credit_notes WHERE customer_id = $1 AND number < $2 AND invoice_id = $4 ORDER BY number DESC LIMIT $3";
 
         public readonly string UpsertMeter = $"INSERT INTO {s}.meters (meter_key, doc) VALUES ($1, $2) ON CONFLICT (meter_key) DO UPDATE SET doc = excluded.doc";
         public readonly string ListMeters = $"SELECT doc::text FROM {s}.meters ORDER BY meter_key";

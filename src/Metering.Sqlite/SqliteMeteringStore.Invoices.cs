@@ -62,4 +62,36 @@ public sealed partial class SqliteMeteringStore
         ArgumentNullException.ThrowIfNull(transition);
         return WriteAsync(w => w.UpdateInvoice(invoiceId, transition), 1, true, cancellationToken);
     }
+
+    /// <inheritdoc/>
+    public ValueTask<CreditNoteResult?> IssueCreditNoteAsync(string invoiceId, Func<CreditNoteContext, CreditNoteDecision> decide, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invoiceId);
+        ArgumentNullException.ThrowIfNull(decide);
+        return WriteAsync(w => w.IssueCreditNote(invoiceId, decide), 1, true, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<CreditNote?> FindCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken) =>
+        ReadAsync(c => StoreQueries.LoadCreditNote(c, creditNoteId), cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Page<CreditNote>> ListCreditNotesAsync(string customerId, string? invoiceId, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var before = PageCursor.Decode(cursor, long.MaxValue);
+        return ReadAsync(
+            c =>
+            {
+                var notes = (invoiceId is null
+                        ? StatementCache.Get(c, "SELECT data FROM credit_notes WHERE customer_id = $c AND number < $before ORDER BY number DESC LIMIT $take", "$c", "$before", "$take")
+                            .With(customerId, before, limit + 1)
+                        : StatementCache.Get(c, "SELECT data FROM credit_notes WHERE customer_id = $c AND invoice_id = $i AND number < $before ORDER BY number DESC LIMIT $take", "$c", "$i", "$before", "$take")
+                            .With(customerId, invoiceId, before, limit + 1))
+                    .Strings()
+                    .ConvertAll(StoreDocuments.ToCreditNote);
+                return PageOf(notes, limit, n => n.Number.ToString(CultureInfo.InvariantCulture));
+            },
+            cancellationToken);
+    }
 }

@@ -62,6 +62,12 @@ public enum BillingEventType
     /// Payload: <see cref="UsageThresholdEventPayload"/>.
     /// </summary>
     UsageThresholdReached,
+
+    /// <summary>
+    /// A credit note was issued against a finalized or paid invoice (a refund to make, or a credit to the customer's balance).
+    /// Payload: <see cref="CreditNoteEventPayload"/>.
+    /// </summary>
+    CreditNoteIssued,
 }
 
 /// <summary>

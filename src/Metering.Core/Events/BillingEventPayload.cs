@@ -28,6 +28,7 @@ public abstract record BillingEventPayload
         BillingEventType.CreditsGranted or BillingEventType.CreditsExpired => typeof(CreditGrantEventPayload),
         BillingEventType.CreditsLow or BillingEventType.CreditsExhausted => typeof(CreditBalanceEventPayload),
         BillingEventType.UsageThresholdReached => typeof(UsageThresholdEventPayload),
+        BillingEventType.CreditNoteIssued => typeof(CreditNoteEventPayload),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, $"{type} is not a defined billing event type."),
     };
 }
@@ -156,6 +157,29 @@ public sealed record UsageThresholdEventPayload(
     decimal Threshold,
     decimal Value,
     Instant PeriodStart) : BillingEventPayload;
+
+/// <summary>A credit note event: the note as issued and what it leaves creditable on its invoice.</summary>
+/// <param name="CreditNoteId">The credit note.</param>
+/// <param name="Number">Its number: unique and gap-free per store (1, 2, 3, ...), its own sequence apart from invoice numbers.</param>
+/// <param name="InvoiceId">The invoice it credits.</param>
+/// <param name="InvoiceNumber">That invoice's number.</param>
+/// <param name="Amount">The amount credited, in the invoice currency.</param>
+/// <param name="Reason">Why it was issued.</param>
+/// <param name="Outcome">A refund to make, or a credit to the customer's balance.</param>
+/// <param name="GrantId">The credit grant made on the customer's balance (outcome <see cref="CreditNoteOutcome.CustomerBalance"/>); null for a refund.</param>
+/// <param name="InvoiceCredited">Everything credited on the invoice so far, this note included.</param>
+/// <param name="InvoiceCreditable">What can still be credited on the invoice after this note.</param>
+public sealed record CreditNoteEventPayload(
+    string CreditNoteId,
+    long Number,
+    string InvoiceId,
+    long InvoiceNumber,
+    Money Amount,
+    CreditNoteReason Reason,
+    CreditNoteOutcome Outcome,
+    string? GrantId,
+    Money InvoiceCredited,
+    Money InvoiceCreditable) : BillingEventPayload;
 
 /// <summary>
 /// The payload of an event stored before payloads were typed (schema version 0): its details as the text it was stored

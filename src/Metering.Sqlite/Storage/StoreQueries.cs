@@ -125,4 +125,13 @@ internal static class StoreQueries
         StatementCache.Get(connection, "SELECT data FROM invoices WHERE invoice_id = $i", "$i").With(invoiceId).FirstString() is { } json
             ? StoreDocuments.ToInvoice(json)
             : null;
+
+    public static CreditNote? LoadCreditNote(SqliteConnection connection, string creditNoteId) =>
+        StatementCache.Get(connection, "SELECT data FROM credit_notes WHERE credit_note_id = $i", "$i").With(creditNoteId).FirstString() is { } json
+            ? StoreDocuments.ToCreditNote(json)
+            : null;
+
+    /// <summary>The notes of one invoice, oldest first.</summary>
+    public static List<CreditNote> LoadInvoiceCreditNotes(SqliteConnection connection, string invoiceId) =>
+        StatementCache.Get(connection, "SELECT data FROM credit_notes WHERE invoice_id = $i ORDER BY number", "$i").With(invoiceId).Strings().ConvertAll(StoreDocuments.ToCreditNote);
 }

@@ -36,8 +36,9 @@ public interface IInvoiceService
     /// <exception cref="InvalidInvoiceTransitionException">The invoice is not a draft.</exception>
     ValueTask<Invoice> ApproveAsync(string invoiceId, CancellationToken cancellationToken = default);
 
-    /// <summary>Voids a draft or finalized invoice.</summary>
-    /// <exception cref="InvalidInvoiceTransitionException">The invoice is paid, void or uncollectible.</exception>
+    /// <summary>Voids a draft or finalized invoice that has no credit notes.</summary>
+    /// <exception cref="InvalidInvoiceTransitionException">The invoice is paid, void or uncollectible, or has credit notes
+    /// (a credited invoice stays; credit the rest of it with another credit note instead).</exception>
     ValueTask<Invoice> VoidAsync(string invoiceId, CancellationToken cancellationToken = default);
 
     /// <summary>Marks a finalized invoice paid.</summary>
@@ -51,4 +52,29 @@ public interface IInvoiceService
     /// <summary>Gives up collecting a finalized invoice.</summary>
     /// <exception cref="InvalidInvoiceTransitionException">The invoice is not finalized.</exception>
     ValueTask<Invoice> MarkUncollectibleAsync(string invoiceId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Issues a credit note against a Finalized or Paid invoice, atomically and exactly once: the whole invoice (what is
+    /// still creditable), chosen lines, or an amount. The notes of an invoice never add up to more than its total, even
+    /// when issued concurrently; the note gets the next credit note number (gap-free, its own sequence). Outcome
+    /// <see cref="CreditNoteOutcome.CustomerBalance"/> grants the amount to the customer's credit ledger (category Paid,
+    /// invoice currency) in the same transaction; <see cref="CreditNoteOutcome.Refund"/> records a refund for the host to
+    /// make. A <see cref="BillingEventType.CreditNoteIssued"/> event is stored with it. Retrying with the same
+    /// <see cref="CreditNoteRequest.CreditNoteId"/> returns the note already issued.
+    /// </summary>
+    /// <exception cref="InvalidInvoiceTransitionException">The invoice is a draft (approve it first), void or
+    /// uncollectible; or a refund is asked of an invoice that is not paid.</exception>
+    /// <exception cref="CreditNoteExceedsInvoiceException">The note would take the invoice (or a line) past its amount; the message names what is still creditable.</exception>
+    /// <exception cref="MeteringException">No such invoice (<see cref="MeteringErrorCode.NotFound"/>), or a malformed request (<see cref="MeteringErrorCode.InvalidArgument"/>).</exception>
+    ValueTask<CreditNote> IssueCreditNoteAsync(CreditNoteRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A credit note by id, or null.</summary>
+    ValueTask<CreditNote?> GetCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken = default);
+
+    /// <summary>A customer's credit notes, newest number first, paginated by cursor.</summary>
+    ValueTask<Page<CreditNote>> ListCreditNotesAsync(string customerId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default);
+
+    /// <summary>The credit notes of one invoice, newest number first, paginated by cursor.</summary>
+    /// <exception cref="MeteringException">No such invoice (<see cref="MeteringErrorCode.NotFound"/>).</exception>
+    ValueTask<Page<CreditNote>> ListInvoiceCreditNotesAsync(string invoiceId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default);
 }

@@ -45,6 +45,15 @@ public sealed record Invoice
     /// <summary>Number of failed payment attempts reported.</summary>
     public int PaymentFailures { get; init; }
 
+    /// <summary>
+    /// Everything credit notes have credited on this invoice, in its currency (0 when none): never more than
+    /// <see cref="Total"/>. Set by the store with each credit note (<see cref="IInvoiceService.IssueCreditNoteAsync"/>).
+    /// </summary>
+    public decimal CreditedAmount { get; init; }
+
     /// <summary>The total to pay.</summary>
     public Money Total => Content.Total;
+
+    /// <summary>What credit notes can still credit on this invoice: <see cref="Total"/> minus <see cref="CreditedAmount"/>.</summary>
+    public Money CreditableAmount => new(Content.Total.Amount - CreditedAmount, Content.Total.Currency);
 }

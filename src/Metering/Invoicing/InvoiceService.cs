@@ -39,6 +39,56 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
     public ValueTask<Invoice> MarkUncollectibleAsync(string invoiceId, CancellationToken cancellationToken = default) =>
         TransitionAsync(invoiceId, "marked uncollectible", "it is Finalized", s => s == InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Uncollectible, SettledAt = now }, BillingEventType.InvoiceUncollectible, cancellationToken);
 
+    public async ValueTask<CreditNote> IssueCreditNoteAsync(CreditNoteRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        InputChecks.Required(request.InvoiceId, "invoice id");
+        InputChecks.Optional(request.CreditNoteId, "credit note id");
+        InputChecks.Optional(request.Memo, "credit note memo");
+        if (!Enum.IsDefined(request.Outcome) || !Enum.IsDefined(request.Reason))
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Credit note outcome {request.Outcome} or reason {request.Reason} is not defined; use a CreditNoteOutcome and a CreditNoteReason member.");
+        }
+
+        if (request.Amount is not null && request.Lines is { Count: > 0 })
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, "A credit note request has both an Amount and Lines; give lines (each with its amount) or a plain amount, or neither for the whole invoice.");
+        }
+
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var now = clock.GetCurrentInstant();
+        var creditNoteId = request.CreditNoteId ?? "cn_" + Guid.NewGuid().ToString("N");
+        var result = await store.IssueCreditNoteAsync(request.InvoiceId, context => CreditNoteRules.Decide(context, request, creditNoteId, now), cancellationToken).ConfigureAwait(false);
+        return result?.CreditNote ?? throw InvoiceNotFound(request.InvoiceId);
+    }
+
+    public async ValueTask<CreditNote?> GetCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken = default)
+    {
+        InputChecks.Required(creditNoteId, "credit note id");
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await store.FindCreditNoteAsync(creditNoteId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<Page<CreditNote>> ListCreditNotesAsync(string customerId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        InputChecks.Required(customerId, "customer id");
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await store.ListCreditNotesAsync(customerId, null, cursor, limit, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<Page<CreditNote>> ListInvoiceCreditNotesAsync(string invoiceId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        InputChecks.Required(invoiceId, "invoice id");
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var invoice = await store.FindInvoiceAsync(invoiceId, cancellationToken).ConfigureAwait(false) ?? throw InvoiceNotFound(invoiceId);
+        return await store.ListCreditNotesAsync(invoice.CustomerId, invoiceId, cursor, limit, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static MeteringException InvoiceNotFound(string invoiceId) =>
+        new(MeteringErrorCode.NotFound, $"Invoice '{invoiceId}' does not exist; list a customer's invoices with ListAsync.");
+
     private async ValueTask<Invoice> TransitionAsync(
         string invoiceId,
         string action,
@@ -59,12 +109,23 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
                 throw new InvalidInvoiceTransitionException(invoiceId, current.Status, action, allowedFrom);
             }
 
+            // A credited invoice is not voided (the notes would credit an invoice that no longer counts): it stays, and
+            // what is left of it is credited with another note.
+            if (eventType == BillingEventType.InvoiceVoided && current.CreditedAmount > 0m)
+            {
+                throw new InvalidInvoiceTransitionException(
+                    invoiceId,
+                    current.Status,
+                    action,
+                    $"it has no credit notes; it has {new Money(current.CreditedAmount, current.Total.Currency)} credited, so credit the remaining {current.CreditableAmount} with another credit note instead");
+            }
+
             var changed = apply(current, now);
             var transition = new InvoiceTransition(changed, [InvoiceEvents.Create(eventType, changed, now)]);
             return returnsCredits
                 ? transition with { LedgerChange = ledger => new LedgerChange(ledger.ReturnInvoiceCredits(invoiceId, now).Ledger, []) }
                 : transition;
         }, cancellationToken).ConfigureAwait(false);
-        return updated ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Invoice '{invoiceId}' does not exist; list a customer's invoices with ListAsync.");
+        return updated ?? throw InvoiceNotFound(invoiceId);
     }
 }

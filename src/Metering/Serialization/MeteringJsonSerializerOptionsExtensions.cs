@@ -72,6 +72,11 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<CreditBalance>(converters);
         AddStrict<CreditBalanceAlert>(converters);
         AddStrict<CreditBalanceEventPayload>(converters);
+        AddStrict<CreditNote>(converters);
+        AddStrict<CreditNoteEventPayload>(converters);
+        AddStrict<CreditNoteLine>(converters);
+        AddStrict<CreditNoteLineRequest>(converters);
+        AddStrict<CreditNoteRequest>(converters);
         AddStrict<CreditGrantEventPayload>(converters);
         AddStrict<CreditGrant>(converters);
         AddStrict<CreditGrantRequest>(converters);
@@ -85,6 +90,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<InvoiceEventPayload>(converters);
         AddStrict<InvoiceLine>(converters);
         AddStrict<InvoiceLineSummary>(converters);
+        AddStrict<Page<CreditNote>>(converters);
         AddStrict<Page<CreditTransaction>>(converters);
         AddStrict<Page<Invoice>>(converters);
         AddStrict<Page<PeriodUsage>>(converters);
@@ -109,6 +115,8 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddEnum<Aggregation>(converters);
         AddEnum<BillingEventType>(converters);
         AddEnum<CreditCategory>(converters);
+        AddEnum<CreditNoteOutcome>(converters);
+        AddEnum<CreditNoteReason>(converters);
         AddEnum<CreditOverflow>(converters);
         AddEnum<CreditTransactionType>(converters);
         AddEnum<IntervalUnit>(converters);

@@ -119,7 +119,7 @@ public static class StoreChangeRules
 
     /// <summary>
     /// Runs an invoice <paramref name="transition"/> on the stored (locked) invoice and checks it keeps the invoice's
-    /// identity (id, number, customer, subscription, period). When the result has a
+    /// identity (id, number, customer, subscription, period) and its credited amount. When the result has a
     /// <see cref="InvoiceTransition.LedgerChange"/>, the store then runs it on the customer's locked ledger with
     /// <see cref="DecideLedgerChange"/>.
     /// </summary>
@@ -129,16 +129,95 @@ public static class StoreChangeRules
         ArgumentNullException.ThrowIfNull(stored);
         ArgumentNullException.ThrowIfNull(transition);
         var result = transition(stored);
-        var updated = result.Updated;
+        CheckSameInvoice(stored, result.Updated);
+        if (result.Updated.CreditedAmount != stored.CreditedAmount)
+        {
+            throw new InvalidOperationException($"A transition of invoice '{stored.InvoiceId}' changed its credited amount from {stored.CreditedAmount} to {result.Updated.CreditedAmount}; only a credit note (IssueCreditNoteAsync) credits an invoice.");
+        }
+
+        return result;
+    }
+
+    private static void CheckSameInvoice(Invoice stored, Invoice updated)
+    {
         if (!string.Equals(updated.InvoiceId, stored.InvoiceId, StringComparison.Ordinal) || updated.Number != stored.Number
             || !string.Equals(updated.CustomerId, stored.CustomerId, StringComparison.Ordinal)
             || !string.Equals(updated.SubscriptionId, stored.SubscriptionId, StringComparison.Ordinal) || updated.Period != stored.Period)
         {
             throw new InvalidOperationException($"A transition of invoice '{stored.InvoiceId}' (number {stored.Number}) returned invoice '{updated.InvoiceId}' (number {updated.Number}); a transition changes an invoice's state, not its identity.");
         }
-
-        return result;
     }
+
+    /// <summary>
+    /// Runs the credit note <paramref name="decide"/> on the locked invoice and its notes, and checks the decision before
+    /// anything is written: the note is for this invoice and customer, in its currency, with a new id and no number yet;
+    /// the invoice keeps its identity and is credited by exactly the note's amount, never past its total. A decision
+    /// with <see cref="CreditNoteDecision.AlreadyIssued"/> must return one of the issued notes (the store then writes nothing).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The decision breaks one of these rules (a bug in the caller's decide).</exception>
+    public static CreditNoteDecision DecideCreditNote(CreditNoteContext context, Func<CreditNoteContext, CreditNoteDecision> decide)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(decide);
+        var decision = decide(context);
+        var stored = context.Invoice;
+        var note = decision.CreditNote;
+        if (decision.AlreadyIssued)
+        {
+            if (!context.Issued.Contains(note))
+            {
+                throw new InvalidOperationException($"A credit note decision on invoice '{stored.InvoiceId}' says note '{note.CreditNoteId}' was already issued, but it is not one of the invoice's notes.");
+            }
+
+            return decision;
+        }
+
+        CheckSameInvoice(stored, decision.Invoice);
+        if (!string.Equals(note.InvoiceId, stored.InvoiceId, StringComparison.Ordinal) || !string.Equals(note.CustomerId, stored.CustomerId, StringComparison.Ordinal)
+            || note.InvoiceNumber != stored.Number || note.Number != 0 || note.Amount.Currency != stored.Total.Currency || note.Amount.Amount <= 0m)
+        {
+            throw new InvalidOperationException($"A credit note decision on invoice '{stored.InvoiceId}' returned note '{note.CreditNoteId}' for invoice '{note.InvoiceId}' of '{note.CustomerId}' with number {note.Number} and amount {note.Amount}; a new note credits a positive amount in the invoice currency and is numbered by the store.");
+        }
+
+        if (context.Issued.Any(n => string.Equals(n.CreditNoteId, note.CreditNoteId, StringComparison.Ordinal)))
+        {
+            throw new InvalidOperationException($"A credit note decision on invoice '{stored.InvoiceId}' returned note '{note.CreditNoteId}' as new, but it was already issued.");
+        }
+
+        if (decision.Invoice.CreditedAmount != stored.CreditedAmount + note.Amount.Amount || decision.Invoice.CreditedAmount > stored.Total.Amount)
+        {
+            throw new InvalidOperationException($"A credit note of {note.Amount} on invoice '{stored.InvoiceId}' (total {stored.Total}, {stored.CreditedAmount} credited) returned the invoice with {decision.Invoice.CreditedAmount} credited.");
+        }
+
+        return decision;
+    }
+
+    /// <summary>
+    /// The decision with its note numbered <paramref name="number"/>: the store calls this inside the transaction once it
+    /// has taken the next credit note number, and writes what it returns. The note's <see cref="CreditNoteEventPayload"/>
+    /// events get the number too, so every store stores the same events.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="number"/> is not positive.</exception>
+    public static CreditNoteDecision WithCreditNoteNumber(CreditNoteDecision decision, long number)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(number);
+        var note = decision.CreditNote with { Number = number };
+        var events = new BillingEvent[decision.Events.Count];
+        for (int i = 0; i < events.Length; i++)
+        {
+            var e = decision.Events[i];
+            events[i] = e.Payload is CreditNoteEventPayload payload && string.Equals(payload.CreditNoteId, note.CreditNoteId, StringComparison.Ordinal)
+                ? new BillingEvent(e.EventId, e.Type, e.CustomerId, e.SubjectId, e.OccurredAt, payload with { Number = number })
+                : e;
+        }
+
+        return decision with { CreditNote = note, Events = events };
+    }
+
+    /// <summary>The error a store throws when a new credit note's id is already used by a note of another invoice.</summary>
+    public static MeteringException CreditNoteIdTaken(string creditNoteId) =>
+        new(MeteringErrorCode.AlreadyExists, $"Credit note id '{creditNoteId}' is already used by a credit note of another invoice; give each credit note its own id, or leave it null for a new one.");
 
     /// <summary>Runs a ledger <paramref name="change"/> on the stored (locked) ledger and checks it only appends.</summary>
     /// <exception cref="InvalidOperationException">The change returned another customer's ledger or dropped transactions.</exception>

@@ -96,7 +96,26 @@ internal sealed record InvoiceDoc(
     string CreatedAt,
     string? FinalizedAt,
     string? SettledAt,
-    int PaymentFailures);
+    int PaymentFailures,
+    string? CreditedAmount = null);
+
+// CreditedAmount came with credit notes: invoices written before have none and read back as 0 credited.
+internal sealed record CreditNoteLineDoc(int InvoiceLineIndex, string Description, MoneyDoc Amount);
+
+internal sealed record CreditNoteDoc(
+    string CreditNoteId,
+    long Number,
+    string InvoiceId,
+    long InvoiceNumber,
+    string CustomerId,
+    string SubscriptionId,
+    MoneyDoc Amount,
+    CreditNoteLineDoc[] Lines,
+    CreditNoteReason Reason,
+    string? Memo,
+    CreditNoteOutcome Outcome,
+    string? GrantId,
+    string CreatedAt);
 
 internal sealed record GrantDoc(
     string GrantId,
@@ -140,6 +159,7 @@ internal sealed record EventDoc(
 [JsonDerivedType(typeof(GrantPayloadDoc), "CreditGrant")]
 [JsonDerivedType(typeof(BalancePayloadDoc), "CreditBalance")]
 [JsonDerivedType(typeof(UsageThresholdPayloadDoc), "UsageThreshold")]
+[JsonDerivedType(typeof(CreditNotePayloadDoc), "CreditNote")]
 internal abstract record EventPayloadDoc;
 
 internal sealed record SubscriptionPayloadDoc(string SubscriptionId, string PlanKey, int PlanVersion, PeriodDoc CurrentPeriod, int Seats, string? CancelAt, string? EndedAt) : EventPayloadDoc;
@@ -163,12 +183,25 @@ internal sealed record BalancePayloadDoc(CurrencyDoc Unit, MoneyDoc Remaining, M
 
 internal sealed record UsageThresholdPayloadDoc(string SubscriptionId, string ChargeKey, UsageAlertKind Kind, string Threshold, string Value, string PeriodStart) : EventPayloadDoc;
 
+internal sealed record CreditNotePayloadDoc(
+    string CreditNoteId,
+    long Number,
+    string InvoiceId,
+    long InvoiceNumber,
+    MoneyDoc Amount,
+    CreditNoteReason Reason,
+    CreditNoteOutcome Outcome,
+    string? GrantId,
+    MoneyDoc InvoiceCredited,
+    MoneyDoc InvoiceCreditable) : EventPayloadDoc;
+
 // PostgreSQL keeps documents as jsonb, which reorders members: the payload's "$payload" discriminator may come back last.
 [JsonSourceGenerationOptions(UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never, AllowOutOfOrderMetadataProperties = true)]
 [JsonSerializable(typeof(MeterDoc))]
 [JsonSerializable(typeof(PlanDoc))]
 [JsonSerializable(typeof(SubscriptionDoc))]
 [JsonSerializable(typeof(InvoiceDoc))]
+[JsonSerializable(typeof(CreditNoteDoc))]
 [JsonSerializable(typeof(GrantDoc))]
 [JsonSerializable(typeof(TransactionDoc))]
 [JsonSerializable(typeof(EventDoc))]

@@ -49,6 +49,7 @@ public static partial class StoreDocuments
         CreditGrantEventPayload g => new GrantPayloadDoc(g.GrantId, Of(g.Amount)),
         CreditBalanceEventPayload b => new BalancePayloadDoc(Of(b.Unit), Of(b.Remaining), b.Threshold is { } t ? Of(t) : null),
         UsageThresholdEventPayload u => new UsageThresholdPayloadDoc(u.SubscriptionId, u.ChargeKey, u.Kind, Text(u.Threshold), Text(u.Value), Iso(u.PeriodStart)),
+        CreditNoteEventPayload n => new CreditNotePayloadDoc(n.CreditNoteId, n.Number, n.InvoiceId, n.InvoiceNumber, Of(n.Amount), n.Reason, n.Outcome, n.GrantId, Of(n.InvoiceCredited), Of(n.InvoiceCreditable)),
         _ => throw new InvalidOperationException($"A {payload.GetType().Name} has no stored shape."),
     };
 
@@ -68,6 +69,7 @@ public static partial class StoreDocuments
         GrantPayloadDoc g => new CreditGrantEventPayload(g.GrantId, ToMoney(g.Amount)),
         BalancePayloadDoc b => new CreditBalanceEventPayload(ToCurrency(b.Unit), ToMoney(b.Remaining), b.Threshold is { } t ? ToMoney(t) : null),
         UsageThresholdPayloadDoc u => new UsageThresholdEventPayload(u.SubscriptionId, u.ChargeKey, u.Kind, Decimal(u.Threshold), Decimal(u.Value), ParseInstant(u.PeriodStart)),
+        CreditNotePayloadDoc n => new CreditNoteEventPayload(n.CreditNoteId, n.Number, n.InvoiceId, n.InvoiceNumber, ToMoney(n.Amount), n.Reason, n.Outcome, n.GrantId, ToMoney(n.InvoiceCredited), ToMoney(n.InvoiceCreditable)),
         _ => throw new InvalidOperationException($"A stored {doc.GetType().Name} has no payload type."),
     };
 }

@@ -14,6 +14,7 @@ public class BillingEventTest
         new CreditGrantEventPayload("g1", new Money(5m, Currency.USD)),
         new CreditBalanceEventPayload(Currency.USD, new Money(0m, Currency.USD), null),
         new UsageThresholdEventPayload("s1", "api_calls", UsageAlertKind.Quantity, 80m, 80m, T0),
+        new CreditNoteEventPayload("cn_1", 1, "inv_1", 7, new Money(30m, Currency.USD), CreditNoteReason.OrderChange, CreditNoteOutcome.Refund, null, new Money(30m, Currency.USD), new Money(70m, Currency.USD)),
     ];
 
     [Fact]

@@ -166,6 +166,17 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
         FaultAsync(nameof(UpdateInvoiceAsync), () => inner.UpdateInvoiceAsync(invoiceId, transition, cancellationToken));
 
     /// <inheritdoc/>
+    public ValueTask<CreditNoteResult?> IssueCreditNoteAsync(string invoiceId, Func<CreditNoteContext, CreditNoteDecision> decide, CancellationToken cancellationToken) =>
+        FaultAsync(nameof(IssueCreditNoteAsync), () => inner.IssueCreditNoteAsync(invoiceId, decide, cancellationToken));
+
+    /// <inheritdoc/>
+    public ValueTask<CreditNote?> FindCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken) => inner.FindCreditNoteAsync(creditNoteId, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<Page<CreditNote>> ListCreditNotesAsync(string customerId, string? invoiceId, string? cursor, int limit, CancellationToken cancellationToken) =>
+        inner.ListCreditNotesAsync(customerId, invoiceId, cursor, limit, cancellationToken);
+
+    /// <inheritdoc/>
     public ValueTask<CreditLedger> LoadLedgerAsync(string customerId, CancellationToken cancellationToken) => inner.LoadLedgerAsync(customerId, cancellationToken);
 
     /// <inheritdoc/>

@@ -32,8 +32,12 @@ public sealed class DocumentedShapesTest
     [InlineData("A grant event (`CreditGrantEventPayload`)")]
     [InlineData("A balance alert (`CreditBalanceEventPayload`")]
     [InlineData("A usage alert (`UsageThresholdEventPayload`")]
+    [InlineData("A credit note (`CreditNoteEventPayload`")]
     [InlineData("An event stored before payloads were typed")]
     public void DocumentedBillingEvent_RoundTripsToTheSameText(string anchor) => Check<BillingEvent>("docs/json.md", anchor);
+
+    [Fact]
+    public void DocumentedCreditNote_RoundTripsToTheSameText() => Check<CreditNote>("docs/json.md", "`CreditNote` (from");
 
     [Fact]
     public void DocumentedBillingEvents_CoverEveryPayloadType()

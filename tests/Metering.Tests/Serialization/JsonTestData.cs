@@ -150,7 +150,9 @@ internal static class JsonTestData
           "finalizedAt": "2026-02-01T01:00:00Z",
           "settledAt": null,
           "paymentFailures": 0,
-          "total": { "amount": "22.50", "currency": "EUR" }
+          "creditedAmount": 0,
+          "total": { "amount": "22.50", "currency": "EUR" },
+          "creditableAmount": { "amount": "22.50", "currency": "EUR" }
         }
         """;
 

@@ -22,6 +22,8 @@ public sealed class InMemoryInvoiceTests : InvoiceConformance { protected overri
 
 public sealed class InMemoryCreditTests : CreditConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
+public sealed class InMemoryCreditNoteTests : CreditNoteConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
 public sealed class InMemoryPaginationTests : PaginationConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryBoundaryTests : BoundaryConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
