@@ -48,7 +48,8 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
             else
             {
                 var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
-                var period = subscription.Schedule.PeriodContaining(start);
+                // The open period may be the partial one a plan change started (not a schedule period of its own).
+                var period = start == subscription.CurrentPeriod.Start ? subscription.CurrentPeriod : subscription.Schedule.PeriodContaining(start);
                 items.Add(new PeriodUsage(subscriptionId, period, UsageSummaryStatus.Current, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), null));
             }
         }
