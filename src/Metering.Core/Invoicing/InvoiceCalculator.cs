@@ -238,7 +238,8 @@ public sealed class InvoiceCalculator
         }
     }
 
-    private static decimal Percent(decimal share) => Math.Round(share * 100m, 2, MidpointRounding.AwayFromZero);
+    /// <summary>A share as a percentage with up to 2 decimals and no trailing zeros (50, 33.33).</summary>
+    private static string Percent(decimal share) => Math.Round(share * 100m, 2, MidpointRounding.AwayFromZero).ToString("0.##", CultureInfo.InvariantCulture);
 
     private InvoiceLine UsageLine(Charge charge, decimal quantity, Currency currency)
     {
