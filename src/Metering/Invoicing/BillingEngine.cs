@@ -211,6 +211,11 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
     internal static BillingPeriod NominalPeriodOf(Subscription subscription, BillingPeriod period)
     {
         var schedule = subscription.Schedule;
+        if (schedule.StartOf(period.Index) == period.Start)
+        {
+            return period; // A period of the schedule: the usual case, one lookup.
+        }
+
         if (period.Start > schedule.StartOf(0))
         {
             var containing = schedule.PeriodContaining(period.Start);
