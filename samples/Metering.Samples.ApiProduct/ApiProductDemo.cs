@@ -117,9 +117,11 @@ public static class ApiProductDemo
             }
         }
 
-        // Two weeks in, the customer upgrades: the first period is closed and invoiced on Starter at this moment.
+        // Two weeks in, the customer upgrades: the first period is closed and invoiced on Starter at this moment. The
+        // billing anchor is reset to the upgrade, so Growth bills full months from 15 May (the default,
+        // PlanChangeAnchor.Keep, would run Growth to 1 June with its base fee prorated, then bill on the 1st as before).
         clock.AdvanceTo(start + Duration.FromDays(14));
-        var change = await subscriptions.ChangePlanAsync(SubscriptionId, "api-growth", cancellationToken: cancellationToken);
+        var change = await subscriptions.ChangePlanAsync(SubscriptionId, "api-growth", null, PlanChangeAnchor.Reset, cancellationToken);
         output.WriteLine();
         output.WriteLine($"Upgraded to API Growth on {Date(clock.Now, zone)}; new period {Format(change.Subscription.CurrentPeriod, zone)}.");
         PrintStoredInvoice(output, change.Invoice, zone);

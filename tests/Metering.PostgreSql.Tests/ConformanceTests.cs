@@ -18,6 +18,8 @@ public sealed class PostgreSqlPeriodCloseTests(PostgresServer server) : PeriodCl
 
 public sealed class PostgreSqlSubscriptionLifecycleTests(PostgresServer server) : SubscriptionLifecycleConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
+public sealed class PostgreSqlPlanChangeAnchorTests(PostgresServer server) : PlanChangeAnchorConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
 public sealed class PostgreSqlInvoiceTests(PostgresServer server) : InvoiceConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlCreditTests(PostgresServer server) : CreditConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

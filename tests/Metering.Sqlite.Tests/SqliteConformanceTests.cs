@@ -81,6 +81,15 @@ public sealed class SqliteSubscriptionLifecycleTests : SubscriptionLifecycleConf
     public void Dispose() => _files.Dispose();
 }
 
+public sealed class SqlitePlanChangeAnchorTests : PlanChangeAnchorConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
 public sealed class SqliteInvoiceTests : InvoiceConformance, IDisposable
 {
     private readonly SqliteFiles _files = new();

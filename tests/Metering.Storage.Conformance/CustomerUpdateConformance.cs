@@ -111,11 +111,13 @@ public abstract class CustomerUpdateConformance : StoreTestBase
         (await billing.Recorder.RecordAsync(Usage("c1", 2m, tokyoJanuary - Duration.FromMinutes(1), "dec-31"))).PeriodStart.Should().Be(novemberEnd);
         (await billing.Recorder.RecordAsync(Usage("c1", 1m, tokyoJanuary, "jan-1"))).PeriodStart.Should().Be(tokyoJanuary);
 
-        // Billed as a full period: 10.00 base + 5 calls × 2.00 = 20.00.
+        // Shorter than Tokyo's December (Nov 30 15:00Z to Dec 31 15:00Z, 744 hours), it covers 730 hours of it: the base
+        // fee is prorated as for any partial period, 10.00 × 730 / 744 = 9.81, plus 5 calls × 2.00 = 10.00: 19.81.
         var december = (await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId)).Invoices.Single(i => i.SubscriptionId == sub.SubscriptionId);
         december.Period.Should().Be(transition);
         UsageLine(december).Quantity.Should().Be(5m);
-        december.Total.Should().Be(Usd(20.00m));
+        december.Content.Lines.Single(l => l.Kind == InvoiceLineKind.BaseFee).Amount.Should().Be(Usd(9.81m));
+        december.Total.Should().Be(Usd(19.81m));
 
         // Then full periods on Tokyo's first of the month.
         (await billing.Subscriptions.GetAsync(sub.SubscriptionId))!.CurrentPeriod.Should().Be(new BillingPeriod(2, tokyoJanuary, Instant.FromUtc(2027, 1, 31, 15, 0)));

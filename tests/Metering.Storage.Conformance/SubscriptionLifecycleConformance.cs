@@ -44,20 +44,21 @@ public abstract class SubscriptionLifecycleConformance : StoreTestBase
         old.Number.Should().Be(1);
         (await billing.Invoices.GetAsync(old.InvoiceId)).Should().Be(old);
 
-        // New period on the new plan from the moment of the change.
+        // New period on the new plan from the moment of the change to the next anchor date (the anchor is kept, issue #17).
         change.Subscription.PlanKey.Should().Be("pro");
         change.Subscription.CurrentPeriod.Start.Should().Be(AprilDay(11));
-        change.Subscription.CurrentPeriod.End.Should().Be(Instant.FromUtc(2026, 5, 11, 0, 0));
+        change.Subscription.CurrentPeriod.End.Should().Be(May);
         var stored = (await billing.Subscriptions.GetAsync(sub.SubscriptionId))!;
         stored.PlanKey.Should().Be("pro");
         stored.CurrentPeriod.Should().Be(change.Subscription.CurrentPeriod);
         stored.Revision.Should().Be(change.Subscription.Revision);
 
-        // Usage after the change is priced on pro: 60.00 + 4 × 0.50 = 62.00.
+        // Usage after the change is priced on pro, base fee for Apr 11 to May 1 (20 of 30 days): 60.00 × 20/30 = 40.00
+        // + 4 × 0.50 = 42.00.
         billing.Clock.AdvanceTo(AprilDay(12));
         var after = await billing.Recorder.RecordAsync(Usage("c1", 4m, AprilDay(12), "after"));
         after.PeriodStart.Should().Be(AprilDay(11));
-        (await billing.Invoices.PreviewAsync(sub.SubscriptionId)).Total.Should().Be(Usd(62.00m));
+        (await billing.Invoices.PreviewAsync(sub.SubscriptionId)).Total.Should().Be(Usd(42.00m));
 
         // A record from before the change belongs to the closed old-plan period.
         (await billing.Recorder.RecordAsync(Usage("c1", 1m, AprilDay(10), "old-period"))).Rejection!.Value.Reason.Should().Be(UsageRejectionReason.PeriodClosed);
@@ -65,8 +66,9 @@ public abstract class SubscriptionLifecycleConformance : StoreTestBase
         var next = (await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId)).Invoices.Single();
         next.PlanKey.Should().Be("pro");
         next.Period.Start.Should().Be(AprilDay(11));
+        next.Period.End.Should().Be(May);
         UsageLine(next).Quantity.Should().Be(4m);
-        next.Total.Should().Be(Usd(62.00m));
+        next.Total.Should().Be(Usd(42.00m));
         next.Number.Should().Be(2);
         UsageLine((await billing.Invoices.GetAsync(old.InvoiceId))!).Quantity.Should().Be(5m);
     }

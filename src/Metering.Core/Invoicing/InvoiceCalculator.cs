@@ -120,7 +120,13 @@ public sealed class InvoiceCalculator
     private InvoiceLine BaseFeeLine(InvoiceInput input, Plan plan)
     {
         var covered = Coverage(input);
-        decimal quantity = plan.BaseFeePerSeat ? input.Seats : 1m;
+        var spans = plan.BaseFeePerSeat ? SeatSpans(input) : null;
+        if (spans is { Count: > 1 })
+        {
+            return WeightedSeatsLine(input, plan, spans, covered);
+        }
+
+        decimal quantity = plan.BaseFeePerSeat ? spans is [var only] ? only.Seats : input.Seats : 1m;
         var full = plan.BaseFee * quantity;
 
         // Multiply before dividing so that e.g. 30.00 × 10 days / 30 days is exactly 10.
@@ -129,12 +135,12 @@ public sealed class InvoiceCalculator
         var description = $"{plan.DisplayName ?? plan.Key} base fee";
         if (plan.BaseFeePerSeat)
         {
-            description += Invariant($", {input.Seats} seats");
+            description += Invariant($", {quantity} seats");
         }
 
         if (fraction is { } share)
         {
-            description += Invariant($", prorated for {Math.Round(share * 100m, 2, MidpointRounding.AwayFromZero)}% of the period");
+            description += Invariant($", prorated for {Percent(share)}% of the period");
         }
 
         if (input.InTrial)
@@ -144,6 +150,96 @@ public sealed class InvoiceCalculator
 
         return new InvoiceLine(InvoiceLineKind.BaseFee, description, null, null, quantity, plan.BaseFee, PricingModel.NoTiers, exact, Round(exact, plan.Currency), fraction);
     }
+
+    /// <summary>
+    /// A per-seat base fee whose seat count changed inside the covered range: each span's seats × fee × span / period,
+    /// summed exactly and rounded once. The quantity is the time-weighted average seat count over the covered range.
+    /// </summary>
+    private InvoiceLine WeightedSeatsLine(InvoiceInput input, Plan plan, List<(int Seats, long Nanoseconds)> spans, (decimal Covered, decimal Period)? covered)
+    {
+        decimal period = input.Period.Duration.ToInt64Nanoseconds();
+        decimal seatNanoseconds = 0m;
+        decimal coveredNanoseconds = 0m;
+        var description = new System.Text.StringBuilder($"{plan.DisplayName ?? plan.Key} base fee");
+        foreach (var (seats, nanoseconds) in spans)
+        {
+            seatNanoseconds += seats * (decimal)nanoseconds;
+            coveredNanoseconds += nanoseconds;
+            description.Append(Invariant($", {seats} seats for {Percent(nanoseconds / period)}% of the period"));
+        }
+
+        if (input.InTrial)
+        {
+            description.Append(" (trial: waived)");
+        }
+
+        // Multiply before dividing: 10.00 × (2 × 15 days + 5 × 15 days) / 30 days is exactly 35.
+        var exact = input.InTrial ? 0m : plan.BaseFee * seatNanoseconds / period;
+        decimal? fraction = covered is { } f ? f.Covered / f.Period : null;
+        var quantity = seatNanoseconds / coveredNanoseconds;
+        return new InvoiceLine(InvoiceLineKind.BaseFee, description.ToString(), null, null, quantity, plan.BaseFee, PricingModel.NoTiers, exact, Round(exact, plan.Currency), fraction);
+    }
+
+    /// <summary>
+    /// The seat counts held over the covered range, in order, with their lengths (adjacent equal counts merged, empty
+    /// spans dropped); null when <see cref="InvoiceInput.SeatChanges"/> is empty. One span when the count did not change
+    /// inside the range.
+    /// </summary>
+    private static List<(int Seats, long Nanoseconds)>? SeatSpans(InvoiceInput input)
+    {
+        if (input.SeatChanges is not { Count: > 0 } changes)
+        {
+            return null;
+        }
+
+        foreach (var change in changes)
+        {
+            if (change.PreviousSeats < 0 || change.Seats < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(input), change, "A seat change has a negative seat count; pass seat counts of zero or more.");
+            }
+        }
+
+        var from = input.CoveredFrom ?? input.Period.Start;
+        var to = input.CoveredTo ?? input.Period.End;
+        var spans = new List<(int Seats, long Nanoseconds)>();
+        var ordered = changes.OrderBy(c => c.At).ToList();
+        int seats = ordered[0].PreviousSeats;
+        var cursor = from;
+        foreach (var change in ordered)
+        {
+            if (change.At >= to)
+            {
+                break;
+            }
+
+            if (change.At > cursor)
+            {
+                AddSpan(spans, seats, (change.At - cursor).ToInt64Nanoseconds());
+                cursor = change.At;
+            }
+
+            seats = change.Seats;
+        }
+
+        AddSpan(spans, seats, (to - cursor).ToInt64Nanoseconds());
+        return spans;
+    }
+
+    private static void AddSpan(List<(int Seats, long Nanoseconds)> spans, int seats, long nanoseconds)
+    {
+        if (spans.Count > 0 && spans[^1].Seats == seats)
+        {
+            spans[^1] = (seats, spans[^1].Nanoseconds + nanoseconds);
+        }
+        else if (nanoseconds > 0 || spans.Count == 0)
+        {
+            spans.Add((seats, nanoseconds));
+        }
+    }
+
+    /// <summary>A share as a percentage with up to 2 decimals and no trailing zeros (50, 33.33).</summary>
+    private static string Percent(decimal share) => Math.Round(share * 100m, 2, MidpointRounding.AwayFromZero).ToString("0.##", CultureInfo.InvariantCulture);
 
     private InvoiceLine UsageLine(Charge charge, decimal quantity, Currency currency)
     {

@@ -35,6 +35,15 @@ public sealed record InvoiceInput(Plan Plan, BillingPeriod Period, IReadOnlyDict
     /// <summary>Seats the base fee is multiplied by when the plan's base fee is per seat (zero or more, default 1).</summary>
     public int Seats { get; init; } = 1;
 
+    /// <summary>
+    /// Seat count changes, oldest first, when the count changed during the period (<see cref="Subscription.SeatChanges"/>);
+    /// null or empty when <see cref="Seats"/> held all along. A per-seat base fee is then the time-weighted sum over the
+    /// covered range: each span's seats × fee × span length / period length, rounded once for the line. Before the first
+    /// change the count is its <see cref="SeatChange.PreviousSeats"/>; changes outside the covered range only set the
+    /// count at its bounds, and <see cref="Seats"/> is not used.
+    /// </summary>
+    public IReadOnlyList<SeatChange>? SeatChanges { get; init; }
+
     /// <summary>True when the period is in trial: the base fee is waived (its line shows 0). Usage is still priced.</summary>
     public bool InTrial { get; init; }
 
@@ -50,7 +59,8 @@ public sealed record InvoiceInput(Plan Plan, BillingPeriod Period, IReadOnlyDict
 /// <param name="Description">Text for the customer (invariant culture).</param>
 /// <param name="ChargeKey">The charge the line is for; null for the base fee and invoice-time credits.</param>
 /// <param name="MeterKey">The meter of the charge; null when <paramref name="ChargeKey"/> is null.</param>
-/// <param name="Quantity">Usage quantity (before included units), seats for a per-seat base fee, else 1.</param>
+/// <param name="Quantity">Usage quantity (before included units), seats for a per-seat base fee (the time-weighted
+/// average over the covered range when the count changed), else 1.</param>
 /// <param name="UnitPrice">Price per unit when one applies (per-unit, volume, base fee); null for package and graduated.</param>
 /// <param name="Tiers">Tier breakdown for tiered charges; empty otherwise.</param>
 /// <param name="ExactAmount">The unrounded amount.</param>

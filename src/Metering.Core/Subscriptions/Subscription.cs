@@ -20,7 +20,9 @@ public enum SubscriptionStatus
 /// <remarks>
 /// Billing periods come from <see cref="Schedule"/>. <see cref="CurrentPeriod"/> is the oldest period
 /// not yet closed: records whose timestamp falls before its start are rejected as <c>PeriodClosed</c>.
-/// A plan change re-anchors the schedule at the moment of the change.
+/// A plan change keeps the schedule's anchor by default: <see cref="CurrentPeriod"/> is then the partial period from the
+/// change to the next start of the schedule (it can start between two schedule starts). Resetting the anchor on a plan
+/// change makes a new schedule starting at the moment of the change.
 /// </remarks>
 public sealed record Subscription
 {
@@ -54,6 +56,14 @@ public sealed record Subscription
     /// <summary>Ids of the users assigned to seats (at most <see cref="Seats"/>).</summary>
     public IReadOnlyList<string> SeatAssignments { get; init; } = [];
 
+    /// <summary>
+    /// The seat count changes made during <see cref="CurrentPeriod"/>, oldest first (set with
+    /// <c>ISubscriptionService.SetSeatsAsync</c>); a per-seat base fee is weighted by how long each count was held.
+    /// Emptied when the period closes (changes made after the close instant are kept for the next period). Empty when
+    /// the count has not changed during the period: <see cref="Seats"/> held all along.
+    /// </summary>
+    public IReadOnlyList<SeatChange> SeatChanges { get; init; } = [];
+
     /// <summary>When set, the subscription ends at this instant (cancel at period end); can be undone by reactivation until then.</summary>
     public Instant? CancelAt { get; init; }
 
@@ -70,7 +80,7 @@ public sealed record Subscription
     /// </summary>
     public IReadOnlyList<SubscriptionUsageAlert> UsageAlerts { get; init; } = [];
 
-    /// <summary>Value equality; seat assignments and usage alerts compare by their items in order, not by list reference.</summary>
+    /// <summary>Value equality; seat assignments, seat changes and usage alerts compare by their items in order, not by list reference.</summary>
     public bool Equals(Subscription? other) =>
         other is not null
         && SubscriptionId == other.SubscriptionId
@@ -83,6 +93,7 @@ public sealed record Subscription
         && TrialEndsAt == other.TrialEndsAt
         && Seats == other.Seats
         && SeatAssignments.SequenceEqual(other.SeatAssignments, StringComparer.Ordinal)
+        && SeatChanges.SequenceEqual(other.SeatChanges)
         && CancelAt == other.CancelAt
         && EndedAt == other.EndedAt
         && Revision == other.Revision
@@ -133,3 +144,9 @@ public readonly record struct SubscriptionUsageAlert(string ChargeKey, UsageAler
     /// <summary>The alert as the charge-level <see cref="UsageAlert"/> it behaves like.</summary>
     public UsageAlert ToUsageAlert() => new(Kind, Threshold);
 }
+
+/// <summary>A change of a subscription's seat count at one instant, as kept in <see cref="Subscription.SeatChanges"/>.</summary>
+/// <param name="At">When the change took effect.</param>
+/// <param name="PreviousSeats">Seats held before <paramref name="At"/>.</param>
+/// <param name="Seats">Seats held from <paramref name="At"/> on.</param>
+public readonly record struct SeatChange(Instant At, int PreviousSeats, int Seats);

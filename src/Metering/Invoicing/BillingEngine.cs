@@ -16,7 +16,8 @@ internal enum CloseKind
 /// <param name="Kind">Why.</param>
 /// <param name="At">The instant the service period ends (the period end, or the moment of the change).</param>
 /// <param name="NewPlan">The plan to move to, for a plan change.</param>
-internal sealed record CloseRequest(CloseKind Kind, Instant At, Plan? NewPlan = null);
+/// <param name="Anchor">For a plan change: keep the billing anchor (the default) or reset it at the change.</param>
+internal sealed record CloseRequest(CloseKind Kind, Instant At, Plan? NewPlan = null, PlanChangeAnchor Anchor = PlanChangeAnchor.Keep);
 
 /// <summary>
 /// The one place that turns a subscription period's aggregates into an invoice and decides the
@@ -60,11 +61,13 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
             coveredFrom = inTrial ? coveredFrom : trialEnd;
         }
 
-        return _calculator.Calculate(new InvoiceInput(plan, period, usage)
+        // A partial period (from a plan change that kept the anchor) is prorated against its full schedule period.
+        return _calculator.Calculate(new InvoiceInput(plan, NominalPeriodOf(subscription, period), usage)
         {
             CoveredFrom = coveredFrom,
             CoveredTo = end,
             Seats = subscription.Seats,
+            SeatChanges = subscription.SeatChanges,
             InTrial = inTrial,
             CreditsAvailable = creditsAvailable,
             PrepaidByCharge = prepaid,
@@ -124,6 +127,12 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
         };
 
         var next = NextState(subscription, request, period, closeAt);
+        if (subscription.SeatChanges.Count > 0)
+        {
+            // The seat history is the closed period's; a change made after the close instant belongs to the next one.
+            next = next with { SeatChanges = [.. subscription.SeatChanges.Where(c => c.At > closeAt)] };
+        }
+
         // The invoice events carry no number yet: the store assigns it after this decision (StoreChangeRules.WithInvoiceNumber).
         var events = new List<BillingEvent> { InvoiceEvents.Create(BillingEventType.InvoiceCreated, invoice, now) };
         if (!manual)
@@ -150,13 +159,13 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
         {
             case CloseKind.PlanChange:
                 var newPlan = request.NewPlan ?? throw new InvalidOperationException("A plan change needs the new plan.");
-                var schedule = BillingSchedule.FromStart(closeAt, subscription.Schedule.Zone, newPlan.Interval);
+                var (schedule, current) = PlanChangeSchedule(subscription.Schedule, newPlan.Interval, closeAt, request.Anchor);
                 return subscription with
                 {
                     PlanKey = newPlan.Key,
                     PlanVersion = newPlan.Version,
                     Schedule = schedule,
-                    CurrentPeriod = schedule.PeriodAt(0),
+                    CurrentPeriod = current,
                     Revision = subscription.Revision + 1,
                 };
 
@@ -175,6 +184,48 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
                     Revision = subscription.Revision + 1,
                 };
         }
+    }
+
+    /// <summary>
+    /// The schedule and first period after a plan change at <paramref name="changeAt"/>. Keep: the same anchor (with the
+    /// new plan's interval), and the partial period from the change to the first schedule start after it, indexed like
+    /// the schedule period it is part of (so the next period is the schedule's next). Reset: a schedule anchored at the change.
+    /// </summary>
+    internal static (BillingSchedule Schedule, BillingPeriod Period) PlanChangeSchedule(BillingSchedule old, BillingInterval interval, Instant changeAt, PlanChangeAnchor anchor)
+    {
+        if (anchor == PlanChangeAnchor.Reset)
+        {
+            var reset = BillingSchedule.FromStart(changeAt, old.Zone, interval);
+            return (reset, reset.PeriodAt(0));
+        }
+
+        var kept = interval == old.Interval ? old : new BillingSchedule(old.Anchor, old.Zone, interval);
+        var containing = kept.PeriodContaining(changeAt);
+        return (kept, new BillingPeriod(containing.Index, changeAt, containing.End));
+    }
+
+    /// <summary>
+    /// The full schedule period <paramref name="period"/> is part of: itself, or for the partial period a plan change
+    /// that kept the anchor started, the schedule period that ends with it (its base fee is prorated against that).
+    /// </summary>
+    internal static BillingPeriod NominalPeriodOf(Subscription subscription, BillingPeriod period)
+    {
+        var schedule = subscription.Schedule;
+        if (schedule.StartOf(period.Index) == period.Start)
+        {
+            return period; // A period of the schedule: the usual case, one lookup.
+        }
+
+        if (period.Start > schedule.StartOf(0))
+        {
+            var containing = schedule.PeriodContaining(period.Start);
+            if (containing.Start < period.Start && containing.End == period.End)
+            {
+                return containing;
+            }
+        }
+
+        return period;
     }
 
     /// <summary>Credits in the plan's currency that could be applied at <paramref name="at"/>.</summary>

@@ -99,6 +99,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<PriceTier>(converters);
         AddStrict<ReconciliationDifference>(converters);
         AddStrict<ReconciliationReport>(converters);
+        AddStrict<SeatChange>(converters);
         AddStrict<SubscribeRequest>(converters);
         AddStrict<Subscription>(converters);
         AddStrict<SubscriptionUsageAlert>(converters);
@@ -127,6 +128,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddEnum<MeteringErrorCode>(converters);
         AddEnum<PackageRounding>(converters);
         AddEnum<PeriodCloseStatus>(converters);
+        AddEnum<PlanChangeAnchor>(converters);
         AddEnum<SubscriptionStatus>(converters);
         AddEnum<UsageAction>(converters);
         AddEnum<UsageOutcomeKind>(converters);

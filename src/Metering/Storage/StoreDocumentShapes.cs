@@ -54,7 +54,11 @@ internal sealed record SubscriptionDoc(
     string? CancelAt,
     string? EndedAt,
     long Revision,
-    SubscriptionUsageAlertDoc[]? UsageAlerts = null);
+    SubscriptionUsageAlertDoc[]? UsageAlerts = null,
+    SeatChangeDoc[]? SeatChanges = null);
+
+/// <summary>One <see cref="SeatChange"/>; documents written before seat history have none (null: no changes).</summary>
+internal sealed record SeatChangeDoc(string At, int PreviousSeats, int Seats);
 
 internal sealed record SubscriptionUsageAlertDoc(string ChargeKey, UsageAlertKind Kind, string Threshold);
 

@@ -193,7 +193,8 @@ public static partial class StoreDocuments
             Iso(s.CancelAt),
             Iso(s.EndedAt),
             s.Revision,
-            s.UsageAlerts.Count == 0 ? null : [.. s.UsageAlerts.Select(a => new SubscriptionUsageAlertDoc(a.ChargeKey, a.Kind, Text(a.Threshold)))]),
+            s.UsageAlerts.Count == 0 ? null : [.. s.UsageAlerts.Select(a => new SubscriptionUsageAlertDoc(a.ChargeKey, a.Kind, Text(a.Threshold)))],
+            s.SeatChanges.Count == 0 ? null : [.. s.SeatChanges.Select(c => new SeatChangeDoc(Iso(c.At), c.PreviousSeats, c.Seats))]),
         Context.SubscriptionDoc);
 
     /// <summary>Reads a value back from its stored JSON document.</summary>
@@ -218,6 +219,7 @@ public static partial class StoreDocuments
             EndedAt = ParseNullableInstant(doc.EndedAt),
             Revision = doc.Revision,
             UsageAlerts = doc.UsageAlerts is null ? [] : [.. doc.UsageAlerts.Select(a => new SubscriptionUsageAlert(a.ChargeKey, a.Kind, Decimal(a.Threshold)))],
+            SeatChanges = doc.SeatChanges is null ? [] : [.. doc.SeatChanges.Select(c => new SeatChange(ParseInstant(c.At), c.PreviousSeats, c.Seats))],
         };
     }
 

@@ -24,8 +24,9 @@ public sealed record CustomerDetails
 
     /// <summary>
     /// An IANA time zone id. When it changes, the running period of each active subscription keeps its end, and the
-    /// periods after it start at the anchor's local time in the new zone (the period in between is a little shorter or
-    /// longer, and is billed as a full period).
+    /// periods after it start at the anchor's local time in the new zone. The period in between is a little shorter or
+    /// longer than a full one: when shorter, its base fee is prorated against the new zone's full period it ends; when
+    /// longer (by less than a period), it is billed as one full period.
     /// </summary>
     public string? TimeZoneId { get; init; }
 

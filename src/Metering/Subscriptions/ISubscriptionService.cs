@@ -30,6 +30,19 @@ public sealed record SubscribeRequest
     public string? SubscriptionId { get; init; }
 }
 
+/// <summary>What a plan change does to the billing anchor (see <see cref="ISubscriptionService.ChangePlanAsync(string, string, int?, PlanChangeAnchor, CancellationToken)"/>).</summary>
+public enum PlanChangeAnchor
+{
+    /// <summary>
+    /// The default: keep the billing dates. The new plan runs from the change to the next anchor date (its base fee
+    /// prorated against a full period), then full periods on the same dates as before.
+    /// </summary>
+    Keep,
+
+    /// <summary>Re-anchor at the moment of the change: the new plan's first full period starts then.</summary>
+    Reset,
+}
+
 /// <summary>The result of a plan change: the invoice of the period closed on the old plan, and the subscription on the new plan.</summary>
 /// <param name="Invoice">Invoice of the running period up to the change, on the old plan.</param>
 /// <param name="Subscription">The subscription after the change.</param>
@@ -38,6 +51,9 @@ public sealed record PlanChangeResult(Invoice Invoice, Subscription Subscription
 /// <summary>Customers and their subscriptions: create, change plan, cancel, reactivate, seats.</summary>
 public interface ISubscriptionService
 {
+    /// <summary>The most seat count changes <see cref="SetSeatsAsync"/> accepts within one billing period (1,000).</summary>
+    public const int MaxSeatChangesPerPeriod = 1_000;
+
     /// <summary>
     /// Creates a customer; calling it again with the same id and details returns the existing customer.
     /// <paramref name="timeZoneId"/> defaults to <see cref="MeteringOptions.DefaultTimeZone"/>.
@@ -83,10 +99,25 @@ public interface ISubscriptionService
     ValueTask<IReadOnlyList<Subscription>> ListAsync(string customerId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Moves a subscription to another plan now: the running period's usage is closed and invoiced on
-    /// the old plan (base fee prorated to the moment of the change), and a new period starts on the new plan.
+    /// Moves a subscription to another plan now, keeping its billing anchor (<see cref="PlanChangeAnchor.Keep"/>): the
+    /// running period's usage is closed and invoiced on the old plan (base fee prorated to the moment of the change), and
+    /// the new plan runs from the change to the next anchor date (base fee prorated), then in full periods on the same
+    /// dates as before.
     /// </summary>
     ValueTask<PlanChangeResult> ChangePlanAsync(string subscriptionId, string newPlanKey, int? newPlanVersion = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Moves a subscription to another plan now: the running period's usage is closed and invoiced on the old plan (base
+    /// fee prorated to the moment of the change). With <see cref="PlanChangeAnchor.Keep"/> the new plan runs from the
+    /// change to the next anchor date (base fee prorated against a full period), then full periods on the same dates; a
+    /// plan with another interval keeps the anchor's local date and time with its own interval, and its first period
+    /// ends at the first of its starts after the change. With <see cref="PlanChangeAnchor.Reset"/> the schedule is
+    /// re-anchored at the moment of the change and the new plan's first full period starts then.
+    /// </summary>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.NotFound"/>: no such subscription or plan;
+    /// <see cref="MeteringErrorCode.InvalidState"/>: the subscription ended, or its period is due and not closed yet;
+    /// <see cref="MeteringErrorCode.InvalidArgument"/>: an undefined <paramref name="anchor"/>.</exception>
+    ValueTask<PlanChangeResult> ChangePlanAsync(string subscriptionId, string newPlanKey, int? newPlanVersion, PlanChangeAnchor anchor, CancellationToken cancellationToken = default);
 
     /// <summary>Cancels now: the running period is invoiced at once (summaries become <c>Final</c>) and no further usage is accepted.</summary>
     ValueTask<Invoice> CancelNowAsync(string subscriptionId, CancellationToken cancellationToken = default);
@@ -98,8 +129,13 @@ public interface ISubscriptionService
     /// <exception cref="MeteringException">The subscription has already ended or has no scheduled cancellation.</exception>
     ValueTask<Subscription> ReactivateAsync(string subscriptionId, CancellationToken cancellationToken = default);
 
-    /// <summary>Sets the number of seats paid for (takes effect on the invoice of the running period).</summary>
-    /// <exception cref="MeteringException">Fewer than 1 seat, more than the plan's <c>seats</c> limit, or fewer than are assigned.</exception>
+    /// <summary>
+    /// Sets the number of seats paid for, from now on: the change is kept in <see cref="Subscription.SeatChanges"/>, and
+    /// a per-seat base fee on the invoice of the running period is prorated by time (each count for the part of the
+    /// period it was held).
+    /// </summary>
+    /// <exception cref="MeteringException">Fewer than 1 seat, more than the plan's <c>seats</c> limit, fewer than are
+    /// assigned, or more than <see cref="MaxSeatChangesPerPeriod"/> changes in the running period.</exception>
     ValueTask<Subscription> SetSeatsAsync(string subscriptionId, int seats, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -129,14 +129,22 @@ internal sealed class SubscriptionService(
         return await store.ListSubscriptionsAsync(customerId, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask<PlanChangeResult> ChangePlanAsync(string subscriptionId, string newPlanKey, int? newPlanVersion = null, CancellationToken cancellationToken = default)
+    public ValueTask<PlanChangeResult> ChangePlanAsync(string subscriptionId, string newPlanKey, int? newPlanVersion = null, CancellationToken cancellationToken = default) =>
+        ChangePlanAsync(subscriptionId, newPlanKey, newPlanVersion, PlanChangeAnchor.Keep, cancellationToken);
+
+    public async ValueTask<PlanChangeResult> ChangePlanAsync(string subscriptionId, string newPlanKey, int? newPlanVersion, PlanChangeAnchor anchor, CancellationToken cancellationToken = default)
     {
+        if (!Enum.IsDefined(anchor))
+        {
+            throw new MeteringException($"Plan change anchor {(int)anchor} is not a PlanChangeAnchor; pass PlanChangeAnchor.Keep (the default) or PlanChangeAnchor.Reset.");
+        }
+
         InputChecks.Required(subscriptionId, "subscription id");
         InputChecks.Required(newPlanKey, "plan key");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var newPlan = await catalog.FindPlanAsync(newPlanKey, newPlanVersion, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Plan '{newPlanKey}' is not published; declare it with AddPlan(...) before moving subscriptions to it.");
-        var result = await CloseCurrentAsync(subscriptionId, now => new CloseRequest(CloseKind.PlanChange, now, newPlan), cancellationToken).ConfigureAwait(false);
+        var result = await CloseCurrentAsync(subscriptionId, now => new CloseRequest(CloseKind.PlanChange, now, newPlan, anchor), cancellationToken).ConfigureAwait(false);
         return new PlanChangeResult(result.Invoice!, result.Subscription!);
     }
 
@@ -173,7 +181,20 @@ internal sealed class SubscriptionService(
         {
             CheckNotEnded(s);
             CheckSeats(plan, seats, s.SeatAssignments.Count);
-            return s with { Seats = seats };
+            if (seats == s.Seats)
+            {
+                return s;
+            }
+
+            if (s.SeatChanges.Count >= ISubscriptionService.MaxSeatChangesPerPeriod)
+            {
+                throw new MeteringException(
+                    MeteringErrorCode.InvalidState,
+                    $"The seats of subscription '{s.SubscriptionId}' changed {s.SeatChanges.Count} times in its current period, the most a period takes; set the count again after the period closes at {s.CurrentPeriod.End}.");
+            }
+
+            // Kept for the period's invoice, which prorates a per-seat base fee by how long each count was held.
+            return s with { Seats = seats, SeatChanges = [.. s.SeatChanges, new SeatChange(clock.GetCurrentInstant(), s.Seats, seats)] };
         }, cancellationToken).ConfigureAwait(false);
     }
 

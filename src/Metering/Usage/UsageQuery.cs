@@ -48,6 +48,7 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
             else
             {
                 var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
+                // The open period may be the partial one a plan change started, or the transition after a new time zone.
                 var period = start >= subscription.CurrentPeriod.Start ? subscription.OpenPeriodContaining(start) : subscription.Schedule.PeriodContaining(start);
                 items.Add(new PeriodUsage(subscriptionId, period, UsageSummaryStatus.Current, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), null));
             }

@@ -24,8 +24,14 @@ public sealed class OracleSubscription(string subscriptionId, string customerId,
     /// <summary>When it started.</summary>
     public Instant StartedAt { get; } = startedAt;
 
-    /// <summary>The schedule anchor: the start, or the instant of the last plan change (the library re-anchors there).</summary>
-    public Instant Anchor { get; set; } = startedAt;
+    /// <summary>The schedule anchor: the start (a plan change keeps it).</summary>
+    public Instant Anchor { get; } = startedAt;
+
+    /// <summary>
+    /// Set after a plan change: the current period is the partial one from the change to <see cref="CurrentEnd"/>
+    /// (issue #17), and its base fee is prorated against the full period <see cref="Index"/>.
+    /// </summary>
+    public Instant? PartialStart { get; set; }
 
     /// <summary>Index of the current (oldest open) period from <see cref="Anchor"/>.</summary>
     public int Index { get; set; }
@@ -40,7 +46,7 @@ public sealed class OracleSubscription(string subscriptionId, string customerId,
     public Dictionary<Instant, List<UsageRecord>> Buckets { get; } = [];
 
     /// <summary>Start of the current period.</summary>
-    public Instant CurrentStart => PeriodStart(Index);
+    public Instant CurrentStart => PartialStart ?? PeriodStart(Index);
 
     /// <summary>End of the current period.</summary>
     public Instant CurrentEnd => PeriodStart(Index + 1);
@@ -51,6 +57,11 @@ public sealed class OracleSubscription(string subscriptionId, string customerId,
     /// <summary>Start of the open period containing <paramref name="timestamp"/> (at or after the current one).</summary>
     public Instant PeriodContaining(Instant timestamp)
     {
+        if (timestamp < CurrentEnd)
+        {
+            return CurrentStart;
+        }
+
         int n = Index;
         while (PeriodStart(n + 1) <= timestamp)
         {
@@ -195,6 +206,7 @@ public sealed class Oracle
             {
                 var (start, end) = (subscription.CurrentStart, subscription.CurrentEnd);
                 Invoice(subscription, start, end, end);
+                subscription.PartialStart = null;
                 if (subscription.CancelAt is { } cancelAt && cancelAt <= end)
                 {
                     subscription.EndedAt = cancelAt;
@@ -207,13 +219,15 @@ public sealed class Oracle
         }
     }
 
-    /// <summary>A plan change at <paramref name="now"/>: the running period is invoiced up to now on the old plan, and a new schedule starts now.</summary>
+    /// <summary>
+    /// A plan change at <paramref name="now"/>: the running period is invoiced up to now on the old plan, and the new plan
+    /// runs from now to the next anchor date (the anchor is kept; all the simulation's plans are monthly).
+    /// </summary>
     public void ChangePlan(OracleSubscription subscription, string newPlanKey, Instant now)
     {
         Invoice(subscription, subscription.CurrentStart, subscription.CurrentEnd, now);
         subscription.PlanKey = newPlanKey;
-        subscription.Anchor = now;
-        subscription.Index = 0;
+        subscription.PartialStart = now;
     }
 
     /// <summary>A cancellation at <paramref name="now"/>: the running period is invoiced up to now and the subscription ends.</summary>
@@ -239,10 +253,12 @@ public sealed class Oracle
         var from = start > subscription.StartedAt ? start : subscription.StartedAt;
         var to = coveredTo < end ? coveredTo : end;
 
-        // Base fee prorated by time: fee × covered / period, multiplied first, then rounded once.
-        var baseFee = from == start && to == end
+        // Base fee prorated by time against the full period (also for the partial period after a plan change):
+        // fee × covered / period, multiplied first, then rounded once.
+        var fullStart = subscription.PeriodStart(subscription.Index);
+        var baseFee = from == fullStart && to == end
             ? prices.BaseFee
-            : prices.BaseFee * (to - from).ToInt64Nanoseconds() / (end - start).ToInt64Nanoseconds();
+            : prices.BaseFee * (to - from).ToInt64Nanoseconds() / (end - fullStart).ToInt64Nanoseconds();
         decimal total = Round(baseFee, digits);
         var quantities = new Dictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var (meterKey, (rate, included)) in prices.Charges)

@@ -78,8 +78,9 @@ public class SubscriptionLifecycleTest
         await billing.Recorder.RecordAsync(Builds(billing, 8m, "after-upgrade"));
         var preview = await billing.Invoices.PreviewAsync(sub.SubscriptionId);
 
-        // New full period on pro: 90.00 + 8 × 0.25 = 92.00.
-        preview.Total.Should().Be(new Money(92.00m, Currency.USD));
+        // Pro to the kept anchor date May 1, 20 of 30 days: 90.00 × 20/30 = 60.00 + 8 × 0.25 = 62.00.
+        change.Subscription.CurrentPeriod.End.Should().Be(Instant.FromUtc(2026, 5, 1, 0, 0));
+        preview.Total.Should().Be(new Money(62.00m, Currency.USD));
         (await billing.Entitlements.CheckAsync("c1", "priority_queue")).Enabled.Should().BeTrue();
     }
 

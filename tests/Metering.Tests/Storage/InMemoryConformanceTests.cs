@@ -18,6 +18,8 @@ public sealed class InMemoryPeriodCloseTests : PeriodCloseConformance { protecte
 
 public sealed class InMemorySubscriptionLifecycleTests : SubscriptionLifecycleConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
+public sealed class InMemoryPlanChangeAnchorTests : PlanChangeAnchorConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
 public sealed class InMemoryInvoiceTests : InvoiceConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryCreditTests : CreditConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
