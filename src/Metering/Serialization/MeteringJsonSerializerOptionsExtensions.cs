@@ -80,6 +80,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<Customer>(converters);
         AddStrict<Feature>(converters);
         AddStrict<FeatureAccess>(converters);
+        AddStrict<GroupUsage>(converters);
         AddStrict<Invoice>(converters);
         AddStrict<InvoiceEventPayload>(converters);
         AddStrict<InvoiceLine>(converters);
