@@ -50,3 +50,5 @@ public sealed class PostgreSqlUsageAlertTests(PostgresServer server) : UsageAler
 public sealed class PostgreSqlEventDeliveryTests(PostgresServer server) : EventDeliveryConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlEventDispatchTests(PostgresServer server) : EventDispatchConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlGroupedChargeTests(PostgresServer server) : GroupedChargeConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

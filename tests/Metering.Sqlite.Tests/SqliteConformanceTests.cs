@@ -208,3 +208,12 @@ public sealed class SqliteEventDispatchTests : EventDispatchConformance, IDispos
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteGroupedChargeTests : GroupedChargeConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

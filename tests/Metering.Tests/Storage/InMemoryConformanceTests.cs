@@ -50,3 +50,5 @@ public sealed class InMemoryUsageAlertTests : UsageAlertConformance { protected 
 public sealed class InMemoryEventDeliveryTests : EventDeliveryConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryEventDispatchTests : EventDispatchConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryGroupedChargeTests : GroupedChargeConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
