@@ -33,6 +33,14 @@ public sealed class DocumentedShapesTest
     public void DocumentedGroupUsage_RoundTripsToTheSameText() => Check<GroupUsage>("docs/json.md", "`CurrentUsage` also has `\"groups\"");
 
     [Fact]
+    public void DocumentedPlan_ReadsTheGrouping_AndOnlyTheGroupedChargeHasIt()
+    {
+        var plan = Deserialize<Plan>(Block("docs/json.md", "A `Plan` version"), WebWithCredits());
+
+        plan.Charges.Select(c => string.Join(",", c.GroupBy)).Should().Equal("", "", "region,model", "");
+    }
+
+    [Fact]
     public void DocumentedPlan_RoundTripsToTheSameText() => Check<Plan>("docs/json.md", "A `Plan` version");
 
     [Fact]
