@@ -280,4 +280,29 @@ public abstract class GroupedChargeConformance : StoreTestBase
             ("tokens", null, 1175m, 11.75m), ("paid_by_model", "gpt", 125m, 2.50m), ("paid_by_model", "llama", 50m, 1.00m));
         report.Invoices.Single().Total.Should().Be(Usd(15.25m));
     }
+
+    [Fact]
+    public async Task RealTimeCredits_BurnEachGroupsMarginalCost_AndTheInvoiceNetsThemOnce()
+    {
+        // First 10 calls at 1.00, the rest at 0.50, per region; the cost burns from credits as calls are recorded.
+        var plan = Plan.Create("prepaid_by_region", Currency.USD, BillingInterval.Months(1))
+            .WithCharge(Calls, PricingModel.Graduated([new(10m, 1.00m), new(null, 0.50m)]), c => { c.GroupedBy("region"); c.BurnsCreditsInRealTime = true; })
+            .Build();
+        await using var billing = CreateMetering(o => o.AddMeter(Calls).AddPlan(plan));
+        var sub = await SubscribeC1Async(billing, "prepaid_by_region");
+        await billing.Credits.GrantAsync(new CreditGrantRequest { CustomerId = "c1", Amount = Usd(100.00m), GrantId = "g1", EffectiveAt = Start });
+        var at = Start + Duration.FromDays(3);
+
+        await billing.Recorder.RecordBatchAsync([Call("e1", "eu", at, 8m), Call("u1", "us", at, 5m), Call("e2", "eu", at, 4m)]);
+
+        // eu: 8 × 1 = 8.00, then 2 × 1 + 2 × 0.5 = 3.00; us: 5 × 1 = 5.00. Burned 16.00 (one table over the 17 calls
+        // together would burn 13.50).
+        (await billing.Credits.GetBalancesAsync("c1")).Single(b => b.Unit == Currency.USD).Remaining.Should().Be(84.00m);
+        var report = await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
+        var invoice = report.Invoices.Single();
+        GroupLines(invoice.Content.Lines).Should().Equal(("eu", 12m, 11.00m), ("us", 5m, 5.00m));
+        invoice.Content.Lines.Last().Should().Match<InvoiceLine>(l => l.Kind == InvoiceLineKind.Credit && l.ChargeKey == "api_calls" && l.Amount == Usd(-16.00m));
+        invoice.Total.Should().Be(Usd(0m));
+        (await billing.Credits.GetBalancesAsync("c1")).Single(b => b.Unit == Currency.USD).Remaining.Should().Be(84.00m, "prepaid usage is not charged to the credits twice");
+    }
 }
