@@ -305,4 +305,22 @@ public abstract class GroupedChargeConformance : StoreTestBase
         invoice.Total.Should().Be(Usd(0m));
         (await billing.Credits.GetBalancesAsync("c1")).Single(b => b.Unit == Currency.USD).Remaining.Should().Be(84.00m, "prepaid usage is not charged to the credits twice");
     }
+
+    [Fact]
+    public async Task HardLimit_AppliesPerGroup()
+    {
+        var plan = Plan.Create("capped_by_region", Currency.USD, BillingInterval.Months(1))
+            .WithCharge(Calls, PricingModel.PerUnit(1m), c => { c.GroupedBy("region"); c.LimitPerPeriod = 20m; })
+            .Build();
+        await using var billing = CreateMetering(o => o.AddMeter(Calls).AddPlan(plan));
+        var sub = await SubscribeC1Async(billing, "capped_by_region");
+        var at = Start + Duration.FromDays(3);
+
+        var outcomes = await billing.Recorder.RecordBatchAsync([Call("e1", "eu", at, 20m), Call("e2", "eu", at, 1m), Call("u1", "us", at, 15m), Call("n1", null, at, 20m)]);
+
+        outcomes.Select(o => o.Kind).Should().Equal(UsageOutcomeKind.Accepted, UsageOutcomeKind.Rejected, UsageOutcomeKind.Accepted, UsageOutcomeKind.Accepted);
+        outcomes[1].Reason.Should().Be(UsageRejectionReason.UsageLimitReached, "eu is at its limit of 20; the other groups have their own");
+        var groups = (await billing.Usage.GetCurrentAsync(sub.SubscriptionId)).Groups;
+        groups.Select(g => (g.Group["region"], g.Quantity)).Should().Equal(("eu", 20m), ("us", 15m), (null, 20m));
+    }
 }

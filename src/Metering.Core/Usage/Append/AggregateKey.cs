@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
@@ -45,17 +46,18 @@ public readonly struct AggregateKey : IEquatable<AggregateKey>, IComparable<Aggr
         Kind = kind;
         MeterKey = meterKey;
         ChargeKey = chargeKey;
-        _groupValues = groupValues;
+        _groupValues = groupValues is null ? null : Array.AsReadOnly(groupValues);
     }
 
-    private readonly string?[]? _groupValues;
+    // Read-only over an array nobody else holds, so a key's group cannot change.
+    private readonly ReadOnlyCollection<string?>? _groupValues;
 
     /// <summary>
     /// For <see cref="AggregateKeyKind.GroupedCharge"/>: the group's value of each of the charge's
     /// <see cref="Charge.GroupBy"/> properties, in that order, null where the records lack the property;
     /// empty for the other kinds.
     /// </summary>
-    public IReadOnlyList<string?> GroupValues => _groupValues ?? [];
+    public IReadOnlyList<string?> GroupValues => _groupValues ?? ReadOnlyCollection<string?>.Empty;
 
     /// <summary>The stored text form (<c>meter</c>, <c>meter|charge</c>, <c>meter|charge|group</c> or <c>credits:charge</c>).</summary>
     public string Value { get; }
