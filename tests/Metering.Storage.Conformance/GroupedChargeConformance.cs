@@ -127,6 +127,8 @@ public abstract class GroupedChargeConformance : StoreTestBase
         report.Invoices.Single().Total.Should().Be(Usd(4.50m));
         (await billing.PeriodCloser.CloseDueAsync()).Invoices.Should().BeEmpty("a second close run invoices nothing again");
         (await billing.Reconciler.ReconcileAsync(sub.SubscriptionId, Start)).Differences.Should().BeEmpty("recomputing the groups from the raw records matches the stored aggregates");
+        var history = await billing.Usage.GetHistoryAsync(sub.SubscriptionId);
+        history.Items.Single(p => p.Period.Start == Start).Groups.Select(g => (g.Group["region"], g.Quantity)).Should().Equal(("eu", 30m), ("us", 12m), (null, 3m));
     }
 
     [Fact]

@@ -8,7 +8,14 @@ namespace Metering;
 /// <param name="Status">Current (open), Recorded (closed) or Final (the subscription ended with it).</param>
 /// <param name="Meters">One summary per meter the plan prices (zero when unused).</param>
 /// <param name="InvoiceId">The invoice of the period once closed.</param>
-public sealed record PeriodUsage(string SubscriptionId, BillingPeriod Period, UsageSummaryStatus Status, IReadOnlyList<UsageSummary> Meters, string? InvoiceId);
+public sealed record PeriodUsage(string SubscriptionId, BillingPeriod Period, UsageSummaryStatus Status, IReadOnlyList<UsageSummary> Meters, string? InvoiceId)
+{
+    /// <summary>
+    /// The period's usage per group of each grouped charge (<see cref="Charge.GroupBy"/>), as in
+    /// <see cref="CurrentUsage.Groups"/>; empty when the plan has no grouped charge.
+    /// </summary>
+    public IReadOnlyList<GroupUsage> Groups { get; init; } = [];
+}
 
 /// <summary>The usage of one group of a grouped charge (<see cref="Charge.GroupBy"/>) in a period.</summary>
 /// <param name="ChargeKey">The grouped charge.</param>

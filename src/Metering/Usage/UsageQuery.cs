@@ -46,13 +46,19 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
             {
                 var plan = await catalog.GetPlanAsync(invoice.PlanKey, invoice.PlanVersion, cancellationToken).ConfigureAwait(false);
                 var status = subscription.EndedAt is not null && invoice.Period.End >= subscription.EndedAt ? UsageSummaryStatus.Final : UsageSummaryStatus.Recorded;
-                items.Add(new PeriodUsage(subscriptionId, invoice.Period, status, Summaries(subscriptionId, plan, invoice.Period, aggregates, status), invoice.InvoiceId));
+                items.Add(new PeriodUsage(subscriptionId, invoice.Period, status, Summaries(subscriptionId, plan, invoice.Period, aggregates, status), invoice.InvoiceId)
+                {
+                    Groups = plan.HasGroupedCharges ? Groups(plan, aggregates) : [],
+                });
             }
             else
             {
                 var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
                 var period = subscription.Schedule.PeriodContaining(start);
-                items.Add(new PeriodUsage(subscriptionId, period, UsageSummaryStatus.Current, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), null));
+                items.Add(new PeriodUsage(subscriptionId, period, UsageSummaryStatus.Current, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), null)
+                {
+                    Groups = plan.HasGroupedCharges ? Groups(plan, aggregates) : [],
+                });
             }
         }
 
