@@ -237,6 +237,8 @@ public sealed class SqliteCustomerUpdateTests : CustomerUpdateConformance, IDisp
 }
 
 public sealed class SqliteCreditAdjustmentTests : CreditAdjustmentConformance, IDisposable
+
+public sealed class SqliteGroupedChargeTests : GroupedChargeConformance, IDisposable
 {
     private readonly SqliteFiles _files = new();
 

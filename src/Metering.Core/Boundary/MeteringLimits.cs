@@ -29,6 +29,18 @@ public static class MeteringLimits
     public const int MaxTiersPerCharge = 1_000;
 
     /// <summary>
+    /// Most properties one charge groups by (<see cref="Charge.GroupBy"/>), so that a group's aggregate key stays short
+    /// enough for every store's key index.
+    /// </summary>
+    public const int MaxGroupByPerCharge = 4;
+
+    /// <summary>
+    /// Longest value (in UTF-16 characters) of a property a charge groups by: a record whose group value is longer is
+    /// rejected with <see cref="UsageRejectionReason.InvalidRecord"/>. Group by short codes (region, model, project id).
+    /// </summary>
+    public const int MaxGroupValueLength = 128;
+
+    /// <summary>
     /// Largest amount of one credit grant, and of a customer's total granted amount in one currency or unit (10^18).
     /// </summary>
     public const decimal MaxCreditAmount = 1_000_000_000_000_000_000m;

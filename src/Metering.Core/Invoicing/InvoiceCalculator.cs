@@ -58,11 +58,31 @@ public sealed class InvoiceCalculator
             lines.Add(BaseFeeLine(input, plan));
         }
 
-        var usageLines = new InvoiceLine[plan.Charges.Count];
+        if (input.UsageByGroup is { } byGroup)
+        {
+            CheckGroupedCharges(plan, byGroup);
+        }
+
+        // Per charge, the sum of its rounded usage lines (one per group for a grouped charge).
+        var chargeAmounts = new decimal[plan.Charges.Count];
         for (int i = 0; i < plan.Charges.Count; i++)
         {
-            usageLines[i] = UsageLine(plan.Charges[i], usage.GetValueOrDefault(plan.Charges[i].Key), currency);
-            lines.Add(usageLines[i]);
+            var charge = plan.Charges[i];
+            if (charge.GroupBy.Count > 0 && input.UsageByGroup?.GetValueOrDefault(charge.Key) is { Count: > 0 } groups)
+            {
+                foreach (var group in SortedGroups(charge, groups))
+                {
+                    var line = UsageLine(charge, group.Quantity, currency, group.GroupValues);
+                    chargeAmounts[i] += line.Amount.Amount;
+                    lines.Add(line);
+                }
+            }
+            else
+            {
+                var line = UsageLine(charge, usage.GetValueOrDefault(charge.Key), currency, null);
+                chargeAmounts[i] = line.Amount.Amount;
+                lines.Add(line);
+            }
         }
 
         var subtotal = Money.Zero(currency);
@@ -84,7 +104,7 @@ public sealed class InvoiceCalculator
                 }
 
                 // Capped at the line, so real-time credits never turn a usage line into a refund.
-                var applied = Math.Min(_rounding.Round(paid, currency), usageLines[i].Amount.Amount);
+                var applied = Math.Min(_rounding.Round(paid, currency), chargeAmounts[i]);
                 if (applied > 0m)
                 {
                     lines.Add(CreditLine($"{charge.Label}: paid with credits as used", charge, applied, currency));
@@ -241,7 +261,7 @@ public sealed class InvoiceCalculator
     /// <summary>A share as a percentage with up to 2 decimals and no trailing zeros (50, 33.33).</summary>
     private static string Percent(decimal share) => Math.Round(share * 100m, 2, MidpointRounding.AwayFromZero).ToString("0.##", CultureInfo.InvariantCulture);
 
-    private InvoiceLine UsageLine(Charge charge, decimal quantity, Currency currency)
+    private InvoiceLine UsageLine(Charge charge, decimal quantity, Currency currency, IReadOnlyList<string?>? groupValues)
     {
         if (quantity < 0m)
         {
@@ -255,8 +275,64 @@ public sealed class InvoiceCalculator
             VolumePricing volume => volume.Tiers[volume.TierIndexFor(price.ChargedQuantity)].UnitPrice,
             _ => null,
         };
-        var description = price.IncludedUnits > 0m ? Invariant($"{charge.Label} ({price.IncludedUnits} included)") : charge.Label;
-        return new InvoiceLine(InvoiceLineKind.Usage, description, charge.Key, charge.MeterKey, quantity, unitPrice, price.Tiers, price.Amount, Round(price.Amount, currency), null);
+        var label = charge.Label;
+        Dictionary<string, string?>? group = null;
+        if (groupValues is not null)
+        {
+            group = new Dictionary<string, string?>(charge.GroupBy.Count, StringComparer.Ordinal);
+            var parts = new string[charge.GroupBy.Count];
+            for (int g = 0; g < charge.GroupBy.Count; g++)
+            {
+                group[charge.GroupBy[g]] = groupValues[g];
+                parts[g] = $"{charge.GroupBy[g]}: {groupValues[g] ?? "(no value)"}";
+            }
+
+            label = $"{label} [{string.Join(", ", parts)}]";
+        }
+
+        var description = price.IncludedUnits > 0m ? Invariant($"{label} ({price.IncludedUnits} included)") : label;
+        return new InvoiceLine(InvoiceLineKind.Usage, description, charge.Key, charge.MeterKey, quantity, unitPrice, price.Tiers, price.Amount, Round(price.Amount, currency), null)
+        {
+            Group = group,
+        };
+    }
+
+    private static List<ChargeGroupUsage> SortedGroups(Charge charge, IReadOnlyList<ChargeGroupUsage> groups)
+    {
+        var sorted = new List<ChargeGroupUsage>(groups.Count);
+        foreach (var group in groups)
+        {
+            Preconditions.CheckNotNull(group);
+            if (group.GroupValues is null || group.GroupValues.Count != charge.GroupBy.Count)
+            {
+                throw new ArgumentException($"A group of charge '{charge.Key}' has {group.GroupValues?.Count ?? 0} values but the charge groups by {charge.GroupBy.Count} properties ({string.Join(", ", charge.GroupBy)}); pass one value (or null for no value) per property.", nameof(groups));
+            }
+
+            sorted.Add(group);
+        }
+
+        sorted.Sort((a, b) => ChargeGroupUsage.Order.Compare(a.GroupValues, b.GroupValues));
+        for (int i = 1; i < sorted.Count; i++)
+        {
+            if (ChargeGroupUsage.Order.Compare(sorted[i - 1].GroupValues, sorted[i].GroupValues) == 0)
+            {
+                throw new ArgumentException($"Charge '{charge.Key}' has the group ({string.Join(", ", sorted[i].GroupValues.Select(v => v ?? "no value"))}) twice; pass each group once with its total quantity.", nameof(groups));
+            }
+        }
+
+        return sorted;
+    }
+
+    private static void CheckGroupedCharges(Plan plan, IReadOnlyDictionary<string, IReadOnlyList<ChargeGroupUsage>> byGroup)
+    {
+        foreach (var key in byGroup.Keys)
+        {
+            if (plan.FindCharge(key) is not { } charge || charge.GroupBy.Count == 0)
+            {
+                var grouped = string.Join(", ", plan.Charges.Where(c => c.GroupBy.Count > 0).Select(c => $"'{c.Key}'"));
+                throw new MeteringException($"Usage by group is given for charge '{key}', which is not a grouped charge of plan '{plan.Key}' v{plan.Version} (its grouped charges: {(grouped.Length == 0 ? "none" : grouped)}); pass ungrouped usage in UsageByCharge.");
+            }
+        }
     }
 
     private static InvoiceLine CreditLine(string description, Charge? charge, decimal applied, Currency currency) =>

@@ -52,6 +52,57 @@ public sealed record InvoiceInput(Plan Plan, BillingPeriod Period, IReadOnlyDict
 
     /// <summary>Amount already paid per <see cref="Charge.Key"/> by real-time credit burn; shown as credit lines.</summary>
     public IReadOnlyDictionary<string, decimal>? PrepaidByCharge { get; init; }
+
+    /// <summary>
+    /// Billable quantity per group of each grouped charge (<see cref="Charge.GroupBy"/>), by <see cref="Charge.Key"/>.
+    /// Each group is priced on its own and billed as its own line. A grouped charge missing here (or with no groups)
+    /// gets one line without a group, priced from <see cref="UsageByCharge"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<ChargeGroupUsage>>? UsageByGroup { get; init; }
+}
+
+/// <summary>The aggregated quantity of one group of a grouped charge, an input of <see cref="InvoiceCalculator"/>.</summary>
+/// <param name="GroupValues">The group's value of each of the charge's <see cref="Charge.GroupBy"/> properties, in that order; null for "no value" (records without the property).</param>
+/// <param name="Quantity">The group's billable quantity for the period (zero or more).</param>
+public sealed record ChargeGroupUsage(IReadOnlyList<string?> GroupValues, decimal Quantity)
+{
+    /// <summary>
+    /// The order of group lines on an invoice: value by value in <see cref="Charge.GroupBy"/> order, ordinal, with
+    /// "no value" (null) after every value.
+    /// </summary>
+    public static IComparer<IReadOnlyList<string?>> Order { get; } = Comparer<IReadOnlyList<string?>>.Create(CompareGroups);
+
+    /// <summary>Equal values (ordinal, element by element) and quantity.</summary>
+    public bool Equals(ChargeGroupUsage? other) =>
+        other is not null && Quantity == other.Quantity && CompareGroups(GroupValues, other.GroupValues) == 0;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(GroupValues.Count, Quantity);
+
+    private static int CompareGroups(IReadOnlyList<string?>? left, IReadOnlyList<string?>? right)
+    {
+        if (left is null || right is null)
+        {
+            return left is null ? (right is null ? 0 : -1) : 1;
+        }
+
+        for (int i = 0; i < Math.Min(left.Count, right.Count); i++)
+        {
+            int order = (left[i], right[i]) switch
+            {
+                (null, null) => 0,
+                (null, _) => 1,
+                (_, null) => -1,
+                var (a, b) => string.CompareOrdinal(a, b),
+            };
+            if (order != 0)
+            {
+                return order;
+            }
+        }
+
+        return left.Count.CompareTo(right.Count);
+    }
 }
 
 /// <summary>One line of a calculated invoice.</summary>
@@ -78,7 +129,13 @@ public sealed record InvoiceLine(
     Money Amount,
     decimal? ProrationFraction)
 {
-    /// <summary>Equal in every field; tiers compare element by element.</summary>
+    /// <summary>
+    /// For a line of a grouped charge (<see cref="Charge.GroupBy"/>): the group it bills, property name to value, in the
+    /// charge's group-by order, a null value for "no value" (records without the property). Null on other lines.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?>? Group { get; init; }
+
+    /// <summary>Equal in every field; tiers compare element by element, groups pair by pair.</summary>
     public bool Equals(InvoiceLine? other) =>
         other is not null
         && Kind == other.Kind
@@ -90,10 +147,34 @@ public sealed record InvoiceLine(
         && ExactAmount == other.ExactAmount
         && Amount == other.Amount
         && ProrationFraction == other.ProrationFraction
-        && Tiers.SequenceEqual(other.Tiers);
+        && Tiers.SequenceEqual(other.Tiers)
+        && GroupEquals(Group, other.Group);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Kind, ChargeKey, Quantity, ExactAmount, Amount);
+
+    private static bool GroupEquals(IReadOnlyDictionary<string, string?>? left, IReadOnlyDictionary<string, string?>? right)
+    {
+        if (left is null || right is null)
+        {
+            return left is null && right is null;
+        }
+
+        if (left.Count != right.Count)
+        {
+            return false;
+        }
+
+        foreach (var (property, value) in left)
+        {
+            if (!right.TryGetValue(property, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }
 
 /// <summary>
@@ -104,7 +185,7 @@ public sealed record InvoiceLine(
 /// <param name="PlanVersion">The plan version.</param>
 /// <param name="Currency">The plan's currency.</param>
 /// <param name="Period">The service period.</param>
-/// <param name="Lines">Base fee line (if any), one usage line per charge in plan order, then credit lines.</param>
+/// <param name="Lines">Base fee line (if any), one usage line per charge in plan order (one per group, in <see cref="ChargeGroupUsage.Order"/>, for a grouped charge), then credit lines.</param>
 /// <param name="Subtotal">Sum of the rounded base-fee and usage lines.</param>
 /// <param name="CreditsApplied">Credits applied (prepaid plus invoice-time), as a positive amount.</param>
 /// <param name="Total">Amount due: <c>Subtotal - CreditsApplied</c>.</param>

@@ -4,15 +4,16 @@ namespace Metering;
 
 /// <summary>
 /// One priced meter in a <see cref="Plan"/>: which usage it counts (the meter, optionally filtered by
-/// record properties) and how the period's quantity is priced. Added with <see cref="PlanBuilder.WithCharge"/>.
+/// record properties) and how the period's quantity is priced. Added with <see cref="PlanBuilder.WithCharge(string, PricingModel, Action{ChargeOptions})"/>.
 /// Compared by value, filter included.
 /// </summary>
 public sealed record Charge
 {
     private readonly KeyValuePair<string, string>[] _filterPairs;
 
-    internal Charge(string key, string meterKey, PricingModel pricing, string? displayName, ImmutableSortedDictionary<string, string> filter, bool burnsCreditsInRealTime, decimal? limitPerPeriod = null, ImmutableArray<UsageAlert> alerts = default)
+    internal Charge(string key, string meterKey, PricingModel pricing, string? displayName, ImmutableSortedDictionary<string, string> filter, bool burnsCreditsInRealTime, decimal? limitPerPeriod = null, ImmutableArray<UsageAlert> alerts = default, ImmutableArray<string> groupBy = default)
     {
+        GroupBy = groupBy.IsDefault ? [] : groupBy;
         Key = key;
         MeterKey = meterKey;
         Pricing = pricing;
@@ -41,6 +42,15 @@ public sealed record Charge
     /// empty to count every record of the meter.
     /// </summary>
     public IReadOnlyDictionary<string, string> Filter { get; }
+
+    /// <summary>
+    /// The record properties this charge splits its usage by (empty: not grouped). A grouped charge aggregates each
+    /// combination of values separately (records without a property form the "no value" group), prices each group
+    /// with <see cref="Pricing"/> on its own (tiers and included units apply per group) and bills one invoice line per
+    /// group. Its <see cref="LimitPerPeriod"/> and <see cref="Alerts"/> also apply per group. Every property is one of
+    /// the meter's <see cref="Meter.GroupBy"/> properties.
+    /// </summary>
+    public IReadOnlyList<string> GroupBy { get; }
 
     /// <summary>True when the priced cost of each usage record is consumed from credits as it is recorded.</summary>
     public bool BurnsCreditsInRealTime { get; }
@@ -85,7 +95,7 @@ public sealed record Charge
         return true;
     }
 
-    /// <summary>Same key, meter, pricing, display name, filter (by content) and real-time flag.</summary>
+    /// <summary>Same key, meter, pricing, display name, filter (by content), grouping, limit, alerts and real-time flag.</summary>
     public bool Equals(Charge? other) =>
         other is not null
         && string.Equals(Key, other.Key, StringComparison.Ordinal)
@@ -95,13 +105,14 @@ public sealed record Charge
         && BurnsCreditsInRealTime == other.BurnsCreditsInRealTime
         && LimitPerPeriod == other.LimitPerPeriod
         && Alerts.SequenceEqual(other.Alerts)
+        && GroupBy.SequenceEqual(other.GroupBy, StringComparer.Ordinal)
         && _filterPairs.SequenceEqual(other._filterPairs);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Key, MeterKey, Pricing, _filterPairs.Length);
 }
 
-/// <summary>Options for one charge, set in the callback of <see cref="PlanBuilder.WithCharge"/>.</summary>
+/// <summary>Options for one charge, set in the callback of <see cref="PlanBuilder.WithCharge(string, PricingModel, Action{ChargeOptions})"/>.</summary>
 public sealed class ChargeOptions
 {
     /// <summary>The charge key; defaults to the meter key. Required when <see cref="Filter"/> is not empty.</summary>
@@ -115,6 +126,12 @@ public sealed class ChargeOptions
 
     /// <summary>Consume the priced cost of each record from credits as it is recorded.</summary>
     public bool BurnsCreditsInRealTime { get; set; }
+
+    /// <summary>
+    /// Record properties to split the charge's usage by, one invoice line per group (see <see cref="Charge.GroupBy"/>);
+    /// each must be one of the meter's <see cref="Meter.GroupBy"/> properties. Empty: not grouped.
+    /// </summary>
+    public IList<string> GroupBy { get; } = new List<string>();
 
     /// <summary>A hard limit on the charge's quantity per period (null: none); records past it are rejected with <c>UsageLimitReached</c>.</summary>
     public decimal? LimitPerPeriod { get; set; }
@@ -133,6 +150,20 @@ public sealed class ChargeOptions
     public ChargeOptions AlertAtAmount(decimal amount)
     {
         Alerts.Add(UsageAlert.AtAmount(amount));
+        return this;
+    }
+
+    /// <summary>
+    /// Splits the charge by <paramref name="properties"/> (added to <see cref="GroupBy"/>, in order): one aggregate,
+    /// price and invoice line per group of values. Returns these options.
+    /// </summary>
+    public ChargeOptions GroupedBy(params string[] properties)
+    {
+        foreach (var property in Preconditions.CheckNotNull(properties))
+        {
+            GroupBy.Add(Preconditions.CheckNotBlank(property));
+        }
+
         return this;
     }
 

@@ -41,10 +41,42 @@ public sealed class Plan
         Features = features;
         WhenCreditsRunOut = whenCreditsRunOut;
         DisplayName = displayName;
+        HasGroupedCharges = charges.Any(c => c.GroupBy.Count > 0);
         _chargesByKey = charges.ToFrozenDictionary(c => c.Key, StringComparer.Ordinal);
         _chargesByMeter = charges
             .GroupBy(c => c.MeterKey, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => g.ToImmutableArray(), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Checks every grouped charge against its meter in <paramref name="meters"/>: each property a charge groups by
+    /// (<see cref="Charge.GroupBy"/>) must be one of the meter's <see cref="Meter.GroupBy"/> properties. Charges whose
+    /// meter is not in <paramref name="meters"/> are not checked. The runtime calls this when it publishes a plan.
+    /// </summary>
+    /// <exception cref="InvalidPlanException">A charge groups by a property its meter does not declare; the message names it.</exception>
+    public void CheckGroupByAgainst(IEnumerable<Meter> meters)
+    {
+        Preconditions.CheckNotNull(meters);
+        var byKey = new Dictionary<string, Meter>(StringComparer.Ordinal);
+        foreach (var meter in meters)
+        {
+            byKey[meter.Key] = meter;
+        }
+
+        var problems = new List<string>();
+        for (int i = 0; i < _charges.Length; i++)
+        {
+            var charge = _charges[i];
+            if (charge.GroupBy.Count > 0 && byKey.TryGetValue(charge.MeterKey, out var meter))
+            {
+                PlanBuilder.CheckGroupBy(problems, $"Charge {i + 1} '{charge.Key}' (meter '{charge.MeterKey}')", charge.GroupBy, meter);
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidPlanException(Key, problems);
+        }
     }
 
     /// <summary>The plan key (1 to 64 of <c>a-z 0-9 _ . -</c>); shared by all versions.</summary>
@@ -70,6 +102,9 @@ public sealed class Plan
 
     /// <summary>The priced charges, in invoice order; keys are unique.</summary>
     public IReadOnlyList<Charge> Charges { get; }
+
+    /// <summary>True when at least one charge groups its usage by record properties (<see cref="Charge.GroupBy"/>).</summary>
+    public bool HasGroupedCharges { get; }
 
     /// <summary>The entitlements; keys are unique.</summary>
     public IReadOnlyList<Feature> Features { get; }

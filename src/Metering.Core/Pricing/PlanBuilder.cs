@@ -14,7 +14,7 @@ public sealed class PlanBuilder
     private readonly string _key;
     private readonly Currency _currency;
     private readonly BillingInterval _interval;
-    private readonly List<(string MeterKey, PricingModel Pricing, ChargeOptions Options)> _charges = [];
+    private readonly List<(string MeterKey, PricingModel Pricing, ChargeOptions Options, Meter? Meter)> _charges = [];
     private readonly List<Feature> _features = [];
     private string? _displayName;
     private decimal _baseFee;
@@ -61,7 +61,26 @@ public sealed class PlanBuilder
         Preconditions.CheckNotNull(pricing);
         var options = new ChargeOptions();
         configure?.Invoke(options);
-        _charges.Add((meterKey, pricing, options));
+        _charges.Add((meterKey, pricing, options, null));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a charge that prices <paramref name="meter"/>; charges appear on invoices in the order added. Unlike the
+    /// overload taking a meter key, <see cref="Build(int)"/> also checks the charge against the meter: every property it
+    /// groups by (<see cref="ChargeOptions.GroupBy"/>) must be one of the meter's <see cref="Meter.GroupBy"/> properties.
+    /// (Publishing a plan checks the same against the declared meter.)
+    /// </summary>
+    /// <param name="meter">The meter whose usage is priced.</param>
+    /// <param name="pricing">The pricing model.</param>
+    /// <param name="configure">Sets the key (required with a filter), display name, filter, grouping and real-time credit burn.</param>
+    public PlanBuilder WithCharge(Meter meter, PricingModel pricing, Action<ChargeOptions>? configure = null)
+    {
+        Preconditions.CheckNotNull(meter);
+        Preconditions.CheckNotNull(pricing);
+        var options = new ChargeOptions();
+        configure?.Invoke(options);
+        _charges.Add((meter.Key, pricing, options, meter));
         return this;
     }
 
@@ -112,7 +131,7 @@ public sealed class PlanBuilder
         var chargeKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < _charges.Count; i++)
         {
-            var (meterKey, pricing, options) = _charges[i];
+            var (meterKey, pricing, options, meter) = _charges[i];
             var where = $"Charge {i + 1} (meter '{meterKey}')";
             CheckKey(problems, $"{where}: the meter key", meterKey);
             var filter = options.Filter.ToImmutableSortedDictionary(StringComparer.Ordinal);
@@ -158,8 +177,10 @@ public sealed class PlanBuilder
                 }
             }
 
+            var groupBy = options.GroupBy.ToImmutableArray();
+            CheckGroupBy(problems, where, groupBy, meter);
             var alerts = options.Alerts.Distinct().OrderBy(a => a.Kind).ThenBy(a => a.Threshold).ToImmutableArray();
-            charges.Add(new Charge(chargeKey, meterKey, pricing, options.DisplayName, filter, options.BurnsCreditsInRealTime, options.LimitPerPeriod, alerts));
+            charges.Add(new Charge(chargeKey, meterKey, pricing, options.DisplayName, filter, options.BurnsCreditsInRealTime, options.LimitPerPeriod, alerts, groupBy));
         }
 
         var featureKeys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -183,6 +204,40 @@ public sealed class PlanBuilder
         }
 
         return new Plan(_key, version, _currency, _interval, _baseFee, _baseFeePerSeat, _trialDays, charges.MoveToImmutable(), [.. _features], _whenCreditsRunOut, _displayName);
+    }
+
+    /// <summary>
+    /// The problems of a charge's group-by properties: blank, ill-formed or repeated names, more than
+    /// <see cref="MeteringLimits.MaxGroupByPerCharge"/>, or (when the meter is known) a property the meter does not declare.
+    /// </summary>
+    internal static void CheckGroupBy(List<string> problems, string where, IReadOnlyList<string> groupBy, Meter? meter)
+    {
+        if (groupBy.Count > MeteringLimits.MaxGroupByPerCharge)
+        {
+            problems.Add(Invariant($"{where} groups by {groupBy.Count} properties; the limit is {MeteringLimits.MaxGroupByPerCharge}. Group by fewer properties."));
+        }
+
+        for (int g = 0; g < groupBy.Count; g++)
+        {
+            var property = groupBy[g];
+            if (string.IsNullOrWhiteSpace(property))
+            {
+                problems.Add(Invariant($"{where}: group-by property {g + 1} is blank; name a record property the meter groups by, such as 'region'."));
+                continue;
+            }
+
+            CheckText(problems, Invariant($"group-by property {g + 1} of {where}"), property);
+            if (groupBy.Take(g).Contains(property, StringComparer.Ordinal))
+            {
+                problems.Add($"{where} groups by '{property}' twice; list each property once.");
+            }
+
+            if (meter is not null && !meter.GroupBy.Contains(property, StringComparer.Ordinal))
+            {
+                var declared = meter.GroupBy.Count == 0 ? "none" : string.Join(", ", meter.GroupBy.Select(p => $"'{p}'"));
+                problems.Add($"{where} groups by '{property}', which meter '{meter.Key}' does not declare (its group-by properties: {declared}); add it with Meter.WithGroupBy(\"{property}\") or group by a declared property.");
+            }
+        }
     }
 
     private static void CheckPricing(List<string> problems, string where, PricingModel? pricing)

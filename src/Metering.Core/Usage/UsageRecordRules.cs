@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Metering;
 
 /// <summary>
@@ -199,6 +201,34 @@ public static class UsageRecordRules
         return TextRules.FindProblem(pair.Value) >= 0
             ? UsageRejection.InvalidText(TextRules.Describe(pair.Value, $"record's property '{pair.Key}' value")!)
             : null;
+    }
+
+    /// <summary>
+    /// Rejects a record whose value of a property that one of <paramref name="plan"/>'s charges on the record's meter
+    /// groups by is longer than <see cref="MeteringLimits.MaxGroupValueLength"/> (<see cref="UsageRejectionReason.InvalidRecord"/>).
+    /// Null when every group value fits (a missing property is fine: the record goes to the "no value" group).
+    /// </summary>
+    public static UsageRejection? CheckGroupValues(UsageRecord record, Plan plan)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(plan);
+        foreach (var charge in plan.Charges)
+        {
+            if (charge.GroupBy.Count == 0 || !string.Equals(charge.MeterKey, record.MeterKey, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (var property in charge.GroupBy)
+            {
+                if (record.TryGetProperty(property, out var value) && value.Length > MeteringLimits.MaxGroupValueLength)
+                {
+                    return UsageRejection.InvalidRecord(string.Create(CultureInfo.InvariantCulture, $"The record's property '{property}' is {value.Length} characters long; charge '{charge.Key}' groups by it and a group value has at most {MeteringLimits.MaxGroupValueLength} characters. Send a shorter code (e.g. an id instead of a name)."));
+                }
+            }
+        }
+
+        return null;
     }
 
     private static void ThrowMeterMismatch(UsageRecord record, Meter meter) =>

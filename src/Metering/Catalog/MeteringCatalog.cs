@@ -57,6 +57,7 @@ internal sealed class MeteringCatalog
 
             foreach (var plan in _options.Plans)
             {
+                plan.CheckGroupByAgainst(_meters.Values);
                 var published = await _store.PublishPlanAsync(plan, cancellationToken).ConfigureAwait(false);
                 _plans[(published.Key, published.Version)] = published;
             }
@@ -82,13 +83,14 @@ internal sealed class MeteringCatalog
     public async ValueTask<Plan> PublishPlanAsync(Plan plan, CancellationToken cancellationToken)
     {
         await EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var meters = new List<Meter>(plan.Charges.Count);
         foreach (var charge in plan.Charges)
         {
-            if (await FindMeterAsync(charge.MeterKey, cancellationToken).ConfigureAwait(false) is null)
-            {
-                throw new MeteringException(MeteringErrorCode.Configuration, $"Plan '{plan.Key}' prices meter '{charge.MeterKey}', which is not declared; declare the meter first.");
-            }
+            meters.Add(await FindMeterAsync(charge.MeterKey, cancellationToken).ConfigureAwait(false)
+                ?? throw new MeteringException(MeteringErrorCode.Configuration, $"Plan '{plan.Key}' prices meter '{charge.MeterKey}', which is not declared; declare the meter first."));
         }
+
+        plan.CheckGroupByAgainst(meters);
 
         var published = await _store.PublishPlanAsync(plan, cancellationToken).ConfigureAwait(false);
         _plans[(published.Key, published.Version)] = published;
@@ -137,8 +139,9 @@ internal sealed class MeteringCatalog
 
     /// <summary>
     /// The aggregates a record of <paramref name="meter"/> updates on <paramref name="plan"/>: the
-    /// meter-level one plus one per charge that filters on properties and matches the record.
-    /// Null when the plan prices the meter with no charge at all. Cached when no charge filters.
+    /// meter-level one plus one per charge that filters on properties and matches the record, and one per grouped
+    /// charge (matching its filter, if any) for the record's group. Null when the plan prices the meter with no charge
+    /// at all. Cached when no charge filters or groups.
     /// </summary>
     public AggregateTarget[]? TargetsFor(Plan plan, Meter meter, IReadOnlyDictionary<string, string>? properties)
     {
@@ -152,10 +155,13 @@ internal sealed class MeteringCatalog
         var targets = new List<AggregateTarget>(cached);
         foreach (var charge in plan.Charges)
         {
-            if (charge.MeterKey == meter.Key && charge.Filter.Count > 0 && charge.Matches(properties))
+            if (charge.MeterKey != meter.Key || !IsRecordDependent(charge) || !charge.Matches(properties))
             {
-                targets.Add(new AggregateTarget(AggregateKey.For(charge), meter.Aggregation, meter.UniqueProperty, charge.BurnsCreditsInRealTime ? charge : null, charge, [charge]));
+                continue;
             }
+
+            var key = charge.GroupBy.Count > 0 ? AggregateKey.ForGroup(charge, properties) : AggregateKey.For(charge);
+            targets.Add(new AggregateTarget(key, meter.Aggregation, meter.UniqueProperty, charge.BurnsCreditsInRealTime ? charge : null, charge, [charge]));
         }
 
         return [.. targets];
@@ -175,21 +181,24 @@ internal sealed class MeteringCatalog
             }
 
             priced = true;
-            if (charge.Filter.Count == 0 && charge.BurnsCreditsInRealTime)
+            if (IsRecordDependent(charge))
+            {
+                // Filtered and grouped charges read their own aggregates (TargetsFor adds them per record).
+                continue;
+            }
+
+            if (charge.BurnsCreditsInRealTime)
             {
                 burning = charge;
             }
 
-            if (charge.Filter.Count == 0 && charge.LimitPerPeriod is { } limit && (limiting is null || limit < limiting.LimitPerPeriod))
+            if (charge.LimitPerPeriod is { } limit && (limiting is null || limit < limiting.LimitPerPeriod))
             {
                 limiting = charge;
             }
 
-            if (charge.Filter.Count == 0)
-            {
-                // Every unfiltered charge: those with plan alerts raise them, and a subscription's own alerts may watch any.
-                (alerting ??= []).Add(charge);
-            }
+            // Every charge reading the meter aggregate: those with plan alerts raise them, and a subscription's own alerts may watch any.
+            (alerting ??= []).Add(charge);
         }
 
         return priced ? [new AggregateTarget(AggregateKey.ForMeter(meter.Key), meter.Aggregation, meter.UniqueProperty, burning, limiting, alerting)] : null;
@@ -199,7 +208,7 @@ internal sealed class MeteringCatalog
     {
         foreach (var charge in plan.Charges)
         {
-            if (charge.MeterKey == meterKey && charge.Filter.Count > 0)
+            if (charge.MeterKey == meterKey && IsRecordDependent(charge))
             {
                 return true;
             }
@@ -207,6 +216,9 @@ internal sealed class MeteringCatalog
 
         return false;
     }
+
+    /// <summary>True when the aggregate a charge reads depends on the record's properties (a filter or a grouping).</summary>
+    private static bool IsRecordDependent(Charge charge) => charge.Filter.Count > 0 || charge.GroupBy.Count > 0;
 
     // Cached per plan version and meter, so the per-record path neither re-scans the charges nor allocates an enumerator.
     private sealed record TargetSet(AggregateTarget[]? Unfiltered, bool HasFilteredCharge);

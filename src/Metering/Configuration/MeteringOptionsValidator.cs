@@ -93,6 +93,15 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
                     failures.Add($"MeteringOptions.Plans: plan '{plan.Key}' prices meter '{charge.MeterKey}', which is not declared; add it with AddMeter(...).");
                 }
             }
+
+            try
+            {
+                plan.CheckGroupByAgainst(meters.Values);
+            }
+            catch (InvalidPlanException e)
+            {
+                failures.AddRange(e.Problems.Select(problem => $"MeteringOptions.Plans: plan '{plan.Key}': {problem}"));
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

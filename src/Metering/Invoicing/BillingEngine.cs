@@ -30,18 +30,28 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
     private readonly IReadOnlyDictionary<string, decimal> _thresholds = options.Value.LowCreditThresholdsSnapshot();
     private readonly InvoiceCalculator _calculator = new(new InvoiceCalculatorOptions { Rounding = options.Value.Rounding });
 
-    /// <summary>Computes the invoice of <paramref name="period"/> covered until <paramref name="coveredTo"/>.</summary>
+    /// <summary>
+    /// Computes the invoice of <paramref name="period"/> covered until <paramref name="coveredTo"/>. A grouped charge
+    /// (<see cref="Charge.GroupBy"/>) reads one aggregate per group and is billed one line per group.
+    /// </summary>
     public CalculatedInvoice Calculate(Subscription subscription, Plan plan, BillingPeriod period, Instant coveredTo, IReadOnlyList<StoredAggregate> aggregates, Money? creditsAvailable)
     {
         var usage = new Dictionary<string, decimal>(StringComparer.Ordinal);
         var prepaid = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        Dictionary<string, IReadOnlyList<ChargeGroupUsage>>? byGroup = null;
         foreach (var charge in plan.Charges)
         {
-            var key = AggregateKey.For(charge);
+            bool grouped = charge.GroupBy.Count > 0;
+            var key = grouped ? default : AggregateKey.For(charge);
             var prepaidKey = AggregateKey.PrepaidFor(charge.Key);
+            List<ChargeGroupUsage>? groups = null;
             foreach (var aggregate in aggregates)
             {
-                if (aggregate.Key == key)
+                if (grouped && IsGroupOf(aggregate.Key, charge))
+                {
+                    (groups ??= []).Add(new ChargeGroupUsage(aggregate.Key.GroupValues, aggregate.Aggregate.Quantity));
+                }
+                else if (!grouped && aggregate.Key == key)
                 {
                     usage[charge.Key] = aggregate.Aggregate.Quantity;
                 }
@@ -49,6 +59,11 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
                 {
                     prepaid[charge.Key] = aggregate.Aggregate.Value;
                 }
+            }
+
+            if (groups is not null)
+            {
+                (byGroup ??= new(StringComparer.Ordinal))[charge.Key] = groups;
             }
         }
 
@@ -71,8 +86,16 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
             InTrial = inTrial,
             CreditsAvailable = creditsAvailable,
             PrepaidByCharge = prepaid,
+            UsageByGroup = byGroup,
         });
     }
+
+    /// <summary>True when <paramref name="key"/> is the aggregate of one group of the grouped charge <paramref name="charge"/>.</summary>
+    internal static bool IsGroupOf(AggregateKey key, Charge charge) =>
+        key.Kind == AggregateKeyKind.GroupedCharge
+        && string.Equals(key.ChargeKey, charge.Key, StringComparison.Ordinal)
+        && string.Equals(key.MeterKey, charge.MeterKey, StringComparison.Ordinal)
+        && key.GroupValues.Count == charge.GroupBy.Count;
 
     /// <summary>Decides a close: the invoice, invoice-time credits, the next subscription state and the events.</summary>
     public PeriodCloseDecision DecideClose(PeriodCloseContext context, CloseRequest request, Instant now)

@@ -86,6 +86,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<CustomerDetails>(converters);
         AddStrict<Feature>(converters);
         AddStrict<FeatureAccess>(converters);
+        AddStrict<GroupUsage>(converters);
         AddStrict<Invoice>(converters);
         AddStrict<InvoiceEventPayload>(converters);
         AddStrict<InvoiceLine>(converters);

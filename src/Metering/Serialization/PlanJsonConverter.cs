@@ -5,7 +5,8 @@ namespace Metering.Serialization;
 
 /// <summary>
 /// A <see cref="Plan"/> version as an object: key, version, display name, currency code, interval (<c>"P1M"</c>), base fee,
-/// per-seat flag, trial days, credit overflow, charges (key, meter key, display name, pricing, filter, real-time flag) and
+/// per-seat flag, trial days, credit overflow, charges (key, meter key, display name, pricing, filter, real-time flag,
+/// and when set the limit, alerts and group-by properties) and
 /// features (key, enabled, limit). Reading rebuilds the plan with <see cref="PlanBuilder"/>, so the same rules apply.
 /// </summary>
 internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : JsonConverter<Plan>
@@ -28,7 +29,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         decimal baseFee = 0m;
         bool baseFeePerSeat = false;
         CreditOverflow overflow = CreditOverflow.Overage;
-        List<(string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit, List<UsageAlert> Alerts)> charges = [];
+        List<(string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit, List<UsageAlert> Alerts, List<string> GroupBy)> charges = [];
         List<Feature> features = [];
         while (JsonFields.NextProperty(ref reader, out var name))
         {
@@ -129,6 +130,11 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
                     {
                         o.Where(property, value);
                     }
+
+                    foreach (var property in charge.GroupBy)
+                    {
+                        o.GroupBy.Add(property);
+                    }
                 });
             }
 
@@ -188,6 +194,18 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
 
                 writer.WriteEndArray();
             }
+
+            if (charge.GroupBy.Count > 0)
+            {
+                writer.WriteStartArray(JsonFields.Name(options, "GroupBy"));
+                foreach (var property in charge.GroupBy)
+                {
+                    writer.WriteStringValue(property);
+                }
+
+                writer.WriteEndArray();
+            }
+
             writer.WriteEndObject();
         }
 
@@ -214,7 +232,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         }
     }
 
-    private static (string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit, List<UsageAlert> Alerts) ReadCharge(
+    private static (string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit, List<UsageAlert> Alerts, List<string> GroupBy) ReadCharge(
         ref Utf8JsonReader reader, int number, JsonSerializerOptions options)
     {
         var what = $"{ChargeWhat} {number}";
@@ -225,6 +243,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         bool realTime = false;
         decimal? limit = null;
         var alerts = new List<UsageAlert>();
+        var groupBy = new List<string>();
         while (JsonFields.NextProperty(ref reader, out var name))
         {
             if (JsonFields.Is(name, "Key", options))
@@ -264,6 +283,28 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
                     alerts.Add(ReadAlert(ref reader, what, options));
                 }
             }
+            else if (JsonFields.Is(name, "GroupBy", options))
+            {
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    continue;
+                }
+
+                if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    throw JsonFields.Invalid(what, "GroupBy", options, $"must be an array of property names such as [\"region\"], but is a {JsonFields.Describe(reader.TokenType)}.");
+                }
+
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        throw JsonFields.Invalid(what, "GroupBy", options, $"must hold property names (strings), but holds a {JsonFields.Describe(reader.TokenType)}.");
+                    }
+
+                    groupBy.Add(reader.GetString()!);
+                }
+            }
             else if (JsonFields.Is(name, "Filter", options))
             {
                 if (reader.TokenType == JsonTokenType.Null)
@@ -296,7 +337,8 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
             filter,
             realTime,
             limit,
-            alerts);
+            alerts,
+            groupBy);
     }
 
     private static UsageAlert ReadAlert(ref Utf8JsonReader reader, string charge, JsonSerializerOptions options)

@@ -17,7 +17,7 @@ internal sealed record TierDoc(string? UpTo, string UnitPrice, string FlatFee);
 internal sealed record PricingDoc(string Model, string IncludedUnits, string? UnitPrice, string? PackageSize, string? PackagePrice, PackageRounding? Rounding, TierDoc[]? Tiers);
 
 // LimitPerPeriod and Alerts were added later: documents written before have neither and read back as no limit and no alerts.
-internal sealed record ChargeDoc(string Key, string MeterKey, PricingDoc Pricing, string? DisplayName, Dictionary<string, string> Filter, bool BurnsCreditsInRealTime, string? LimitPerPeriod = null, UsageAlertDoc[]? Alerts = null);
+internal sealed record ChargeDoc(string Key, string MeterKey, PricingDoc Pricing, string? DisplayName, Dictionary<string, string> Filter, bool BurnsCreditsInRealTime, string? LimitPerPeriod = null, UsageAlertDoc[]? Alerts = null, string[]? GroupBy = null);
 
 internal sealed record UsageAlertDoc(UsageAlertKind Kind, string Threshold);
 
@@ -74,7 +74,8 @@ internal sealed record InvoiceLineDoc(
     TierPriceDoc[] Tiers,
     string ExactAmount,
     MoneyDoc Amount,
-    string? ProrationFraction);
+    string? ProrationFraction,
+    Dictionary<string, string?>? Group = null);
 
 internal sealed record CalculatedInvoiceDoc(
     string PlanKey,

@@ -104,7 +104,8 @@ public static partial class StoreDocuments
                 c.Filter.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
                 c.BurnsCreditsInRealTime,
                 c.LimitPerPeriod is { } limit ? Text(limit) : null,
-                c.Alerts.Count == 0 ? null : [.. c.Alerts.Select(a => new UsageAlertDoc(a.Kind, Text(a.Threshold)))]))],
+                c.Alerts.Count == 0 ? null : [.. c.Alerts.Select(a => new UsageAlertDoc(a.Kind, Text(a.Threshold)))],
+                c.GroupBy.Count == 0 ? null : [.. c.GroupBy]))],
             [.. plan.Features.Select(f => new FeatureDoc(f.Key, f.Enabled, Text(f.Limit)))],
             plan.WhenCreditsRunOut,
             plan.DisplayName),
@@ -135,6 +136,11 @@ public static partial class StoreDocuments
                 foreach (var (property, value) in charge.Filter)
                 {
                     options.Where(property, value);
+                }
+
+                foreach (var property in charge.GroupBy ?? [])
+                {
+                    options.GroupBy.Add(property);
                 }
             });
         }
@@ -244,7 +250,8 @@ public static partial class StoreDocuments
                 [.. l.Tiers.Select(t => new TierPriceDoc(t.Tier, Text(t.From), Text(t.UpTo), Text(t.Quantity), Text(t.UnitPrice), Text(t.FlatFee), Text(t.Amount)))],
                 Text(l.ExactAmount),
                 Of(l.Amount),
-                Text(l.ProrationFraction)))],
+                Text(l.ProrationFraction),
+                l.Group is null ? null : new Dictionary<string, string?>(l.Group, StringComparer.Ordinal)))],
             Of(c.Subtotal),
             Of(c.CreditsApplied),
             Of(c.Total));
@@ -332,7 +339,10 @@ public static partial class StoreDocuments
                 [.. l.Tiers.Select(t => new TierPrice(t.Tier, Decimal(t.From), NullableDecimal(t.UpTo), Decimal(t.Quantity), Decimal(t.UnitPrice), Decimal(t.FlatFee), Decimal(t.Amount)))],
                 Decimal(l.ExactAmount),
                 ToMoney(l.Amount),
-                NullableDecimal(l.ProrationFraction)))],
+                NullableDecimal(l.ProrationFraction))
+            {
+                Group = l.Group,
+            })],
             ToMoney(c.Subtotal),
             ToMoney(c.CreditsApplied),
             ToMoney(c.Total));

@@ -8,7 +8,22 @@ namespace Metering;
 /// <param name="Status">Current (open), Recorded (closed) or Final (the subscription ended with it).</param>
 /// <param name="Meters">One summary per meter the plan prices (zero when unused).</param>
 /// <param name="InvoiceId">The invoice of the period once closed.</param>
-public sealed record PeriodUsage(string SubscriptionId, BillingPeriod Period, UsageSummaryStatus Status, IReadOnlyList<UsageSummary> Meters, string? InvoiceId);
+public sealed record PeriodUsage(string SubscriptionId, BillingPeriod Period, UsageSummaryStatus Status, IReadOnlyList<UsageSummary> Meters, string? InvoiceId)
+{
+    /// <summary>
+    /// The period's usage per group of each grouped charge (<see cref="Charge.GroupBy"/>), as in
+    /// <see cref="CurrentUsage.Groups"/>; empty when the plan has no grouped charge.
+    /// </summary>
+    public IReadOnlyList<GroupUsage> Groups { get; init; } = [];
+}
+
+/// <summary>The usage of one group of a grouped charge (<see cref="Charge.GroupBy"/>) in a period.</summary>
+/// <param name="ChargeKey">The grouped charge.</param>
+/// <param name="MeterKey">The charge's meter.</param>
+/// <param name="Group">The group: property name to value, in the charge's group-by order; a null value for records without the property.</param>
+/// <param name="Quantity">The group's billable quantity per the meter's aggregation.</param>
+/// <param name="RecordCount">How many accepted records the quantity aggregates.</param>
+public sealed record GroupUsage(string ChargeKey, string MeterKey, IReadOnlyDictionary<string, string?> Group, decimal Quantity, long RecordCount);
 
 /// <summary>The running period at a glance: usage per charge with its priced amount, and the estimated invoice.</summary>
 /// <param name="SubscriptionId">The subscription.</param>
@@ -18,6 +33,13 @@ public sealed record PeriodUsage(string SubscriptionId, BillingPeriod Period, Us
 /// <remarks>Look a meter up by key with <see cref="TryGetMeter(string, out UsageSummary?)"/> or the indexer.</remarks>
 public sealed record CurrentUsage(string SubscriptionId, BillingPeriod Period, IReadOnlyList<UsageSummary> Usage, CalculatedInvoice Estimate)
 {
+    /// <summary>
+    /// The period's usage per group of each grouped charge (<see cref="Charge.GroupBy"/>), in plan order and then in
+    /// invoice line order (<see cref="ChargeGroupUsage.Order"/>); empty when the plan has no grouped charge or no group
+    /// has usage yet. The <see cref="Estimate"/> bills one line per group.
+    /// </summary>
+    public IReadOnlyList<GroupUsage> Groups { get; init; } = [];
+
     /// <summary>The period's usage of meter <paramref name="meterKey"/> (case-sensitive, as meter keys are).</summary>
     /// <param name="meterKey">The meter's key, e.g. <c>api_calls</c>.</param>
     /// <exception cref="KeyNotFoundException">The subscription's plan does not price that meter; the message lists the ones it does.</exception>

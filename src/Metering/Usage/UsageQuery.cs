@@ -16,7 +16,10 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
         var aggregates = await store.GetAggregatesAsync(subscriptionId, period.Start, cancellationToken).ConfigureAwait(false);
         var ledger = await store.LoadLedgerAsync(subscription.CustomerId, cancellationToken).ConfigureAwait(false);
         var estimate = engine.Calculate(subscription, plan, period, period.End, aggregates, BillingEngine.CreditsAvailable(ledger, plan.Currency, now));
-        return new CurrentUsage(subscriptionId, period, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), estimate);
+        return new CurrentUsage(subscriptionId, period, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), estimate)
+        {
+            Groups = plan.HasGroupedCharges ? Groups(plan, aggregates) : [],
+        };
     }
 
     public async ValueTask<Page<PeriodUsage>> GetHistoryAsync(string subscriptionId, string? cursor = null, int limit = 12, CancellationToken cancellationToken = default)
@@ -43,14 +46,20 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
             {
                 var plan = await catalog.GetPlanAsync(invoice.PlanKey, invoice.PlanVersion, cancellationToken).ConfigureAwait(false);
                 var status = subscription.EndedAt is not null && invoice.Period.End >= subscription.EndedAt ? UsageSummaryStatus.Final : UsageSummaryStatus.Recorded;
-                items.Add(new PeriodUsage(subscriptionId, invoice.Period, status, Summaries(subscriptionId, plan, invoice.Period, aggregates, status), invoice.InvoiceId));
+                items.Add(new PeriodUsage(subscriptionId, invoice.Period, status, Summaries(subscriptionId, plan, invoice.Period, aggregates, status), invoice.InvoiceId)
+                {
+                    Groups = plan.HasGroupedCharges ? Groups(plan, aggregates) : [],
+                });
             }
             else
             {
                 var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
                 // The open period may be the partial one a plan change started, or the transition after a new time zone.
                 var period = start >= subscription.CurrentPeriod.Start ? subscription.OpenPeriodContaining(start) : subscription.Schedule.PeriodContaining(start);
-                items.Add(new PeriodUsage(subscriptionId, period, UsageSummaryStatus.Current, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), null));
+                items.Add(new PeriodUsage(subscriptionId, period, UsageSummaryStatus.Current, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), null)
+                {
+                    Groups = plan.HasGroupedCharges ? Groups(plan, aggregates) : [],
+                });
             }
         }
 
@@ -70,6 +79,34 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
         }
 
         return subscription;
+    }
+
+    private static List<GroupUsage> Groups(Plan plan, IReadOnlyList<StoredAggregate> aggregates)
+    {
+        var groups = new List<GroupUsage>();
+        foreach (var charge in plan.Charges)
+        {
+            if (charge.GroupBy.Count == 0)
+            {
+                continue;
+            }
+
+            var ofCharge = aggregates
+                .Where(a => BillingEngine.IsGroupOf(a.Key, charge))
+                .OrderBy(a => a.Key.GroupValues, ChargeGroupUsage.Order);
+            foreach (var aggregate in ofCharge)
+            {
+                var group = new Dictionary<string, string?>(charge.GroupBy.Count, StringComparer.Ordinal);
+                for (int g = 0; g < charge.GroupBy.Count; g++)
+                {
+                    group[charge.GroupBy[g]] = aggregate.Key.GroupValues[g];
+                }
+
+                groups.Add(new GroupUsage(charge.Key, charge.MeterKey, group, aggregate.Aggregate.Quantity, aggregate.Aggregate.RecordCount));
+            }
+        }
+
+        return groups;
     }
 
     private static List<UsageSummary> Summaries(string subscriptionId, Plan plan, BillingPeriod period, IReadOnlyList<StoredAggregate> aggregates, UsageSummaryStatus status)

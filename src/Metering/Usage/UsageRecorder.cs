@@ -281,6 +281,12 @@ internal sealed class UsageRecorder(
                 continue;
             }
 
+            if (plan.HasGroupedCharges && UsageRecordRules.CheckGroupValues(record, plan) is { } tooLong)
+            {
+                rejection = UsageOutcome.Rejected(tooLong, subscription.SubscriptionId);
+                return true;
+            }
+
             if (match is not null)
             {
                 rejection = UsageOutcome.Rejected(new UsageRejection(

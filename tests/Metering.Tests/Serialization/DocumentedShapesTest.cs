@@ -18,6 +18,29 @@ public sealed class DocumentedShapesTest
     public void DocumentedInvoice_RoundTripsToTheSameText(string file, string anchor) => Check<Invoice>(file, anchor);
 
     [Fact]
+    public void DocumentedGroupedInvoiceLine_RoundTripsToTheSameText() => Check<InvoiceLine>("docs/json.md", "A usage line of a grouped charge");
+
+    [Fact]
+    public void DocumentedGroupedInvoiceLine_ReadsItsGroup()
+    {
+        var line = Deserialize<InvoiceLine>(Block("docs/json.md", "A usage line of a grouped charge"), WebWithCredits());
+
+        line.Group.Should().BeEquivalentTo(new Dictionary<string, string?> { ["region"] = "eu" });
+        line.Amount.Should().Be(new Money(2.80m, Currency.EUR));
+    }
+
+    [Fact]
+    public void DocumentedGroupUsage_RoundTripsToTheSameText() => Check<GroupUsage>("docs/json.md", "`CurrentUsage` also has `\"groups\"");
+
+    [Fact]
+    public void DocumentedPlan_ReadsTheGrouping_AndOnlyTheGroupedChargeHasIt()
+    {
+        var plan = Deserialize<Plan>(Block("docs/json.md", "A `Plan` version"), WebWithCredits());
+
+        plan.Charges.Select(c => string.Join(",", c.GroupBy)).Should().Equal("", "", "region,model", "");
+    }
+
+    [Fact]
     public void DocumentedPlan_RoundTripsToTheSameText() => Check<Plan>("docs/json.md", "A `Plan` version");
 
     [Fact]

@@ -112,7 +112,8 @@ internal static class JsonTestData
                 "tiers": [],
                 "exactAmount": 29.00,
                 "amount": { "amount": "29.00", "currency": "EUR" },
-                "prorationFraction": null
+                "prorationFraction": null,
+                "group": null
               },
               {
                 "kind": "Usage",
@@ -127,7 +128,8 @@ internal static class JsonTestData
                 ],
                 "exactAmount": 3.500,
                 "amount": { "amount": "3.50", "currency": "EUR" },
-                "prorationFraction": null
+                "prorationFraction": null,
+                "group": null
               },
               {
                 "kind": "Credit",
@@ -139,7 +141,8 @@ internal static class JsonTestData
                 "tiers": [],
                 "exactAmount": -10.00,
                 "amount": { "amount": "-10.00", "currency": "EUR" },
-                "prorationFraction": null
+                "prorationFraction": null,
+                "group": null
               }
             ],
             "subtotal": { "amount": "32.50", "currency": "EUR" },

@@ -131,7 +131,7 @@ public sealed class ValueJsonTest
         // Store plumbing, calculator inputs and operational reports (which hold exceptions) have no JSON shape.
         string[] notForTheWire =
         [
-            "AggregateTarget", "BillingEventDelivery", "Charge", "ChargePrice", "CreditAllocation", "CreditBurnResult", "CreditDraw", "CreditExpiryFailure", "CreditNoteContext", "CreditNoteDecision", "CreditNoteResult", "CustomerChange", "EventHandlerCheckpoint",
+            "AggregateTarget", "BillingEventDelivery", "Charge", "ChargeGroupUsage", "ChargePrice", "CreditAllocation", "CreditBurnResult", "CreditDraw", "CreditExpiryFailure", "CreditNoteContext", "CreditNoteDecision", "CreditNoteResult", "CustomerChange", "EventHandlerCheckpoint",
             "GrantBalance", "InvoiceCalculatorOptions", "InvoiceInput", "InvoiceTransition", "LedgerChange", "MeteringBackgroundStatus", "ParkedBillingEvent",
             "PeriodCloseContext", "PeriodCloseDecision", "PeriodCloseFailure", "PeriodCloseReport", "PeriodCloseResult", "PreparedUsage",
             "RoundingPolicy", "StoredAggregate", "StoredBillingEvent", "UsageAggregate", "UsageAlert",
