@@ -237,6 +237,13 @@ public sealed class SqliteCustomerUpdateTests : CustomerUpdateConformance, IDisp
 }
 
 public sealed class SqliteCreditAdjustmentTests : CreditAdjustmentConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
 
 public sealed class SqliteGroupedChargeTests : GroupedChargeConformance, IDisposable
 {
