@@ -56,3 +56,5 @@ public sealed class PostgreSqlEventDispatchTests(PostgresServer server) : EventD
 public sealed class PostgreSqlCustomerUpdateTests(PostgresServer server) : CustomerUpdateConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlCreditAdjustmentTests(PostgresServer server) : CreditAdjustmentConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlCatalogTests(PostgresServer server) : CatalogConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -56,3 +56,5 @@ public sealed class InMemoryEventDispatchTests : EventDispatchConformance { prot
 public sealed class InMemoryCustomerUpdateTests : CustomerUpdateConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryCreditAdjustmentTests : CreditAdjustmentConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryCatalogTests : CatalogConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
