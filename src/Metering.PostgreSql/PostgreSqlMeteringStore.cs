@@ -190,6 +190,11 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         public readonly string LatestPlan = $"SELECT doc::text FROM {s}.plans WHERE plan_key = $1 ORDER BY version DESC LIMIT 1";
         public readonly string PlanVersion = $"SELECT doc::text FROM {s}.plans WHERE plan_key = $1 AND version = $2";
         public readonly string InsertPlan = $"INSERT INTO {s}.plans (plan_key, version, doc) VALUES ($1, $2, $3)";
+        public readonly string ListPlans = $"SELECT DISTINCT ON (p.plan_key) p.doc::text, EXISTS (SELECT 1 FROM {s}.archived_plans a WHERE a.plan_key = p.plan_key) FROM {s}.plans p ORDER BY p.plan_key, p.version DESC";
+        public readonly string ListPlanVersions = $"SELECT doc::text FROM {s}.plans WHERE plan_key = $1 ORDER BY version";
+        public readonly string ArchivePlan = $"INSERT INTO {s}.archived_plans (plan_key) VALUES ($1) ON CONFLICT (plan_key) DO NOTHING";
+        public readonly string UnarchivePlan = $"DELETE FROM {s}.archived_plans WHERE plan_key = $1";
+        public readonly string IsPlanArchived = $"SELECT EXISTS (SELECT 1 FROM {s}.archived_plans WHERE plan_key = $1)";
 
         public readonly string InsertCustomer = $"INSERT INTO {s}.customers (customer_id, name, time_zone, created_at, details) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer_id) DO NOTHING";
         public readonly string FindCustomer = $"SELECT customer_id, name, time_zone, created_at, details::text FROM {s}.customers WHERE customer_id = $1";

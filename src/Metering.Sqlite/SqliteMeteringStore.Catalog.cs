@@ -48,6 +48,43 @@ public sealed partial class SqliteMeteringStore
     }
 
     /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<CatalogPlan>> ListPlansAsync(CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<CatalogPlan>>(
+            c =>
+            {
+                var archived = StatementCache.Get(c, "SELECT plan_key FROM archived_plans").Strings().ToHashSet(StringComparer.Ordinal);
+                return StatementCache.Get(c, "SELECT data FROM plans p WHERE version = (SELECT MAX(version) FROM plans q WHERE q.plan_key = p.plan_key) ORDER BY plan_key")
+                    .Strings()
+                    .ConvertAll(json => StoreDocuments.ToPlan(json))
+                    .ConvertAll(plan => new CatalogPlan(plan, archived.Contains(plan.Key)));
+            },
+            cancellationToken,
+            snapshot: true);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Plan>> ListPlanVersionsAsync(string planKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(planKey);
+        return ReadAsync<IReadOnlyList<Plan>>(
+            c => StatementCache.Get(c, "SELECT data FROM plans WHERE plan_key = $k ORDER BY version", "$k").With(planKey).Strings().ConvertAll(json => StoreDocuments.ToPlan(json)),
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> SetPlanArchivedAsync(string planKey, bool archived, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(planKey);
+        return WriteAsync(w => w.SetPlanArchived(planKey, archived), 1, false, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> IsPlanArchivedAsync(string planKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(planKey);
+        return ReadAsync(c => StatementCache.Get(c, "SELECT plan_key FROM archived_plans WHERE plan_key = $k", "$k").With(planKey).FirstString() is not null, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public ValueTask<bool> AddCustomerAsync(Customer customer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(customer);

@@ -33,6 +33,9 @@ public sealed class TestMetering : IAsyncDisposable
     /// <summary>Customers and subscriptions.</summary>
     public ISubscriptionService Subscriptions => _provider.GetRequiredService<ISubscriptionService>();
 
+    /// <summary>The catalog: plans, versions, archiving, meters and billable items.</summary>
+    public ICatalogService Catalog => _provider.GetRequiredService<ICatalogService>();
+
     /// <summary>Usage reads.</summary>
     public IUsageQuery Usage => _provider.GetRequiredService<IUsageQuery>();
 

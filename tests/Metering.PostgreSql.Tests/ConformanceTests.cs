@@ -60,3 +60,5 @@ public sealed class PostgreSqlCustomerUpdateTests(PostgresServer server) : Custo
 public sealed class PostgreSqlCreditAdjustmentTests(PostgresServer server) : CreditAdjustmentConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlGroupedChargeTests(PostgresServer server) : GroupedChargeConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlCatalogTests(PostgresServer server) : CatalogConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -43,12 +43,12 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         (await ScalarsAsync<string>(connection, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'metering%'")).Should().Equal("metering");
-        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5);
+        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5, 6);
 
         // The scripts ran once: their seed rows are there once, and every table exists once.
         (await ScalarsAsync<string>(connection, "SELECT name FROM metering.counters ORDER BY name")).Should().Equal("credit_note", "invoice");
         (await ScalarsAsync<string>(connection, "SELECT tablename::text FROM pg_tables WHERE schemaname = 'metering' ORDER BY tablename")).Should().Equal(
-            "billing_events", "counters", "credit_grants", "credit_ledgers", "credit_notes", "credit_transactions", "customers", "event_handlers", "invoices",
+            "archived_plans", "billing_events", "counters", "credit_grants", "credit_ledgers", "credit_notes", "credit_transactions", "customers", "event_handlers", "invoices",
             "meters", "parked_events", "plans", "schema_version", "subscriptions", "usage_aggregates", "usage_records");
     }
 
@@ -74,7 +74,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync();
-            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion5).Concat(UndoVersion4).Concat(UndoVersion3).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3, 4, 5)"));
+            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion6).Concat(UndoVersion5).Concat(UndoVersion4).Concat(UndoVersion3).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3, 4, 5, 6)"));
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks());
         }
 
@@ -89,7 +89,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
 
             await using var connection = await source.OpenConnectionAsync();
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks() * 100);
-            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5);
+            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5, 6);
         }
 
         await using (var billing = TestMetering.Create(Options, start + Duration.FromDays(40), b => b.UsePostgreSql(connectionString)))
@@ -202,7 +202,10 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         (await command.ExecuteScalarAsync()).Should().Be(1L);
     }
 
-    /// <summary>Takes a v5 database back to v3: no credit notes.</summary>
+    /// <summary>Takes a v6 database back to v5: no archived plans.</summary>
+    private static readonly string[] UndoVersion6 = ["DROP TABLE metering.archived_plans"];
+
+    /// <summary>Takes a v5 database back to v4: no credit notes.</summary>
     private static readonly string[] UndoVersion5 =
     [
         "DROP TABLE metering.credit_notes",

@@ -253,3 +253,12 @@ public sealed class SqliteGroupedChargeTests : GroupedChargeConformance, IDispos
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteCatalogTests : CatalogConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

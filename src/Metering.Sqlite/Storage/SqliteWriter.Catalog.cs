@@ -29,6 +29,21 @@ internal sealed partial class SqliteWriter
         return published;
     }
 
+    public bool SetPlanArchived(string planKey, bool archived)
+    {
+        if (StoreQueries.LoadPlan(_connection, planKey, null) is null)
+        {
+            return false;
+        }
+
+        (archived
+            ? Sql("INSERT INTO archived_plans (plan_key) VALUES ($key) ON CONFLICT (plan_key) DO NOTHING", "$key")
+            : Sql("DELETE FROM archived_plans WHERE plan_key = $key", "$key"))
+            .With(planKey)
+            .ExecuteNonQuery();
+        return true;
+    }
+
     public bool AddCustomer(Customer customer) =>
         Sql(
             "INSERT INTO customers (customer_id, name, time_zone_id, created_at, details) VALUES ($id, $name, $zone, $created, $details) ON CONFLICT (customer_id) DO NOTHING",

@@ -8,6 +8,8 @@ namespace Metering;
 /// <summary>
 /// Meters and plan versions, read from the store and cached (published plan versions never change,
 /// so the cache is always right). Applies the declarations in <see cref="MeteringOptions"/> once.
+/// A lookup of the latest version (no version given) always reads the store, so a version published by another
+/// instance is seen at the next such lookup; the archived flag is not cached (<see cref="EnsureNotArchivedAsync"/>).
 /// </summary>
 internal sealed class MeteringCatalog
 {
@@ -129,6 +131,19 @@ internal sealed class MeteringCatalog
         }
 
         return plan;
+    }
+
+    /// <summary>
+    /// Refuses an archived plan as the target of a subscribe or plan change. Reads the store every time (not cached), so
+    /// an archive made by any instance applies at once.
+    /// </summary>
+    /// <exception cref="PlanArchivedException">The plan is archived.</exception>
+    public async ValueTask EnsureNotArchivedAsync(string planKey, CancellationToken cancellationToken)
+    {
+        if (await _store.IsPlanArchivedAsync(planKey, cancellationToken).ConfigureAwait(false))
+        {
+            throw new PlanArchivedException(planKey);
+        }
     }
 
     public bool TryGetPlan(string planKey, int version, out Plan plan) => _plans.TryGetValue((planKey, version), out plan!);

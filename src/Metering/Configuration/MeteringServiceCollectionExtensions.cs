@@ -15,7 +15,7 @@ public static class MeteringServiceCollectionExtensions
     /// <summary>
     /// Adds Metering's services: <see cref="IUsageRecorder"/>, <see cref="ISubscriptionService"/>,
     /// <see cref="IUsageQuery"/>, <see cref="IInvoiceService"/>, <see cref="ICreditService"/>,
-    /// <see cref="IEntitlements"/>, <see cref="IPeriodCloser"/> and <see cref="IUsageReconciler"/>.
+    /// <see cref="IEntitlements"/>, <see cref="IPeriodCloser"/>, <see cref="IUsageReconciler"/> and <see cref="ICatalogService"/>.
     /// Safe to call twice. The store defaults to in-memory; choose another on the returned builder.
     /// The clock defaults to <c>SystemClock.Instance</c> unless an <see cref="IClock"/> (e.g. a test clock) is registered first.
     /// </summary>
@@ -40,6 +40,7 @@ public static class MeteringServiceCollectionExtensions
         services.TryAddSingleton<UsageRecorder>();
         services.TryAddSingleton<IUsageRecorder>(sp => new InstrumentedUsageRecorder(sp.GetRequiredService<UsageRecorder>(), sp.GetRequiredService<MeteringTelemetry>()));
         services.TryAddSingleton<ISubscriptionService, SubscriptionService>();
+        services.TryAddSingleton<ICatalogService, CatalogService>();
         services.TryAddSingleton<IUsageQuery, UsageQuery>();
         services.TryAddSingleton<IInvoiceService, InvoiceService>();
         services.TryAddSingleton<CreditService>();

@@ -67,7 +67,10 @@ public static class MeteringJsonSerializerOptionsExtensions
         converters.Add(new LegacyEventPayloadJsonConverter());
 
         // Record types: System.Text.Json's own shape, read strictly (see StrictRecordJsonConverter).
+        AddStrict<BillableCharge>(converters);
+        AddStrict<BillableItem>(converters);
         AddStrict<BillingSchedule>(converters);
+        AddStrict<CatalogPlan>(converters);
         AddStrict<CalculatedInvoice>(converters);
         AddStrict<CreditBalance>(converters);
         AddStrict<CreditBalanceAlert>(converters);

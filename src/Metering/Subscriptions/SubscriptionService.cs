@@ -73,6 +73,7 @@ internal sealed class SubscriptionService(
             ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Customer '{request.CustomerId}' does not exist; create it with CreateCustomerAsync before subscribing.");
         var plan = await catalog.FindPlanAsync(request.PlanKey, request.PlanVersion, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Plan '{request.PlanKey}'{(request.PlanVersion is { } v ? $" v{v}" : string.Empty)} is not published; declare it with AddPlan(...) or publish it first.");
+        await catalog.EnsureNotArchivedAsync(plan.Key, cancellationToken).ConfigureAwait(false);
         CheckSeats(plan, request.Seats, 0);
 
         var zone = DateTimeZoneProviders.Tzdb[customer.TimeZoneId];
@@ -144,6 +145,7 @@ internal sealed class SubscriptionService(
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var newPlan = await catalog.FindPlanAsync(newPlanKey, newPlanVersion, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Plan '{newPlanKey}' is not published; declare it with AddPlan(...) before moving subscriptions to it.");
+        await catalog.EnsureNotArchivedAsync(newPlan.Key, cancellationToken).ConfigureAwait(false);
         var result = await CloseCurrentAsync(subscriptionId, now => new CloseRequest(CloseKind.PlanChange, now, newPlan, anchor), cancellationToken).ConfigureAwait(false);
         return new PlanChangeResult(result.Invoice!, result.Subscription!);
     }

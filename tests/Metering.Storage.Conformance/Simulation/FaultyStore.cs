@@ -94,6 +94,14 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
     /// <inheritdoc/>
     public ValueTask<Plan?> FindPlanAsync(string planKey, int? version, CancellationToken cancellationToken) => inner.FindPlanAsync(planKey, version, cancellationToken);
 
+    public ValueTask<IReadOnlyList<CatalogPlan>> ListPlansAsync(CancellationToken cancellationToken) => inner.ListPlansAsync(cancellationToken);
+
+    public ValueTask<IReadOnlyList<Plan>> ListPlanVersionsAsync(string planKey, CancellationToken cancellationToken) => inner.ListPlanVersionsAsync(planKey, cancellationToken);
+
+    public ValueTask<bool> SetPlanArchivedAsync(string planKey, bool archived, CancellationToken cancellationToken) => inner.SetPlanArchivedAsync(planKey, archived, cancellationToken);
+
+    public ValueTask<bool> IsPlanArchivedAsync(string planKey, CancellationToken cancellationToken) => inner.IsPlanArchivedAsync(planKey, cancellationToken);
+
     /// <inheritdoc/>
     public ValueTask<bool> AddCustomerAsync(Customer customer, CancellationToken cancellationToken) =>
         FaultAsync(nameof(AddCustomerAsync), () => inner.AddCustomerAsync(customer, cancellationToken));

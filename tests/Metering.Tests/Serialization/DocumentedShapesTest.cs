@@ -76,6 +76,24 @@ public sealed class DocumentedShapesTest
     }
 
     [Fact]
+    public void DocumentedBillableItem_RoundTripsToTheSameText() => Check<BillableItem>("docs/json.md", "`BillableItem` (from");
+
+    [Fact]
+    public void DocumentedCatalogPlan_ReadsAndWritesArchivedWithThePlan()
+    {
+        var options = WebWithCredits();
+        var plan = Deserialize<Plan>(Block("docs/json.md", "A `Plan` version"), options);
+
+        var json = Serialize(new CatalogPlan(plan, Archived: true), options);
+        var back = Deserialize<CatalogPlan>(json, options);
+
+        json.Should().StartWith("{\"plan\":{\"key\":\"pro\",\"version\":3,").And.EndWith(",\"archived\":true}");
+        back.Archived.Should().BeTrue();
+        back.Plan.DefinitionEquals(plan).Should().BeTrue();
+        back.Plan.Version.Should().Be(3);
+    }
+
+    [Fact]
     public void DocumentedSubscription_RoundTripsToTheSameText() => Check<Subscription>("docs/json.md", "## Subscriptions and customers");
 
     [Fact]

@@ -60,3 +60,5 @@ public sealed class InMemoryCustomerUpdateTests : CustomerUpdateConformance { pr
 public sealed class InMemoryCreditAdjustmentTests : CreditAdjustmentConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryGroupedChargeTests : GroupedChargeConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryCatalogTests : CatalogConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
