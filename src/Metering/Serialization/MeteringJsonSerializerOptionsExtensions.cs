@@ -87,6 +87,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<Feature>(converters);
         AddStrict<FeatureAccess>(converters);
         AddStrict<Invoice>(converters);
+        AddStrict<InvoiceRegeneration>(converters);
         AddStrict<InvoiceEventPayload>(converters);
         AddStrict<InvoiceLine>(converters);
         AddStrict<InvoiceLineSummary>(converters);
