@@ -50,7 +50,8 @@ public interface IInvoiceService
     /// invoice time are returned and the credits then available are applied to the replacement, in the same
     /// transaction. Events: <see cref="BillingEventType.InvoiceVoided"/>, <see cref="BillingEventType.InvoiceCreated"/>
     /// and, unless held for approval, <see cref="BillingEventType.InvoiceFinalized"/>. Usage history then shows the
-    /// replacement as the period's invoice. Two concurrent calls make one replacement; the other is refused.
+    /// replacement as the period's invoice. Two concurrent calls make one replacement; the other is refused. Seats and
+    /// trial are read from the subscription as it is now; credits are those available now.
     /// </summary>
     /// <exception cref="InvalidInvoiceTransitionException">The invoice is paid, void (also when it was already
     /// regenerated: regenerate its replacement) or uncollectible, or has credit notes.</exception>
