@@ -72,6 +72,14 @@ public sealed partial class SqliteMeteringStore
     }
 
     /// <inheritdoc/>
+    public ValueTask<InvoiceRegeneration?> RegenerateInvoiceAsync(string invoiceId, Func<InvoiceRegenerationContext, InvoiceRegenerationDecision> decide, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invoiceId);
+        ArgumentNullException.ThrowIfNull(decide);
+        return WriteAsync(w => w.RegenerateInvoice(invoiceId, decide), 1, true, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public ValueTask<CreditNote?> FindCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken) =>
         ReadAsync(c => StoreQueries.LoadCreditNote(c, creditNoteId), cancellationToken);
 

@@ -45,6 +45,8 @@ public sealed class PostgreSqlUsageLimitTests(PostgresServer server) : UsageLimi
 
 public sealed class PostgreSqlInvoiceVoidTests(PostgresServer server) : InvoiceVoidConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
+public sealed class PostgreSqlInvoiceRegenerationTests(PostgresServer server) : InvoiceRegenerationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
 public sealed class PostgreSqlCreditNoteTests(PostgresServer server) : CreditNoteConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlCreditAlertTests(PostgresServer server) : CreditAlertConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

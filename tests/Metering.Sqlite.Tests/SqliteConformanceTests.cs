@@ -182,6 +182,15 @@ public sealed class SqliteInvoiceVoidTests : InvoiceVoidConformance, IDisposable
     public void Dispose() => _files.Dispose();
 }
 
+public sealed class SqliteInvoiceRegenerationTests : InvoiceRegenerationConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
 public sealed class SqliteCreditNoteTests : CreditNoteConformance, IDisposable
 {
     private readonly SqliteFiles _files = new();

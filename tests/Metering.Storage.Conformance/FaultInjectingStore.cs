@@ -152,6 +152,9 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
     public ValueTask<CreditNoteResult?> IssueCreditNoteAsync(string invoiceId, Func<CreditNoteContext, CreditNoteDecision> decide, CancellationToken cancellationToken) => inner.IssueCreditNoteAsync(invoiceId, decide, cancellationToken);
 
     /// <inheritdoc/>
+    public ValueTask<InvoiceRegeneration?> RegenerateInvoiceAsync(string invoiceId, Func<InvoiceRegenerationContext, InvoiceRegenerationDecision> decide, CancellationToken cancellationToken) => inner.RegenerateInvoiceAsync(invoiceId, decide, cancellationToken);
+
+    /// <inheritdoc/>
     public ValueTask<CreditNote?> FindCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken) => inner.FindCreditNoteAsync(creditNoteId, cancellationToken);
 
     /// <inheritdoc/>

@@ -24,7 +24,7 @@ internal sealed record CloseRequest(CloseKind Kind, Instant At, Plan? NewPlan = 
 /// subscription's next state. Pure apart from reading options; stores run <see cref="DecideClose"/> inside
 /// their close transaction, and previews call <see cref="Calculate"/> on the live aggregates.
 /// </summary>
-internal sealed class BillingEngine(IOptions<MeteringOptions> options)
+internal sealed partial class BillingEngine(IOptions<MeteringOptions> options)
 {
     private readonly MeteringOptions _options = options.Value;
     private readonly IReadOnlyDictionary<string, decimal> _thresholds = options.Value.LowCreditThresholdsSnapshot();
@@ -110,14 +110,7 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
         var content = Calculate(subscription, plan, period, closeAt, context.Aggregates, credits);
         // CreditsApplied also holds the credits burned in real time (charge-level credit lines), which were
         // consumed from the ledger when the usage was recorded; only the invoice-time line is consumed here.
-        var invoiceTimeCredits = 0m;
-        foreach (var line in content.Lines)
-        {
-            if (line.Kind == InvoiceLineKind.Credit && line.ChargeKey is null)
-            {
-                invoiceTimeCredits -= line.Amount.Amount;
-            }
-        }
+        var invoiceTimeCredits = InvoiceTimeCredits(content);
 
         CreditLedger? ledgerAfter = null;
         if (invoiceTimeCredits > 0m)
@@ -174,6 +167,22 @@ internal sealed class BillingEngine(IOptions<MeteringOptions> options)
         }
 
         return new PeriodCloseDecision(next, invoice, ledgerAfter, events);
+    }
+
+    // The credits an invoice applies at invoice time: its credit line without a charge (charge-level credit lines were
+    // burned in real time, when the usage was recorded).
+    private static decimal InvoiceTimeCredits(CalculatedInvoice content)
+    {
+        var invoiceTimeCredits = 0m;
+        foreach (var line in content.Lines)
+        {
+            if (line.Kind == InvoiceLineKind.Credit && line.ChargeKey is null)
+            {
+                invoiceTimeCredits -= line.Amount.Amount;
+            }
+        }
+
+        return invoiceTimeCredits;
     }
 
     private static Subscription NextState(Subscription subscription, CloseRequest request, BillingPeriod period, Instant closeAt)

@@ -41,6 +41,23 @@ public interface IInvoiceService
     /// (a credited invoice stays; credit the rest of it with another credit note instead).</exception>
     ValueTask<Invoice> VoidAsync(string invoiceId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Voids an invoice and issues its replacement for the same period, atomically and exactly once (Lago's "void and
+    /// regenerate"): the replacement is computed from the period's usage as it is now (so corrected usage shows), on
+    /// the same plan version, service period and reason, with the next invoice number (gap-free, the same sequence),
+    /// <see cref="Invoice.ReplacesInvoiceId"/> naming the voided invoice (which gets <see cref="Invoice.ReplacedByInvoiceId"/>)
+    /// and status per <see cref="MeteringOptions.InvoiceApproval"/>. The credits applied to the voided invoice at
+    /// invoice time are returned and the credits then available are applied to the replacement, in the same
+    /// transaction. Events: <see cref="BillingEventType.InvoiceVoided"/>, <see cref="BillingEventType.InvoiceCreated"/>
+    /// and, unless held for approval, <see cref="BillingEventType.InvoiceFinalized"/>. Usage history then shows the
+    /// replacement as the period's invoice. Two concurrent calls make one replacement; the other is refused. Seats and
+    /// trial are read from the subscription as it is now; credits are those available now.
+    /// </summary>
+    /// <exception cref="InvalidInvoiceTransitionException">The invoice is paid, void (also when it was already
+    /// regenerated: regenerate its replacement) or uncollectible, or has credit notes.</exception>
+    /// <exception cref="MeteringException">No such invoice (<see cref="MeteringErrorCode.NotFound"/>).</exception>
+    ValueTask<InvoiceRegeneration> VoidAndRegenerateAsync(string invoiceId, CancellationToken cancellationToken = default);
+
     /// <summary>Marks a finalized invoice paid.</summary>
     /// <exception cref="InvalidInvoiceTransitionException">The invoice is not finalized.</exception>
     ValueTask<Invoice> MarkPaidAsync(string invoiceId, CancellationToken cancellationToken = default);

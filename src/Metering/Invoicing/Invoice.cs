@@ -51,6 +51,21 @@ public sealed record Invoice
     /// </summary>
     public decimal CreditedAmount { get; init; }
 
+    /// <summary>
+    /// 0 for the invoice a period close created; n for the n-th replacement of it made by
+    /// <see cref="IInvoiceService.VoidAndRegenerateAsync"/>.
+    /// </summary>
+    public int Revision { get; init; }
+
+    /// <summary>The voided invoice this one replaces (<see cref="IInvoiceService.VoidAndRegenerateAsync"/>), or null.</summary>
+    public string? ReplacesInvoiceId { get; init; }
+
+    /// <summary>
+    /// The invoice that replaced this one when it was voided and regenerated (<see cref="IInvoiceService.VoidAndRegenerateAsync"/>),
+    /// or null. A replaced invoice is <see cref="InvoiceStatus.Void"/>; the replacement is the period's live invoice.
+    /// </summary>
+    public string? ReplacedByInvoiceId { get; init; }
+
     /// <summary>The total to pay.</summary>
     public Money Total => Content.Total;
 

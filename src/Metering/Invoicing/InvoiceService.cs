@@ -3,7 +3,7 @@ using Metering.Storage;
 namespace Metering;
 
 /// <summary>Implements <see cref="IInvoiceService"/>.</summary>
-internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catalog, IUsageQuery usage, IClock clock) : IInvoiceService
+internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catalog, IUsageQuery usage, BillingEngine engine, IClock clock) : IInvoiceService
 {
     public async ValueTask<CalculatedInvoice> PreviewAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
         (await usage.GetCurrentAsync(subscriptionId, cancellationToken).ConfigureAwait(false)).Estimate;
@@ -29,6 +29,19 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
     // Voiding gives back the credits applied to the invoice at close (in the same transaction), as Lago and Stripe do.
     public ValueTask<Invoice> VoidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
         TransitionAsync(invoiceId, "voided", "it is a Draft or Finalized", s => s is InvoiceStatus.Draft or InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Void, SettledAt = now }, BillingEventType.InvoiceVoided, cancellationToken, returnsCredits: true);
+
+    // Lago's "void and regenerate": the same statuses as a void (Draft, Finalized; no credit notes). The plan version
+    // is read from the catalog first; the store then locks the invoice and decides on what it holds.
+    public async ValueTask<InvoiceRegeneration> VoidAndRegenerateAsync(string invoiceId, CancellationToken cancellationToken = default)
+    {
+        InputChecks.Required(invoiceId, "invoice id");
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var invoice = await store.FindInvoiceAsync(invoiceId, cancellationToken).ConfigureAwait(false) ?? throw InvoiceNotFound(invoiceId);
+        var plan = await catalog.GetPlanAsync(invoice.PlanKey, invoice.PlanVersion, cancellationToken).ConfigureAwait(false);
+        var now = clock.GetCurrentInstant();
+        var result = await store.RegenerateInvoiceAsync(invoiceId, context => engine.DecideRegeneration(context, plan, now), cancellationToken).ConfigureAwait(false);
+        return result ?? throw InvoiceNotFound(invoiceId);
+    }
 
     public ValueTask<Invoice> MarkPaidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
         TransitionAsync(invoiceId, "marked paid", "it is Finalized", s => s == InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Paid, SettledAt = now }, BillingEventType.InvoicePaid, cancellationToken);

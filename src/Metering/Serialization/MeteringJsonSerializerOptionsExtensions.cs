@@ -91,6 +91,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<FeatureAccess>(converters);
         AddStrict<GroupUsage>(converters);
         AddStrict<Invoice>(converters);
+        AddStrict<InvoiceRegeneration>(converters);
         AddStrict<InvoiceEventPayload>(converters);
         AddStrict<InvoiceLine>(converters);
         AddStrict<InvoiceLineSummary>(converters);

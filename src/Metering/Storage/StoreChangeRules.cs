@@ -4,7 +4,7 @@ namespace Metering.Storage;
 /// The checks every store runs around the changes the runtime decides (a period close, a ledger change), so that all
 /// stores accept and refuse the same things. Pure: each store loads and locks, calls these, then writes.
 /// </summary>
-public static class StoreChangeRules
+public static partial class StoreChangeRules
 {
     /// <summary>
     /// Whether the period starting at <paramref name="expectedPeriodStart"/> can be closed now, against the subscription

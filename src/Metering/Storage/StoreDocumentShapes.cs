@@ -102,9 +102,13 @@ internal sealed record InvoiceDoc(
     string? FinalizedAt,
     string? SettledAt,
     int PaymentFailures,
-    string? CreditedAmount = null);
+    string? CreditedAmount = null,
+    int Revision = 0,
+    string? ReplacesInvoiceId = null,
+    string? ReplacedByInvoiceId = null);
 
-// CreditedAmount came with credit notes: invoices written before have none and read back as 0 credited.
+// CreditedAmount came with credit notes: invoices written before have none and read back as 0 credited. Revision,
+// ReplacesInvoiceId and ReplacedByInvoiceId came with void-and-regenerate: older invoices read back as revision 0, no links.
 internal sealed record CreditNoteLineDoc(int InvoiceLineIndex, string Description, MoneyDoc Amount);
 
 internal sealed record CreditNoteDoc(

@@ -271,7 +271,10 @@ public static partial class StoreDocuments
                 Iso(invoice.FinalizedAt),
                 Iso(invoice.SettledAt),
                 invoice.PaymentFailures,
-                invoice.CreditedAmount == 0m ? null : Text(invoice.CreditedAmount)),
+                invoice.CreditedAmount == 0m ? null : Text(invoice.CreditedAmount),
+                invoice.Revision,
+                invoice.ReplacesInvoiceId,
+                invoice.ReplacedByInvoiceId),
             Context.InvoiceDoc);
     }
 
@@ -363,6 +366,9 @@ public static partial class StoreDocuments
             SettledAt = ParseNullableInstant(doc.SettledAt),
             PaymentFailures = doc.PaymentFailures,
             CreditedAmount = doc.CreditedAmount is { } credited ? Decimal(credited) : 0m,
+            Revision = doc.Revision,
+            ReplacesInvoiceId = doc.ReplacesInvoiceId,
+            ReplacedByInvoiceId = doc.ReplacedByInvoiceId,
         };
     }
 

@@ -41,7 +41,7 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
         foreach (var start in starts.OrderByDescending(s => s))
         {
             var aggregates = await store.GetAggregatesAsync(subscriptionId, start, cancellationToken).ConfigureAwait(false);
-            var invoice = await store.FindInvoiceAsync(BillingEngine.InvoiceIdFor(subscriptionId, start), cancellationToken).ConfigureAwait(false);
+            var invoice = await LiveInvoices.FindAsync(store, subscriptionId, start, cancellationToken).ConfigureAwait(false);
             if (invoice is not null)
             {
                 var plan = await catalog.GetPlanAsync(invoice.PlanKey, invoice.PlanVersion, cancellationToken).ConfigureAwait(false);

@@ -11,7 +11,7 @@ internal sealed class UsageReconciler(IMeteringStore store, MeteringCatalog cata
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
-        var invoice = await store.FindInvoiceAsync(BillingEngine.InvoiceIdFor(subscriptionId, periodStart), cancellationToken).ConfigureAwait(false);
+        var invoice = await LiveInvoices.FindAsync(store, subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
         var plan = invoice is not null
             ? await catalog.GetPlanAsync(invoice.PlanKey, invoice.PlanVersion, cancellationToken).ConfigureAwait(false)
             : await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);

@@ -178,6 +178,10 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
         FaultAsync(nameof(IssueCreditNoteAsync), () => inner.IssueCreditNoteAsync(invoiceId, decide, cancellationToken));
 
     /// <inheritdoc/>
+    public ValueTask<InvoiceRegeneration?> RegenerateInvoiceAsync(string invoiceId, Func<InvoiceRegenerationContext, InvoiceRegenerationDecision> decide, CancellationToken cancellationToken) =>
+        FaultAsync(nameof(RegenerateInvoiceAsync), () => inner.RegenerateInvoiceAsync(invoiceId, decide, cancellationToken));
+
+    /// <inheritdoc/>
     public ValueTask<CreditNote?> FindCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken) => inner.FindCreditNoteAsync(creditNoteId, cancellationToken);
 
     /// <inheritdoc/>

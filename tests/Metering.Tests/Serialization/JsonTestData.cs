@@ -154,6 +154,9 @@ internal static class JsonTestData
           "settledAt": null,
           "paymentFailures": 0,
           "creditedAmount": 0,
+          "revision": 0,
+          "replacesInvoiceId": null,
+          "replacedByInvoiceId": null,
           "total": { "amount": "22.50", "currency": "EUR" },
           "creditableAmount": { "amount": "22.50", "currency": "EUR" }
         }

@@ -47,6 +47,8 @@ public sealed class InMemoryUsageLimitTests : UsageLimitConformance { protected 
 
 public sealed class InMemoryInvoiceVoidTests : InvoiceVoidConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
+public sealed class InMemoryInvoiceRegenerationTests : InvoiceRegenerationConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
 public sealed class InMemoryCreditAlertTests : CreditAlertConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryUsageAlertTests : UsageAlertConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }

@@ -1,0 +1,89 @@
+using Metering.Storage;
+
+namespace Metering.PostgreSql;
+
+/// <summary>Void and regenerate: under the invoice's row lock, numbered from the invoice counter row.</summary>
+public sealed partial class PostgreSqlMeteringStore
+{
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Locks the invoice row <c>FOR UPDATE</c> (a concurrent regeneration of it waits there, then finds it void and is
+    /// refused by the decision), then its subscription row and the customer's ledger row (the order of a period close
+    /// after the invoice), reads the period's aggregates, and takes the replacement's number from the <c>invoice</c>
+    /// counter row in this transaction, so numbers have no gaps. The voided row gets <c>replaced_by</c> before the
+    /// replacement is inserted: the unique index <c>invoices_live_period</c> allows one live invoice per period.
+    /// </remarks>
+    public async ValueTask<InvoiceRegeneration?> RegenerateInvoiceAsync(string invoiceId, Func<InvoiceRegenerationContext, InvoiceRegenerationDecision> decide, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invoiceId);
+        ArgumentNullException.ThrowIfNull(decide);
+        CreditLedger? ledgerAfter = null;
+        var result = await InTransactionAsync(
+            async (connection, transaction) =>
+            {
+                ledgerAfter = null;
+                Invoice current;
+                await using (var select = Command(connection, transaction, _sql.LockInvoice))
+                {
+                    select.Parameters.Add(Text(invoiceId));
+                    if (await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string doc)
+                    {
+                        return null;
+                    }
+
+                    current = StoreDocuments.ToInvoice(doc);
+                }
+
+                var subscription = await LockSubscriptionAsync(connection, transaction, current.SubscriptionId, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"Invoice '{invoiceId}' belongs to subscription '{current.SubscriptionId}', which is not stored.");
+                await using (var ensure = Command(connection, transaction, _sql.EnsureLedger))
+                {
+                    ensure.Parameters.Add(Text(current.CustomerId));
+                    await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var ledger = await LockLedgerAsync(connection, transaction, current.CustomerId, cancellationToken).ConfigureAwait(false);
+                var aggregates = await ReadAggregatesAsync(connection, transaction, current.SubscriptionId, current.Period.Start, cancellationToken).ConfigureAwait(false);
+                var decided = StoreChangeRules.DecideRegeneration(new InvoiceRegenerationContext(current, subscription, aggregates, ledger.Current), decide);
+
+                var number = await NextInvoiceNumberAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+                var decision = StoreChangeRules.WithReplacementNumber(decided, number);
+                var replacement = decision.Replacement;
+                await using (var update = Command(connection, transaction, _sql.ReplaceInvoice))
+                {
+                    update.Parameters.Add(Text(invoiceId));
+                    update.Parameters.Add(Json(StoreDocuments.Json(decision.Voided)));
+                    update.Parameters.Add(Text(replacement.InvoiceId));
+                    await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await using (var insert = Command(connection, transaction, _sql.InsertInvoice))
+                {
+                    insert.Parameters.Add(Text(replacement.InvoiceId));
+                    insert.Parameters.Add(P(number));
+                    insert.Parameters.Add(Text(replacement.SubscriptionId));
+                    insert.Parameters.Add(P(Instants.Nanos(current.Period.Start)));
+                    insert.Parameters.Add(Text(replacement.CustomerId));
+                    insert.Parameters.Add(Json(StoreDocuments.Json(replacement)));
+                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                if (decision.LedgerAfter is { } changed)
+                {
+                    ledger.Current = changed;
+                    await WriteLedgersAsync(connection, transaction, [ledger], cancellationToken).ConfigureAwait(false);
+                    ledgerAfter = changed;
+                }
+
+                await AppendEventsAsync(connection, transaction, decision.Events, cancellationToken).ConfigureAwait(false);
+                return new InvoiceRegeneration(decision.Voided, replacement);
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (ledgerAfter is not null)
+        {
+            CacheLedger(ledgerAfter);
+        }
+
+        return result;
+    }
+}
