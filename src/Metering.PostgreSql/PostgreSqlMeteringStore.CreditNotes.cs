@@ -23,16 +23,9 @@ public sealed partial class PostgreSqlMeteringStore
             async (connection, transaction) =>
             {
                 ledgerAfter = null;
-                Invoice current;
-                await using (var select = Command(connection, transaction, _sql.LockInvoice))
+                if (await LockInvoiceAsync(connection, transaction, invoiceId, cancellationToken).ConfigureAwait(false) is not { } current)
                 {
-                    select.Parameters.Add(Text(invoiceId));
-                    if (await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string doc)
-                    {
-                        return null;
-                    }
-
-                    current = StoreDocuments.ToInvoice(doc);
+                    return null;
                 }
 
                 var issued = await ReadCreditNotesAsync(connection, transaction, _sql.InvoiceCreditNotes, [Text(invoiceId)], cancellationToken).ConfigureAwait(false);

@@ -149,16 +149,9 @@ public sealed partial class PostgreSqlMeteringStore
             async (connection, transaction) =>
             {
                 ledgerAfter = null;
-                Invoice current;
-                await using (var select = Command(connection, transaction, _sql.LockInvoice))
+                if (await LockInvoiceAsync(connection, transaction, invoiceId, cancellationToken).ConfigureAwait(false) is not { } current)
                 {
-                    select.Parameters.Add(Text(invoiceId));
-                    if (await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string doc)
-                    {
-                        return null;
-                    }
-
-                    current = StoreDocuments.ToInvoice(doc);
+                    return null;
                 }
 
                 var change = StoreChangeRules.DecideInvoiceTransition(current, transition);
@@ -196,5 +189,13 @@ public sealed partial class PostgreSqlMeteringStore
         }
 
         return updated;
+    }
+
+    /// <summary>The invoice, locked <c>FOR UPDATE</c> until the transaction ends, or null when there is none.</summary>
+    private async Task<Invoice?> LockInvoiceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string invoiceId, CancellationToken cancellationToken)
+    {
+        await using var select = Command(connection, transaction, _sql.LockInvoice);
+        select.Parameters.Add(Text(invoiceId));
+        return await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string doc ? StoreDocuments.ToInvoice(doc) : null;
     }
 }

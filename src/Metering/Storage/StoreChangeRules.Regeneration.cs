@@ -60,15 +60,6 @@ public static partial class StoreChangeRules
         ArgumentNullException.ThrowIfNull(decision);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(number);
         var replacement = decision.Replacement with { Number = number };
-        var events = new BillingEvent[decision.Events.Count];
-        for (int i = 0; i < events.Length; i++)
-        {
-            var e = decision.Events[i];
-            events[i] = e.Payload is InvoiceEventPayload payload && string.Equals(payload.InvoiceId, replacement.InvoiceId, StringComparison.Ordinal)
-                ? new BillingEvent(e.EventId, e.Type, e.CustomerId, e.SubjectId, e.OccurredAt, payload with { Number = number })
-                : e;
-        }
-
-        return decision with { Replacement = replacement, Events = events };
+        return decision with { Replacement = replacement, Events = WithInvoiceEventNumbers(decision.Events, replacement.InvoiceId, number) };
     }
 }

@@ -105,16 +105,7 @@ public static partial class StoreChangeRules
         ArgumentNullException.ThrowIfNull(decision);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(number);
         var invoice = decision.Invoice with { Number = number };
-        var events = new BillingEvent[decision.Events.Count];
-        for (int i = 0; i < events.Length; i++)
-        {
-            var e = decision.Events[i];
-            events[i] = e.Payload is InvoiceEventPayload payload && string.Equals(payload.InvoiceId, invoice.InvoiceId, StringComparison.Ordinal)
-                ? new BillingEvent(e.EventId, e.Type, e.CustomerId, e.SubjectId, e.OccurredAt, payload with { Number = number })
-                : e;
-        }
-
-        return decision with { Invoice = invoice, Events = events };
+        return decision with { Invoice = invoice, Events = WithInvoiceEventNumbers(decision.Events, invoice.InvoiceId, number) };
     }
 
     /// <summary>
@@ -203,15 +194,9 @@ public static partial class StoreChangeRules
         ArgumentNullException.ThrowIfNull(decision);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(number);
         var note = decision.CreditNote with { Number = number };
-        var events = new BillingEvent[decision.Events.Count];
-        for (int i = 0; i < events.Length; i++)
-        {
-            var e = decision.Events[i];
-            events[i] = e.Payload is CreditNoteEventPayload payload && string.Equals(payload.CreditNoteId, note.CreditNoteId, StringComparison.Ordinal)
-                ? new BillingEvent(e.EventId, e.Type, e.CustomerId, e.SubjectId, e.OccurredAt, payload with { Number = number })
-                : e;
-        }
-
+        var events = WithPayloads(decision.Events, p => p is CreditNoteEventPayload payload && string.Equals(payload.CreditNoteId, note.CreditNoteId, StringComparison.Ordinal)
+            ? payload with { Number = number }
+            : null);
         return decision with { CreditNote = note, Events = events };
     }
 
@@ -245,5 +230,24 @@ public static partial class StoreChangeRules
         {
             throw new InvalidOperationException("A credit ledger change must only append transactions.");
         }
+    }
+
+    /// <summary>The events with the <see cref="InvoiceEventPayload"/>s of <paramref name="invoiceId"/> numbered <paramref name="number"/>.</summary>
+    private static BillingEvent[] WithInvoiceEventNumbers(IReadOnlyList<BillingEvent> events, string invoiceId, long number) =>
+        WithPayloads(events, p => p is InvoiceEventPayload payload && string.Equals(payload.InvoiceId, invoiceId, StringComparison.Ordinal)
+            ? payload with { Number = number }
+            : null);
+
+    /// <summary>The events, each with the payload <paramref name="replace"/> gives for it (null: unchanged).</summary>
+    private static BillingEvent[] WithPayloads(IReadOnlyList<BillingEvent> events, Func<BillingEventPayload, BillingEventPayload?> replace)
+    {
+        var result = new BillingEvent[events.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            var e = events[i];
+            result[i] = replace(e.Payload) is { } payload ? new BillingEvent(e.EventId, e.Type, e.CustomerId, e.SubjectId, e.OccurredAt, payload) : e;
+        }
+
+        return result;
     }
 }
