@@ -43,18 +43,7 @@ public sealed partial class PostgreSqlMeteringStore
 
                 if (decided.LedgerChange is { } ledgerChange)
                 {
-                    await using (var ensure = Command(connection, transaction, _sql.EnsureLedger))
-                    {
-                        ensure.Parameters.Add(Text(current.CustomerId));
-                        await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    var ledger = await LockLedgerAsync(connection, transaction, current.CustomerId, cancellationToken).ConfigureAwait(false);
-                    var changed = StoreChangeRules.DecideLedgerChange(ledger.Current, ledgerChange);
-                    ledger.Current = changed.Updated;
-                    await WriteLedgersAsync(connection, transaction, [ledger], cancellationToken).ConfigureAwait(false);
-                    await AppendEventsAsync(connection, transaction, changed.Events, cancellationToken).ConfigureAwait(false);
-                    ledgerAfter = changed.Updated;
+                    ledgerAfter = await ChangeLedgerAsync(connection, transaction, current.CustomerId, ledgerChange, cancellationToken).ConfigureAwait(false);
                 }
 
                 long number;

@@ -36,24 +36,36 @@ public sealed partial class PostgreSqlMeteringStore
         ArgumentNullException.ThrowIfNull(customerId);
         ArgumentNullException.ThrowIfNull(change);
         var updated = await InTransactionAsync(
-            async (connection, transaction) =>
-            {
-                await using (var ensure = Command(connection, transaction, _sql.EnsureLedger))
-                {
-                    ensure.Parameters.Add(Text(customerId));
-                    await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                var state = await LockLedgerAsync(connection, transaction, customerId, cancellationToken).ConfigureAwait(false);
-                var result = StoreChangeRules.DecideLedgerChange(state.Current, change);
-                state.Current = result.Updated;
-                await WriteLedgersAsync(connection, transaction, [state], cancellationToken).ConfigureAwait(false);
-                await AppendEventsAsync(connection, transaction, result.Events, cancellationToken).ConfigureAwait(false);
-                return result.Updated;
-            },
+            (connection, transaction) => ChangeLedgerAsync(connection, transaction, customerId, change, cancellationToken),
             cancellationToken).ConfigureAwait(false);
         CacheLedger(updated);
         return updated;
+    }
+
+    /// <summary>
+    /// Changes the customer's ledger inside the caller's transaction: creates its row when missing, locks it, runs the
+    /// (checked) change, writes what it appends and stores its events. Returns the ledger after the change.
+    /// </summary>
+    private async Task<CreditLedger> ChangeLedgerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string customerId, Func<CreditLedger, LedgerChange> change, CancellationToken cancellationToken)
+    {
+        var state = await EnsureAndLockLedgerAsync(connection, transaction, customerId, cancellationToken).ConfigureAwait(false);
+        var result = StoreChangeRules.DecideLedgerChange(state.Current, change);
+        state.Current = result.Updated;
+        await WriteLedgersAsync(connection, transaction, [state], cancellationToken).ConfigureAwait(false);
+        await AppendEventsAsync(connection, transaction, result.Events, cancellationToken).ConfigureAwait(false);
+        return result.Updated;
+    }
+
+    /// <summary>The customer's ledger, its row created when missing and locked until the transaction ends.</summary>
+    private async Task<LedgerState> EnsureAndLockLedgerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string customerId, CancellationToken cancellationToken)
+    {
+        await using (var ensure = Command(connection, transaction, _sql.EnsureLedger))
+        {
+            ensure.Parameters.Add(Text(customerId));
+            await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await LockLedgerAsync(connection, transaction, customerId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

@@ -158,18 +158,7 @@ public sealed partial class PostgreSqlMeteringStore
                 if (change.LedgerChange is { } ledgerChange)
                 {
                     // The invoice row is locked first, then the ledger row, as in a period close.
-                    await using (var ensure = Command(connection, transaction, _sql.EnsureLedger))
-                    {
-                        ensure.Parameters.Add(Text(current.CustomerId));
-                        await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    var ledger = await LockLedgerAsync(connection, transaction, current.CustomerId, cancellationToken).ConfigureAwait(false);
-                    var changed = StoreChangeRules.DecideLedgerChange(ledger.Current, ledgerChange);
-                    ledger.Current = changed.Updated;
-                    await WriteLedgersAsync(connection, transaction, [ledger], cancellationToken).ConfigureAwait(false);
-                    await AppendEventsAsync(connection, transaction, changed.Events, cancellationToken).ConfigureAwait(false);
-                    ledgerAfter = changed.Updated;
+                    ledgerAfter = await ChangeLedgerAsync(connection, transaction, current.CustomerId, ledgerChange, cancellationToken).ConfigureAwait(false);
                 }
 
                 await using (var update = Command(connection, transaction, _sql.UpdateInvoice))

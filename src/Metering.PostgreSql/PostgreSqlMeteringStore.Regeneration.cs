@@ -29,13 +29,7 @@ public sealed partial class PostgreSqlMeteringStore
 
                 var subscription = await LockSubscriptionAsync(connection, transaction, current.SubscriptionId, cancellationToken).ConfigureAwait(false)
                     ?? throw new InvalidOperationException($"Invoice '{invoiceId}' belongs to subscription '{current.SubscriptionId}', which is not stored.");
-                await using (var ensure = Command(connection, transaction, _sql.EnsureLedger))
-                {
-                    ensure.Parameters.Add(Text(current.CustomerId));
-                    await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                var ledger = await LockLedgerAsync(connection, transaction, current.CustomerId, cancellationToken).ConfigureAwait(false);
+                var ledger = await EnsureAndLockLedgerAsync(connection, transaction, current.CustomerId, cancellationToken).ConfigureAwait(false);
                 var aggregates = await ReadAggregatesAsync(connection, transaction, current.SubscriptionId, current.Period.Start, cancellationToken).ConfigureAwait(false);
                 var decided = StoreChangeRules.DecideRegeneration(new InvoiceRegenerationContext(current, subscription, aggregates, ledger.Current), decide);
 

@@ -62,8 +62,8 @@ internal sealed partial class SqliteWriter
             return null;
         }
 
-        // The writer is the only one writing, so what it loads is what it overwrites; cached subscriptions are the stored ones.
-        var subscriptions = StoreQueries.LoadSubscriptions(_connection, customerId).ConvertAll(s => GetSubscription(s.SubscriptionId) ?? s);
+        // The writer is the only one writing (its reads see its own transaction), so what it loads is what it overwrites.
+        var subscriptions = StoreQueries.LoadSubscriptions(_connection, customerId);
         var result = StoreChangeRules.CheckCustomerChange(current, subscriptions, change);
         Sql("UPDATE customers SET name = $name, time_zone_id = $zone, details = $details WHERE customer_id = $id", "$id", "$name", "$zone", "$details")
             .With(customerId, result.Updated.Name, result.Updated.TimeZoneId, StoreDocuments.DetailsJson(result.Updated))

@@ -30,25 +30,7 @@ internal sealed partial class BillingEngine
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(plan);
         var original = context.Invoice;
-        if (original.Status is not (InvoiceStatus.Draft or InvoiceStatus.Finalized))
-        {
-            throw new InvalidInvoiceTransitionException(
-                original.InvoiceId,
-                original.Status,
-                "voided and regenerated",
-                original.ReplacedByInvoiceId is { } replacedBy
-                    ? $"it is a Draft or Finalized; it was already replaced by '{replacedBy}', so regenerate that one"
-                    : "it is a Draft or Finalized; correct a paid invoice with a credit note (IssueCreditNoteAsync)");
-        }
-
-        if (original.CreditedAmount > 0m)
-        {
-            throw new InvalidInvoiceTransitionException(
-                original.InvoiceId,
-                original.Status,
-                "voided and regenerated",
-                $"it has no credit notes; it has {new Money(original.CreditedAmount, original.Total.Currency)} credited, so credit the remaining {original.CreditableAmount} with another credit note instead");
-        }
+        InvoiceVoidRule.Check(original, "voided and regenerated");
 
         if (!string.Equals(plan.Key, original.PlanKey, StringComparison.Ordinal) || plan.Version != original.PlanVersion)
         {

@@ -24,11 +24,11 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
     }
 
     public ValueTask<Invoice> ApproveAsync(string invoiceId, CancellationToken cancellationToken = default) =>
-        TransitionAsync(invoiceId, "approved", "it is a Draft", s => s == InvoiceStatus.Draft, (i, now) => i with { Status = InvoiceStatus.Finalized, FinalizedAt = now }, BillingEventType.InvoiceFinalized, cancellationToken);
+        TransitionAsync(invoiceId, "approved", From(InvoiceStatus.Draft, "it is a Draft"), (i, now) => i with { Status = InvoiceStatus.Finalized, FinalizedAt = now }, BillingEventType.InvoiceFinalized, cancellationToken);
 
     // Voiding gives back the credits applied to the invoice at close (in the same transaction), as Lago and Stripe do.
     public ValueTask<Invoice> VoidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
-        TransitionAsync(invoiceId, "voided", "it is a Draft or Finalized", s => s is InvoiceStatus.Draft or InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Void, SettledAt = now }, BillingEventType.InvoiceVoided, cancellationToken, returnsCredits: true);
+        TransitionAsync(invoiceId, "voided", InvoiceVoidRule.Check, (i, now) => i with { Status = InvoiceStatus.Void, SettledAt = now }, BillingEventType.InvoiceVoided, cancellationToken, returnsCredits: true);
 
     // Lago's "void and regenerate": the same statuses as a void (Draft, Finalized; no credit notes). The plan version
     // is read from the catalog first; the store then locks the invoice and decides on what it holds.
@@ -44,13 +44,13 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
     }
 
     public ValueTask<Invoice> MarkPaidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
-        TransitionAsync(invoiceId, "marked paid", "it is Finalized", s => s == InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Paid, SettledAt = now }, BillingEventType.InvoicePaid, cancellationToken);
+        TransitionAsync(invoiceId, "marked paid", From(InvoiceStatus.Finalized, "it is Finalized"), (i, now) => i with { Status = InvoiceStatus.Paid, SettledAt = now }, BillingEventType.InvoicePaid, cancellationToken);
 
     public ValueTask<Invoice> MarkPaymentFailedAsync(string invoiceId, CancellationToken cancellationToken = default) =>
-        TransitionAsync(invoiceId, "marked as a failed payment", "it is Finalized", s => s == InvoiceStatus.Finalized, (i, _) => i with { PaymentFailures = i.PaymentFailures + 1 }, BillingEventType.InvoicePaymentFailed, cancellationToken);
+        TransitionAsync(invoiceId, "marked as a failed payment", From(InvoiceStatus.Finalized, "it is Finalized"), (i, _) => i with { PaymentFailures = i.PaymentFailures + 1 }, BillingEventType.InvoicePaymentFailed, cancellationToken);
 
     public ValueTask<Invoice> MarkUncollectibleAsync(string invoiceId, CancellationToken cancellationToken = default) =>
-        TransitionAsync(invoiceId, "marked uncollectible", "it is Finalized", s => s == InvoiceStatus.Finalized, (i, now) => i with { Status = InvoiceStatus.Uncollectible, SettledAt = now }, BillingEventType.InvoiceUncollectible, cancellationToken);
+        TransitionAsync(invoiceId, "marked uncollectible", From(InvoiceStatus.Finalized, "it is Finalized"), (i, now) => i with { Status = InvoiceStatus.Uncollectible, SettledAt = now }, BillingEventType.InvoiceUncollectible, cancellationToken);
 
     public async ValueTask<CreditNote> IssueCreditNoteAsync(CreditNoteRequest request, CancellationToken cancellationToken = default)
     {
@@ -102,11 +102,19 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
     private static MeteringException InvoiceNotFound(string invoiceId) =>
         new(MeteringErrorCode.NotFound, $"Invoice '{invoiceId}' does not exist; list a customer's invoices with ListAsync.");
 
+    /// <summary>A transition check: the invoice must have status <paramref name="from"/>.</summary>
+    private static Action<Invoice, string> From(InvoiceStatus from, string allowedFrom) => (invoice, action) =>
+    {
+        if (invoice.Status != from)
+        {
+            throw new InvalidInvoiceTransitionException(invoice.InvoiceId, invoice.Status, action, allowedFrom);
+        }
+    };
+
     private async ValueTask<Invoice> TransitionAsync(
         string invoiceId,
         string action,
-        string allowedFrom,
-        Func<InvoiceStatus, bool> allowed,
+        Action<Invoice, string> check,
         Func<Invoice, Instant, Invoice> apply,
         BillingEventType eventType,
         CancellationToken cancellationToken,
@@ -117,21 +125,7 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
         var now = clock.GetCurrentInstant();
         var updated = await store.UpdateInvoiceAsync(invoiceId, current =>
         {
-            if (!allowed(current.Status))
-            {
-                throw new InvalidInvoiceTransitionException(invoiceId, current.Status, action, allowedFrom);
-            }
-
-            // A credited invoice is not voided (the notes would credit an invoice that no longer counts): it stays, and
-            // what is left of it is credited with another note.
-            if (eventType == BillingEventType.InvoiceVoided && current.CreditedAmount > 0m)
-            {
-                throw new InvalidInvoiceTransitionException(
-                    invoiceId,
-                    current.Status,
-                    action,
-                    $"it has no credit notes; it has {new Money(current.CreditedAmount, current.Total.Currency)} credited, so credit the remaining {current.CreditableAmount} with another credit note instead");
-            }
+            check(current, action);
 
             var changed = apply(current, now);
             var transition = new InvoiceTransition(changed, [InvoiceEvents.Create(eventType, changed, now)]);
