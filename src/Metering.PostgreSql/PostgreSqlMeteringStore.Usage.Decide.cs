@@ -90,7 +90,16 @@ public sealed partial class PostgreSqlMeteringStore
             var row = RowKey(in item, key, after.Kind);
             work.Aggregates[row] = after;
             Dirty.Add(row);
+            if (key.Kind == AggregateKeyKind.GroupedCharge && before.IsEmpty && !after.IsEmpty)
+            {
+                work.GroupCounts[(row.SubscriptionId, row.PeriodStart)]++;
+            }
         }
+
+        public int CountGroups(in PreparedUsage item) =>
+            work.GroupCounts.TryGetValue((item.SubscriptionId, Instants.Nanos(item.PeriodStart)), out int count)
+                ? count
+                : throw new InvalidOperationException($"The groups of subscription '{item.SubscriptionId}' period {item.PeriodStart} were not counted under their lock before the decision.");
 
         public CreditLedger GetLedger(string customerId) => work.Ledgers[customerId].Current;
 

@@ -7,7 +7,7 @@ namespace Metering.PostgreSql;
 // Appending usage, step 1 (and the reads of steps 2 and 3): what a wave locks and claims before anything is decided.
 // Locks are always taken in this order, in every transaction that takes more than one of them: subscriptions
 // (FOR KEY SHARE), idempotency keys (record inserts, in key order), credit ledgers (FOR UPDATE, by customer),
-// aggregates (FOR UPDATE, in key order).
+// the group periods' advisory locks (by subscription, then period), aggregates (FOR UPDATE, in key order).
 public sealed partial class PostgreSqlMeteringStore
 {
     /// <summary>
@@ -19,7 +19,7 @@ public sealed partial class PostgreSqlMeteringStore
     /// </summary>
     private async Task<WaveClaim> LockAndClaimAsync(NpgsqlConnection connection, AppendWork work, int[] wave, bool first, CancellationToken cancellationToken)
     {
-        var (customers, aggregateKeys) = CollectLockTargets(work, wave);
+        var (customers, aggregateKeys, groupPeriods) = CollectLockTargets(work, wave);
         var claim = new WaveClaim(wave.Length);
         await using (var batch = new NpgsqlBatch(connection) { Timeout = _timeout })
         {
@@ -35,6 +35,14 @@ public sealed partial class PostgreSqlMeteringStore
             if (customers.Count > 0)
             {
                 batch.BatchCommands.Add(BatchCommand(_sql.LockLedgers, Texts([.. customers])));
+            }
+
+            if (groupPeriods.Count > 0)
+            {
+                var subs = groupPeriods.Select(p => p.SubscriptionId).ToArray();
+                var starts = groupPeriods.Select(p => p.PeriodStart).ToArray();
+                batch.BatchCommands.Add(BatchCommand(_sql.LockGroupPeriods, Texts(subs), Longs(starts)));
+                batch.BatchCommands.Add(BatchCommand(_sql.CountGroups, Texts(subs), Longs(starts)));
             }
 
             if (aggregateKeys.Count > 0)
@@ -60,6 +68,16 @@ public sealed partial class PostgreSqlMeteringStore
                 }
             }
 
+            if (groupPeriods.Count > 0)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    work.GroupCounts[(reader.GetString(0), reader.GetInt64(1))] = checked((int)reader.GetInt64(2));
+                }
+            }
+
             if (aggregateKeys.Count > 0)
             {
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
@@ -75,18 +93,26 @@ public sealed partial class PostgreSqlMeteringStore
         return claim;
     }
 
-    // The ledgers and aggregate rows the wave needs that this transaction has not locked yet (an earlier wave may have).
-    private static (SortedSet<string> Customers, SortedSet<AggregateRowKey> AggregateKeys) CollectLockTargets(AppendWork work, int[] wave)
+    // The ledgers, aggregate rows and group periods the wave needs that this transaction has not locked yet (an earlier
+    // wave may have). A period is a group period when a record may open a group in it (a group row not locked yet).
+    private static (SortedSet<string> Customers, SortedSet<AggregateRowKey> AggregateKeys, SortedSet<(string SubscriptionId, long PeriodStart)> GroupPeriods) CollectLockTargets(AppendWork work, int[] wave)
     {
         var customers = new SortedSet<string>(StringComparer.Ordinal);
         var aggregateKeys = new SortedSet<AggregateRowKey>();
+        var groupPeriods = new SortedSet<(string SubscriptionId, long PeriodStart)>(GroupPeriodOrder.Instance);
         foreach (var i in wave)
         {
             ref readonly var item = ref work.Items[i];
             var periodStart = Instants.Nanos(item.PeriodStart);
             foreach (var target in item.Targets)
             {
-                AddIfNew(work, aggregateKeys, new AggregateRowKey(item.SubscriptionId, periodStart, target.Key, target.Aggregation));
+                var row = new AggregateRowKey(item.SubscriptionId, periodStart, target.Key, target.Aggregation);
+                if (target.Key.Kind == AggregateKeyKind.GroupedCharge && !work.Aggregates.ContainsKey(row) && !work.GroupCounts.ContainsKey((item.SubscriptionId, periodStart)))
+                {
+                    groupPeriods.Add((item.SubscriptionId, periodStart));
+                }
+
+                AddIfNew(work, aggregateKeys, row);
                 if (target.PrepaidKey is { } prepaidKey)
                 {
                     AddIfNew(work, aggregateKeys, new AggregateRowKey(item.SubscriptionId, periodStart, prepaidKey, Aggregation.Sum));
@@ -99,7 +125,19 @@ public sealed partial class PostgreSqlMeteringStore
             }
         }
 
-        return (customers, aggregateKeys);
+        return (customers, aggregateKeys, groupPeriods);
+    }
+
+    // Ordinal, like the database's "C" collation the lock statement sorts by.
+    private sealed class GroupPeriodOrder : IComparer<(string SubscriptionId, long PeriodStart)>
+    {
+        public static readonly GroupPeriodOrder Instance = new();
+
+        public int Compare((string SubscriptionId, long PeriodStart) x, (string SubscriptionId, long PeriodStart) y)
+        {
+            int bySubscription = string.CompareOrdinal(x.SubscriptionId, y.SubscriptionId);
+            return bySubscription != 0 ? bySubscription : x.PeriodStart.CompareTo(y.PeriodStart);
+        }
     }
 
     private static void AddIfNew(AppendWork work, SortedSet<AggregateRowKey> keys, AggregateRowKey key)

@@ -223,5 +223,11 @@ public sealed partial class PostgreSqlMeteringStore
         public bool SingleWave { get; init; }
 
         public Dictionary<string, LedgerState> Ledgers { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// Groups held per (subscription, period start), for the periods where this transaction may open a group: counted
+        /// under the period's advisory lock, then raised as decisions open groups.
+        /// </summary>
+        public Dictionary<(string SubscriptionId, long PeriodStart), int> GroupCounts { get; } = [];
     }
 }

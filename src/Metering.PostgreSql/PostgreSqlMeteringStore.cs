@@ -186,6 +186,23 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
 
         public readonly string UpsertMeter = $"INSERT INTO {s}.meters (meter_key, doc) VALUES ($1, $2) ON CONFLICT (meter_key) DO UPDATE SET doc = excluded.doc";
         public readonly string ListMeters = $"SELECT doc::text FROM {s}.meters ORDER BY meter_key";
+        // Taken in (subscription, period) order before the groups are counted, so two transactions never both count
+        // the groups of one period and open one past the bound (a separate statement: the count then sees their commits).
+        public readonly string LockGroupPeriods =
+            $"""
+            SELECT pg_advisory_xact_lock({PostgreSqlSchema.GroupLockClass}, hashtext(u.sub || '|' || u.ps::text))
+            FROM (SELECT * FROM unnest($1::text[], $2::bigint[]) AS u(sub, ps) ORDER BY u.sub COLLATE "C", u.ps OFFSET 0) AS u
+            """;
+
+        // Group aggregates are the keys with two '|' (meter|charge|values; meter and charge keys cannot hold '|');
+        // rows ensured for records that were then rejected hold no record and do not count.
+        public readonly string CountGroups =
+            $"""
+            SELECT u.sub, u.ps, (SELECT count(*) FROM {s}.usage_aggregates a
+                WHERE a.subscription_id = u.sub AND a.period_start = u.ps AND a.aggregate_key LIKE '%|%|%' AND a.record_count > 0)
+            FROM unnest($1::text[], $2::bigint[]) AS u(sub, ps)
+            """;
+
         public readonly string LockPlanKey = $"SELECT pg_advisory_xact_lock({PostgreSqlSchema.PlanLockClass}, hashtext($1))";
         public readonly string LatestPlan = $"SELECT doc::text FROM {s}.plans WHERE plan_key = $1 ORDER BY version DESC LIMIT 1";
         public readonly string PlanVersion = $"SELECT doc::text FROM {s}.plans WHERE plan_key = $1 AND version = $2";

@@ -16,6 +16,9 @@ internal static class PostgreSqlSchema
     public const int MigrationLockClass = 0x4D455452; // "METR"
     public const int PlanLockClass = 0x4D455453;
 
+    /// <summary>Advisory lock class of one (subscription, period)'s groups: held while a transaction may open a group in it.</summary>
+    public const int GroupLockClass = 0x4D455454;
+
     private const string ResourcePrefix = "Metering.PostgreSql.Migrations.";
 
     /// <summary>The scripts, by version.</summary>

@@ -325,4 +325,71 @@ public abstract class GroupedChargeConformance : StoreTestBase
         var groups = (await billing.Usage.GetCurrentAsync(sub.SubscriptionId)).Groups;
         groups.Select(g => (g.Group["region"], g.Quantity)).Should().Equal(("eu", 20m), ("us", 15m), (null, 20m));
     }
+
+    [Fact]
+    public async Task GroupsPerPeriod_AreBounded_SoTheLargestGroupsStillInvoiceWithoutOverflow()
+    {
+        // A Max per group is not bounded by the meter's total: 1,000 groups at the largest quantity and price are the
+        // most an invoice can carry. 1,000 × 10^15 × 10^10 = 10^28, still below decimal's range (about 7.9 × 10^28).
+        var peak = Meter.Max("peak").WithGroupBy("region");
+        var plan = Plan.Create("peak_by_region", Currency.USD, BillingInterval.Months(1))
+            .WithCharge(peak, PricingModel.PerUnit(MeteringLimits.MaxPrice), c => c.GroupedBy("region"))
+            .Build();
+        await using var billing = CreateMetering(o => o.AddMeter(peak).AddPlan(plan));
+        var sub = await SubscribeC1Async(billing, "peak_by_region");
+        var at = Start + Duration.FromDays(3);
+        UsageRecord Peak(string key, string? region) =>
+            new("c1", "peak", MeteringLimits.MaxQuantity, at, key, Properties: region is null ? null : new Dictionary<string, string> { ["region"] = region });
+
+        var first = await billing.Recorder.RecordBatchAsync([.. Enumerable.Range(0, 1_000).Select(i => Peak($"p{i}", $"r{i}"))]);
+        var more = await billing.Recorder.RecordBatchAsync([Peak("new", "r1000"), Peak("again", "r7"), Peak("none", null)]);
+
+        first.Should().HaveCount(1_000).And.OnlyContain(o => o.Kind == UsageOutcomeKind.Accepted);
+        more.Select(o => o.Kind).Should().Equal(UsageOutcomeKind.Rejected, UsageOutcomeKind.Accepted, UsageOutcomeKind.Rejected);
+        more[0].Reason.Should().Be(UsageRejectionReason.TooManyGroups);
+        more[0].Rejection!.Value.Message.Should().Contain("'peak'").And.Contain("1000 groups");
+        more[2].Reason.Should().Be(UsageRejectionReason.TooManyGroups, "records without the property form a group of their own");
+        var current = await billing.Usage.GetCurrentAsync(sub.SubscriptionId);
+        current.Groups.Should().HaveCount(1_000).And.NotContain(g => g.Group["region"] == "r1000" || g.Group["region"] == null);
+
+        var report = await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
+
+        var invoice = report.Invoices.Single();
+        invoice.Content.Lines.Where(l => l.Kind == InvoiceLineKind.Usage).Should().HaveCount(1_000)
+            .And.OnlyContain(l => l.Amount == Usd(10_000_000_000_000_000_000_000_000m));
+        invoice.Total.Should().Be(Usd(10_000_000_000_000_000_000_000_000_000m));
+    }
+
+    [Fact]
+    public async Task GroupsPerPeriod_AreBounded_UnderConcurrentWriters_AndCountAgainNextPeriod()
+    {
+        await using var billing = CreateByRegion(PricingModel.PerUnit(0.10m));
+        var sub = await SubscribeC1Async(billing, "by_region");
+        var at = Start + Duration.FromDays(3);
+
+        // 4 writers open 300 groups each, one record per call: exactly 1,000 groups are opened, whoever wins.
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            var outcomes = new List<UsageOutcome>();
+            for (int i = 0; i < 300; i++)
+            {
+                outcomes.Add(await billing.Recorder.RecordAsync(Call($"w{w}-{i}", $"w{w}-r{i}", at)));
+            }
+
+            return outcomes;
+        })).ToArray();
+        var all = (await Task.WhenAll(writers)).SelectMany(o => o).ToArray();
+
+        all.Count(o => o.Kind == UsageOutcomeKind.Accepted).Should().Be(1_000);
+        all.Where(o => o.Kind != UsageOutcomeKind.Accepted).Should().HaveCount(200).And.OnlyContain(o => o.Reason == UsageRejectionReason.TooManyGroups);
+        var current = await billing.Usage.GetCurrentAsync(sub.SubscriptionId);
+        current.Groups.Should().HaveCount(1_000);
+        current["api_calls"].Quantity.Should().Be(1_000m, "a rejected record is counted nowhere");
+
+        var report = await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
+        report.Invoices.Single().Total.Should().Be(Usd(100.00m), "1,000 groups × 1 call × 0.10");
+        var next = billing.Clock.GetCurrentInstant() - Duration.FromMinutes(1);
+        var nextPeriod = await billing.Recorder.RecordAsync(Call("next-1", "brand-new", next));
+        nextPeriod.Kind.Should().Be(UsageOutcomeKind.Accepted, "the bound counts each period's groups afresh");
+    }
 }

@@ -41,6 +41,15 @@ public static class MeteringLimits
     public const int MaxGroupValueLength = 128;
 
     /// <summary>
+    /// Most groups (lines of grouped charges, <see cref="Charge.GroupBy"/>) one subscription's period may hold, over all
+    /// its grouped charges. A record that would open one more group is rejected with
+    /// <see cref="UsageRejectionReason.TooManyGroups"/>; records for groups already open are still accepted. Each group is
+    /// priced on its own (at most 10^25), so this bound keeps every invoice total computable whatever the aggregation:
+    /// a Max, Last or unique count per group is not bounded by the meter's total.
+    /// </summary>
+    public const int MaxGroupsPerPeriod = 1_000;
+
+    /// <summary>
     /// Largest amount of one credit grant, and of a customer's total granted amount in one currency or unit (10^18).
     /// </summary>
     public const decimal MaxCreditAmount = 1_000_000_000_000_000_000m;

@@ -60,6 +60,12 @@ public enum UsageRejectionReason
     /// (<see cref="Charge.LimitPerPeriod"/>); nothing of it is stored.
     /// </summary>
     UsageLimitReached,
+
+    /// <summary>
+    /// The record would open a new group of a grouped charge (<see cref="Charge.GroupBy"/>) in a period that already
+    /// holds <see cref="MeteringLimits.MaxGroupsPerPeriod"/> groups; nothing of it is stored.
+    /// </summary>
+    TooManyGroups,
 }
 
 /// <summary>
@@ -148,6 +154,14 @@ public readonly record struct UsageRejection(UsageRejectionReason Reason, string
     public static UsageRejection UsageLimitReached(string chargeKey, decimal limit, decimal current, decimal after) =>
         new(UsageRejectionReason.UsageLimitReached,
             string.Create(CultureInfo.InvariantCulture, $"Charge '{chargeKey}' is limited to {limit} per period and is at {current}; this record would take it to {after}. Wait for the next period, or move the customer to a plan with a higher limit."));
+
+    /// <summary>
+    /// The record would open a new group of <paramref name="chargeKey"/> in a period that already holds
+    /// <paramref name="limit"/> groups.
+    /// </summary>
+    public static UsageRejection TooManyGroups(string chargeKey, int limit) =>
+        new(UsageRejectionReason.TooManyGroups,
+            string.Create(CultureInfo.InvariantCulture, $"The record would open a new group of charge '{chargeKey}', but this subscription's period already has {limit} groups, the most a period may hold. Group by a property with fewer distinct values (a region or a plan tier, not a user or request id); records for groups already open are still accepted."));
 
     /// <summary>The reason and message, e.g. <c>NegativeQuantity: The quantity -1 is negative; ...</c>.</summary>
     public override string ToString() => $"{Reason}: {Message}";

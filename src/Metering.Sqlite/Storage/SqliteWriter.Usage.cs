@@ -107,6 +107,10 @@ internal sealed partial class SqliteWriter
             }
         }
 
+        // The single writer holds the period's every aggregate in its cache (GetPeriod loads them all), so the count is exact.
+        public int CountGroups(in PreparedUsage item) =>
+            PeriodOf(in item).Values.Count(e => e.Key.Kind == AggregateKeyKind.GroupedCharge && !e.Value.IsEmpty);
+
         public CreditLedger GetLedger(string customerId) => writer.GetLedger(customerId);
 
         public void SetLedger(CreditLedger before, CreditLedger after) => writer.PersistLedger(before, after);

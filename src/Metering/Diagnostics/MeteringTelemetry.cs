@@ -120,19 +120,12 @@ internal sealed class MeteringTelemetry : IDisposable
         _ => "other",
     };
 
-    private static string ReasonName(UsageRejectionReason reason) => reason switch
-    {
-        UsageRejectionReason.MissingIdempotencyKey => "missing_idempotency_key",
-        UsageRejectionReason.IdempotencyKeyTooLong => "idempotency_key_too_long",
-        UsageRejectionReason.NegativeQuantity => "negative_quantity",
-        UsageRejectionReason.UnknownMeter => "unknown_meter",
-        UsageRejectionReason.UnknownCustomer => "unknown_customer",
-        UsageRejectionReason.NoActiveSubscription => "no_active_subscription",
-        UsageRejectionReason.TimestampInFuture => "timestamp_in_future",
-        UsageRejectionReason.PeriodClosed => "period_closed",
-        UsageRejectionReason.InsufficientCredits => "insufficient_credits",
-        UsageRejectionReason.MissingProperty => "missing_property",
-        UsageRejectionReason.InvalidRecord => "invalid_record",
-        _ => "other",
-    };
+    // Every reason's snake_case name (the metric tag contract: the enum member's name, e.g. no_active_subscription).
+    private static readonly string[] ReasonNames = Enum.GetValues<UsageRejectionReason>()
+        .Select(r => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(r.ToString()))
+        .ToArray();
+
+    /// <summary>The <c>metering.rejection_reason</c> tag value of <paramref name="reason"/>: its snake_case name.</summary>
+    internal static string ReasonName(UsageRejectionReason reason) =>
+        (uint)reason < (uint)ReasonNames.Length ? ReasonNames[(int)reason] : "other";
 }

@@ -25,6 +25,13 @@ public interface IUsageAppendState
     /// <param name="after">Its value after this record.</param>
     void SetAggregate(in PreparedUsage item, AggregateTarget? target, AggregateKey key, UsageAggregate before, UsageAggregate after);
 
+    /// <summary>
+    /// How many groups (<see cref="AggregateKeyKind.GroupedCharge"/> aggregates holding at least one record) the item's
+    /// (subscription, period) has, counting those opened by earlier decisions in the same transaction. Asked only when a
+    /// record would open a group; the count must not be able to change under the caller until its transaction ends.
+    /// </summary>
+    int CountGroups(in PreparedUsage item);
+
     /// <summary>The customer's credit ledger as stored now (empty when the customer has none).</summary>
     CreditLedger GetLedger(string customerId);
 
@@ -76,7 +83,8 @@ public static class UsageAppendRules
             // The usual case: one aggregate, no credits. One read, one write.
             var target = targets[0];
             var current = Current(in item, state, target.Key, target.Aggregation);
-            if (CheckBounds(current, target, record) is { } overLimit)
+            int opened = 0;
+            if ((CheckBounds(current, target, record) ?? CheckGroupCount(in item, state, target, current, ref opened)) is { } overLimit)
             {
                 return UsageOutcome.Rejected(overLimit, item.SubscriptionId);
             }
@@ -98,10 +106,11 @@ public static class UsageAppendRules
 
         var before = new UsageAggregate[targets.Length];
         var after = new UsageAggregate[targets.Length];
+        int groupsOpened = 0;
         for (int i = 0; i < targets.Length; i++)
         {
             before[i] = Current(in item, state, targets[i].Key, targets[i].Aggregation);
-            if (CheckBounds(before[i], targets[i], record) is { } overLimit)
+            if ((CheckBounds(before[i], targets[i], record) ?? CheckGroupCount(in item, state, targets[i], before[i], ref groupsOpened)) is { } overLimit)
             {
                 return UsageOutcome.Rejected(overLimit, item.SubscriptionId);
             }
@@ -166,6 +175,29 @@ public static class UsageAppendRules
             && before.Value > MeteringLimits.MaxQuantity - record.Quantity
                 ? UsageRejection.AggregateOutOfRange(target.Key.Value, before.Value, record.Quantity)
                 : null;
+    }
+
+    /// <summary>
+    /// Rejects a record that would open a new group (<paramref name="target"/> is a group aggregate without records) when
+    /// the period already holds <see cref="MeteringLimits.MaxGroupsPerPeriod"/> groups, counting the
+    /// <paramref name="opened"/> groups this record opens on its earlier targets (incremented when this one opens one).
+    /// Null when the record fits.
+    /// </summary>
+    private static UsageRejection? CheckGroupCount<TState>(in PreparedUsage item, TState state, AggregateTarget target, UsageAggregate before, ref int opened)
+        where TState : IUsageAppendState
+    {
+        if (target.Key.Kind != AggregateKeyKind.GroupedCharge || !before.IsEmpty)
+        {
+            return null;
+        }
+
+        if (state.CountGroups(in item) + opened >= MeteringLimits.MaxGroupsPerPeriod)
+        {
+            return UsageRejection.TooManyGroups(target.Key.ChargeKey!, MeteringLimits.MaxGroupsPerPeriod);
+        }
+
+        opened++;
+        return null;
     }
 
     /// <summary>

@@ -155,6 +155,12 @@ public sealed partial class InMemoryMeteringStore
         public void SetAggregate(in PreparedUsage item, AggregateTarget? target, AggregateKey key, UsageAggregate before, UsageAggregate after) =>
             StateOf(item.SubscriptionId).Aggregates[(item.PeriodStart, key)] = after;
 
+        public int CountGroups(in PreparedUsage item)
+        {
+            var periodStart = item.PeriodStart;
+            return StateOf(item.SubscriptionId).Aggregates.Count(p => p.Key.PeriodStart == periodStart && p.Key.Key.Kind == AggregateKeyKind.GroupedCharge && !p.Value.IsEmpty);
+        }
+
         public CreditLedger GetLedger(string customerId) => store.LedgerOf(customerId);
 
         public void SetLedger(CreditLedger before, CreditLedger after) => store._ledgers[after.CustomerId] = after;

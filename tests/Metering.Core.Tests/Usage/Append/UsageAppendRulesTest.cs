@@ -142,6 +142,37 @@ public class UsageAppendRulesTest
         outcome.PeriodStart.Should().BeNull();
     }
 
+    [Fact]
+    public void Decide_ARecordOpeningTwoGroupsWhereOnlyOneFits_IsRejectedWhole()
+    {
+        var meter = Meter.Sum("api_calls").WithGroupBy("region", "model");
+        var plan = Plan.Create("grouped", Currency.USD, BillingInterval.Months(1))
+            .WithCharge(meter, PricingModel.PerUnit(1m), c => { c.Key = "by_region"; c.GroupedBy("region"); })
+            .WithCharge(meter, PricingModel.PerUnit(1m), c => { c.Key = "by_model"; c.GroupedBy("model"); })
+            .Build().WithVersion(1);
+        var state = new FakeState(Subscription(plan));
+        var open = UsageAggregate.Empty(Aggregation.Sum).Apply(1m, Start, UsageAction.Increment);
+        for (int i = 0; i < MeteringLimits.MaxGroupsPerPeriod - 1; i++)
+        {
+            state.Aggregates[AggregateKey.ForGroup(plan.Charges[0], [$"r{i}"])] = open;
+        }
+
+        var properties = new Dictionary<string, string> { ["region"] = "new-region", ["model"] = "new-model" };
+        AggregateTarget[] targets = [.. plan.Charges.Select(c => new AggregateTarget(AggregateKey.ForGroup(c, properties), Aggregation.Sum, null, null))];
+        var item = new PreparedUsage(new UsageRecord("c1", "api_calls", 1m, Start + Duration.FromHours(1), "k1", Properties: properties), "s1", Start, targets, plan);
+        int writes = state.Writes;
+
+        var outcome = UsageAppendRules.Decide(item, state);
+
+        // 999 groups: the region group would be the 1,000th (it fits), the model group the 1,001st (it does not).
+        outcome.Reason.Should().Be(UsageRejectionReason.TooManyGroups);
+        outcome.Rejection!.Value.Message.Should().Contain("'by_model'");
+        state.Writes.Should().Be(writes, "a rejected record changes nothing");
+        var oneGroup = new PreparedUsage(item.Record, "s1", Start, [targets[0]], plan);
+        UsageAppendRules.Decide(oneGroup, state).Kind.Should().Be(UsageOutcomeKind.Accepted, "one new group still fits");
+        state.CountGroups(oneGroup).Should().Be(MeteringLimits.MaxGroupsPerPeriod);
+    }
+
     private sealed class FakeState(Subscription? subscription) : IUsageAppendState
     {
         public Dictionary<AggregateKey, UsageAggregate> Aggregates { get; } = [];
@@ -159,6 +190,9 @@ public class UsageAppendRulesTest
             Aggregates[key] = after;
             Writes++;
         }
+
+        public int CountGroups(in PreparedUsage item) =>
+            Aggregates.Count(a => a.Key.Kind == AggregateKeyKind.GroupedCharge && !a.Value.IsEmpty);
 
         public CreditLedger GetLedger(string customerId) => Ledger;
 
