@@ -87,6 +87,8 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<CurrentUsage>(converters);
         AddStrict<Customer>(converters);
         AddStrict<CustomerDetails>(converters);
+        AddStrict<DailyUsage>(converters);
+        AddStrict<DayUsage>(converters);
         AddStrict<Feature>(converters);
         AddStrict<FeatureAccess>(converters);
         AddStrict<GroupUsage>(converters);
@@ -95,6 +97,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<InvoiceEventPayload>(converters);
         AddStrict<InvoiceLine>(converters);
         AddStrict<InvoiceLineSummary>(converters);
+        AddStrict<MeterDailyUsage>(converters);
         AddStrict<Page<CreditNote>>(converters);
         AddStrict<Page<CreditTransaction>>(converters);
         AddStrict<Page<Invoice>>(converters);

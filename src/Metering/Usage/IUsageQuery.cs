@@ -80,4 +80,15 @@ public interface IUsageQuery
 
     /// <summary>Per-period usage summaries, newest period first, <paramref name="limit"/> periods a page.</summary>
     ValueTask<Page<PeriodUsage>> GetHistoryAsync(string subscriptionId, string? cursor = null, int limit = 12, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Usage per meter and per day (in the subscription's time zone) of the period starting at
+    /// <paramref name="periodStart"/>, or of the open period when it is null: for usage charts. Each day folds that
+    /// day's records alone with the meter's aggregation (the Sum of the day, the Max of the day, ...). Unlike the other
+    /// reads it scans the period's raw records, so its cost grows with them: fine for a customer's dashboard, not for a
+    /// hot path.
+    /// </summary>
+    /// <exception cref="MeteringException">The subscription does not exist (<see cref="MeteringErrorCode.NotFound"/>),
+    /// or <paramref name="periodStart"/> is not the start of one of its periods (<see cref="MeteringErrorCode.InvalidArgument"/>).</exception>
+    ValueTask<DailyUsage> GetDailyUsageAsync(string subscriptionId, Instant? periodStart = null, CancellationToken cancellationToken = default);
 }

@@ -66,6 +66,55 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
         return new Page<PeriodUsage>(items, page.NextCursor);
     }
 
+    public async ValueTask<DailyUsage> GetDailyUsageAsync(string subscriptionId, Instant? periodStart = null, CancellationToken cancellationToken = default)
+    {
+        InputChecks.Required(subscriptionId, "subscription id");
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+        var now = clock.GetCurrentInstant();
+        BillingPeriod period;
+        string planKey = subscription.PlanKey;
+        int planVersion = subscription.PlanVersion;
+        if (periodStart is not { } start || (subscription.EndedAt is null && start >= subscription.CurrentPeriod.Start))
+        {
+            period = periodStart is { } open ? subscription.OpenPeriodContaining(open) : OpenPeriodAt(subscription, now);
+        }
+        else if (await LiveInvoices.FindAsync(store, subscriptionId, start, cancellationToken).ConfigureAwait(false) is { } invoice)
+        {
+            // A closed period: its bounds and plan are the invoice's (a plan change may have made it partial).
+            (period, planKey, planVersion) = (invoice.Period, invoice.PlanKey, invoice.PlanVersion);
+        }
+        else
+        {
+            period = subscription.Schedule.PeriodContaining(start);
+        }
+
+        if (periodStart is { } asked && asked != period.Start)
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, $"{asked} is not the start of a period of subscription '{subscriptionId}'; pass a period start from GetHistoryAsync, or null for the open period.");
+        }
+
+        var plan = await catalog.GetPlanAsync(planKey, planVersion, cancellationToken).ConfigureAwait(false);
+        var meters = new List<Meter>();
+        foreach (var meterKey in plan.Charges.Select(c => c.MeterKey).Distinct(StringComparer.Ordinal))
+        {
+            if (await catalog.FindMeterAsync(meterKey, cancellationToken).ConfigureAwait(false) is { } meter)
+            {
+                meters.Add(meter);
+            }
+        }
+
+        var records = new List<UsageRecord>();
+        await foreach (var record in store.ReadUsageRecordsAsync(subscriptionId, period.Start, cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(record);
+        }
+
+        var zone = subscription.Schedule.Zone;
+        return new DailyUsage(subscriptionId, period, zone.Id, DailyUsageFold.Fold(meters, period, now, zone, records));
+    }
+
     internal static BillingPeriod OpenPeriodAt(Subscription subscription, Instant now) =>
         now >= subscription.CurrentPeriod.End ? subscription.OpenPeriodContaining(now) : subscription.CurrentPeriod;
 

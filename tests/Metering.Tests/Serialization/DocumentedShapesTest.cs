@@ -33,6 +33,17 @@ public sealed class DocumentedShapesTest
     public void DocumentedGroupUsage_RoundTripsToTheSameText() => Check<GroupUsage>("docs/json.md", "`CurrentUsage` also has `\"groups\"");
 
     [Fact]
+    public void DocumentedDailyUsage_RoundTripsToTheSameText() => Check<DailyUsage>("docs/json.md", "`DailyUsage` (from `IUsageQuery.GetDailyUsageAsync`");
+
+    [Fact]
+    public void DocumentedDailyUsage_ReadsLocalDates()
+    {
+        var daily = Deserialize<DailyUsage>(Block("docs/json.md", "`DailyUsage` (from `IUsageQuery.GetDailyUsageAsync`"), WebWithCredits());
+
+        daily.Meters.Single().Days.Should().Equal(new DayUsage(new LocalDate(2026, 3, 1), 3m, 2), new DayUsage(new LocalDate(2026, 3, 2), 0m, 0));
+    }
+
+    [Fact]
     public void DocumentedPlan_ReadsTheGrouping_AndOnlyTheGroupedChargeHasIt()
     {
         var plan = Deserialize<Plan>(Block("docs/json.md", "A `Plan` version"), WebWithCredits());
