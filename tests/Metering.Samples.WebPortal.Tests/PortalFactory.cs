@@ -11,15 +11,20 @@ namespace Metering.Samples.WebPortal.Tests;
 /// The portal on a fresh SQLite file and a test clock at 2026-03-16 17:00Z (noon in Kingston): the seed subscribes the
 /// merchants on 1 February (local), records every day up to now and closes February.
 /// </summary>
-public sealed class PortalFactory : WebApplicationFactory<Program>
+public sealed class PortalFactory : PortalFactoryBase
 {
     /// <summary>"Now" for the seeded portal.</summary>
     public static readonly Instant Now = Instant.FromUtc(2026, 3, 16, 17, 0);
+}
+
+/// <summary>The portal on a fresh SQLite file and a test clock at <see cref="PortalFactory.Now"/>.</summary>
+public abstract class PortalFactoryBase : WebApplicationFactory<Program>
+{
 
     private readonly string _directory = Directory.CreateTempSubdirectory("metering-portal-").FullName;
 
     /// <summary>The portal's clock.</summary>
-    public TestClock Clock { get; } = new(Now);
+    public TestClock Clock { get; } = new(PortalFactory.Now);
 
     /// <inheritdoc/>
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -39,6 +39,7 @@ public abstract class DailyUsageConformance : StoreTestBase
             Record("trucks", 3m, Instant.FromUtc(2026, 3, 2, 6, 0), "t1"),
             Record("trucks", 2m, Instant.FromUtc(2026, 3, 2, 7, 0), "t2"),      // the day's Max stays 3
             Record("trucks", 1m, Instant.FromUtc(2026, 3, 4, 6, 0), "t3"),
+            Record("packages", 7m, Instant.FromUtc(2026, 3, 4, 12, 0), "p4"),  // exactly now: today counts it
         ]);
         outcomes.Should().OnlyContain(o => o.Kind == UsageOutcomeKind.Accepted);
 
@@ -49,7 +50,7 @@ public abstract class DailyUsageConformance : StoreTestBase
         daily.Meters.Select(m => m.MeterKey).Should().Equal("packages", "trucks");
         var days = Enumerable.Range(1, 4).Select(d => new LocalDate(2026, 3, d)).ToArray();
         daily.Meters[0].Days.Should().Equal(
-            new DayUsage(days[0], 3m, 2), new DayUsage(days[1], 4m, 1), new DayUsage(days[2], 0m, 0), new DayUsage(days[3], 0m, 0));
+            new DayUsage(days[0], 3m, 2), new DayUsage(days[1], 4m, 1), new DayUsage(days[2], 0m, 0), new DayUsage(days[3], 7m, 1));
         daily.Meters[1].Days.Should().Equal(
             new DayUsage(days[0], 0m, 0), new DayUsage(days[1], 3m, 2), new DayUsage(days[2], 0m, 0), new DayUsage(days[3], 1m, 1));
     }

@@ -23,19 +23,28 @@ internal static class DailyUsageFold
 {
     /// <summary>
     /// The usage of each of <paramref name="meters"/> on each local day in <paramref name="zone"/> from the period's
-    /// start to <paramref name="until"/> (exclusive; at most the period's end), folding each day's records with the
-    /// meter's own aggregation. Records of other meters are ignored.
+    /// start to the day of <paramref name="until"/> (or of a later record, such as one a little ahead of the clock),
+    /// at most the period's last day, folding each day's records with the meter's own aggregation. Records of other
+    /// meters, or outside the period, are ignored.
     /// </summary>
-    public static IReadOnlyList<MeterDailyUsage> Fold(IReadOnlyList<Meter> meters, BillingPeriod period, Instant until, DateTimeZone zone, IEnumerable<UsageRecord> recordsInArrivalOrder)
+    public static IReadOnlyList<MeterDailyUsage> Fold(IReadOnlyList<Meter> meters, BillingPeriod period, Instant until, DateTimeZone zone, IReadOnlyList<UsageRecord> recordsInArrivalOrder)
     {
-        var end = until < period.End ? until : period.End;
+        var latest = until;
+        foreach (var record in recordsInArrivalOrder)
+        {
+            if (record.Timestamp > latest && record.Timestamp < period.End)
+            {
+                latest = record.Timestamp;
+            }
+        }
+
+        var lastInstant = latest >= period.End ? period.End - Duration.Epsilon : latest < period.Start ? period.Start : latest;
         var first = period.Start.InZone(zone).Date;
-        var last = (end > period.Start ? end - Duration.Epsilon : period.Start).InZone(zone).Date;
-        int dayCount = Period.Between(first, last, PeriodUnits.Days).Days + 1;
+        int dayCount = Period.Between(first, lastInstant.InZone(zone).Date, PeriodUnits.Days).Days + 1;
         var byMeter = meters.ToDictionary(m => m.Key, _ => new List<UsageRecord>[dayCount], StringComparer.Ordinal);
         foreach (var record in recordsInArrivalOrder)
         {
-            if (!byMeter.TryGetValue(record.MeterKey, out var days) || record.Timestamp < period.Start || record.Timestamp >= end)
+            if (!byMeter.TryGetValue(record.MeterKey, out var days) || !period.Contains(record.Timestamp))
             {
                 continue;
             }
