@@ -140,6 +140,26 @@ public sealed partial class PostgreSqlMeteringStore
     }
 
     /// <inheritdoc/>
+    public async ValueTask<Page<Invoice>> ListInvoicesByStatusAsync(InvoiceStatus status, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var after = PageCursor.Decode(cursor, 0);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.ListInvoicesByStatus);
+        command.Parameters.Add(Text(status.ToString()));
+        command.Parameters.Add(P(after));
+        command.Parameters.Add(P((long)limit + 1));
+        var invoices = new List<Invoice>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            invoices.Add(StoreDocuments.ToInvoice(reader.GetString(0)));
+        }
+
+        return PageOf(invoices, limit, i => i.Number.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <inheritdoc/>
     public async ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invoiceId);

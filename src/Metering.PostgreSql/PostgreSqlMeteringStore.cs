@@ -341,6 +341,8 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         public readonly string LockInvoice = $"SELECT doc::text FROM {s}.invoices WHERE invoice_id = $1 FOR UPDATE";
         public readonly string UpdateInvoice = $"UPDATE {s}.invoices SET doc = $2 WHERE invoice_id = $1";
         public readonly string ReplaceInvoice = $"UPDATE {s}.invoices SET doc = $2, replaced_by = $3 WHERE invoice_id = $1";
+        // The status is read from the document with the expression index invoices_by_status (schema 8) uses.
+        public readonly string ListInvoicesByStatus = $"SELECT doc::text FROM {s}.invoices WHERE (doc->>'Status') = $1 AND number > $2 ORDER BY (doc->>'Status'), number LIMIT $3";
         public readonly string ListInvoices = $"SELECT doc::text FROM {s}.invoices WHERE customer_id = $1 AND number < $2 ORDER BY number DESC LIMIT $3";
 
         public readonly string EnsureLedger = $"INSERT INTO {s}.credit_ledgers (customer_id, last_sequence) VALUES ($1, 0) ON CONFLICT (customer_id) DO NOTHING";

@@ -57,6 +57,29 @@ public sealed partial class SqliteMeteringStore
     }
 
     /// <inheritdoc/>
+    public ValueTask<Page<Invoice>> ListInvoicesByStatusAsync(InvoiceStatus status, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var after = PageCursor.Decode(cursor, 0);
+        return ReadAsync(
+            c =>
+            {
+                // The status is read from the document with the expression index ix_invoices_status (schema 8) uses.
+                var invoices = StatementCache.Get(
+                        c,
+                        "SELECT data FROM invoices WHERE json_extract(data, '$.Status') = $s AND number > $after ORDER BY number LIMIT $take",
+                        "$s",
+                        "$after",
+                        "$take")
+                    .With(status.ToString(), after, limit + 1)
+                    .Strings()
+                    .ConvertAll(StoreDocuments.ToInvoice);
+                return PageOf(invoices, limit, i => i.Number.ToString(CultureInfo.InvariantCulture));
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transition);

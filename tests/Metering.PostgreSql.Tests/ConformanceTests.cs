@@ -66,3 +66,5 @@ public sealed class PostgreSqlGroupedChargeTests(PostgresServer server) : Groupe
 public sealed class PostgreSqlCatalogTests(PostgresServer server) : CatalogConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlDailyUsageTests(PostgresServer server) : DailyUsageConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlInvoiceStatusListTests(PostgresServer server) : InvoiceStatusListConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -221,6 +221,8 @@ public abstract class BoundaryConformance : StoreTestBase
             await FluentActions.Awaiting(() => billing.Invoices.ListAsync("c1", cursor).AsTask()).Should().ThrowAsync<MeteringException>().WithMessage("*cursor*");
             await FluentActions.Awaiting(() => billing.Credits.ListTransactionsAsync("c1", cursor).AsTask()).Should().ThrowAsync<MeteringException>().WithMessage("*cursor*");
             await FluentActions.Awaiting(() => billing.Usage.GetHistoryAsync(sub.SubscriptionId, cursor).AsTask()).Should().ThrowAsync<MeteringException>().WithMessage("*cursor*");
+            await FluentActions.Awaiting(() => billing.Invoices.ListByStatusAsync(InvoiceStatus.Draft, cursor).AsTask()).Should().ThrowAsync<MeteringException>().WithMessage("*cursor*");
+            await FluentActions.Awaiting(() => billing.Invoices.ListCreditNotesAsync("c1", cursor).AsTask()).Should().ThrowAsync<MeteringException>().WithMessage("*cursor*");
         }
     }
 }

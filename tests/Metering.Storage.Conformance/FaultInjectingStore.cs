@@ -146,6 +146,9 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
     public ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken) => inner.ListInvoicesAsync(customerId, cursor, limit, cancellationToken);
 
     /// <inheritdoc/>
+    public ValueTask<Page<Invoice>> ListInvoicesByStatusAsync(InvoiceStatus status, string? cursor, int limit, CancellationToken cancellationToken) => inner.ListInvoicesByStatusAsync(status, cursor, limit, cancellationToken);
+
+    /// <inheritdoc/>
     public ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken) => inner.UpdateInvoiceAsync(invoiceId, transition, cancellationToken);
 
     /// <inheritdoc/>

@@ -32,6 +32,14 @@ public interface IInvoiceService
     /// <summary>A customer's invoices, newest first, paginated by cursor.</summary>
     ValueTask<Page<Invoice>> ListAsync(string customerId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Every customer's invoices in <paramref name="status"/>, oldest first, paginated by cursor: the review queue of
+    /// drafts held for approval (<see cref="InvoiceStatus.Draft"/>), or the invoices whose payment is due
+    /// (<see cref="InvoiceStatus.Finalized"/>). An invoice that changes status while you page moves out of the list;
+    /// the others keep their place.
+    /// </summary>
+    ValueTask<Page<Invoice>> ListByStatusAsync(InvoiceStatus status, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default);
+
     /// <summary>Finalizes a draft held for manual approval.</summary>
     /// <exception cref="InvalidInvoiceTransitionException">The invoice is not a draft.</exception>
     ValueTask<Invoice> ApproveAsync(string invoiceId, CancellationToken cancellationToken = default);

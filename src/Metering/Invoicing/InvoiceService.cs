@@ -23,6 +23,18 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
         return await store.ListInvoicesAsync(customerId, cursor, limit, cancellationToken).ConfigureAwait(false);
     }
 
+    public async ValueTask<Page<Invoice>> ListByStatusAsync(InvoiceStatus status, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        if (!Enum.IsDefined(status))
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Invoice status {(int)status} is not defined; pass one of {string.Join(", ", Enum.GetNames<InvoiceStatus>())}.");
+        }
+
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        return await store.ListInvoicesByStatusAsync(status, cursor, limit, cancellationToken).ConfigureAwait(false);
+    }
+
     public ValueTask<Invoice> ApproveAsync(string invoiceId, CancellationToken cancellationToken = default) =>
         TransitionAsync(invoiceId, "approved", From(InvoiceStatus.Draft, "it is a Draft"), (i, now) => i with { Status = InvoiceStatus.Finalized, FinalizedAt = now }, BillingEventType.InvoiceFinalized, cancellationToken);
 

@@ -23,6 +23,13 @@ public static class PagingExtensions
         return EnumerateAsync((cursor, token) => invoices.ListAsync(customerId, cursor, 100, token), cancellationToken);
     }
 
+    /// <summary>Every customer's invoices in <paramref name="status"/>, oldest first (see <see cref="IInvoiceService.ListByStatusAsync"/>).</summary>
+    public static IAsyncEnumerable<Invoice> ListAllByStatusAsync(this IInvoiceService invoices, InvoiceStatus status, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(invoices);
+        return EnumerateAsync((cursor, token) => invoices.ListByStatusAsync(status, cursor, 100, token), cancellationToken);
+    }
+
     /// <summary>All of a customer's credit transactions, in ledger order (see <see cref="ICreditService.ListTransactionsAsync"/>).</summary>
     public static IAsyncEnumerable<CreditTransaction> ListAllTransactionsAsync(this ICreditService credits, string customerId, CancellationToken cancellationToken = default)
     {

@@ -118,6 +118,9 @@ public partial interface IMeteringStore
     /// <summary>A customer's invoices, newest number first, paginated by an opaque cursor.</summary>
     ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Every customer's invoices in <paramref name="status"/>, oldest number first, paginated by an opaque cursor.</summary>
+    ValueTask<Page<Invoice>> ListInvoicesByStatusAsync(InvoiceStatus status, string? cursor, int limit, CancellationToken cancellationToken);
+
     /// <summary>
     /// Changes an invoice atomically: <paramref name="transition"/> gets the stored invoice and returns the new one and its
     /// events, or throws. When the transition has a <see cref="InvoiceTransition.LedgerChange"/>, the invoice customer's

@@ -170,6 +170,9 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
     public ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken) => inner.ListInvoicesAsync(customerId, cursor, limit, cancellationToken);
 
     /// <inheritdoc/>
+    public ValueTask<Page<Invoice>> ListInvoicesByStatusAsync(InvoiceStatus status, string? cursor, int limit, CancellationToken cancellationToken) => inner.ListInvoicesByStatusAsync(status, cursor, limit, cancellationToken);
+
+    /// <inheritdoc/>
     public ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken) =>
         FaultAsync(nameof(UpdateInvoiceAsync), () => inner.UpdateInvoiceAsync(invoiceId, transition, cancellationToken));
 

@@ -66,3 +66,5 @@ public sealed class InMemoryGroupedChargeTests : GroupedChargeConformance { prot
 public sealed class InMemoryCatalogTests : CatalogConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryDailyUsageTests : DailyUsageConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryInvoiceStatusListTests : InvoiceStatusListConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }

@@ -109,6 +109,22 @@ public sealed partial class InMemoryMeteringStore
     }
 
     /// <inheritdoc/>
+    public ValueTask<Page<Invoice>> ListInvoicesByStatusAsync(InvoiceStatus status, string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        lock (_gate)
+        {
+            var after = PageCursor.Decode(cursor, 0);
+            var invoices = _invoices.Values
+                .Where(i => i.Status == status && i.Number > after)
+                .OrderBy(i => i.Number)
+                .Take(limit + 1)
+                .ToList();
+            return new(PageOf(invoices, limit, i => i.Number.ToString(CultureInfo.InvariantCulture)));
+        }
+    }
+
+    /// <inheritdoc/>
     public ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken)
     {
         lock (_gate)
