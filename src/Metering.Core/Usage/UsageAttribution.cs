@@ -54,9 +54,15 @@ public static class UsageAttribution
         }
 
         var scheduleStart = subscription.Schedule.StartOf(0);
-        return timestamp >= scheduleStart
-            ? subscription.Schedule.PeriodContaining(timestamp)
-            : new BillingPeriod(0, subscription.StartedAt, scheduleStart);
+        if (timestamp < scheduleStart)
+        {
+            return new BillingPeriod(0, subscription.StartedAt, scheduleStart);
+        }
+
+        // A plan change that kept the anchor closed the schedule period early (the current period starts at the
+        // change): the closed part ends there. Its start stays the schedule's, the key its records are stored under.
+        var period = subscription.Schedule.PeriodContaining(timestamp);
+        return timestamp < current.Start && period.End > current.Start ? new BillingPeriod(period.Index, period.Start, current.Start) : period;
     }
 
     /// <summary>

@@ -73,6 +73,22 @@ public class UsageAttributionTest
     }
 
     [Fact]
+    public void ClosedPeriodContaining_APlanChangeThatKeptTheAnchor_IsThePartBeforeTheChange()
+    {
+        // The plan changed on 16 January 12:00 keeping the anchor: 1-16 January was invoiced, the current period runs
+        // from the change to 1 February.
+        var change = Instant.FromUtc(2026, 1, 16, 12, 0);
+        var subscription = Subscription() with { CurrentPeriod = new BillingPeriod(0, change, Instant.FromUtc(2026, 2, 1, 0, 0)) };
+        var before = Instant.FromUtc(2026, 1, 10, 0, 0);
+
+        var closed = UsageAttribution.ClosedPeriodContaining(subscription, before);
+        var rejection = UsageAttribution.PeriodClosed("api_calls", subscription, before);
+
+        closed.Should().Be(new BillingPeriod(0, Start, change));
+        rejection.Message.Should().Contain("[2026-01-01T00:00:00Z, 2026-01-16T12:00:00Z)").And.Contain("closed at 2026-01-16T12:00:00Z");
+    }
+
+    [Fact]
     public void CheckStored_PlanChangedSincePrepared_InvalidRecordAskingForARetry()
     {
         var rejection = UsageAttribution.CheckStored(At(Start), "s1", "standard", 2, Subscription());
