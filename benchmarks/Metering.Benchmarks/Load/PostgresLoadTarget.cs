@@ -17,7 +17,7 @@ namespace Metering.Benchmarks.Load;
 /// the raw ceiling is a binary COPY of the same rows into the same usage-record table of the same schema in a second
 /// fresh database on the same server.
 /// </summary>
-public sealed class PostgresLoadTarget : ILoadTarget
+public sealed partial class PostgresLoadTarget : ILoadTarget
 {
     private const string ServerVariable = "METERING_TEST_POSTGRES";
     private const string FsyncVariable = "METERING_BENCH_POSTGRES_FSYNC";
