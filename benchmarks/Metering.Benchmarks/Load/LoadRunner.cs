@@ -40,14 +40,14 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
         var records = BuildRecords(metering.Clock.Now, options.Records, "r");
 
         Log($"warm-up: {warmup.Sum(r => r.Length):N0} records");
-        await RecordAsync(metering.Recorder, warmup, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(metering.Recorder, warmup, options.Batch, cancellationToken).ConfigureAwait(false);
 
         Log($"recording {options.Records:N0} records with {options.Producers} producers, {(options.Batch == 1 ? "RecordAsync" : $"RecordBatchAsync of {options.Batch}")}");
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var recorded = await RecordAsync(metering.Recorder, records, cancellationToken).ConfigureAwait(false);
+        var recorded = await RecordAsync(metering.Recorder, records, options.Batch, cancellationToken).ConfigureAwait(false);
         var recordedCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var gcs = (GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
@@ -198,9 +198,9 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
 
     internal static long CountEvents(UsageRecord[][] records) => records.Sum(r => r.LongCount(x => x.MeterKey == "events"));
 
-    private async Task<RecordRun> RecordAsync(IUsageRecorder recorder, UsageRecord[][] recordsPerProducer, CancellationToken cancellationToken)
+    /// <summary>One producer task per array, released together; each awaits every call (RecordAsync, or RecordBatchAsync of <paramref name="batch"/>).</summary>
+    internal static async Task<RecordRun> RecordAsync(IUsageRecorder recorder, UsageRecord[][] recordsPerProducer, int batch, CancellationToken cancellationToken)
     {
-        int batch = options.Batch;
         var latencies = recordsPerProducer.Select(r => new long[(r.Length + batch - 1) / batch]).ToArray();
         var calls = new int[recordsPerProducer.Length];
         var accepted = new long[recordsPerProducer.Length];

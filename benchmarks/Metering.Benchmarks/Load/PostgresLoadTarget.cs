@@ -173,6 +173,16 @@ public sealed partial class PostgresLoadTarget : ILoadTarget
             $"private PostgreSQL {Path.GetFileName(Path.GetDirectoryName(_private.BinDirectory))} on 127.0.0.1:{port}, {(durable ? "fsync + synchronous_commit on (durable)" : "fsync/synchronous_commit off (as the tests)")}");
     }
 
+    /// <summary>Starts (or finds) the server and creates a fresh database, dropped or discarded on dispose; returns its connection string.</summary>
+    internal string CreateMeteringDatabase()
+    {
+        EnsureServer();
+        return CreateDatabase();
+    }
+
+    /// <summary>Which server the run uses and with what durability.</summary>
+    internal string ServerSettings => _settings;
+
     private string CreateDatabase()
     {
         var name = "metering_bench_" + Guid.NewGuid().ToString("N");
