@@ -21,6 +21,11 @@ public static class LoadCommand
             return 2;
         }
 
+        if (options.Instances > 0)
+        {
+            return await MultiInstanceRun.RunAsync(options, output, errors, CancellationToken.None).ConfigureAwait(false);
+        }
+
         await using var target = LoadTargets.Create(options.Store, out error);
         if (target is null)
         {

@@ -9,7 +9,7 @@ public sealed record LoadOptions
     public const string Usage =
         """
         usage: load [--store memory|sqlite|postgres] [--producers P] [--records R] [--batch N]
-                    [--subscriptions S] [--reads N] [--listener] [--quick]
+                    [--subscriptions S] [--reads N] [--listener] [--quick] [--instances N]
           --store          store to drive (default memory)
           --producers      concurrent producer tasks (default 64)
           --records        usage records to record in total (default 1,000,000; quick 200,000)
@@ -18,6 +18,9 @@ public sealed record LoadOptions
           --reads          reads timed for the read latency (default 10,000)
           --listener       attach a MeterListener and an ActivityListener to Metering's telemetry for the whole run
           --quick          small run for CI and smoke checks (under a minute)
+          --instances      postgres only: N OS processes record their share of --records concurrently into one
+                           database, then all close the period at once; prints combined records/s and the
+                           exactly-once checks (recorder and close phases only)
         """;
 
     /// <summary>Store name.</summary>
@@ -37,6 +40,9 @@ public sealed record LoadOptions
 
     /// <summary>Reads timed.</summary>
     public int Reads { get; init; } = 10_000;
+
+    /// <summary>Instances (OS processes) for a multi-instance run; 0 for the ordinary in-process run.</summary>
+    public int Instances { get; init; }
 
     /// <summary>True for the quick run.</summary>
     public bool Quick { get; init; }
@@ -85,6 +91,9 @@ public sealed record LoadOptions
                 case "--reads":
                     options = options with { Reads = Positive(name, value, ref error) };
                     break;
+                case "--instances":
+                    options = options with { Instances = Positive(name, value, ref error) };
+                    break;
                 default:
                     error = $"unknown option '{name}'.";
                     return null;
@@ -96,9 +105,15 @@ public sealed record LoadOptions
             }
         }
 
-        if (options.Records < options.Producers)
+        if (options.Instances > 0 && options.Store != "postgres")
         {
-            error = $"--records ({options.Records}) must be at least --producers ({options.Producers}).";
+            error = $"--instances needs --store postgres (one database shared by OS processes), not '{options.Store}'.";
+            return null;
+        }
+
+        if (options.Records < options.Producers * Math.Max(1, options.Instances))
+        {
+            error = $"--records ({options.Records}) must be at least --producers ({options.Producers}) per instance.";
             return null;
         }
 

@@ -26,6 +26,21 @@ public sealed record LoadResult(
     /// <summary>Ours over the raw ceiling.</summary>
     public double RatioToRaw => Recorded.RecordsPerSecond / Raw.RecordsPerSecond;
 
+    /// <summary>The group-commit ceiling (same ack contract as ours), or null when the store has none (memory).</summary>
+    public CeilingRun? GroupCommit { get; init; }
+
+    /// <summary>What the group-commit ceiling measures.</summary>
+    public string? GroupCommitDescription { get; init; }
+
+    /// <summary>This process's CPU time (user + kernel, all threads) over the timed recorder run.</summary>
+    public TimeSpan RecordedCpu { get; init; }
+
+    /// <summary>Ours over the group-commit ceiling, or null without one.</summary>
+    public double? RatioToGroupCommit => GroupCommit is { } g ? Recorded.RecordsPerSecond / g.RecordsPerSecond : null;
+
+    /// <summary>Process CPU microseconds per accepted record in the timed recorder run (a server process is not counted).</summary>
+    public double CpuMicrosecondsPerRecord => Recorded.Accepted == 0 ? 0 : RecordedCpu.TotalMicroseconds / Recorded.Accepted;
+
     /// <summary>The human-readable table.</summary>
     public string ToTable()
     {
@@ -45,6 +60,17 @@ public sealed record LoadResult(
         Row("recorder: calls allocating 0 B", Fmt($"{Allocations.ZeroAllocationShare:P2}"), Fmt($"one thread, {Allocations.Calls:N0} calls: median {Allocations.MedianBytes} B, mean {Allocations.MeanBytes:F0} B (store growth)"));
         Row("raw ceiling: records/s", Fmt($"{Raw.RecordsPerSecond:N0}"), RawDescription);
         Row("ratio ours / raw", Fmt($"{RatioToRaw:P1}"));
+        if (GroupCommit is { } g)
+        {
+            Row("group-commit ceiling: records/s", Fmt($"{g.RecordsPerSecond:N0}"), Fmt($"mean group {g.MeanGroup:F1}, {g.CpuMicrosecondsPerRecord:F1} us CPU/record; {GroupCommitDescription}"));
+            Row("ratio ours / group commit", Fmt($"{RatioToGroupCommit:P1}"));
+        }
+        else
+        {
+            Row("group-commit ceiling", "n/a", "no durable medium to commit to");
+        }
+
+        Row("recorder: process CPU per record", Fmt($"{CpuMicrosecondsPerRecord:F2} us"), Fmt($"{RecordedCpu.TotalSeconds:F2} s CPU over {Recorded.Elapsed.TotalSeconds:F2} s wall; this process only"));
         Row("read GetCurrentAsync p50 / p99", Fmt($"{CurrentReads.P50Microseconds:F1} / {CurrentReads.P99Microseconds:F1} us"), Fmt($"{CurrentReads.Count:N0} reads"));
         Row("read PreviewAsync p50 / p99", Fmt($"{PreviewReads.P50Microseconds:F1} / {PreviewReads.P99Microseconds:F1} us"), Fmt($"{PreviewReads.Count:N0} reads"));
         Row("read both p50 / p99", Fmt($"{AllReads.P50Microseconds:F1} / {AllReads.P99Microseconds:F1} us"));
@@ -77,6 +103,22 @@ public sealed record LoadResult(
             json.WriteNumber("event_lag_p50_ms", Math.Round(Events.Lag.P50Microseconds / 1000, 2));
             json.WriteNumber("event_lag_p99_ms", Math.Round(Events.Lag.P99Microseconds / 1000, 2));
             json.WriteBoolean("listener", Options.Listener);
+            if (GroupCommit is { } g)
+            {
+                json.WriteNumber("group_commit_records_per_s", Math.Round(g.RecordsPerSecond));
+                json.WriteNumber("ratio_to_group_commit", Math.Round(RatioToGroupCommit!.Value, 4));
+                json.WriteNumber("group_commit_mean_group", Math.Round(g.MeanGroup, 1));
+                json.WriteNumber("group_commit_cpu_us_per_record", Math.Round(g.CpuMicrosecondsPerRecord, 2));
+            }
+            else
+            {
+                json.WriteNull("group_commit_records_per_s");
+                json.WriteNull("ratio_to_group_commit");
+                json.WriteNull("group_commit_mean_group");
+                json.WriteNull("group_commit_cpu_us_per_record");
+            }
+
+            json.WriteNumber("cpu_us_per_record", Math.Round(CpuMicrosecondsPerRecord, 2));
             json.WriteEndObject();
         }
 

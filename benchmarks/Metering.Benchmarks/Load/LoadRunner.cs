@@ -40,13 +40,15 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
         var records = BuildRecords(metering.Clock.Now, options.Records, "r");
 
         Log($"warm-up: {warmup.Sum(r => r.Length):N0} records");
-        await RecordAsync(metering.Recorder, warmup, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(metering.Recorder, warmup, options.Batch, cancellationToken).ConfigureAwait(false);
 
         Log($"recording {options.Records:N0} records with {options.Producers} producers, {(options.Batch == 1 ? "RecordAsync" : $"RecordBatchAsync of {options.Batch}")}");
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var recorded = await RecordAsync(metering.Recorder, records, cancellationToken).ConfigureAwait(false);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var recorded = await RecordAsync(metering.Recorder, records, options.Batch, cancellationToken).ConfigureAwait(false);
+        var recordedCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var gcs = (GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
         Log($"  {recorded.Accepted:N0} accepted in {recorded.Elapsed.TotalSeconds:F2} s");
@@ -61,6 +63,14 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
 
         Log($"raw ceiling: {target.RawCeilingDescription}");
         var raw = await target.RawInsertCeilingAsync(records, options.Batch, cancellationToken).ConfigureAwait(false);
+
+        CeilingRun? groupCommit = null;
+        if (target is IGroupCommitCeiling ceiling)
+        {
+            Log($"group-commit ceiling: {ceiling.GroupCommitDescription}");
+            groupCommit = await ceiling.GroupCommitCeilingAsync(records, cancellationToken).ConfigureAwait(false);
+            Log($"  {groupCommit.Value.Records:N0} records in {groupCommit.Value.Elapsed.TotalSeconds:F2} s, {groupCommit.Value.Groups:N0} groups");
+        }
 
         Log($"reads: {options.Reads:N0} (GetCurrentAsync and PreviewAsync, alternating)");
         var reads = await ReadAsync(metering, cancellationToken).ConfigureAwait(false);
@@ -117,23 +127,35 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
             report.Invoices.Count,
             closeElapsed,
             delivered,
-            problems);
+            problems)
+        {
+            GroupCommit = groupCommit,
+            GroupCommitDescription = (target as IGroupCommitCeiling)?.GroupCommitDescription,
+            RecordedCpu = recordedCpu,
+        };
     }
 
-    private UsageRecord[][] BuildRecords(Instant now, int total, string prefix)
+    private UsageRecord[][] BuildRecords(Instant now, int total, string prefix) =>
+        BuildRecords(now, total, prefix, options.Producers, options.Subscriptions);
+
+    /// <summary>
+    /// <paramref name="total"/> records for <paramref name="producers"/> producers (one array each), keyed
+    /// <c>{prefix}{producer}-{index}</c>, spread over <paramref name="subscriptions"/> customers and the three meters.
+    /// </summary>
+    internal static UsageRecord[][] BuildRecords(Instant now, int total, string prefix, int producers, int subscriptions)
     {
-        var perProducer = new UsageRecord[options.Producers][];
-        for (int p = 0; p < options.Producers; p++)
+        var perProducer = new UsageRecord[producers][];
+        for (int p = 0; p < producers; p++)
         {
-            int count = (total / options.Producers) + (p < total % options.Producers ? 1 : 0);
+            int count = (total / producers) + (p < total % producers ? 1 : 0);
             var mine = new UsageRecord[count];
             for (int j = 0; j < count; j++)
             {
                 // Interleaved across producers, so concurrent producers hit different customers.
-                long g = p + ((long)j * options.Producers);
+                long g = p + ((long)j * producers);
                 int meter = (int)(g % LoadPlan.MeterKeys.Count);
                 mine[j] = new UsageRecord(
-                    LoadPlan.CustomerId((int)(g % options.Subscriptions)),
+                    LoadPlan.CustomerId((int)(g % subscriptions)),
                     LoadPlan.MeterKeys[meter],
                     meter == 1 ? (g % 500) + 0.5m : 1m,
                     now - Duration.FromSeconds(g % 3_600),
@@ -174,11 +196,11 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
         return new AllocationAudit(perCall.Length, zero / (double)perCall.Length, perCall[perCall.Length / 2], perCall.Average());
     }
 
-    private static long CountEvents(UsageRecord[][] records) => records.Sum(r => r.LongCount(x => x.MeterKey == "events"));
+    internal static long CountEvents(UsageRecord[][] records) => records.Sum(r => r.LongCount(x => x.MeterKey == "events"));
 
-    private async Task<RecordRun> RecordAsync(IUsageRecorder recorder, UsageRecord[][] recordsPerProducer, CancellationToken cancellationToken)
+    /// <summary>One producer task per array, released together; each awaits every call (RecordAsync, or RecordBatchAsync of <paramref name="batch"/>).</summary>
+    internal static async Task<RecordRun> RecordAsync(IUsageRecorder recorder, UsageRecord[][] recordsPerProducer, int batch, CancellationToken cancellationToken)
     {
-        int batch = options.Batch;
         var latencies = recordsPerProducer.Select(r => new long[(r.Length + batch - 1) / batch]).ToArray();
         var calls = new int[recordsPerProducer.Length];
         var accepted = new long[recordsPerProducer.Length];

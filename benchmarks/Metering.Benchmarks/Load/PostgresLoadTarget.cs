@@ -17,7 +17,7 @@ namespace Metering.Benchmarks.Load;
 /// the raw ceiling is a binary COPY of the same rows into the same usage-record table of the same schema in a second
 /// fresh database on the same server.
 /// </summary>
-public sealed class PostgresLoadTarget : ILoadTarget
+public sealed partial class PostgresLoadTarget : ILoadTarget
 {
     private const string ServerVariable = "METERING_TEST_POSTGRES";
     private const string FsyncVariable = "METERING_BENCH_POSTGRES_FSYNC";
@@ -172,6 +172,16 @@ public sealed class PostgresLoadTarget : ILoadTarget
             CultureInfo.InvariantCulture,
             $"private PostgreSQL {Path.GetFileName(Path.GetDirectoryName(_private.BinDirectory))} on 127.0.0.1:{port}, {(durable ? "fsync + synchronous_commit on (durable)" : "fsync/synchronous_commit off (as the tests)")}");
     }
+
+    /// <summary>Starts (or finds) the server and creates a fresh database, dropped or discarded on dispose; returns its connection string.</summary>
+    internal string CreateMeteringDatabase()
+    {
+        EnsureServer();
+        return CreateDatabase();
+    }
+
+    /// <summary>Which server the run uses and with what durability.</summary>
+    internal string ServerSettings => _settings;
 
     private string CreateDatabase()
     {

@@ -14,7 +14,7 @@ namespace Metering.Benchmarks.Load;
 /// fresh file, created by the store's own migration (same schema, same indexes), with one connection (SQLite has one
 /// writer per file) and one native prepared INSERT (bind, step, reset) in transactions of 10,000 rows.
 /// </summary>
-public sealed class SqliteLoadTarget : ILoadTarget
+public sealed partial class SqliteLoadTarget : ILoadTarget
 {
     /// <summary>Rows per transaction of the raw ceiling (the store's default <see cref="SqliteStoreOptions.MaxBatchSize"/>).</summary>
     public const int RawTransactionRows = 10_000;
