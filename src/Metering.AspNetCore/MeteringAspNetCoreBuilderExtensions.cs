@@ -2,6 +2,7 @@ using Metering;
 using Metering.AspNetCore;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -18,7 +19,7 @@ public static class MeteringAspNetCoreBuilderExtensions
     /// <param name="builder">The builder returned by <c>AddMetering(...)</c>.</param>
     /// <param name="configure">Sets the options, at least <see cref="MeteringAspNetCoreOptions.ResolveCustomer"/>.</param>
     /// <returns><paramref name="builder"/>, for chaining.</returns>
-    public static Metering.MeteringBuilder AddAspNetCore(this Metering.MeteringBuilder builder, Action<MeteringAspNetCoreOptions>? configure = null)
+    public static MeteringBuilder AddAspNetCore(this MeteringBuilder builder, Action<MeteringAspNetCoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
@@ -34,8 +35,10 @@ public static class MeteringAspNetCoreBuilderExtensions
         }
 
         services.AddSingleton<MeteringAspNetCoreMarker>();
-        services.Configure<JsonOptions>(o => Metering.MeteringJsonSerializerOptionsExtensions.ConfigureForMetering(o.SerializerOptions));
-        services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => Metering.MeteringJsonSerializerOptionsExtensions.ConfigureForMetering(o.JsonSerializerOptions));
+        services.AddOptions<JsonOptions>().Configure<IOptions<MeteringAspNetCoreOptions>>(
+            (json, o) => json.SerializerOptions.ConfigureForMetering(o.Value.Currencies));
+        services.AddOptions<Microsoft.AspNetCore.Mvc.JsonOptions>().Configure<IOptions<MeteringAspNetCoreOptions>>(
+            (json, o) => json.JsonSerializerOptions.ConfigureForMetering(o.Value.Currencies));
         services.AddProblemDetails();
         services.AddExceptionHandler<MeteringExceptionHandler>();
         services.TryAddSingleton<UsageMetering>();

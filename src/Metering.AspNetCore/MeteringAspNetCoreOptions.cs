@@ -23,4 +23,11 @@ public sealed class MeteringAspNetCoreOptions
     /// random one would count every retry again.
     /// </summary>
     public Func<HttpContext, string?>? DeriveIdempotencyKey { get; set; }
+
+    /// <summary>
+    /// The currency table the JSON options read currency codes with (<c>ConfigureForMetering(currencies)</c>); null for
+    /// <see cref="CurrencyTable.Iso4217"/>. Register custom credit units here, e.g.
+    /// <c>CurrencyTable.Iso4217.With(Currency.Custom("credits", 0))</c>.
+    /// </summary>
+    public CurrencyTable? Currencies { get; set; }
 }
