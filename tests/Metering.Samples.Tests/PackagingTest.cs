@@ -50,6 +50,14 @@ public class PackagingTest
             ("Npgsql", "10.0.0"),
         ],
         ["Metering.Testing"] = [("Metering", "*"), ("Microsoft.Extensions.DependencyInjection", "10.0.14")],
+        // ASP.NET Core comes from the shared framework (a framework reference), never from packages.
+        ["Metering.AspNetCore"] = [("Metering", "*")],
+    };
+
+    /// <summary>Shared frameworks a package needs (nuspec frameworkReferences); none unless listed.</summary>
+    private static readonly Dictionary<string, string[]> ExpectedFrameworkReferences = new()
+    {
+        ["Metering.AspNetCore"] = ["Microsoft.AspNetCore.App"],
     };
 
     [Fact]
@@ -72,7 +80,7 @@ public class PackagingTest
                 .Where(d => File.Exists(Path.Combine(d, Path.GetFileName(d) + ".csproj")))
                 .Select(Path.GetFileName)
                 .ToList();
-            shipped.Should().Contain(["Metering.Core", "Metering", "Metering.Testing"]);
+            shipped.Should().Contain(["Metering.Core", "Metering", "Metering.Testing", "Metering.AspNetCore"]);
             foreach (var id in shipped)
             {
                 CheckPackage(feed, repo, id!, version, commit);
@@ -85,6 +93,7 @@ public class PackagingTest
 
             // 2,999.00 base fee + 150 packages × 50.00 + 12 returns × 100.00 = 11,699.00 JMD.
             run.Output.Should().Contain("Total: 11699.00 JMD");
+            run.Output.Should().Contain("Problem: https://metering.dev/problems/insufficient-credits");
         }
         finally
         {
@@ -193,6 +202,11 @@ public class PackagingTest
                 .OrderBy(d => d.Id, StringComparer.Ordinal)
                 .ToList();
             dependencies.Should().Equal(expected, $"{id}'s dependency floors are deliberate");
+
+            var frameworkReferences = metadata.Descendants().Where(e => e.Name.LocalName == "frameworkReference")
+                .Select(e => e.Attribute("name")!.Value)
+                .ToList();
+            frameworkReferences.Should().Equal(ExpectedFrameworkReferences.GetValueOrDefault(id, []), $"{id}'s shared frameworks are deliberate");
         }
 
         using var symbols = ZipFile.OpenRead(snupkg);
@@ -256,6 +270,7 @@ public class PackagingTest
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="Metering.Testing" Version="{version}" />
+                <PackageReference Include="Metering.AspNetCore" Version="{version}" />
               </ItemGroup>
             </Project>
             """);
@@ -265,6 +280,7 @@ public class PackagingTest
             using System.Globalization;
             using Metering;
             using Metering.Testing;
+            using Microsoft.Extensions.DependencyInjection;
             using NodaTime;
 
             await using var billing = TestMetering.Create(o => o
@@ -296,6 +312,10 @@ public class PackagingTest
             var report = await billing.AdvanceToPeriodEndAsync("sub-1");
             var total = report.Invoices.Single().Total;
             Console.WriteLine($"Total: {total.Amount.ToString("F2", CultureInfo.InvariantCulture)} {total.Currency.Code}");
+
+            // Metering.AspNetCore: wires up from the package (its framework reference brings ASP.NET Core).
+            new ServiceCollection().AddMetering().UseInMemoryStore().AddAspNetCore(o => o.ResolveCustomer = _ => "merchant-42");
+            Console.WriteLine($"Problem: {Metering.AspNetCore.MeteringProblemDetails.TypeFor(UsageRejectionReason.InsufficientCredits)}");
             """);
     }
 
