@@ -1,3 +1,4 @@
+using Metering.AspNetCore;
 using Metering.Sqlite;
 using Microsoft.AspNetCore.Mvc;
 
@@ -27,15 +28,28 @@ public static class Portal
             })
             .UseSqlite(database)
             .RunInBackground()
-            .AddEventHandler<PortalEmails>(o => o.Name = "portal-emails");
+            .AddEventHandler<PortalEmails>(o => o.Name = "portal-emails")
+            // The JSON API acts for the customer in the X-Customer header: it stands in for the app's sign-in.
+            .AddAspNetCore(o => o.ResolveCustomer = context => context.Request.Headers[CustomerHeader].FirstOrDefault());
         return services;
     }
 
-    /// <summary>Maps the customer portal, the operator page, the outbox and their forms.</summary>
+    /// <summary>The header naming the customer the JSON API acts for (a real app takes it from the signed-in user).</summary>
+    public const string CustomerHeader = "X-Customer";
+
+    /// <summary>
+    /// Maps the customer portal, the operator page, the outbox and their forms, and Metering's JSON API under
+    /// <c>/api/metering</c> (usage ingest with idempotency keys, current usage, invoices, credits), whose errors are
+    /// RFC 9457 problem details.
+    /// </summary>
     public static WebApplication MapBillingPortal(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Metering's errors become their problem details (MeteringExceptionHandler); a bad request (e.g. a form without
+        // its antiforgery token) keeps its 400.
+        app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError });
         app.UseAntiforgery();
+        app.MapMeteringEndpoints("/api/metering");
         app.MapGet("/", Home);
         app.MapGet("/customers/{customerId}", CustomerPage.RenderAsync);
         app.MapPost("/customers/{customerId}/plan", ChangePlanAsync);

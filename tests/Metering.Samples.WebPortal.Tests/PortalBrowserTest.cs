@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Metering.Samples.WebPortal.Tests;
@@ -46,13 +45,24 @@ public sealed class PortalBrowserTest : IAsyncLifetime
         return path;
     }
 
+    // Through the portal's JSON API (Metering.AspNetCore), as the shipping backend would; the last package is sent
+    // twice, like a client retrying after a timeout, and counted once.
     private async Task RecordPackagesAsync(int count, string keyPrefix)
     {
-        var recorder = _factory.Services.GetRequiredService<IUsageRecorder>();
-        for (int i = 0; i < count; i++)
+        using var client = _factory.CreateClient();
+        for (int i = 0; i <= count; i++)
         {
-            var outcome = await recorder.RecordAsync(new UsageRecord("kingston-parcels", "packages", 1m, PortalFactory.Now, $"{keyPrefix}-{i}"), TestContext.Current.CancellationToken);
-            outcome.Kind.Should().Be(UsageOutcomeKind.Accepted);
+            var key = $"{keyPrefix}-{Math.Min(i, count - 1)}";
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/metering/usage")
+            {
+                Content = new StringContent($$"""{"customerId":"kingston-parcels","meterKey":"packages","quantity":1,"timestamp":"2026-03-16T17:00:00Z"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("Idempotency-Key", key);
+            request.Headers.Add(Portal.CustomerHeader, "kingston-parcels");
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            response.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, body);
+            body.Should().Contain(i < count ? "\"kind\":\"Accepted\"" : "\"kind\":\"Duplicate\"");
         }
     }
 

@@ -77,4 +77,41 @@ public sealed class PortalPagesTest : IAsyncLifetime
         var page = await _client.GetStringAsync(new Uri("/customers/kingston-parcels", UriKind.Relative), TestContext.Current.CancellationToken);
         TestId(page, "plan").Should().Be("Shipping Pro", "the refused post changed nothing");
     }
+
+    [Fact]
+    public async Task JsonApi_AnswersForTheHeadersCustomer_WithProblemDetailsForRejections()
+    {
+        async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string path, string? customer, string? json = null, string? key = null)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (json is not null)
+            {
+                request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+            }
+
+            if (customer is not null)
+            {
+                request.Headers.Add(Portal.CustomerHeader, customer);
+            }
+
+            if (key is not null)
+            {
+                request.Headers.Add("Idempotency-Key", key);
+            }
+
+            using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        var usage = await SendAsync(HttpMethod.Get, "/api/metering/usage", "kingston-parcels");
+        var anonymous = await SendAsync(HttpMethod.Get, "/api/metering/usage", null);
+        var unknownMeter = await SendAsync(HttpMethod.Post, "/api/metering/usage", "kingston-parcels", """{"customerId":"kingston-parcels","meterKey":"pallets","quantity":1,"timestamp":"2026-03-16T17:00:00Z"}""", "k-1");
+
+        usage.Status.Should().Be(HttpStatusCode.OK);
+        usage.Body.Should().Contain("\"subscriptionId\":\"sub-kingston-parcels\"").And.Contain("\"total\":{\"amount\":\"7399.00\",\"currency\":\"JMD\"}", "the running bill of 7,399.00 JMD");
+        anonymous.Status.Should().Be(HttpStatusCode.Unauthorized);
+        anonymous.Body.Should().Contain("https://metering.dev/problems/customer-unresolved");
+        unknownMeter.Status.Should().Be((HttpStatusCode)422);
+        unknownMeter.Body.Should().Contain("\"type\":\"https://metering.dev/problems/unknown-meter\"").And.Contain("\"idempotencyKey\":\"k-1\"");
+    }
 }
