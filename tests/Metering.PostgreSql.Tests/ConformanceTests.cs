@@ -64,3 +64,5 @@ public sealed class PostgreSqlCreditAdjustmentTests(PostgresServer server) : Cre
 public sealed class PostgreSqlGroupedChargeTests(PostgresServer server) : GroupedChargeConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlCatalogTests(PostgresServer server) : CatalogConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlCreditRateCardTests(PostgresServer server) : CreditRateCardConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
