@@ -52,10 +52,17 @@ public sealed partial class PostgreSqlMeteringStore
                 var aggregates = await ReadAggregatesAsync(connection, transaction, subscriptionId, expectedPeriodStart, cancellationToken).ConfigureAwait(false);
 
                 var decided = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, aggregates, ledger.Current), decide);
+                if (decided.Invoice is null)
+                {
+                    // A credit rate card's period: no invoice and no number (the counter row is not touched).
+                    await WriteSubscriptionAsync(connection, transaction, decided.Next, cancellationToken).ConfigureAwait(false);
+                    await AppendEventsAsync(connection, transaction, decided.Events, cancellationToken).ConfigureAwait(false);
+                    return new PeriodCloseResult(PeriodCloseStatus.Closed, null, decided.Next);
+                }
 
                 var number = await NextInvoiceNumberAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
                 var decision = StoreChangeRules.WithInvoiceNumber(decided, number);
-                var invoice = decision.Invoice;
+                var invoice = decision.Invoice!;
                 await using (var insert = Command(connection, transaction, _sql.InsertInvoice))
                 {
                     insert.Parameters.Add(Text(invoice.InvoiceId));

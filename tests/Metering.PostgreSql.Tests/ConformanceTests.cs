@@ -68,3 +68,5 @@ public sealed class PostgreSqlCatalogTests(PostgresServer server) : CatalogConfo
 public sealed class PostgreSqlDailyUsageTests(PostgresServer server) : DailyUsageConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlInvoiceStatusListTests(PostgresServer server) : InvoiceStatusListConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlCreditRateCardTests(PostgresServer server) : CreditRateCardConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

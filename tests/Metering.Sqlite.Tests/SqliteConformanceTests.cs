@@ -289,3 +289,12 @@ public sealed class SqliteInvoiceStatusListTests : InvoiceStatusListConformance,
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteCreditRateCardTests : CreditRateCardConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

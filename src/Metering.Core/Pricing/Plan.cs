@@ -26,7 +26,8 @@ public sealed class Plan
         ImmutableArray<Charge> charges,
         ImmutableArray<Feature> features,
         CreditOverflow whenCreditsRunOut,
-        string? displayName)
+        string? displayName,
+        bool isCreditRateCard = false)
     {
         Key = key;
         Version = CheckVersion(version);
@@ -41,6 +42,7 @@ public sealed class Plan
         Features = features;
         WhenCreditsRunOut = whenCreditsRunOut;
         DisplayName = displayName;
+        IsCreditRateCard = isCreditRateCard;
         HasGroupedCharges = charges.Any(c => c.GroupBy.Count > 0);
         _chargesByKey = charges.ToFrozenDictionary(c => c.Key, StringComparer.Ordinal);
         _chargesByMeter = charges
@@ -115,6 +117,13 @@ public sealed class Plan
     /// <summary>Name shown to customers; null to show <see cref="Key"/>.</summary>
     public string? DisplayName { get; }
 
+    /// <summary>
+    /// True for a credit rate card (<see cref="PlanBuilder.AsCreditRateCard"/>): usage priced in a custom credit unit and
+    /// burned from the customer's credit grants in real time, blocked at zero. A customer gets it without a billing
+    /// subscription (<c>ICreditService.AttachRateCardAsync</c>), and its periods close without an invoice.
+    /// </summary>
+    public bool IsCreditRateCard { get; }
+
     /// <summary>Starts a plan definition.</summary>
     /// <param name="key">The plan key (checked by <see cref="PlanBuilder.Build(int)"/>).</param>
     /// <param name="currency">The currency of every amount in the plan.</param>
@@ -159,6 +168,7 @@ public sealed class Plan
                 && BaseFeePerSeat == other.BaseFeePerSeat
                 && TrialDays == other.TrialDays
                 && WhenCreditsRunOut == other.WhenCreditsRunOut
+                && IsCreditRateCard == other.IsCreditRateCard
                 && string.Equals(DisplayName, other.DisplayName, StringComparison.Ordinal)
                 && _charges.SequenceEqual(other._charges)
                 && _features.Length == other._features.Length
@@ -170,7 +180,7 @@ public sealed class Plan
     public Plan WithVersion(int version) =>
         version == Version
             ? this
-            : new Plan(Key, version, Currency, Interval, BaseFee, BaseFeePerSeat, TrialDays, _charges, _features, WhenCreditsRunOut, DisplayName);
+            : new Plan(Key, version, Currency, Interval, BaseFee, BaseFeePerSeat, TrialDays, _charges, _features, WhenCreditsRunOut, DisplayName, IsCreditRateCard);
 
     /// <summary>E.g. <c>starter v2</c>.</summary>
     public override string ToString() => $"{Key} v{Version}";

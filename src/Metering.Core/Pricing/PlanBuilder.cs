@@ -21,6 +21,7 @@ public sealed class PlanBuilder
     private bool _baseFeePerSeat;
     private int _trialDays;
     private CreditOverflow _whenCreditsRunOut = CreditOverflow.Overage;
+    private bool _creditRateCard;
 
     internal PlanBuilder(string key, Currency currency, BillingInterval interval)
     {
@@ -99,10 +100,26 @@ public sealed class PlanBuilder
         return this;
     }
 
+    /// <summary>
+    /// Makes this plan a credit rate card: usage priced in credits and burned from the customer's grants in real time,
+    /// blocked at zero (sets <see cref="WhenCreditsRunOut"/> to <see cref="CreditOverflow.Block"/>). A customer gets a
+    /// rate card without a billing subscription, and its periods close without an invoice. <see cref="Build(int)"/>
+    /// then also checks that the currency is a custom credit unit (<see cref="Currency.Custom"/>), that there is no
+    /// base fee, no trial and no feature, that there is at least one charge, that every charge burns credits in real
+    /// time (<see cref="ChargeOptions.BurnsCreditsInRealTime"/>), and that running out blocks.
+    /// </summary>
+    public PlanBuilder AsCreditRateCard()
+    {
+        _creditRateCard = true;
+        _whenCreditsRunOut = CreditOverflow.Block;
+        return this;
+    }
+
     /// <summary>Validates the definition and returns it as plan version <paramref name="version"/>.</summary>
     /// <exception cref="InvalidPlanException">
     /// A key breaks the key rules, charge or feature keys repeat, a filtered charge has no key, the base
-    /// fee or trial is negative, or a feature limit is negative. The message lists every problem.
+    /// fee or trial is negative, a feature limit is negative, or a credit rate card breaks the rate card rules
+    /// (<see cref="AsCreditRateCard"/>). The message lists every problem.
     /// </exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="version"/> is below 1.</exception>
     public Plan Build(int version = 1)
@@ -198,12 +215,17 @@ public sealed class PlanBuilder
             }
         }
 
+        if (_creditRateCard)
+        {
+            CheckCreditRateCard(problems, charges);
+        }
+
         if (problems.Count > 0)
         {
             throw new InvalidPlanException(_key, problems);
         }
 
-        return new Plan(_key, version, _currency, _interval, _baseFee, _baseFeePerSeat, _trialDays, charges.MoveToImmutable(), [.. _features], _whenCreditsRunOut, _displayName);
+        return new Plan(_key, version, _currency, _interval, _baseFee, _baseFeePerSeat, _trialDays, charges.MoveToImmutable(), [.. _features], _whenCreditsRunOut, _displayName, _creditRateCard);
     }
 
     /// <summary>
@@ -236,6 +258,48 @@ public sealed class PlanBuilder
             {
                 var declared = meter.GroupBy.Count == 0 ? "none" : string.Join(", ", meter.GroupBy.Select(p => $"'{p}'"));
                 problems.Add($"{where} groups by '{property}', which meter '{meter.Key}' does not declare (its group-by properties: {declared}); add it with Meter.WithGroupBy(\"{property}\") or group by a declared property.");
+            }
+        }
+    }
+
+    /// <summary>The problems of a credit rate card: everything <see cref="AsCreditRateCard"/> promises, each with its fix.</summary>
+    private void CheckCreditRateCard(List<string> problems, IReadOnlyList<Charge> charges)
+    {
+        if (!_currency.IsCustom)
+        {
+            problems.Add($"A credit rate card is priced in a custom credit unit, not '{_currency.Code}'; create the plan with a unit such as Currency.Custom(\"credits\", 0).");
+        }
+
+        if (_baseFee != 0m || _baseFeePerSeat)
+        {
+            problems.Add(Invariant($"A credit rate card has no base fee (nor a per-seat fee), but has {_baseFee}; remove WithBaseFee(...) or use a plan that is not a rate card."));
+        }
+
+        if (_trialDays != 0)
+        {
+            problems.Add(Invariant($"A credit rate card has no trial, but has {_trialDays} days; remove WithTrialDays(...)."));
+        }
+
+        if (_whenCreditsRunOut != CreditOverflow.Block)
+        {
+            problems.Add("A credit rate card blocks usage when credits run out; remove WhenCreditsRunOut(CreditOverflow.Overage) (balances never go negative).");
+        }
+
+        if (_features.Count > 0)
+        {
+            problems.Add("A credit rate card grants no features; put the features on a billing plan and remove WithFeature(...) from the rate card.");
+        }
+
+        if (charges.Count == 0)
+        {
+            problems.Add("A credit rate card prices at least one meter; add a charge with WithCharge(..., c => c.BurnsCreditsInRealTime = true).");
+        }
+
+        foreach (var charge in charges)
+        {
+            if (!charge.BurnsCreditsInRealTime)
+            {
+                problems.Add($"Charge '{charge.Key}' of a credit rate card must burn credits in real time; set c.BurnsCreditsInRealTime = true in its WithCharge(...).");
             }
         }
     }

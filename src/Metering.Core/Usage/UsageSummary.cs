@@ -6,7 +6,7 @@ public enum UsageSummaryStatus
     /// <summary>The period is open: more usage may still arrive.</summary>
     Current,
 
-    /// <summary>The period is closed and invoiced: the quantity will not change.</summary>
+    /// <summary>The period is closed and invoiced (a credit wallet's period: closed, without an invoice): the quantity will not change.</summary>
     Recorded,
 
     /// <summary>The subscription was canceled: this is its final usage.</summary>

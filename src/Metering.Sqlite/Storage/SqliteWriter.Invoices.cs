@@ -26,10 +26,17 @@ internal sealed partial class SqliteWriter
             .OrderBy(a => a.Key)
             .ToArray();
         var decided = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, aggregates, ledger), decide);
+        if (decided.Invoice is null)
+        {
+            // A credit rate card's period: no invoice and no number; the period closes all the same.
+            StoreSubscription(decided.Next);
+            AppendEvents(decided.Events);
+            return new PeriodCloseResult(PeriodCloseStatus.Closed, null, decided.Next);
+        }
 
         var number = (_nextInvoiceNumber ??= Prepare("SELECT COALESCE(MAX(number), 0) + 1 FROM invoices")).ExecuteInt64()!.Value;
         var decision = StoreChangeRules.WithInvoiceNumber(decided, number);
-        var invoice = decision.Invoice;
+        var invoice = decision.Invoice!;
         var insertInvoice = _insertInvoice ??= Prepare(
             "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         insertInvoice.Bind(1, invoice.InvoiceId);

@@ -14,6 +14,7 @@ internal sealed class CreditService(
     IClock clock,
     IOptions<MeteringOptions> options,
     MeteringTelemetry telemetry,
+    ISubscriptionService subscriptions,
     ILogger<CreditService>? logger = null) : ICreditService
 {
     private const int ExpiryBatchSize = 500;
@@ -28,6 +29,41 @@ internal sealed class CreditService(
         return balances
             .Select(b => new CreditBalanceAlert(b, thresholds.TryGetValue(b.Unit.Code, out var threshold) ? threshold : null))
             .ToArray();
+    }
+
+    public async ValueTask<Subscription> AttachRateCardAsync(string customerId, string rateCardKey, CancellationToken cancellationToken = default)
+    {
+        InputChecks.Required(customerId, "customer id");
+        InputChecks.Required(rateCardKey, "rate card key");
+        await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
+        var plan = await catalog.FindPlanAsync(rateCardKey, null, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Rate card '{rateCardKey}' is not published; declare it with AddPlan(...AsCreditRateCard()...) or publish it first.");
+        if (!plan.IsCreditRateCard)
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Plan '{rateCardKey}' is not a credit rate card; build it with PlanBuilder.AsCreditRateCard(), or subscribe the customer to it with ISubscriptionService.SubscribeAsync.");
+        }
+
+        var walletId = CreditWallets.IdFor(customerId, plan.Key);
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            if (await subscriptions.GetAsync(walletId, cancellationToken).ConfigureAwait(false) is { } existing)
+            {
+                return existing.EndedAt is null
+                    ? existing
+                    : throw new MeteringException(MeteringErrorCode.InvalidState, $"The wallet '{walletId}' of customer '{customerId}' on rate card '{plan.Key}' ended at {existing.EndedAt}; a wallet is attached once. Publish the rate card under another key to attach it again.");
+            }
+
+            try
+            {
+                return await subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = customerId, PlanKey = plan.Key, SubscriptionId = walletId }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MeteringException e) when (e.ErrorCode == MeteringErrorCode.AlreadyExists)
+            {
+                // Attached concurrently by another caller: read it back.
+            }
+        }
+
+        throw new MeteringException(MeteringErrorCode.ConcurrencyConflict, $"The wallet '{walletId}' kept changing while it was attached; try again.");
     }
 
     public async ValueTask<CreditGrant> GrantAsync(CreditGrantRequest request, CancellationToken cancellationToken = default)

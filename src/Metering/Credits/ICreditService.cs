@@ -48,6 +48,22 @@ public sealed record CreditBalanceAlert(CreditBalance Balance, decimal? LowThres
 /// <summary>Credits: grants, balances, the transaction history, voids and adjustments.</summary>
 public interface ICreditService
 {
+    /// <summary>
+    /// Gives the customer the credit rate card <paramref name="rateCardKey"/> (a plan built with
+    /// <see cref="PlanBuilder.AsCreditRateCard"/>) without a billing subscription: its usage is then priced by the rate
+    /// card and burned from the customer's credit grants as it is recorded, rejected with
+    /// <see cref="UsageRejectionReason.InsufficientCredits"/> when the credits left do not cover a record. Idempotent:
+    /// the rate card is held by a credit wallet, a subscription with the deterministic id <c>{customerId}~{rateCardKey}</c>
+    /// on the rate card's latest version, created once (also under concurrent calls) and returned by later calls.
+    /// A wallet's periods close without an invoice. When the customer also has a billing subscription pricing the same
+    /// meter, the billing subscription prices the record.
+    /// </summary>
+    /// <returns>The wallet.</returns>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.NotFound"/>: the customer or the rate card does not
+    /// exist; <see cref="MeteringErrorCode.InvalidArgument"/>: the plan is not a credit rate card;
+    /// <see cref="MeteringErrorCode.InvalidState"/>: the wallet was attached before and has ended.</exception>
+    ValueTask<Subscription> AttachRateCardAsync(string customerId, string rateCardKey, CancellationToken cancellationToken = default);
+
     /// <summary>Grants credits; a grant id already used returns the existing grant unchanged.</summary>
     ValueTask<CreditGrant> GrantAsync(CreditGrantRequest request, CancellationToken cancellationToken = default);
 

@@ -104,6 +104,11 @@ internal sealed partial class BillingEngine(IOptions<MeteringOptions> options)
         var plan = context.Plan;
         var period = subscription.CurrentPeriod;
         var closeAt = Min(request.At, period.End);
+        if (plan.IsCreditRateCard)
+        {
+            return DecideRateCardClose(subscription, request, period, closeAt, now);
+        }
+
         var invoiceId = InvoiceIdFor(subscription.SubscriptionId, period.Start);
 
         var credits = CreditsAvailable(context.Ledger, plan.Currency, closeAt);
@@ -167,6 +172,26 @@ internal sealed partial class BillingEngine(IOptions<MeteringOptions> options)
         }
 
         return new PeriodCloseDecision(next, invoice, ledgerAfter, events);
+    }
+
+    /// <summary>
+    /// The close of a credit rate card's period (a credit wallet): the usage was paid for in credits as it was recorded,
+    /// so there is no invoice, no invoice number and no invoice-time credit; the period just moves on. No
+    /// SubscriptionRenewed event is written for a period end (it would be noise for a wallet); the end of a wallet
+    /// (canceled at period end) still writes SubscriptionCanceled.
+    /// </summary>
+    private static PeriodCloseDecision DecideRateCardClose(Subscription subscription, CloseRequest request, BillingPeriod period, Instant closeAt, Instant now)
+    {
+        if (request.Kind != CloseKind.PeriodEnd)
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidState, $"Subscription '{subscription.SubscriptionId}' is a credit wallet on rate card '{subscription.PlanKey}'; it has no invoice to close it with. Cancel it with CancelAtPeriodEndAsync instead of changing its plan or canceling it now.");
+        }
+
+        var next = NextState(subscription, request, period, closeAt);
+        IReadOnlyList<BillingEvent> events = next.EndedAt is not null
+            ? [BillingEvent.Create(BillingEventType.SubscriptionCanceled, subscription.CustomerId, subscription.SubscriptionId, now, SubscriptionEventPayload.Of(next))]
+            : [];
+        return new PeriodCloseDecision(next, null, null, events);
     }
 
     // The credits an invoice applies at invoice time: its credit line without a charge (charge-level credit lines were

@@ -103,6 +103,9 @@ internal sealed class PeriodCloser(
                             // Not skipped: a subscription several periods behind shows up again until it is current.
                             invoices.Add(invoice);
                             break;
+                        case { ClosedWithoutInvoice: true }:
+                            // A wallet's period: closed here, nothing to report; a later period of it may be due too.
+                            break;
                         case { Failure: { } failure }:
                             failures.Add(failure);
                             skipped.Add(subscriptionId);
@@ -175,14 +178,19 @@ internal sealed class PeriodCloser(
                 return default;
             }
 
-            telemetry.InvoiceCreated(result.Invoice!);
+            if (result.Invoice is { } invoice)
+            {
+                telemetry.InvoiceCreated(invoice);
+            }
+
             cache.Invalidate(subscription.CustomerId);
             if (_backoff.Clear(subscriptionId) is > 0 and var attempts)
             {
                 PeriodCloseLog.CloseRecovered(_logger, subscriptionId, attempts);
             }
 
-            return new CloseOutcome(result.Invoice!, null);
+            // A credit rate card's period (a wallet) closes without an invoice.
+            return new CloseOutcome(result.Invoice, null, ClosedWithoutInvoice: result.Invoice is null);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -199,5 +207,5 @@ internal sealed class PeriodCloser(
         }
     }
 
-    private readonly record struct CloseOutcome(Invoice? Invoice, PeriodCloseFailure? Failure);
+    private readonly record struct CloseOutcome(Invoice? Invoice, PeriodCloseFailure? Failure, bool ClosedWithoutInvoice = false);
 }

@@ -29,6 +29,7 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         decimal baseFee = 0m;
         bool baseFeePerSeat = false;
         CreditOverflow overflow = CreditOverflow.Overage;
+        bool creditRateCard = false;
         List<(string MeterKey, PricingModel Pricing, string? Key, string? DisplayName, List<KeyValuePair<string, string>> Filter, bool RealTime, decimal? Limit, List<UsageAlert> Alerts, List<string> GroupBy)> charges = [];
         List<Feature> features = [];
         while (JsonFields.NextProperty(ref reader, out var name))
@@ -68,6 +69,10 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
             else if (JsonFields.Is(name, "WhenCreditsRunOut", options))
             {
                 overflow = JsonFields.ReadEnum<CreditOverflow>(ref reader, What, "WhenCreditsRunOut", options);
+            }
+            else if (JsonFields.Is(name, "IsCreditRateCard", options))
+            {
+                creditRateCard = JsonFields.ReadBool(ref reader, What, "IsCreditRateCard", options);
             }
             else if (JsonFields.Is(name, "Charges", options))
             {
@@ -114,6 +119,11 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
                 .WithBaseFee(baseFee, baseFeePerSeat)
                 .WithTrialDays(trialDays)
                 .WhenCreditsRunOut(overflow);
+            if (creditRateCard)
+            {
+                builder.AsCreditRateCard().WhenCreditsRunOut(overflow);
+            }
+
             foreach (var charge in charges)
             {
                 builder.WithCharge(charge.MeterKey, charge.Pricing, o =>
@@ -159,6 +169,12 @@ internal sealed class PlanJsonConverter(CurrencyJsonConverter currencies) : Json
         writer.WriteBoolean(JsonFields.Name(options, "BaseFeePerSeat"), value.BaseFeePerSeat);
         writer.WriteNumber(JsonFields.Name(options, "TrialDays"), value.TrialDays);
         writer.WriteString(JsonFields.Name(options, "WhenCreditsRunOut"), value.WhenCreditsRunOut.ToString());
+        if (value.IsCreditRateCard)
+        {
+            // Written only for rate cards, so the shape of every other plan is unchanged.
+            writer.WriteBoolean(JsonFields.Name(options, "IsCreditRateCard"), true);
+        }
+
         writer.WriteStartArray(JsonFields.Name(options, "Charges"));
         foreach (var charge in value.Charges)
         {

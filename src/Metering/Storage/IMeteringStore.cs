@@ -150,10 +150,12 @@ public sealed record PeriodCloseContext(Subscription Subscription, Plan Plan, IR
 
 /// <summary>What the runtime decided for a period close; the store persists all of it at once.</summary>
 /// <param name="Next">The subscription after the close (next period, new plan, or ended), with Revision + 1.</param>
-/// <param name="Invoice">The invoice; the store assigns <see cref="Invoice.Number"/> with <see cref="StoreChangeRules.WithInvoiceNumber"/>.</param>
+/// <param name="Invoice">The invoice; the store assigns <see cref="Invoice.Number"/> with <see cref="StoreChangeRules.WithInvoiceNumber"/>.
+/// Null for the period of a credit rate card (<see cref="Plan.IsCreditRateCard"/>): the store then writes no invoice and
+/// takes no invoice number, and closes the period all the same (next state, events).</param>
 /// <param name="LedgerAfter">The credit ledger after invoice-time credits, or null when unchanged.</param>
 /// <param name="Events">Events to store with the change.</param>
-public sealed record PeriodCloseDecision(Subscription Next, Invoice Invoice, CreditLedger? LedgerAfter, IReadOnlyList<BillingEvent> Events);
+public sealed record PeriodCloseDecision(Subscription Next, Invoice? Invoice, CreditLedger? LedgerAfter, IReadOnlyList<BillingEvent> Events);
 
 /// <summary>How a close attempt ended.</summary>
 public enum PeriodCloseStatus

@@ -78,7 +78,15 @@ public static partial class StoreChangeRules
                 $"The close of '{subscription.SubscriptionId}' must move it to revision {subscription.Revision + 1}; it returned '{decision.Next.SubscriptionId}' revision {decision.Next.Revision}.");
         }
 
-        if (!string.Equals(decision.Invoice.SubscriptionId, subscription.SubscriptionId, StringComparison.Ordinal)
+        if (decision.Invoice is null)
+        {
+            if (!context.Plan.IsCreditRateCard || decision.LedgerAfter is not null)
+            {
+                throw new InvalidOperationException(
+                    $"The close of '{subscription.SubscriptionId}' returned no invoice; only the period of a credit rate card closes without one, and without changing the ledger.");
+            }
+        }
+        else if (!string.Equals(decision.Invoice.SubscriptionId, subscription.SubscriptionId, StringComparison.Ordinal)
             || decision.Invoice.Period.Start != subscription.CurrentPeriod.Start)
         {
             throw new InvalidOperationException(
@@ -100,11 +108,12 @@ public static partial class StoreChangeRules
     /// every store stores the same events.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="number"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The decision has no invoice (a credit rate card's close takes no number).</exception>
     public static PeriodCloseDecision WithInvoiceNumber(PeriodCloseDecision decision, long number)
     {
         ArgumentNullException.ThrowIfNull(decision);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(number);
-        var invoice = decision.Invoice with { Number = number };
+        var invoice = (decision.Invoice ?? throw new ArgumentException("A close without an invoice (a credit rate card's period) takes no invoice number; write it without numbering.", nameof(decision))) with { Number = number };
         return decision with { Invoice = invoice, Events = WithInvoiceEventNumbers(decision.Events, invoice.InvoiceId, number) };
     }
 

@@ -34,7 +34,8 @@ internal sealed record PlanDoc(
     ChargeDoc[] Charges,
     FeatureDoc[] Features,
     CreditOverflow WhenCreditsRunOut,
-    string? DisplayName);
+    string? DisplayName,
+    bool IsCreditRateCard = false);
 
 internal sealed record PeriodDoc(int Index, string Start, string End);
 

@@ -108,7 +108,8 @@ public static partial class StoreDocuments
                 c.GroupBy.Count == 0 ? null : [.. c.GroupBy]))],
             [.. plan.Features.Select(f => new FeatureDoc(f.Key, f.Enabled, Text(f.Limit)))],
             plan.WhenCreditsRunOut,
-            plan.DisplayName),
+            plan.DisplayName,
+            plan.IsCreditRateCard),
         Context.PlanDoc);
 
     /// <summary>Reads a value back from its stored JSON document.</summary>
@@ -120,6 +121,11 @@ public static partial class StoreDocuments
             .WithBaseFee(Decimal(doc.BaseFee), doc.BaseFeePerSeat)
             .WithTrialDays(doc.TrialDays)
             .WhenCreditsRunOut(doc.WhenCreditsRunOut);
+        if (doc.IsCreditRateCard)
+        {
+            builder.AsCreditRateCard().WhenCreditsRunOut(doc.WhenCreditsRunOut);
+        }
+
         foreach (var charge in doc.Charges)
         {
             builder.WithCharge(charge.MeterKey, ToPricing(charge.Pricing), options =>

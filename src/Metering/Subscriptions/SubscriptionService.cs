@@ -74,6 +74,11 @@ internal sealed class SubscriptionService(
         var plan = await catalog.FindPlanAsync(request.PlanKey, request.PlanVersion, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Plan '{request.PlanKey}'{(request.PlanVersion is { } v ? $" v{v}" : string.Empty)} is not published; declare it with AddPlan(...) or publish it first.");
         await catalog.EnsureNotArchivedAsync(plan.Key, cancellationToken).ConfigureAwait(false);
+        if (plan.IsCreditRateCard && !string.Equals(request.SubscriptionId, CreditWallets.IdFor(request.CustomerId, plan.Key), StringComparison.Ordinal))
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Plan '{plan.Key}' is a credit rate card; attach it with ICreditService.AttachRateCardAsync(\"{request.CustomerId}\", \"{plan.Key}\") instead of subscribing.");
+        }
+
         CheckSeats(plan, request.Seats, 0);
 
         var zone = DateTimeZoneProviders.Tzdb[customer.TimeZoneId];
@@ -265,6 +270,7 @@ internal sealed class SubscriptionService(
             var closeAt = now > current.CurrentPeriod.Start ? now : current.CurrentPeriod.Start + Duration.FromTicks(1);
             var closeRequest = request(closeAt);
             var plan = await catalog.GetPlanAsync(current.PlanKey, current.PlanVersion, cancellationToken).ConfigureAwait(false);
+            CheckNotRateCard(current, plan, closeRequest.NewPlan);
             var result = await store.ClosePeriodAsync(subscriptionId, current.CurrentPeriod.Start, plan, ctx => engine.DecideClose(ctx, closeRequest, now), cancellationToken).ConfigureAwait(false);
             if (result.Status == PeriodCloseStatus.Closed)
             {
@@ -334,6 +340,20 @@ internal sealed class SubscriptionService(
         }
 
         return [.. alerts.Distinct().OrderBy(a => a.ChargeKey, StringComparer.Ordinal).ThenBy(a => a.Kind).ThenBy(a => a.Threshold)];
+    }
+
+    /// <summary>A plan change or an immediate cancel closes with an invoice: neither applies to a credit wallet, nor moves a subscription onto a rate card.</summary>
+    private static void CheckNotRateCard(Subscription subscription, Plan plan, Plan? newPlan)
+    {
+        if (plan.IsCreditRateCard)
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidState, $"Subscription '{subscription.SubscriptionId}' is a credit wallet on rate card '{plan.Key}'; it cannot change plan or be canceled now (that closes with an invoice). Cancel it with CancelAtPeriodEndAsync.");
+        }
+
+        if (newPlan is { IsCreditRateCard: true })
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Plan '{newPlan.Key}' is a credit rate card; a billing subscription cannot move onto it. Attach it with ICreditService.AttachRateCardAsync instead.");
+        }
     }
 
     private static void CheckNotEnded(Subscription subscription)

@@ -56,7 +56,12 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
                 var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
                 // The open period may be the partial one a plan change started, or the transition after a new time zone.
                 var period = start >= subscription.CurrentPeriod.Start ? subscription.OpenPeriodContaining(start) : subscription.Schedule.PeriodContaining(start);
-                items.Add(new PeriodUsage(subscriptionId, period, UsageSummaryStatus.Current, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), null)
+                // A credit wallet's periods close without an invoice: a closed one is Recorded (Final once the wallet ended).
+                var status = !plan.IsCreditRateCard ? UsageSummaryStatus.Current
+                    : subscription.EndedAt is not null && start >= subscription.CurrentPeriod.Start ? UsageSummaryStatus.Final
+                    : start < subscription.CurrentPeriod.Start ? UsageSummaryStatus.Recorded
+                    : UsageSummaryStatus.Current;
+                items.Add(new PeriodUsage(subscriptionId, period, status, Summaries(subscriptionId, plan, period, aggregates, status), null)
                 {
                     Groups = plan.HasGroupedCharges ? Groups(plan, aggregates) : [],
                 });

@@ -287,6 +287,18 @@ internal sealed class UsageRecorder(
                 return true;
             }
 
+            if (match is not null && matchPlan!.IsCreditRateCard != plan.IsCreditRateCard)
+            {
+                // A billing subscription and a credit wallet both price the meter: the billing subscription wins
+                // (a rate card prices the usage of customers without one).
+                if (matchPlan.IsCreditRateCard)
+                {
+                    (match, matchPlan, targets) = (subscription, plan, found);
+                }
+
+                continue;
+            }
+
             if (match is not null)
             {
                 rejection = UsageOutcome.Rejected(new UsageRejection(

@@ -55,6 +55,17 @@ public sealed class DocumentedShapesTest
     public void DocumentedPlan_RoundTripsToTheSameText() => Check<Plan>("docs/json.md", "A `Plan` version");
 
     [Fact]
+    public void DocumentedCreditRateCard_RoundTripsToTheSameText_AndIsARateCard()
+    {
+        Check<Plan>("docs/json.md", "A credit rate card (");
+        var card = Deserialize<Plan>(Block("docs/json.md", "A credit rate card ("), WebWithCredits());
+        card.IsCreditRateCard.Should().BeTrue();
+        card.Charges.Single().BurnsCreditsInRealTime.Should().BeTrue();
+        var overage = Block("docs/json.md", "A credit rate card (").Replace("\"Block\"", "\"Overage\"", StringComparison.Ordinal);
+        FluentActions.Invoking(() => Deserialize<Plan>(overage, WebWithCredits())).Should().Throw<JsonException>().WithMessage("*blocks usage*");
+    }
+
+    [Fact]
     public void DocumentedCreditBalance_RoundTripsToTheSameText() => Check<CreditBalance>("docs/json.md", "`CreditBalance` (`remainingMoney` is derived");
 
     [Fact]

@@ -68,3 +68,5 @@ public sealed class InMemoryCatalogTests : CatalogConformance { protected overri
 public sealed class InMemoryDailyUsageTests : DailyUsageConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryInvoiceStatusListTests : InvoiceStatusListConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryCreditRateCardTests : CreditRateCardConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }

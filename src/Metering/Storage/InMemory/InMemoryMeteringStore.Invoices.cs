@@ -60,9 +60,17 @@ public sealed partial class InMemoryMeteringStore
 
             var ledger = LedgerOf(subscription!.CustomerId);
             var decided = StoreChangeRules.DecideClose(new PeriodCloseContext(subscription, plan, AggregatesOf(subscriptionId, expectedPeriodStart), ledger), decide);
+            if (decided.Invoice is null)
+            {
+                // A credit rate card's period: no invoice and no number; the period closes all the same.
+                state!.ClosedPeriods.Add(expectedPeriodStart);
+                state.Subscription = decided.Next;
+                AppendEvents(decided.Events);
+                return new(new PeriodCloseResult(PeriodCloseStatus.Closed, null, decided.Next));
+            }
 
             var decision = StoreChangeRules.WithInvoiceNumber(decided, ++_lastInvoiceNumber);
-            var invoice = decision.Invoice;
+            var invoice = decision.Invoice!;
             _invoices.Add(invoice.InvoiceId, invoice);
             _invoicedPeriods.Add((subscriptionId, expectedPeriodStart));
             if (!_invoicesByCustomer.TryGetValue(invoice.CustomerId, out var customerInvoices))
