@@ -325,6 +325,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         public readonly string UpdateInvoice = $"UPDATE {s}.invoices SET doc = $2 WHERE invoice_id = $1";
         public readonly string ReplaceInvoice = $"UPDATE {s}.invoices SET doc = $2, replaced_by = $3 WHERE invoice_id = $1";
         public readonly string ListInvoices = $"SELECT doc::text FROM {s}.invoices WHERE customer_id = $1 AND number < $2 ORDER BY number DESC LIMIT $3";
+        public readonly string CountInvoices = $"SELECT COUNT(*) FROM {s}.invoices WHERE customer_id = $1";
 
         public readonly string EnsureLedger = $"INSERT INTO {s}.credit_ledgers (customer_id, last_sequence) VALUES ($1, 0) ON CONFLICT (customer_id) DO NOTHING";
         public readonly string LockLedgers = $"SELECT customer_id, last_sequence FROM {s}.credit_ledgers WHERE customer_id = ANY($1) ORDER BY customer_id FOR UPDATE";
