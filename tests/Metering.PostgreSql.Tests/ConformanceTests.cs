@@ -64,3 +64,11 @@ public sealed class PostgreSqlCreditAdjustmentTests(PostgresServer server) : Cre
 public sealed class PostgreSqlGroupedChargeTests(PostgresServer server) : GroupedChargeConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlCatalogTests(PostgresServer server) : CatalogConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlEntitlementTests(PostgresServer server) : EntitlementConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlInvoiceApprovalTests(PostgresServer server) : InvoiceApprovalConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlSubscriptionMetadataTests(PostgresServer server) : SubscriptionMetadataConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlPageCountTests(PostgresServer server) : PageCountConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

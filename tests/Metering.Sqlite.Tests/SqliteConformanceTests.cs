@@ -271,3 +271,39 @@ public sealed class SqliteCatalogTests : CatalogConformance, IDisposable
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteEntitlementTests : EntitlementConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqliteInvoiceApprovalTests : InvoiceApprovalConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqliteSubscriptionMetadataTests : SubscriptionMetadataConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqlitePageCountTests : PageCountConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

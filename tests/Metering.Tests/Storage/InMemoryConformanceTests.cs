@@ -64,3 +64,11 @@ public sealed class InMemoryCreditAdjustmentTests : CreditAdjustmentConformance 
 public sealed class InMemoryGroupedChargeTests : GroupedChargeConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryCatalogTests : CatalogConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryEntitlementTests : EntitlementConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryInvoiceApprovalTests : InvoiceApprovalConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemorySubscriptionMetadataTests : SubscriptionMetadataConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryPageCountTests : PageCountConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
