@@ -9,7 +9,9 @@ public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor)
     /// <summary>
     /// How many items the whole listing has (all pages), when asked for with <see cref="PageRequest.IncludeTotalCount"/>;
     /// null when not asked. Counted when the page is read, so it can change between pages as items are added.
+    /// Left out of JSON when null.
     /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public long? TotalCount { get; init; }
 }
 
