@@ -167,6 +167,16 @@ public sealed partial class PostgreSqlMeteringStore
     }
 
     /// <inheritdoc/>
+    public async ValueTask<long> CountInvoicesAsync(string customerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customerId);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, _sql.CountInvoices);
+        command.Parameters.Add(Text(customerId));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc/>
     public async ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invoiceId);

@@ -344,6 +344,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         // The status is read from the document with the expression index invoices_by_status (schema 8) uses.
         public readonly string ListInvoicesByStatus = $"SELECT doc::text FROM {s}.invoices WHERE (doc->>'Status') = $1 AND number > $2 ORDER BY (doc->>'Status'), number LIMIT $3";
         public readonly string ListInvoices = $"SELECT doc::text FROM {s}.invoices WHERE customer_id = $1 AND number < $2 ORDER BY number DESC LIMIT $3";
+        public readonly string CountInvoices = $"SELECT COUNT(*) FROM {s}.invoices WHERE customer_id = $1";
 
         public readonly string EnsureLedger = $"INSERT INTO {s}.credit_ledgers (customer_id, last_sequence) VALUES ($1, 0) ON CONFLICT (customer_id) DO NOTHING";
         public readonly string LockLedgers = $"SELECT customer_id, last_sequence FROM {s}.credit_ledgers WHERE customer_id = ANY($1) ORDER BY customer_id FOR UPDATE";

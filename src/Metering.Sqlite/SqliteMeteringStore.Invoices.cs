@@ -80,6 +80,10 @@ public sealed partial class SqliteMeteringStore
     }
 
     /// <inheritdoc/>
+    public ValueTask<long> CountInvoicesAsync(string customerId, CancellationToken cancellationToken) =>
+        ReadAsync(c => (long)StatementCache.Get(c, "SELECT COUNT(*) FROM invoices WHERE customer_id = $c", "$c").With(customerId).ExecuteScalar()!, cancellationToken);
+
+    /// <inheritdoc/>
     public ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transition);

@@ -70,3 +70,11 @@ public sealed class PostgreSqlDailyUsageTests(PostgresServer server) : DailyUsag
 public sealed class PostgreSqlInvoiceStatusListTests(PostgresServer server) : InvoiceStatusListConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlCreditRateCardTests(PostgresServer server) : CreditRateCardConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlEntitlementTests(PostgresServer server) : EntitlementConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlInvoiceApprovalTests(PostgresServer server) : InvoiceApprovalConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlSubscriptionMetadataTests(PostgresServer server) : SubscriptionMetadataConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlPageCountTests(PostgresServer server) : PageCountConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -281,6 +281,15 @@ public sealed class SqliteDailyUsageTests : DailyUsageConformance, IDisposable
     public void Dispose() => _files.Dispose();
 }
 
+public sealed class SqliteEntitlementTests : EntitlementConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
 public sealed class SqliteInvoiceStatusListTests : InvoiceStatusListConformance, IDisposable
 {
     private readonly SqliteFiles _files = new();
@@ -290,7 +299,34 @@ public sealed class SqliteInvoiceStatusListTests : InvoiceStatusListConformance,
     public void Dispose() => _files.Dispose();
 }
 
+public sealed class SqliteInvoiceApprovalTests : InvoiceApprovalConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
 public sealed class SqliteCreditRateCardTests : CreditRateCardConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqliteSubscriptionMetadataTests : SubscriptionMetadataConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}
+
+public sealed class SqlitePageCountTests : PageCountConformance, IDisposable
 {
     private readonly SqliteFiles _files = new();
 

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Metering;
 
 /// <summary>The lifecycle state of a subscription.</summary>
@@ -80,7 +82,29 @@ public sealed record Subscription
     /// </summary>
     public IReadOnlyList<SubscriptionUsageAlert> UsageAlerts { get; init; } = [];
 
-    /// <summary>Value equality; seat assignments, seat changes and usage alerts compare by their items in order, not by list reference.</summary>
+    /// <summary>
+    /// Free key/value pairs of the host (e.g. an external order id), sorted by key; set at subscribe and changed with
+    /// <c>ISubscriptionService.UpdateSubscriptionMetadataAsync</c> (the customer metadata rules and limits).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Metadata
+    {
+        get => _metadata;
+        init => _metadata = value is null || value.Count == 0 ? NoMetadata : value.ToImmutableSortedDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// When a payment of an invoice of this subscription failed (the first failure not yet settled), or null; entitlements
+    /// continue for <c>MeteringOptions.EntitlementGracePeriod</c> from it. Cleared when that invoice is paid or voided.
+    /// </summary>
+    public Instant? PaymentFailedAt { get; init; }
+
+    /// <summary>The invoice whose failed payment <see cref="PaymentFailedAt"/> records, or null.</summary>
+    public string? PaymentFailedInvoiceId { get; init; }
+
+    private static readonly ImmutableSortedDictionary<string, string> NoMetadata = ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal);
+    private readonly ImmutableSortedDictionary<string, string> _metadata = NoMetadata;
+
+    /// <summary>Value equality; seat assignments, seat changes and usage alerts compare by their items in order, metadata entry by entry, not by reference.</summary>
     public bool Equals(Subscription? other) =>
         other is not null
         && SubscriptionId == other.SubscriptionId
@@ -97,7 +121,11 @@ public sealed record Subscription
         && CancelAt == other.CancelAt
         && EndedAt == other.EndedAt
         && Revision == other.Revision
-        && UsageAlerts.SequenceEqual(other.UsageAlerts);
+        && UsageAlerts.SequenceEqual(other.UsageAlerts)
+        && PaymentFailedAt == other.PaymentFailedAt
+        && PaymentFailedInvoiceId == other.PaymentFailedInvoiceId
+        && _metadata.Count == other._metadata.Count
+        && _metadata.All(e => other._metadata.TryGetValue(e.Key, out var v) && string.Equals(e.Value, v, StringComparison.Ordinal));
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(SubscriptionId, PlanVersion, CurrentPeriod, Revision);

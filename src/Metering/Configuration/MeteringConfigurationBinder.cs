@@ -30,6 +30,9 @@ internal static class MeteringConfigurationBinder
                 case "CLOSERETRYMAXDELAY":
                     Duration(child, options, d => options.CloseRetryMaxDelay = d);
                     break;
+                case "ENTITLEMENTGRACEPERIOD":
+                    Duration(child, options, d => options.EntitlementGracePeriod = d);
+                    break;
                 case "INVOICEAPPROVAL":
                     Enum<InvoiceApproval>(child, options, v => options.InvoiceApproval = v);
                     break;
@@ -63,7 +66,7 @@ internal static class MeteringConfigurationBinder
                     // Sections of RunInBackground(...) and the health checks, bound by their own options.
                     break;
                 default:
-                    options.BindingErrors.Add($"Configuration '{path}' is not a Metering setting; remove it or fix its name (settings: GracePeriod, FutureTolerance, CloseRetryDelay, CloseRetryMaxDelay, InvoiceApproval, Rounding, DefaultTimeZone, CloseBatchSize, CloseConcurrency, LowCreditBalanceThresholds, Background).");
+                    options.BindingErrors.Add($"Configuration '{path}' is not a Metering setting; remove it or fix its name (settings: GracePeriod, EntitlementGracePeriod, FutureTolerance, CloseRetryDelay, CloseRetryMaxDelay, InvoiceApproval, Rounding, DefaultTimeZone, CloseBatchSize, CloseConcurrency, LowCreditBalanceThresholds, Background).");
                     break;
             }
         }

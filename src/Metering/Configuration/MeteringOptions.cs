@@ -34,6 +34,16 @@ public sealed class MeteringOptions
     /// <summary>The furthest a subscription may start ahead of now, and an anchor before its start: 10 years.</summary>
     public static readonly Duration MaxScheduleSpan = Duration.FromDays(3653);
 
+    /// <summary>Largest entitlement grace period accepted: 90 days.</summary>
+    public static readonly Duration MaxEntitlementGracePeriod = Duration.FromDays(90);
+
+    /// <summary>
+    /// How long features stay enabled (<see cref="FeatureAccessStatus.InGrace"/>) after a subscription ended or was
+    /// canceled, or after a payment of one of its invoices failed (default zero: access ends at once; at most 90 days).
+    /// Access after a failed payment returns when that invoice is paid (or voided).
+    /// </summary>
+    public Duration EntitlementGracePeriod { get; set; } = Duration.Zero;
+
     /// <summary>Whether invoices are finalized at close or held as drafts (default <see cref="InvoiceApproval.Automatic"/>).</summary>
     public InvoiceApproval InvoiceApproval { get; set; } = InvoiceApproval.Automatic;
 

@@ -23,6 +23,11 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
             failures.Add($"MeteringOptions.MaxBackdatedStart must be between 0 and 3653 days (10 years), but was {DurationText.Format(options.MaxBackdatedStart)}.");
         }
 
+        if (options.EntitlementGracePeriod < Duration.Zero || options.EntitlementGracePeriod > MeteringOptions.MaxEntitlementGracePeriod)
+        {
+            failures.Add($"MeteringOptions.EntitlementGracePeriod must be between 0 and 90 days, but was {DurationText.Format(options.EntitlementGracePeriod)}.");
+        }
+
         if (!Enum.IsDefined(options.InvoiceApproval))
         {
             failures.Add($"MeteringOptions.InvoiceApproval has an unknown value {(int)options.InvoiceApproval}; use Automatic or Manual.");

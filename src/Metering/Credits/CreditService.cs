@@ -138,17 +138,23 @@ internal sealed class CreditService(
         return ledger.BalancesAt(at ?? clock.GetCurrentInstant());
     }
 
-    public async ValueTask<Page<CreditTransaction>> ListTransactionsAsync(string customerId, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default)
+    public ValueTask<Page<CreditTransaction>> ListTransactionsAsync(string customerId, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default) =>
+        ListTransactionsAsync(customerId, new PageRequest { Cursor = cursor, Limit = limit }, cancellationToken);
+
+    public async ValueTask<Page<CreditTransaction>> ListTransactionsAsync(string customerId, PageRequest request, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var (cursor, limit) = (request.Cursor, request.Limit ?? 50);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         InputChecks.Required(customerId, "customer id");
         long after = PageCursor.Decode(cursor, 0);
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var ledger = await store.LoadLedgerAsync(customerId, cancellationToken).ConfigureAwait(false);
         var items = ledger.Transactions.Where(t => t.Sequence > after).Take(limit + 1).ToList();
-        return items.Count > limit
+        var page = items.Count > limit
             ? new Page<CreditTransaction>(items.Take(limit).ToArray(), items[limit - 1].Sequence.ToString(CultureInfo.InvariantCulture))
             : new Page<CreditTransaction>(items.ToArray(), null);
+        return request.IncludeTotalCount ? page with { TotalCount = ledger.Transactions.Count } : page;
     }
 
     public async ValueTask<int> ExpireDueAsync(CancellationToken cancellationToken = default) =>

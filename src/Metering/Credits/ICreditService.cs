@@ -94,6 +94,12 @@ public interface ICreditService
     /// <summary>The customer's credit transactions (grants, consumptions, expirations, voids, adjustments), oldest first, paginated by cursor.</summary>
     ValueTask<Page<CreditTransaction>> ListTransactionsAsync(string customerId, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The customer's credit transactions, oldest first, one page of <paramref name="request"/> (default 50 per page),
+    /// with <see cref="Page{T}.TotalCount"/> (every transaction in the customer's ledger) when it asks for it.
+    /// </summary>
+    ValueTask<Page<CreditTransaction>> ListTransactionsAsync(string customerId, PageRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>Writes the expirations of every remainder due by now; returns how many grants expired.</summary>
     ValueTask<int> ExpireDueAsync(CancellationToken cancellationToken = default);
 }

@@ -25,7 +25,7 @@ internal sealed partial class BillingEngine
     /// </summary>
     /// <exception cref="InvalidInvoiceTransitionException">The invoice is paid, void (perhaps already replaced) or
     /// uncollectible, or has credit notes.</exception>
-    public InvoiceRegenerationDecision DecideRegeneration(InvoiceRegenerationContext context, Plan plan, Instant now)
+    public InvoiceRegenerationDecision DecideRegeneration(InvoiceRegenerationContext context, Plan plan, Instant now, InvoiceApproval? customerApproval = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(plan);
@@ -48,7 +48,7 @@ internal sealed partial class BillingEngine
             (ledgerAfter, _) = returned.Consume(new Money(invoiceTimeCredits, plan.Currency), now, invoiceId: replacementId, description: "Applied to invoice");
         }
 
-        bool manual = _options.InvoiceApproval == InvoiceApproval.Manual;
+        bool manual = IsManual(customerApproval);
         var voided = original with { Status = InvoiceStatus.Void, SettledAt = now, ReplacedByInvoiceId = replacementId };
         var replacement = new Invoice
         {

@@ -17,7 +17,11 @@ internal enum CloseKind
 /// <param name="At">The instant the service period ends (the period end, or the moment of the change).</param>
 /// <param name="NewPlan">The plan to move to, for a plan change.</param>
 /// <param name="Anchor">For a plan change: keep the billing anchor (the default) or reset it at the change.</param>
-internal sealed record CloseRequest(CloseKind Kind, Instant At, Plan? NewPlan = null, PlanChangeAnchor Anchor = PlanChangeAnchor.Keep);
+internal sealed record CloseRequest(CloseKind Kind, Instant At, Plan? NewPlan = null, PlanChangeAnchor Anchor = PlanChangeAnchor.Keep)
+{
+    /// <summary>The customer's own invoice approval (<see cref="Customer.InvoiceApproval"/>); null follows the global option.</summary>
+    public InvoiceApproval? CustomerApproval { get; init; }
+}
 
 /// <summary>
 /// The one place that turns a subscription period's aggregates into an invoice and decides the
@@ -97,6 +101,9 @@ internal sealed partial class BillingEngine(IOptions<MeteringOptions> options)
         && string.Equals(key.MeterKey, charge.MeterKey, StringComparison.Ordinal)
         && key.GroupValues.Count == charge.GroupBy.Count;
 
+    /// <summary>True when a new invoice of a customer whose own approval is <paramref name="customerApproval"/> is held as a draft.</summary>
+    internal bool IsManual(InvoiceApproval? customerApproval) => (customerApproval ?? _options.InvoiceApproval) == InvoiceApproval.Manual;
+
     /// <summary>Decides a close: the invoice, invoice-time credits, the next subscription state and the events.</summary>
     public PeriodCloseDecision DecideClose(PeriodCloseContext context, CloseRequest request, Instant now)
     {
@@ -124,7 +131,7 @@ internal sealed partial class BillingEngine(IOptions<MeteringOptions> options)
         }
 
         var servicePeriod = closeAt < period.End ? new BillingPeriod(period.Index, period.Start, closeAt) : period;
-        bool manual = _options.InvoiceApproval == InvoiceApproval.Manual;
+        bool manual = IsManual(request.CustomerApproval);
         var reason = request.Kind switch
         {
             CloseKind.PlanChange => InvoiceReason.PlanChange,

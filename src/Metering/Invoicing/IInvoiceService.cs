@@ -40,6 +40,12 @@ public interface IInvoiceService
     /// </summary>
     ValueTask<Page<Invoice>> ListByStatusAsync(InvoiceStatus status, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A customer's invoices, newest first, one page of <paramref name="request"/> (default 20 per page), with
+    /// <see cref="Page{T}.TotalCount"/> (every invoice of the customer, void ones included) when it asks for it.
+    /// </summary>
+    ValueTask<Page<Invoice>> ListAsync(string customerId, PageRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>Finalizes a draft held for manual approval.</summary>
     /// <exception cref="InvalidInvoiceTransitionException">The invoice is not a draft.</exception>
     ValueTask<Invoice> ApproveAsync(string invoiceId, CancellationToken cancellationToken = default);

@@ -3,7 +3,7 @@ using Metering.Storage;
 namespace Metering;
 
 /// <summary>Implements <see cref="IInvoiceService"/>.</summary>
-internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catalog, IUsageQuery usage, BillingEngine engine, IClock clock) : IInvoiceService
+internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catalog, IUsageQuery usage, BillingEngine engine, IClock clock, SubscriptionCache cache) : IInvoiceService
 {
     public async ValueTask<CalculatedInvoice> PreviewAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
         (await usage.GetCurrentAsync(subscriptionId, cancellationToken).ConfigureAwait(false)).Estimate;
@@ -15,12 +15,20 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
         return await store.FindInvoiceAsync(invoiceId, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask<Page<Invoice>> ListAsync(string customerId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default)
+    public ValueTask<Page<Invoice>> ListAsync(string customerId, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default) =>
+        ListAsync(customerId, new PageRequest { Cursor = cursor, Limit = limit }, cancellationToken);
+
+    public async ValueTask<Page<Invoice>> ListAsync(string customerId, PageRequest request, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        int limit = request.Limit ?? 20;
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         InputChecks.Required(customerId, "customer id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        return await store.ListInvoicesAsync(customerId, cursor, limit, cancellationToken).ConfigureAwait(false);
+        var page = await store.ListInvoicesAsync(customerId, request.Cursor, limit, cancellationToken).ConfigureAwait(false);
+        return request.IncludeTotalCount
+            ? page with { TotalCount = await store.CountInvoicesAsync(customerId, cancellationToken).ConfigureAwait(false) }
+            : page;
     }
 
     public async ValueTask<Page<Invoice>> ListByStatusAsync(InvoiceStatus status, string? cursor = null, int limit = 20, CancellationToken cancellationToken = default)
@@ -39,8 +47,8 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
         TransitionAsync(invoiceId, "approved", From(InvoiceStatus.Draft, "it is a Draft"), (i, now) => i with { Status = InvoiceStatus.Finalized, FinalizedAt = now }, BillingEventType.InvoiceFinalized, cancellationToken);
 
     // Voiding gives back the credits applied to the invoice at close (in the same transaction), as Lago and Stripe do.
-    public ValueTask<Invoice> VoidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
-        TransitionAsync(invoiceId, "voided", InvoiceVoidRule.Check, (i, now) => i with { Status = InvoiceStatus.Void, SettledAt = now }, BillingEventType.InvoiceVoided, cancellationToken, returnsCredits: true);
+    public async ValueTask<Invoice> VoidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
+        await TrackPaymentAsync(await TransitionAsync(invoiceId, "voided", InvoiceVoidRule.Check, (i, now) => i with { Status = InvoiceStatus.Void, SettledAt = now }, BillingEventType.InvoiceVoided, cancellationToken, returnsCredits: true).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
     // Lago's "void and regenerate": the same statuses as a void (Draft, Finalized; no credit notes). The plan version
     // is read from the catalog first; the store then locks the invoice and decides on what it holds.
@@ -51,15 +59,18 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
         var invoice = await store.FindInvoiceAsync(invoiceId, cancellationToken).ConfigureAwait(false) ?? throw InvoiceNotFound(invoiceId);
         var plan = await catalog.GetPlanAsync(invoice.PlanKey, invoice.PlanVersion, cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
-        var result = await store.RegenerateInvoiceAsync(invoiceId, context => engine.DecideRegeneration(context, plan, now), cancellationToken).ConfigureAwait(false);
-        return result ?? throw InvoiceNotFound(invoiceId);
+        var customer = await store.FindCustomerAsync(invoice.CustomerId, cancellationToken).ConfigureAwait(false);
+        var result = await store.RegenerateInvoiceAsync(invoiceId, context => engine.DecideRegeneration(context, plan, now, customer?.InvoiceApproval), cancellationToken).ConfigureAwait(false)
+            ?? throw InvoiceNotFound(invoiceId);
+        await TrackPaymentAsync(result.Voided, cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
-    public ValueTask<Invoice> MarkPaidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
-        TransitionAsync(invoiceId, "marked paid", From(InvoiceStatus.Finalized, "it is Finalized"), (i, now) => i with { Status = InvoiceStatus.Paid, SettledAt = now }, BillingEventType.InvoicePaid, cancellationToken);
+    public async ValueTask<Invoice> MarkPaidAsync(string invoiceId, CancellationToken cancellationToken = default) =>
+        await TrackPaymentAsync(await TransitionAsync(invoiceId, "marked paid", From(InvoiceStatus.Finalized, "it is Finalized"), (i, now) => i with { Status = InvoiceStatus.Paid, SettledAt = now }, BillingEventType.InvoicePaid, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
-    public ValueTask<Invoice> MarkPaymentFailedAsync(string invoiceId, CancellationToken cancellationToken = default) =>
-        TransitionAsync(invoiceId, "marked as a failed payment", From(InvoiceStatus.Finalized, "it is Finalized"), (i, _) => i with { PaymentFailures = i.PaymentFailures + 1 }, BillingEventType.InvoicePaymentFailed, cancellationToken);
+    public async ValueTask<Invoice> MarkPaymentFailedAsync(string invoiceId, CancellationToken cancellationToken = default) =>
+        await TrackPaymentAsync(await TransitionAsync(invoiceId, "marked as a failed payment", From(InvoiceStatus.Finalized, "it is Finalized"), (i, _) => i with { PaymentFailures = i.PaymentFailures + 1 }, BillingEventType.InvoicePaymentFailed, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
     public ValueTask<Invoice> MarkUncollectibleAsync(string invoiceId, CancellationToken cancellationToken = default) =>
         TransitionAsync(invoiceId, "marked uncollectible", From(InvoiceStatus.Finalized, "it is Finalized"), (i, now) => i with { Status = InvoiceStatus.Uncollectible, SettledAt = now }, BillingEventType.InvoiceUncollectible, cancellationToken);
@@ -146,5 +157,29 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
                 : transition;
         }, cancellationToken).ConfigureAwait(false);
         return updated ?? throw InvoiceNotFound(invoiceId);
+    }
+
+    // Entitlements read a failed payment from the subscription (one cheap read per check): the invoice transition is
+    // stored first, then its subscription records (or forgets) the failure. EntitlementRules.AfterPayment decides.
+    private async ValueTask<Invoice> TrackPaymentAsync(Invoice invoice, CancellationToken cancellationToken)
+    {
+        var at = clock.GetCurrentInstant();
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            var subscription = await store.FindSubscriptionAsync(invoice.SubscriptionId, cancellationToken).ConfigureAwait(false);
+            var updated = subscription is null ? null : EntitlementRules.AfterPayment(subscription, invoice, at);
+            if (updated is null || updated == subscription)
+            {
+                return invoice;
+            }
+
+            if (await store.UpdateSubscriptionAsync(updated with { Revision = subscription!.Revision + 1 }, [], cancellationToken).ConfigureAwait(false))
+            {
+                cache.Invalidate(invoice.CustomerId);
+                return invoice;
+            }
+        }
+
+        throw new MeteringException(MeteringErrorCode.ConcurrencyConflict, $"Invoice '{invoice.InvoiceId}' was updated, but subscription '{invoice.SubscriptionId}' kept changing while its payment state was recorded for entitlements; repeat the call.");
     }
 }

@@ -16,7 +16,7 @@ namespace Metering;
 /// </example>
 public static class PagingExtensions
 {
-    /// <summary>All of a customer's invoices, newest first (see <see cref="IInvoiceService.ListAsync"/>).</summary>
+    /// <summary>All of a customer's invoices, newest first (see <see cref="IInvoiceService.ListAsync(string, string?, int, CancellationToken)"/>).</summary>
     public static IAsyncEnumerable<Invoice> ListAllAsync(this IInvoiceService invoices, string customerId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(invoices);
@@ -30,7 +30,7 @@ public static class PagingExtensions
         return EnumerateAsync((cursor, token) => invoices.ListByStatusAsync(status, cursor, 100, token), cancellationToken);
     }
 
-    /// <summary>All of a customer's credit transactions, in ledger order (see <see cref="ICreditService.ListTransactionsAsync"/>).</summary>
+    /// <summary>All of a customer's credit transactions, in ledger order (see <see cref="ICreditService.ListTransactionsAsync(string, string?, int, CancellationToken)"/>).</summary>
     public static IAsyncEnumerable<CreditTransaction> ListAllTransactionsAsync(this ICreditService credits, string customerId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(credits);

@@ -170,7 +170,8 @@ internal sealed class PeriodCloser(
             var period = subscription.CurrentPeriod;
             periodStart = period.Start;
             var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
-            var request = new CloseRequest(CloseKind.PeriodEnd, period.End);
+            var customer = await store.FindCustomerAsync(subscription.CustomerId, cancellationToken).ConfigureAwait(false);
+            var request = new CloseRequest(CloseKind.PeriodEnd, period.End) { CustomerApproval = customer?.InvoiceApproval };
             var result = await store.ClosePeriodAsync(subscriptionId, period.Start, plan, ctx => engine.DecideClose(ctx, request, now), cancellationToken).ConfigureAwait(false);
             activity?.SetTag("metering.close.status", result.Status == PeriodCloseStatus.Closed ? "closed" : "already_closed");
             if (result.Status != PeriodCloseStatus.Closed)

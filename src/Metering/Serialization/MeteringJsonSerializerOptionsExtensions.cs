@@ -128,6 +128,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddEnum<CreditNoteReason>(converters);
         AddEnum<CreditOverflow>(converters);
         AddEnum<CreditTransactionType>(converters);
+        AddEnum<FeatureAccessStatus>(converters);
         AddEnum<IntervalUnit>(converters);
         AddEnum<InvoiceApproval>(converters);
         AddEnum<InvoiceLineKind>(converters);

@@ -122,6 +122,24 @@ public partial interface IMeteringStore
     ValueTask<Page<Invoice>> ListInvoicesByStatusAsync(InvoiceStatus status, string? cursor, int limit, CancellationToken cancellationToken);
 
     /// <summary>
+    /// How many invoices the customer has (every status). The default pages through <see cref="ListInvoicesAsync"/>;
+    /// stores override it with one count.
+    /// </summary>
+    async ValueTask<long> CountInvoicesAsync(string customerId, CancellationToken cancellationToken)
+    {
+        long count = 0;
+        string? cursor = null;
+        do
+        {
+            var page = await ListInvoicesAsync(customerId, cursor, 500, cancellationToken).ConfigureAwait(false);
+            count += page.Items.Count;
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        return count;
+    }
+
+    /// <summary>
     /// Changes an invoice atomically: <paramref name="transition"/> gets the stored invoice and returns the new one and its
     /// events, or throws. When the transition has a <see cref="InvoiceTransition.LedgerChange"/>, the invoice customer's
     /// ledger is locked, changed (checked with <see cref="StoreChangeRules.DecideLedgerChange"/>) and written in the same transaction.

@@ -8,7 +8,7 @@ internal sealed record CurrencyDoc(string Code, int MinorDigits, bool IsCustom);
 
 internal sealed record MoneyDoc(string Amount, CurrencyDoc Currency);
 
-internal sealed record CustomerDetailsDoc(string? Email, Dictionary<string, string>? Metadata, string? UpdatedAt);
+internal sealed record CustomerDetailsDoc(string? Email, Dictionary<string, string>? Metadata, string? UpdatedAt, InvoiceApproval? InvoiceApproval = null);
 
 internal sealed record MeterDoc(string Key, Aggregation Aggregation, string? UniqueProperty, string[] GroupBy, string? DisplayName, string? Unit);
 
@@ -56,7 +56,10 @@ internal sealed record SubscriptionDoc(
     string? EndedAt,
     long Revision,
     SubscriptionUsageAlertDoc[]? UsageAlerts = null,
-    SeatChangeDoc[]? SeatChanges = null);
+    SeatChangeDoc[]? SeatChanges = null,
+    Dictionary<string, string>? Metadata = null,
+    string? PaymentFailedAt = null,
+    string? PaymentFailedInvoiceId = null);
 
 /// <summary>One <see cref="SeatChange"/>; documents written before seat history have none (null: no changes).</summary>
 internal sealed record SeatChangeDoc(string At, int PreviousSeats, int Seats);

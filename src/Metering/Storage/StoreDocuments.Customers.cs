@@ -11,13 +11,13 @@ public static partial class StoreDocuments
     public static string? DetailsJson(Customer customer)
     {
         ArgumentNullException.ThrowIfNull(customer);
-        if (customer.Email is null && customer.Metadata.Count == 0 && customer.UpdatedAt is null)
+        if (customer.Email is null && customer.Metadata.Count == 0 && customer.UpdatedAt is null && customer.InvoiceApproval is null)
         {
             return null;
         }
 
         var metadata = customer.Metadata.Count == 0 ? null : new Dictionary<string, string>(customer.Metadata, StringComparer.Ordinal);
-        return JsonSerializer.Serialize(new CustomerDetailsDoc(customer.Email, metadata, customer.UpdatedAt is { } at ? Iso(at) : null), Context.CustomerDetailsDoc);
+        return JsonSerializer.Serialize(new CustomerDetailsDoc(customer.Email, metadata, customer.UpdatedAt is { } at ? Iso(at) : null, customer.InvoiceApproval), Context.CustomerDetailsDoc);
     }
 
     /// <summary><paramref name="customer"/> with the details read back from <see cref="DetailsJson"/> (null: none).</summary>
@@ -36,6 +36,7 @@ public static partial class StoreDocuments
             Email = doc.Email,
             Metadata = doc.Metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(doc.Metadata, StringComparer.Ordinal),
             UpdatedAt = doc.UpdatedAt is null ? null : ParseInstant(doc.UpdatedAt),
+            InvoiceApproval = doc.InvoiceApproval,
         };
     }
 }

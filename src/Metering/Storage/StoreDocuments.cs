@@ -206,7 +206,10 @@ public static partial class StoreDocuments
             Iso(s.EndedAt),
             s.Revision,
             s.UsageAlerts.Count == 0 ? null : [.. s.UsageAlerts.Select(a => new SubscriptionUsageAlertDoc(a.ChargeKey, a.Kind, Text(a.Threshold)))],
-            s.SeatChanges.Count == 0 ? null : [.. s.SeatChanges.Select(c => new SeatChangeDoc(Iso(c.At), c.PreviousSeats, c.Seats))]),
+            s.SeatChanges.Count == 0 ? null : [.. s.SeatChanges.Select(c => new SeatChangeDoc(Iso(c.At), c.PreviousSeats, c.Seats))],
+            s.Metadata.Count == 0 ? null : new Dictionary<string, string>(s.Metadata, StringComparer.Ordinal),
+            Iso(s.PaymentFailedAt),
+            s.PaymentFailedInvoiceId),
         Context.SubscriptionDoc);
 
     /// <summary>Reads a value back from its stored JSON document.</summary>
@@ -232,6 +235,9 @@ public static partial class StoreDocuments
             Revision = doc.Revision,
             UsageAlerts = doc.UsageAlerts is null ? [] : [.. doc.UsageAlerts.Select(a => new SubscriptionUsageAlert(a.ChargeKey, a.Kind, Decimal(a.Threshold)))],
             SeatChanges = doc.SeatChanges is null ? [] : [.. doc.SeatChanges.Select(c => new SeatChange(ParseInstant(c.At), c.PreviousSeats, c.Seats))],
+            Metadata = doc.Metadata ?? [],
+            PaymentFailedAt = ParseNullableInstant(doc.PaymentFailedAt),
+            PaymentFailedInvoiceId = doc.PaymentFailedInvoiceId,
         };
     }
 

@@ -29,6 +29,12 @@ public sealed record Customer(string CustomerId, string? Name, string TimeZoneId
         init => _metadata = value is null || value.Count == 0 ? NoMetadata : value.ToImmutableSortedDictionary(StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// How this customer's invoices are finalized (manual review or automatic), overriding
+    /// <see cref="MeteringOptions.InvoiceApproval"/>; null follows the global option.
+    /// </summary>
+    public InvoiceApproval? InvoiceApproval { get; init; }
+
     /// <summary>When the customer's details last changed; null when never changed since creation.</summary>
     public Instant? UpdatedAt { get; init; }
 
@@ -42,6 +48,7 @@ public sealed record Customer(string CustomerId, string? Name, string TimeZoneId
                 && CreatedAt == other.CreatedAt
                 && string.Equals(Email, other.Email, StringComparison.Ordinal)
                 && UpdatedAt == other.UpdatedAt
+                && InvoiceApproval == other.InvoiceApproval
                 && _metadata.Count == other._metadata.Count
                 && _metadata.All(e => other._metadata.TryGetValue(e.Key, out var v) && string.Equals(e.Value, v, StringComparison.Ordinal))));
 

@@ -34,6 +34,16 @@ public sealed record CustomerDetails
     public string? Email { get; init; }
 
     /// <summary>
+    /// The customer's own invoice approval (e.g. <see cref="InvoiceApproval.Manual"/> review for one customer while the
+    /// global <see cref="MeteringOptions.InvoiceApproval"/> is automatic); null leaves it as it is (when creating: follow
+    /// the global option). Applies to invoices created after the change.
+    /// </summary>
+    public InvoiceApproval? InvoiceApproval { get; init; }
+
+    /// <summary>True to drop the customer's own invoice approval so the global option applies again (cannot be combined with <see cref="InvoiceApproval"/>).</summary>
+    public bool UseGlobalInvoiceApproval { get; init; }
+
+    /// <summary>
     /// Metadata entries to set, merged into the stored ones; an entry whose value is empty removes that key. Keys are
     /// 1 to <see cref="MaxMetadataKeyLength"/> characters, values up to <see cref="MaxMetadataValueLength"/>.
     /// </summary>

@@ -28,19 +28,31 @@ internal static class CustomerRules
             Zone(customerId, zoneId);
         }
 
-        if (details.Metadata is { } metadata)
+        if (details.InvoiceApproval is { } approval && (!Enum.IsDefined(approval) || details.UseGlobalInvoiceApproval))
         {
-            TextRules.Check(metadata, "customer metadata");
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Invoice approval {approval} of customer '{customerId}' is {(details.UseGlobalInvoiceApproval ? "given with UseGlobalInvoiceApproval" : "not defined")}; pass Automatic or Manual, or only UseGlobalInvoiceApproval to follow MeteringOptions.InvoiceApproval.");
+        }
+
+        CheckMetadata($"customer '{customerId}'", details.Metadata);
+    }
+
+    /// <summary>Checks metadata changes of <paramref name="owner"/> (e.g. <c>customer 'c1'</c>): key and value lengths, text.</summary>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.InvalidArgument"/>: a key or value is too long or empty.</exception>
+    public static void CheckMetadata(string owner, IReadOnlyDictionary<string, string>? changes)
+    {
+        if (changes is { } metadata)
+        {
+            TextRules.Check(metadata, owner.StartsWith("customer", StringComparison.Ordinal) ? "customer metadata" : "subscription metadata");
             foreach (var (key, value) in metadata)
             {
                 if (key.Length is 0 or > CustomerDetails.MaxMetadataKeyLength)
                 {
-                    throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Metadata key '{key}' of customer '{customerId}' has {key.Length} characters; use 1 to {CustomerDetails.MaxMetadataKeyLength}.");
+                    throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Metadata key '{key}' of {owner} has {key.Length} characters; use 1 to {CustomerDetails.MaxMetadataKeyLength}.");
                 }
 
                 if (value is null || value.Length > CustomerDetails.MaxMetadataValueLength)
                 {
-                    throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Metadata value of key '{key}' of customer '{customerId}' is {(value is null ? "null" : $"{value.Length} characters long")}; use up to {CustomerDetails.MaxMetadataValueLength} characters, or an empty string to remove the key.");
+                    throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Metadata value of key '{key}' of {owner} is {(value is null ? "null" : $"{value.Length} characters long")}; use up to {CustomerDetails.MaxMetadataValueLength} characters, or an empty string to remove the key.");
                 }
             }
         }
@@ -64,6 +76,8 @@ internal static class CustomerRules
         (requested.Name is null || string.Equals(requested.Name, existing.Name, StringComparison.Ordinal))
         && (requested.TimeZoneId is null || string.Equals(requested.TimeZoneId, existing.TimeZoneId, StringComparison.Ordinal))
         && (requested.Email is null || string.Equals(NullIfEmpty(requested.Email), existing.Email, StringComparison.Ordinal))
+        && (requested.InvoiceApproval is null || requested.InvoiceApproval == existing.InvoiceApproval)
+        && (!requested.UseGlobalInvoiceApproval || existing.InvoiceApproval is null)
         && (requested.Metadata is null
             || (requested.Metadata.Count(e => e.Value.Length > 0) == existing.Metadata.Count
                 && requested.Metadata.All(e => e.Value.Length == 0
@@ -98,41 +112,49 @@ internal static class CustomerRules
         return new CustomerChange(updated, rescheduled);
     }
 
-    private static Customer Apply(Customer customer, CustomerDetails details, Instant? updatedAt)
+    /// <summary>
+    /// <paramref name="current"/> merged with checked <paramref name="changes"/> (an empty value removes its key) for
+    /// <paramref name="owner"/> (e.g. <c>Subscription 's1'</c>); throws when the result has too many entries.
+    /// </summary>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.InvalidArgument"/>: more than <see cref="CustomerDetails.MaxMetadataEntries"/> entries.</exception>
+    public static IReadOnlyDictionary<string, string> MergeMetadata(string owner, IReadOnlyDictionary<string, string> current, IReadOnlyDictionary<string, string>? changes)
     {
-        var metadata = customer.Metadata;
-        if (details.Metadata is { Count: > 0 } changes)
+        if (changes is not { Count: > 0 })
         {
-            var merged = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
-            foreach (var (key, value) in changes)
-            {
-                if (value.Length == 0)
-                {
-                    merged.Remove(key);
-                }
-                else
-                {
-                    merged[key] = value;
-                }
-            }
-
-            if (merged.Count > CustomerDetails.MaxMetadataEntries)
-            {
-                throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Customer '{customer.CustomerId}' would have {merged.Count} metadata entries; keep at most {CustomerDetails.MaxMetadataEntries} (remove keys by setting them to an empty string).");
-            }
-
-            metadata = merged;
+            return current;
         }
 
-        return customer with
+        var merged = new Dictionary<string, string>(current, StringComparer.Ordinal);
+        foreach (var (key, value) in changes)
+        {
+            if (value.Length == 0)
+            {
+                merged.Remove(key);
+            }
+            else
+            {
+                merged[key] = value;
+            }
+        }
+
+        if (merged.Count > CustomerDetails.MaxMetadataEntries)
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, $"{owner} would have {merged.Count} metadata entries; keep at most {CustomerDetails.MaxMetadataEntries} (remove keys by setting them to an empty string).");
+        }
+
+        return merged;
+    }
+
+    private static Customer Apply(Customer customer, CustomerDetails details, Instant? updatedAt) =>
+        customer with
         {
             Name = details.Name is null ? customer.Name : NullIfEmpty(details.Name),
             TimeZoneId = details.TimeZoneId ?? customer.TimeZoneId,
             Email = details.Email is null ? customer.Email : NullIfEmpty(details.Email),
-            Metadata = metadata,
+            Metadata = MergeMetadata($"Customer '{customer.CustomerId}'", customer.Metadata, details.Metadata),
+            InvoiceApproval = details.UseGlobalInvoiceApproval ? null : details.InvoiceApproval ?? customer.InvoiceApproval,
             UpdatedAt = updatedAt,
         };
-    }
 
     private static void CheckLength(string customerId, string what, string? value)
     {

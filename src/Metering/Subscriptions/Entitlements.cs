@@ -1,42 +1,49 @@
 using Metering.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Metering;
 
-/// <summary>Implements <see cref="IEntitlements"/> from the plans of the customer's active subscriptions.</summary>
-internal sealed class Entitlements(IMeteringStore store, MeteringCatalog catalog, IClock clock) : IEntitlements
+/// <summary>Implements <see cref="IEntitlements"/> from the plans of the customer's subscriptions (<see cref="EntitlementRules"/> decides).</summary>
+internal sealed class Entitlements(IMeteringStore store, MeteringCatalog catalog, IClock clock, IOptions<MeteringOptions> options) : IEntitlements
 {
     /// <summary>The feature key whose limit caps <see cref="Subscription.Seats"/>.</summary>
     public const string SeatsFeature = "seats";
 
-    public async ValueTask<FeatureAccess> CheckAsync(string customerId, string featureKey, CancellationToken cancellationToken = default)
+    private readonly Duration _grace = options.Value.EntitlementGracePeriod;
+
+    public ValueTask<FeatureAccess> CheckAsync(string customerId, string featureKey, CancellationToken cancellationToken = default) =>
+        FindAsync(customerId, featureKey, null, cancellationToken);
+
+    public ValueTask<IReadOnlyList<FeatureAccess>> ListAsync(string customerId, CancellationToken cancellationToken = default) =>
+        DecideAsync(customerId, null, cancellationToken);
+
+    public ValueTask<FeatureAccess> CheckAsync(string customerId, string featureKey, string granteeId, CancellationToken cancellationToken = default) =>
+        FindAsync(customerId, featureKey, InputChecks.Required(granteeId, "grantee id"), cancellationToken);
+
+    public ValueTask<IReadOnlyList<FeatureAccess>> ListAsync(string customerId, string granteeId, CancellationToken cancellationToken = default) =>
+        DecideAsync(customerId, InputChecks.Required(granteeId, "grantee id"), cancellationToken);
+
+    private async ValueTask<FeatureAccess> FindAsync(string customerId, string featureKey, string? granteeId, CancellationToken cancellationToken)
     {
         InputChecks.Required(featureKey, "feature key");
-        var all = await ListAsync(customerId, cancellationToken).ConfigureAwait(false);
-        return all.FirstOrDefault(f => f.FeatureKey == featureKey) ?? new FeatureAccess(featureKey, false, null);
+        return EntitlementRules.Find(await DecideAsync(customerId, granteeId, cancellationToken).ConfigureAwait(false), featureKey);
     }
 
-    public async ValueTask<IReadOnlyList<FeatureAccess>> ListAsync(string customerId, CancellationToken cancellationToken = default)
+    private async ValueTask<IReadOnlyList<FeatureAccess>> DecideAsync(string customerId, string? granteeId, CancellationToken cancellationToken)
     {
         InputChecks.Required(customerId, "customer id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
-        var access = new Dictionary<string, FeatureAccess>(StringComparer.Ordinal);
+        var granting = new List<(Subscription, Plan)>();
         foreach (var subscription in await store.ListSubscriptionsAsync(customerId, cancellationToken).ConfigureAwait(false))
         {
-            if (!subscription.CoversTimestamp(now))
+            // Only subscriptions that grant something need their plan (ended ones past the grace period do not).
+            if (EntitlementRules.GrantOf(subscription, granteeId, now, _grace) is not null)
             {
-                continue;
-            }
-
-            var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
-            foreach (var feature in plan.Features.Where(f => f.Enabled))
-            {
-                access[feature.Key] = access.TryGetValue(feature.Key, out var seen)
-                    ? seen with { Limit = seen.Limit is null || feature.Limit is null ? null : Math.Max(seen.Limit.Value, feature.Limit.Value) }
-                    : new FeatureAccess(feature.Key, true, feature.Limit);
+                granting.Add((subscription, await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false)));
             }
         }
 
-        return access.Values.OrderBy(f => f.FeatureKey, StringComparer.Ordinal).ToArray();
+        return EntitlementRules.Decide(granting, granteeId, now, _grace);
     }
 }

@@ -28,6 +28,14 @@ public sealed record SubscribeRequest
 
     /// <summary>The subscription id to use; null to generate one.</summary>
     public string? SubscriptionId { get; init; }
+
+    /// <summary>
+    /// Metadata of the subscription (e.g. an external order id), by the customer metadata rules: keys 1 to
+    /// <see cref="CustomerDetails.MaxMetadataKeyLength"/> characters, values up to
+    /// <see cref="CustomerDetails.MaxMetadataValueLength"/>, at most <see cref="CustomerDetails.MaxMetadataEntries"/>
+    /// entries; entries with an empty value are left out. Null for none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 }
 
 /// <summary>What a plan change does to the billing anchor (see <see cref="ISubscriptionService.ChangePlanAsync(string, string, int?, PlanChangeAnchor, CancellationToken)"/>).</summary>
@@ -147,6 +155,17 @@ public interface ISubscriptionService
     /// <see cref="MeteringErrorCode.InvalidArgument"/>: a charge the plan does not have, a threshold not above 0 or too
     /// large, or more than 1,000 alerts; <see cref="MeteringErrorCode.InvalidState"/>: the subscription ended.</exception>
     ValueTask<Subscription> SetUsageAlertsAsync(string subscriptionId, IReadOnlyList<SubscriptionUsageAlert> alerts, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Merges <paramref name="changes"/> into <see cref="Subscription.Metadata"/>: each entry sets its key, an empty value
+    /// removes it; the customer metadata rules and limits apply (<see cref="CustomerDetails.MaxMetadataEntries"/> entries,
+    /// key and value lengths). On an error nothing changes. Also allowed on an ended subscription.
+    /// </summary>
+    /// <returns>The subscription as stored after the change (unchanged, same revision, when the changes change nothing).</returns>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.NotFound"/>: no such subscription;
+    /// <see cref="MeteringErrorCode.InvalidArgument"/>: a key or value too long, or too many entries.</exception>
+    /// <exception cref="InvalidTextException">Text has a NUL or an unpaired surrogate.</exception>
+    ValueTask<Subscription> UpdateSubscriptionMetadataAsync(string subscriptionId, IReadOnlyDictionary<string, string> changes, CancellationToken cancellationToken = default);
 
     /// <summary>Assigns a seat to a user (idempotent for a user already assigned).</summary>
     /// <exception cref="MeteringException">Every paid seat is taken; raise <see cref="Subscription.Seats"/> first.</exception>

@@ -68,6 +68,9 @@ internal sealed class SubscriptionService(
         InputChecks.Required(request.CustomerId, "customer id");
         InputChecks.Required(request.PlanKey, "plan key");
         InputChecks.Optional(request.SubscriptionId, "subscription id");
+        var subscriptionId = request.SubscriptionId ?? "sub_" + Guid.NewGuid().ToString("N");
+        CustomerRules.CheckMetadata($"subscription '{subscriptionId}'", request.Metadata);
+        var metadata = CustomerRules.MergeMetadata($"Subscription '{subscriptionId}'", new Dictionary<string, string>(), request.Metadata);
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
         var customer = await store.FindCustomerAsync(request.CustomerId, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Customer '{request.CustomerId}' does not exist; create it with CreateCustomerAsync before subscribing.");
@@ -99,7 +102,7 @@ internal sealed class SubscriptionService(
 
         var subscription = new Subscription
         {
-            SubscriptionId = request.SubscriptionId ?? "sub_" + Guid.NewGuid().ToString("N"),
+            SubscriptionId = subscriptionId,
             CustomerId = customer.CustomerId,
             PlanKey = plan.Key,
             PlanVersion = plan.Version,
@@ -109,6 +112,7 @@ internal sealed class SubscriptionService(
             TrialEndsAt = plan.TrialDays > 0 ? start + Duration.FromDays(plan.TrialDays) : null,
             Seats = request.Seats,
             Revision = 1,
+            Metadata = metadata,
         };
         CheckId(subscription.SubscriptionId, "subscription id");
         var activated = BillingEvent.Create(BillingEventType.SubscriptionActivated, customer.CustomerId, subscription.SubscriptionId, now, SubscriptionEventPayload.Of(subscription));
@@ -205,6 +209,22 @@ internal sealed class SubscriptionService(
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    public async ValueTask<Subscription> UpdateSubscriptionMetadataAsync(string subscriptionId, IReadOnlyDictionary<string, string> changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        CustomerRules.CheckMetadata($"subscription '{subscriptionId}'", changes);
+        var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        if (CustomerRules.MergeMetadata($"Subscription '{subscriptionId}'", current.Metadata, changes) is var merged && MetadataEquals(merged, current.Metadata))
+        {
+            return current;
+        }
+
+        return await UpdateAsync(subscriptionId, null, s => s with { Metadata = CustomerRules.MergeMetadata($"Subscription '{subscriptionId}'", s.Metadata, changes) }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool MetadataEquals(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(e => b.TryGetValue(e.Key, out var v) && string.Equals(v, e.Value, StringComparison.Ordinal));
+
     public async ValueTask<Subscription> SetUsageAlertsAsync(string subscriptionId, IReadOnlyList<SubscriptionUsageAlert> alerts, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alerts);
@@ -268,7 +288,8 @@ internal sealed class SubscriptionService(
             // Nothing of the period has elapsed yet (e.g. cancel right after subscribing): close it one
             // tick (100 ns, the precision stores keep) in, so the invoice covers a non-empty span and a record at the start is not lost.
             var closeAt = now > current.CurrentPeriod.Start ? now : current.CurrentPeriod.Start + Duration.FromTicks(1);
-            var closeRequest = request(closeAt);
+            var customer = await store.FindCustomerAsync(current.CustomerId, cancellationToken).ConfigureAwait(false);
+            var closeRequest = request(closeAt) with { CustomerApproval = customer?.InvoiceApproval };
             var plan = await catalog.GetPlanAsync(current.PlanKey, current.PlanVersion, cancellationToken).ConfigureAwait(false);
             CheckNotRateCard(current, plan, closeRequest.NewPlan);
             var result = await store.ClosePeriodAsync(subscriptionId, current.CurrentPeriod.Start, plan, ctx => engine.DecideClose(ctx, closeRequest, now), cancellationToken).ConfigureAwait(false);

@@ -46,6 +46,7 @@ public class AddMeteringTest
             o.FutureTolerance = Duration.FromMinutes(90);
             o.MaxBackdatedStart = -Duration.FromDays(366);
             o.CloseRetryDelay = Duration.FromMilliseconds(500);
+            o.EntitlementGracePeriod = -Duration.FromHours(1);
         });
         using var provider = services.BuildServiceProvider();
 
@@ -58,6 +59,7 @@ public class AddMeteringTest
                 "MeteringOptions.FutureTolerance must be between 0 and 1 hour, but was 1 hour 30 minutes.",
                 "MeteringOptions.MaxBackdatedStart must be between 0 and 3653 days (10 years), but was -366 days.",
                 "MeteringOptions.CloseRetryDelay must be between 1 second and 1 day, but was 500 milliseconds.",
+                "MeteringOptions.EntitlementGracePeriod must be between 0 and 90 days, but was -1 hour.",
             ]);
     }
 

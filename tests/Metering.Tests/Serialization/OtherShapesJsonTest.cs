@@ -24,6 +24,7 @@ public sealed class OtherShapesJsonTest
         EndedAt = null,
         Revision = 4,
         UsageAlerts = [new SubscriptionUsageAlert("api_calls", UsageAlertKind.Amount, 500.00m)],
+        Metadata = new Dictionary<string, string> { ["order"] = "o-17" },
     };
 
     [Fact]
@@ -47,7 +48,10 @@ public sealed class OtherShapesJsonTest
               "cancelAt": "2026-02-27T23:00:00Z",
               "endedAt": null,
               "revision": 4,
-              "usageAlerts": [{ "chargeKey": "api_calls", "kind": "Amount", "threshold": 500.00 }]
+              "usageAlerts": [{ "chargeKey": "api_calls", "kind": "Amount", "threshold": 500.00 }],
+              "metadata": { "order": "o-17" },
+              "paymentFailedAt": null,
+              "paymentFailedInvoiceId": null
             }
             """));
         Deserialize<Subscription>(json).Should().Be(Subscription());
@@ -91,6 +95,13 @@ public sealed class OtherShapesJsonTest
     public void SmallResultsAndInputs_RoundTrip()
     {
         RoundTrip(new FeatureAccess("max_projects", true, 25m)).Should().Be(new FeatureAccess("max_projects", true, 25m));
+        var inGrace = new FeatureAccess("export", true, null) { Status = FeatureAccessStatus.InGrace, AccessEndsAt = Feb1 };
+        Serialize(inGrace).Should().Be("""{"featureKey":"export","enabled":true,"limit":null,"status":"InGrace","accessEndsAt":"2026-02-01T00:00:00Z"}""");
+        RoundTrip(inGrace).Should().Be(inGrace);
+        var manual = new Customer("cus_3", null, "UTC", Jan1) { InvoiceApproval = InvoiceApproval.Manual };
+        RoundTrip(manual).Should().Be(manual).And.NotBe(manual with { InvoiceApproval = null });
+        Serialize(new Page<Invoice>([], null) { TotalCount = 23 }).Should().Be("""{"items":[],"nextCursor":null,"totalCount":23}""");
+        RoundTrip(new Page<Invoice>([], null) { TotalCount = 23 }).TotalCount.Should().Be(23);
         RoundTrip(new Customer("cus_1", null, "Europe/Paris", Jan1)).Should().Be(new Customer("cus_1", null, "Europe/Paris", Jan1));
         var detailed = new Customer("cus_2", "Acme", "Asia/Tokyo", Jan1) { Email = "billing@acme.test", Metadata = new Dictionary<string, string> { ["crm_id"] = "A-17" }, UpdatedAt = Feb1 };
         RoundTrip(detailed).Should().Be(detailed).And.NotBe(detailed with { Metadata = new Dictionary<string, string> { ["crm_id"] = "B" } });

@@ -132,7 +132,7 @@ public sealed class ValueJsonTest
         string[] notForTheWire =
         [
             "AggregateTarget", "BillingEventDelivery", "Charge", "ChargeGroupUsage", "ChargePrice", "CreditAllocation", "CreditBurnResult", "CreditDraw", "CreditExpiryFailure", "CreditNoteContext", "CreditNoteDecision", "CreditNoteResult", "CustomerChange", "EventHandlerCheckpoint",
-            "GrantBalance", "InvoiceCalculatorOptions", "InvoiceInput", "InvoiceRegenerationContext", "InvoiceRegenerationDecision", "InvoiceTransition", "LedgerChange", "MeteringBackgroundStatus", "ParkedBillingEvent",
+            "GrantBalance", "InvoiceCalculatorOptions", "InvoiceInput", "InvoiceRegenerationContext", "InvoiceRegenerationDecision", "InvoiceTransition", "LedgerChange", "MeteringBackgroundStatus", "PageRequest", "ParkedBillingEvent",
             "PeriodCloseContext", "PeriodCloseDecision", "PeriodCloseFailure", "PeriodCloseReport", "PeriodCloseResult", "PreparedUsage",
             "RoundingPolicy", "StoredAggregate", "StoredBillingEvent", "UsageAggregate", "UsageAlert",
         ];

@@ -70,3 +70,11 @@ public sealed class InMemoryDailyUsageTests : DailyUsageConformance { protected 
 public sealed class InMemoryInvoiceStatusListTests : InvoiceStatusListConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryCreditRateCardTests : CreditRateCardConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryEntitlementTests : EntitlementConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryInvoiceApprovalTests : InvoiceApprovalConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemorySubscriptionMetadataTests : SubscriptionMetadataConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryPageCountTests : PageCountConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }

@@ -133,6 +133,15 @@ public sealed partial class InMemoryMeteringStore
     }
 
     /// <inheritdoc/>
+    public ValueTask<long> CountInvoicesAsync(string customerId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return new(_invoicesByCustomer.GetValueOrDefault(customerId)?.Count ?? 0);
+        }
+    }
+
+    /// <inheritdoc/>
     public ValueTask<Invoice?> UpdateInvoiceAsync(string invoiceId, Func<Invoice, InvoiceTransition> transition, CancellationToken cancellationToken)
     {
         lock (_gate)
