@@ -80,6 +80,12 @@ public sealed record Subscription
     /// </summary>
     public IReadOnlyList<SubscriptionUsageAlert> UsageAlerts { get; init; } = [];
 
+    /// <summary>
+    /// The contract terms on top of the plan (<see cref="ContractTerms"/>), or null; they price the periods they apply to
+    /// (<see cref="ContractTerms.AppliesTo"/>). Set with <c>ISubscriptionService.SetContractAsync</c>.
+    /// </summary>
+    public ContractTerms? Contract { get; init; }
+
     /// <summary>Value equality; seat assignments, seat changes and usage alerts compare by their items in order, not by list reference.</summary>
     public bool Equals(Subscription? other) =>
         other is not null
@@ -97,7 +103,8 @@ public sealed record Subscription
         && CancelAt == other.CancelAt
         && EndedAt == other.EndedAt
         && Revision == other.Revision
-        && UsageAlerts.SequenceEqual(other.UsageAlerts);
+        && UsageAlerts.SequenceEqual(other.UsageAlerts)
+        && Equals(Contract, other.Contract);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(SubscriptionId, PlanVersion, CurrentPeriod, Revision);
