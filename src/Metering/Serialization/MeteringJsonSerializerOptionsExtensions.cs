@@ -71,6 +71,9 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<BillableItem>(converters);
         AddStrict<BillingSchedule>(converters);
         AddStrict<CatalogPlan>(converters);
+        AddStrict<ChargeOverride>(converters);
+        AddStrict<ContractFee>(converters);
+        AddStrict<ContractTerms>(converters);
         AddStrict<CalculatedInvoice>(converters);
         AddStrict<CreditBalance>(converters);
         AddStrict<CreditBalanceAlert>(converters);
@@ -118,6 +121,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddEnum<EventSignatureFailure>(converters);
         AddEnum<Metering.Storage.EventHandlerStart>(converters);
         AddEnum<UsageAlertKind>(converters);
+        AddEnum<FeeTiming>(converters);
         AddEnum<Aggregation>(converters);
         AddEnum<BillingEventType>(converters);
         AddEnum<CreditCategory>(converters);

@@ -200,7 +200,8 @@ public static partial class StoreDocuments
             Iso(s.EndedAt),
             s.Revision,
             s.UsageAlerts.Count == 0 ? null : [.. s.UsageAlerts.Select(a => new SubscriptionUsageAlertDoc(a.ChargeKey, a.Kind, Text(a.Threshold)))],
-            s.SeatChanges.Count == 0 ? null : [.. s.SeatChanges.Select(c => new SeatChangeDoc(Iso(c.At), c.PreviousSeats, c.Seats))]),
+            s.SeatChanges.Count == 0 ? null : [.. s.SeatChanges.Select(c => new SeatChangeDoc(Iso(c.At), c.PreviousSeats, c.Seats))],
+            s.Contract is { } t ? Of(t) : null),
         Context.SubscriptionDoc);
 
     /// <summary>Reads a value back from its stored JSON document.</summary>
@@ -226,6 +227,7 @@ public static partial class StoreDocuments
             Revision = doc.Revision,
             UsageAlerts = doc.UsageAlerts is null ? [] : [.. doc.UsageAlerts.Select(a => new SubscriptionUsageAlert(a.ChargeKey, a.Kind, Decimal(a.Threshold)))],
             SeatChanges = doc.SeatChanges is null ? [] : [.. doc.SeatChanges.Select(c => new SeatChange(ParseInstant(c.At), c.PreviousSeats, c.Seats))],
+            Contract = doc.Contract is { } contract ? ToContract(contract) : null,
         };
     }
 
@@ -254,7 +256,8 @@ public static partial class StoreDocuments
                 l.Group is null ? null : new Dictionary<string, string?>(l.Group, StringComparer.Ordinal)))],
             Of(c.Subtotal),
             Of(c.CreditsApplied),
-            Of(c.Total));
+            Of(c.Total),
+            c.ContractId);
         return JsonSerializer.Serialize(
             new InvoiceDoc(
                 invoice.InvoiceId,
@@ -348,7 +351,10 @@ public static partial class StoreDocuments
             })],
             ToMoney(c.Subtotal),
             ToMoney(c.CreditsApplied),
-            ToMoney(c.Total));
+            ToMoney(c.Total))
+        {
+            ContractId = c.ContractId,
+        };
         return new Invoice
         {
             InvoiceId = doc.InvoiceId,
