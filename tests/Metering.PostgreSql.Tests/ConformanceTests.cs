@@ -64,3 +64,4 @@ public sealed class PostgreSqlCreditAdjustmentTests(PostgresServer server) : Cre
 public sealed class PostgreSqlGroupedChargeTests(PostgresServer server) : GroupedChargeConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlCatalogTests(PostgresServer server) : CatalogConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+public sealed class PostgreSqlContractTests(PostgresServer server) : ContractConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
