@@ -73,6 +73,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<CatalogPlan>(converters);
         AddStrict<ChargeOverride>(converters);
         AddStrict<ContractFee>(converters);
+        AddStrict<ContractFeeCycle>(converters);
         AddStrict<ContractTerms>(converters);
         AddStrict<CalculatedInvoice>(converters);
         AddStrict<CreditBalance>(converters);

@@ -47,7 +47,8 @@ public sealed class OtherShapesJsonTest
               "cancelAt": "2026-02-27T23:00:00Z",
               "endedAt": null,
               "revision": 4,
-              "usageAlerts": [{ "chargeKey": "api_calls", "kind": "Amount", "threshold": 500.00 }]
+              "usageAlerts": [{ "chargeKey": "api_calls", "kind": "Amount", "threshold": 500.00 }],
+              "contract": null
             }
             """));
         Deserialize<Subscription>(json).Should().Be(Subscription());
