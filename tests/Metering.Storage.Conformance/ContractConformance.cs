@@ -42,9 +42,10 @@ public abstract class ContractConformance : StoreTestBase
         var sub = await SubscribeAsync(billing, Acme());
         (await billing.Store.FindSubscriptionAsync(sub.SubscriptionId, CancellationToken.None))!.Contract.Should().Be(Acme());
 
-        await billing.Recorder.RecordAsync(Usage("c1", 20_000m, Start, "k1"));
-        billing.Clock.AdvanceTo(February);
+        (await billing.Recorder.RecordAsync(Usage("c1", 20_000m, Start, "k1"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        billing.Clock.AdvanceTo(February - Duration.FromMinutes(1));
         var preview = await billing.Invoices.PreviewAsync(sub.SubscriptionId);
+        preview.Period.Start.Should().Be(Start, "a minute before its end the preview is of January");
         await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
         await billing.Recorder.RecordAsync(Usage("c1", 40_000m, billing.Clock.GetCurrentInstant(), "k2"));
         await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId);
