@@ -78,3 +78,5 @@ public sealed class PostgreSqlInvoiceApprovalTests(PostgresServer server) : Invo
 public sealed class PostgreSqlSubscriptionMetadataTests(PostgresServer server) : SubscriptionMetadataConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlPageCountTests(PostgresServer server) : PageCountConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlContractTests(PostgresServer server) : ContractConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

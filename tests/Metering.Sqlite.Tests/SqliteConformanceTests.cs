@@ -334,3 +334,12 @@ public sealed class SqlitePageCountTests : PageCountConformance, IDisposable
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteContractTests : ContractConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

@@ -38,7 +38,10 @@ public sealed class InvoiceCalculator
     public CalculatedInvoice Calculate(InvoiceInput input)
     {
         Preconditions.CheckNotNull(input);
+        var terms = input.Contract;
         var plan = Preconditions.CheckNotNull(input.Plan);
+        terms?.CheckAgainst(plan);
+        plan = terms?.PriceOf(plan) ?? plan;
         var usage = Preconditions.CheckNotNull(input.UsageByCharge);
         var currency = plan.Currency;
         if (input.Seats < 0)
@@ -85,6 +88,11 @@ public sealed class InvoiceCalculator
             }
         }
 
+        if (terms is not null)
+        {
+            AddContractLines(input, terms, chargeAmounts, lines);
+        }
+
         var subtotal = Money.Zero(currency);
         foreach (var line in lines)
         {
@@ -103,8 +111,9 @@ public sealed class InvoiceCalculator
                     throw new ArgumentOutOfRangeException(nameof(input), paid, $"Prepaid amount for charge '{charge.Key}' is negative; pass the credits consumed, zero or more.");
                 }
 
-                // Capped at the line, so real-time credits never turn a usage line into a refund.
-                var applied = Math.Min(_rounding.Round(paid, currency), chargeAmounts[i]);
+                // Capped at the line, so real-time credits never turn a usage line into a refund, and at what is left of
+                // the subtotal (a contract discount lowers it below the sum of the usage lines).
+                var applied = Math.Min(Math.Min(_rounding.Round(paid, currency), chargeAmounts[i]), Math.Max(0m, subtotal.Amount - credited.Amount));
                 if (applied > 0m)
                 {
                     lines.Add(CreditLine($"{charge.Label}: paid with credits as used", charge, applied, currency));
@@ -134,7 +143,61 @@ public sealed class InvoiceCalculator
             }
         }
 
-        return new CalculatedInvoice(plan.Key, plan.Version, currency, input.Period, lines.ToImmutable(), subtotal, credited, subtotal - credited);
+        return new CalculatedInvoice(plan.Key, plan.Version, currency, input.Period, lines.ToImmutable(), subtotal, credited, subtotal - credited)
+        {
+            ContractId = terms?.ContractId,
+        };
+    }
+
+    /// <summary>
+    /// A contract's lines after the usage lines: one per fee cycle due, the discount on the usage lines, and the true-up
+    /// of the (prorated) minimum commitment against everything above it.
+    /// </summary>
+    private void AddContractLines(InvoiceInput input, ContractTerms terms, decimal[] chargeAmounts, ImmutableArray<InvoiceLine>.Builder lines)
+    {
+        var currency = input.Plan.Currency;
+        foreach (var cycle in input.ContractFees ?? [])
+        {
+            var fee = Preconditions.CheckNotNull(cycle).Fee;
+            if (fee.Amount.Currency != currency)
+            {
+                throw new CurrencyMismatchException(currency, fee.Amount.Currency);
+            }
+
+            var description = Invariant($"{fee.Name} ({(fee.Timing == FeeTiming.InAdvance ? "in advance" : "in arrears")}, {cycle.CycleStart} to {cycle.CycleEnd})");
+            lines.Add(new InvoiceLine(InvoiceLineKind.ContractFee, description, null, null, 1m, fee.Amount.Amount, PricingModel.NoTiers, fee.Amount.Amount, Round(fee.Amount.Amount, currency), null));
+        }
+
+        decimal usage = 0m;
+        foreach (var amount in chargeAmounts)
+        {
+            usage += amount;
+        }
+
+        if (terms.DiscountPercent > 0m && usage > 0m)
+        {
+            var exact = -usage * terms.DiscountPercent / 100m;
+            lines.Add(new InvoiceLine(InvoiceLineKind.Discount, Invariant($"Contract {terms.ContractId}: {terms.DiscountPercent}% off usage"), null, null, 1m, null, PricingModel.NoTiers, exact, Round(exact, currency), null));
+        }
+
+        if (terms.MinimumCommitment is { } minimum && minimum.Amount > 0m)
+        {
+            var covered = Coverage(input);
+            var committed = covered is { } c ? minimum.Amount * c.Covered / c.Period : minimum.Amount;
+            var committedRounded = _rounding.Round(committed, currency);
+            decimal billed = 0m;
+            foreach (var line in lines)
+            {
+                billed += line.Amount.Amount;
+            }
+
+            var shortfall = committedRounded - billed;
+            if (shortfall > 0m)
+            {
+                var description = Invariant($"Contract {terms.ContractId}: minimum commitment {committedRounded} {currency.Code}, true-up");
+                lines.Add(new InvoiceLine(InvoiceLineKind.MinimumCommitment, description, null, null, 1m, null, PricingModel.NoTiers, shortfall, new Money(shortfall, currency), covered is { } f ? f.Covered / f.Period : null));
+            }
+        }
     }
 
     private InvoiceLine BaseFeeLine(InvoiceInput input, Plan plan)

@@ -11,6 +11,15 @@ public enum InvoiceLineKind
 
     /// <summary>Credits applied (a negative amount).</summary>
     Credit,
+
+    /// <summary>A contract's fixed fee for one fee cycle (<see cref="ContractFee"/>).</summary>
+    ContractFee,
+
+    /// <summary>A contract's discount on the usage lines (a negative amount, <see cref="ContractTerms.DiscountPercent"/>).</summary>
+    Discount,
+
+    /// <summary>The true-up to a contract's minimum commitment (<see cref="ContractTerms.MinimumCommitment"/>).</summary>
+    MinimumCommitment,
 }
 
 /// <summary>Options of an <see cref="InvoiceCalculator"/>.</summary>
@@ -59,6 +68,15 @@ public sealed record InvoiceInput(Plan Plan, BillingPeriod Period, IReadOnlyDict
     /// gets one line without a group, priced from <see cref="UsageByCharge"/>.
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<ChargeGroupUsage>>? UsageByGroup { get; init; }
+
+    /// <summary>
+    /// Contract terms that apply to this period (the caller decides with <see cref="ContractTerms.AppliesTo"/>), or null:
+    /// overridden charges are priced at the contract price, the usage lines discounted and the minimum commitment trued up.
+    /// </summary>
+    public ContractTerms? Contract { get; init; }
+
+    /// <summary>The contract fee cycles due on this invoice (<see cref="ContractTerms.FeesDue"/>), one line each; null for none.</summary>
+    public IReadOnlyList<ContractFeeCycle>? ContractFees { get; init; }
 }
 
 /// <summary>The aggregated quantity of one group of a grouped charge, an input of <see cref="InvoiceCalculator"/>.</summary>
@@ -185,8 +203,8 @@ public sealed record InvoiceLine(
 /// <param name="PlanVersion">The plan version.</param>
 /// <param name="Currency">The plan's currency.</param>
 /// <param name="Period">The service period.</param>
-/// <param name="Lines">Base fee line (if any), one usage line per charge in plan order (one per group, in <see cref="ChargeGroupUsage.Order"/>, for a grouped charge), then credit lines.</param>
-/// <param name="Subtotal">Sum of the rounded base-fee and usage lines.</param>
+/// <param name="Lines">Base fee line (if any), one usage line per charge in plan order (one per group, in <see cref="ChargeGroupUsage.Order"/>, for a grouped charge), then under a contract its fee, discount and minimum-commitment lines, then credit lines.</param>
+/// <param name="Subtotal">Sum of the rounded lines other than credits.</param>
 /// <param name="CreditsApplied">Credits applied (prepaid plus invoice-time), as a positive amount.</param>
 /// <param name="Total">Amount due: <c>Subtotal - CreditsApplied</c>.</param>
 public sealed record CalculatedInvoice(
@@ -199,10 +217,14 @@ public sealed record CalculatedInvoice(
     Money CreditsApplied,
     Money Total)
 {
+    /// <summary>The <see cref="ContractTerms.ContractId"/> of the contract terms that priced this invoice, or null.</summary>
+    public string? ContractId { get; init; }
+
     /// <summary>Equal in every field; lines compare element by element.</summary>
     public bool Equals(CalculatedInvoice? other) =>
         other is not null
         && string.Equals(PlanKey, other.PlanKey, StringComparison.Ordinal)
+        && string.Equals(ContractId, other.ContractId, StringComparison.Ordinal)
         && PlanVersion == other.PlanVersion
         && Currency == other.Currency
         && Period == other.Period

@@ -64,6 +64,12 @@ public sealed record Charge
     /// <summary>Usage alerts on this charge, in threshold order per kind (empty when none).</summary>
     public IReadOnlyList<UsageAlert> Alerts { get; }
 
+    /// <summary>The same charge priced with <paramref name="pricing"/> (a contract's override, see <see cref="ContractTerms"/>).</summary>
+    internal Charge WithPricing(PricingModel pricing) =>
+        ReferenceEquals(pricing, Pricing)
+            ? this
+            : new Charge(Key, MeterKey, pricing, DisplayName, (ImmutableSortedDictionary<string, string>)Filter, BurnsCreditsInRealTime, LimitPerPeriod, [.. Alerts], [.. GroupBy]);
+
     /// <summary>The name for invoices: <see cref="DisplayName"/> or else <see cref="Key"/>.</summary>
     public string Label => DisplayName ?? Key;
 

@@ -182,6 +182,10 @@ public sealed class Plan
             ? this
             : new Plan(Key, version, Currency, Interval, BaseFee, BaseFeePerSeat, TrialDays, _charges, _features, WhenCreditsRunOut, DisplayName, IsCreditRateCard);
 
+    /// <summary>The same plan version with its charges replaced (same keys, in the same order): a contract's effective pricing.</summary>
+    internal Plan WithCharges(ImmutableArray<Charge> charges) =>
+        new(Key, Version, Currency, Interval, BaseFee, BaseFeePerSeat, TrialDays, charges, _features, WhenCreditsRunOut, DisplayName);
+
     /// <summary>E.g. <c>starter v2</c>.</summary>
     public override string ToString() => $"{Key} v{Version}";
 

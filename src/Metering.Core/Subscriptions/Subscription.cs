@@ -104,7 +104,13 @@ public sealed record Subscription
     private static readonly ImmutableSortedDictionary<string, string> NoMetadata = ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal);
     private readonly ImmutableSortedDictionary<string, string> _metadata = NoMetadata;
 
-    /// <summary>Value equality; seat assignments, seat changes and usage alerts compare by their items in order, metadata entry by entry, not by reference.</summary>
+    /// <summary>
+    /// The contract terms on top of the plan (<see cref="ContractTerms"/>), or null; they price the periods they apply to
+    /// (<see cref="ContractTerms.AppliesTo"/>). Set with <c>ISubscriptionService.SetContractAsync</c>.
+    /// </summary>
+    public ContractTerms? Contract { get; init; }
+
+    /// <summary>Value equality; seat assignments, seat changes and usage alerts compare by their items in order, metadata entry by entry and the contract by value, not by reference.</summary>
     public bool Equals(Subscription? other) =>
         other is not null
         && SubscriptionId == other.SubscriptionId
@@ -125,7 +131,8 @@ public sealed record Subscription
         && PaymentFailedAt == other.PaymentFailedAt
         && PaymentFailedInvoiceId == other.PaymentFailedInvoiceId
         && _metadata.Count == other._metadata.Count
-        && _metadata.All(e => other._metadata.TryGetValue(e.Key, out var v) && string.Equals(e.Value, v, StringComparison.Ordinal));
+        && _metadata.All(e => other._metadata.TryGetValue(e.Key, out var v) && string.Equals(e.Value, v, StringComparison.Ordinal))
+        && Equals(Contract, other.Contract);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(SubscriptionId, PlanVersion, CurrentPeriod, Revision);

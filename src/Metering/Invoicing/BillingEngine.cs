@@ -80,9 +80,14 @@ internal sealed partial class BillingEngine(IOptions<MeteringOptions> options)
             coveredFrom = inTrial ? coveredFrom : trialEnd;
         }
 
+        // Contract terms in effect at the end of the invoiced range price it (ContractTerms.AppliesTo).
+        var terms = subscription.Contract is { } contract && contract.AppliesTo(end) ? contract : null;
+
         // A partial period (from a plan change that kept the anchor) is prorated against its full schedule period.
         return _calculator.Calculate(new InvoiceInput(plan, NominalPeriodOf(subscription, period), usage)
         {
+            Contract = terms,
+            ContractFees = terms?.FeesDue(subscription.Schedule.Zone, period.Start, end),
             CoveredFrom = coveredFrom,
             CoveredTo = end,
             Seats = subscription.Seats,

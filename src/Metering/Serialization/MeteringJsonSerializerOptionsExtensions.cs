@@ -71,6 +71,10 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddStrict<BillableItem>(converters);
         AddStrict<BillingSchedule>(converters);
         AddStrict<CatalogPlan>(converters);
+        AddStrict<ChargeOverride>(converters);
+        AddStrict<ContractFee>(converters);
+        AddStrict<ContractFeeCycle>(converters);
+        AddStrict<ContractTerms>(converters);
         AddStrict<CalculatedInvoice>(converters);
         AddStrict<CreditBalance>(converters);
         AddStrict<CreditBalanceAlert>(converters);
@@ -121,6 +125,7 @@ public static class MeteringJsonSerializerOptionsExtensions
         AddEnum<EventSignatureFailure>(converters);
         AddEnum<Metering.Storage.EventHandlerStart>(converters);
         AddEnum<UsageAlertKind>(converters);
+        AddEnum<FeeTiming>(converters);
         AddEnum<Aggregation>(converters);
         AddEnum<BillingEventType>(converters);
         AddEnum<CreditCategory>(converters);

@@ -59,7 +59,22 @@ internal sealed record SubscriptionDoc(
     SeatChangeDoc[]? SeatChanges = null,
     Dictionary<string, string>? Metadata = null,
     string? PaymentFailedAt = null,
-    string? PaymentFailedInvoiceId = null);
+    string? PaymentFailedInvoiceId = null,
+    ContractDoc? Contract = null);
+
+/// <summary>A subscription's <see cref="ContractTerms"/>; documents written before contracts have none (null: no contract).</summary>
+internal sealed record ContractDoc(
+    string ContractId,
+    string StartsAt,
+    string? EndsAt,
+    ChargeOverrideDoc[] ChargeOverrides,
+    string DiscountPercent,
+    ContractFeeDoc[] Fees,
+    MoneyDoc? MinimumCommitment);
+
+internal sealed record ChargeOverrideDoc(string ChargeKey, PricingDoc Pricing);
+
+internal sealed record ContractFeeDoc(string Name, MoneyDoc Amount, string Interval, FeeTiming Timing);
 
 /// <summary>One <see cref="SeatChange"/>; documents written before seat history have none (null: no changes).</summary>
 internal sealed record SeatChangeDoc(string At, int PreviousSeats, int Seats);
@@ -89,7 +104,8 @@ internal sealed record CalculatedInvoiceDoc(
     InvoiceLineDoc[] Lines,
     MoneyDoc Subtotal,
     MoneyDoc CreditsApplied,
-    MoneyDoc Total);
+    MoneyDoc Total,
+    string? ContractId = null);
 
 internal sealed record InvoiceDoc(
     string InvoiceId,

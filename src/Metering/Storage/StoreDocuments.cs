@@ -209,7 +209,8 @@ public static partial class StoreDocuments
             s.SeatChanges.Count == 0 ? null : [.. s.SeatChanges.Select(c => new SeatChangeDoc(Iso(c.At), c.PreviousSeats, c.Seats))],
             s.Metadata.Count == 0 ? null : new Dictionary<string, string>(s.Metadata, StringComparer.Ordinal),
             Iso(s.PaymentFailedAt),
-            s.PaymentFailedInvoiceId),
+            s.PaymentFailedInvoiceId,
+            s.Contract is { } t ? Of(t) : null),
         Context.SubscriptionDoc);
 
     /// <summary>Reads a value back from its stored JSON document.</summary>
@@ -238,6 +239,7 @@ public static partial class StoreDocuments
             Metadata = doc.Metadata ?? [],
             PaymentFailedAt = ParseNullableInstant(doc.PaymentFailedAt),
             PaymentFailedInvoiceId = doc.PaymentFailedInvoiceId,
+            Contract = doc.Contract is { } contract ? ToContract(contract) : null,
         };
     }
 
@@ -266,7 +268,8 @@ public static partial class StoreDocuments
                 l.Group is null ? null : new Dictionary<string, string?>(l.Group, StringComparer.Ordinal)))],
             Of(c.Subtotal),
             Of(c.CreditsApplied),
-            Of(c.Total));
+            Of(c.Total),
+            c.ContractId);
         return JsonSerializer.Serialize(
             new InvoiceDoc(
                 invoice.InvoiceId,
@@ -360,7 +363,10 @@ public static partial class StoreDocuments
             })],
             ToMoney(c.Subtotal),
             ToMoney(c.CreditsApplied),
-            ToMoney(c.Total));
+            ToMoney(c.Total))
+        {
+            ContractId = c.ContractId,
+        };
         return new Invoice
         {
             InvoiceId = doc.InvoiceId,

@@ -36,6 +36,12 @@ public sealed record SubscribeRequest
     /// entries; entries with an empty value are left out. Null for none.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>
+    /// Contract terms on top of the plan (<see cref="ContractTerms"/>), or null; checked against the plan
+    /// (<see cref="ContractTerms.CheckAgainst"/>). Change or remove them later with <see cref="ISubscriptionService.SetContractAsync"/>.
+    /// </summary>
+    public ContractTerms? Contract { get; init; }
 }
 
 /// <summary>What a plan change does to the billing anchor (see <see cref="ISubscriptionService.ChangePlanAsync(string, string, int?, PlanChangeAnchor, CancellationToken)"/>).</summary>
@@ -166,6 +172,16 @@ public interface ISubscriptionService
     /// <see cref="MeteringErrorCode.InvalidArgument"/>: a key or value too long, or too many entries.</exception>
     /// <exception cref="InvalidTextException">Text has a NUL or an unpaired surrogate.</exception>
     ValueTask<Subscription> UpdateSubscriptionMetadataAsync(string subscriptionId, IReadOnlyDictionary<string, string> changes, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Attaches contract terms to the subscription (<see cref="Subscription.Contract"/>), replacing any it had; null
+    /// removes them. The terms price every period not yet closed that they apply to (<see cref="ContractTerms.AppliesTo"/>),
+    /// its usage recorded before the call included; real-time credits already burned are not repriced.
+    /// </summary>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.NotFound"/>: no such subscription;
+    /// <see cref="MeteringErrorCode.InvalidArgument"/>: the terms do not fit the plan (<see cref="ContractTerms.CheckAgainst"/>);
+    /// <see cref="MeteringErrorCode.InvalidState"/>: the subscription ended.</exception>
+    ValueTask<Subscription> SetContractAsync(string subscriptionId, ContractTerms? contract, CancellationToken cancellationToken = default);
 
     /// <summary>Assigns a seat to a user (idempotent for a user already assigned).</summary>
     /// <exception cref="MeteringException">Every paid seat is taken; raise <see cref="Subscription.Seats"/> first.</exception>

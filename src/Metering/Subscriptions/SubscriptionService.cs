@@ -83,6 +83,7 @@ internal sealed class SubscriptionService(
         }
 
         CheckSeats(plan, request.Seats, 0);
+        request.Contract?.CheckAgainst(plan);
 
         var zone = DateTimeZoneProviders.Tzdb[customer.TimeZoneId];
         var now = clock.GetCurrentInstant();
@@ -111,6 +112,7 @@ internal sealed class SubscriptionService(
             CurrentPeriod = schedule.PeriodContaining(start),
             TrialEndsAt = plan.TrialDays > 0 ? start + Duration.FromDays(plan.TrialDays) : null,
             Seats = request.Seats,
+            Contract = request.Contract,
             Revision = 1,
             Metadata = metadata,
         };
@@ -155,6 +157,12 @@ internal sealed class SubscriptionService(
         var newPlan = await catalog.FindPlanAsync(newPlanKey, newPlanVersion, cancellationToken).ConfigureAwait(false)
             ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Plan '{newPlanKey}' is not published; declare it with AddPlan(...) before moving subscriptions to it.");
         await catalog.EnsureNotArchivedAsync(newPlan.Key, cancellationToken).ConfigureAwait(false);
+        if ((await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false)).Contract is { } contract)
+        {
+            // The contract goes on with the new plan, so it must fit it (its overrides name the new plan's charges).
+            contract.CheckAgainst(newPlan);
+        }
+
         var result = await CloseCurrentAsync(subscriptionId, now => new CloseRequest(CloseKind.PlanChange, now, newPlan, anchor), cancellationToken).ConfigureAwait(false);
         return new PlanChangeResult(result.Invoice!, result.Subscription!);
     }
@@ -241,6 +249,24 @@ internal sealed class SubscriptionService(
             }
 
             return s with { UsageAlerts = checkedAlerts };
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<Subscription> SetContractAsync(string subscriptionId, ContractTerms? contract, CancellationToken cancellationToken = default)
+    {
+        var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        var plan = await catalog.GetPlanAsync(current.PlanKey, current.PlanVersion, cancellationToken).ConfigureAwait(false);
+        contract?.CheckAgainst(plan);
+        return await UpdateAsync(subscriptionId, null, s =>
+        {
+            CheckNotEnded(s);
+            if (s.PlanKey != plan.Key || s.PlanVersion != plan.Version)
+            {
+                // Re-planned since the terms were checked: check them against the new plan.
+                throw new MeteringException(MeteringErrorCode.ConcurrencyConflict, $"Subscription '{s.SubscriptionId}' changed plan while its contract was set; try again.");
+            }
+
+            return s with { Contract = contract };
         }, cancellationToken).ConfigureAwait(false);
     }
 

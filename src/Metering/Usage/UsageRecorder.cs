@@ -242,6 +242,18 @@ internal sealed class UsageRecorder(
         return (item, rejection);
     }
 
+    /// <summary>The subscription's contract when it applies to the open period of <paramref name="timestamp"/> (the invoice's rule).</summary>
+    private static ContractTerms? ContractFor(Subscription subscription, Instant timestamp)
+    {
+        if (subscription.Contract is not { } terms || timestamp < subscription.CurrentPeriod.Start)
+        {
+            return null; // A record for a closed period is rejected by the store anyway.
+        }
+
+        var period = subscription.OpenPeriodContaining(timestamp);
+        return terms.AppliesTo(period.End) ? terms : null;
+    }
+
     /// <summary>
     /// Picks the one subscription of the customer that covers the record's timestamp and prices its meter, and the
     /// period the record lands in. False, with <paramref name="missingPlan"/> set, when a candidate's plan is not cached.
@@ -322,7 +334,11 @@ internal sealed class UsageRecorder(
         // stored before the close is a Duplicate (counted once, on that invoice); anything else is rejected there
         // as PeriodClosed (UsageAttribution.CheckStored), so nothing is stored.
         var periodStart = UsageAttribution.PeriodStartOf(match, record.Timestamp);
-        item = new PreparedUsage(record, match.SubscriptionId, periodStart, targets!, matchPlan!) { LowCreditThresholds = _lowCreditThresholds };
+        item = new PreparedUsage(record, match.SubscriptionId, periodStart, targets!, matchPlan!)
+        {
+            LowCreditThresholds = _lowCreditThresholds,
+            Contract = ContractFor(match, record.Timestamp),
+        };
         return true;
     }
 }

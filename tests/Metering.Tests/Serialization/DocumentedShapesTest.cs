@@ -18,6 +18,9 @@ public sealed class DocumentedShapesTest
     public void DocumentedInvoice_RoundTripsToTheSameText(string file, string anchor) => Check<Invoice>(file, anchor);
 
     [Fact]
+    public void DocumentedContractTerms_RoundTripsToTheSameText() => Check<ContractTerms>("docs/json.md", "`contract` is the subscription's `ContractTerms`");
+
+    [Fact]
     public void DocumentedGroupedInvoiceLine_RoundTripsToTheSameText() => Check<InvoiceLine>("docs/json.md", "A usage line of a grouped charge");
 
     [Fact]

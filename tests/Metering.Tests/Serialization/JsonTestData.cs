@@ -147,7 +147,8 @@ internal static class JsonTestData
             ],
             "subtotal": { "amount": "32.50", "currency": "EUR" },
             "creditsApplied": { "amount": "10.00", "currency": "EUR" },
-            "total": { "amount": "22.50", "currency": "EUR" }
+            "total": { "amount": "22.50", "currency": "EUR" },
+            "contractId": null
           },
           "createdAt": "2026-02-01T01:00:00Z",
           "finalizedAt": "2026-02-01T01:00:00Z",

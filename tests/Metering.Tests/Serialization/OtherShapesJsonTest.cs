@@ -51,7 +51,8 @@ public sealed class OtherShapesJsonTest
               "usageAlerts": [{ "chargeKey": "api_calls", "kind": "Amount", "threshold": 500.00 }],
               "metadata": { "order": "o-17" },
               "paymentFailedAt": null,
-              "paymentFailedInvoiceId": null
+              "paymentFailedInvoiceId": null,
+              "contract": null
             }
             """));
         Deserialize<Subscription>(json).Should().Be(Subscription());

@@ -78,3 +78,5 @@ public sealed class InMemoryInvoiceApprovalTests : InvoiceApprovalConformance { 
 public sealed class InMemorySubscriptionMetadataTests : SubscriptionMetadataConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryPageCountTests : PageCountConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryContractTests : ContractConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }

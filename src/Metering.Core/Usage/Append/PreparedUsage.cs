@@ -69,6 +69,12 @@ public readonly record struct PreparedUsage(
     /// <summary>Low-balance thresholds per unit code, for the CreditsLow events a real-time burn raises (null: none).</summary>
     public IReadOnlyDictionary<string, decimal>? LowCreditThresholds { get; init; }
 
+    /// <summary>
+    /// The subscription's contract terms when they apply to the record's period (<see cref="ContractTerms.AppliesTo"/>),
+    /// else null: real-time credit burn then prices at the contract price, less its discount.
+    /// </summary>
+    public ContractTerms? Contract { get; init; }
+
     /// <summary>True when any target burns credits in real time.</summary>
     public bool BurnsCredits
     {

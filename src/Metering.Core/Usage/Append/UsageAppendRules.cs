@@ -247,7 +247,10 @@ public static class UsageAppendRules
         {
             if (item.Targets[i].BurningCharge is { } charge)
             {
-                var cost = charge.Pricing.MarginalCost(before[i].Quantity, after[i].Quantity);
+                // Priced as the invoice prices it: the contract's price for the charge, less the contract's discount.
+                var cost = item.Contract is { } terms
+                    ? terms.PricingFor(charge).MarginalCost(before[i].Quantity, after[i].Quantity) * (100m - terms.DiscountPercent) / 100m
+                    : charge.Pricing.MarginalCost(before[i].Quantity, after[i].Quantity);
                 costs[i] = cost > 0m ? cost : 0m;
                 total += costs[i];
             }
