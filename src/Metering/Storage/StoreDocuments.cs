@@ -274,7 +274,9 @@ public static partial class StoreDocuments
                 invoice.CreditedAmount == 0m ? null : Text(invoice.CreditedAmount),
                 invoice.Revision,
                 invoice.ReplacesInvoiceId,
-                invoice.ReplacedByInvoiceId),
+                invoice.ReplacedByInvoiceId,
+                invoice.AdjustsInvoiceId,
+                invoice.AdjustmentReason),
             Context.InvoiceDoc);
     }
 
@@ -369,6 +371,8 @@ public static partial class StoreDocuments
             Revision = doc.Revision,
             ReplacesInvoiceId = doc.ReplacesInvoiceId,
             ReplacedByInvoiceId = doc.ReplacedByInvoiceId,
+            AdjustsInvoiceId = doc.AdjustsInvoiceId,
+            AdjustmentReason = doc.AdjustmentReason,
         };
     }
 

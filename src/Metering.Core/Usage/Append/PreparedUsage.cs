@@ -69,6 +69,13 @@ public readonly record struct PreparedUsage(
     /// <summary>Low-balance thresholds per unit code, for the CreditsLow events a real-time burn raises (null: none).</summary>
     public IReadOnlyDictionary<string, decimal>? LowCreditThresholds { get; init; }
 
+    /// <summary>
+    /// True for a backfilled record (<c>IUsageRecorder</c>'s <c>BackfillAsync</c>): it must land in a period that
+    /// is already closed, and a record for an open period is rejected as <see cref="UsageRejectionReason.PeriodNotClosed"/>
+    /// (see <see cref="UsageAttribution.CheckStored(UsageRecord, string, string, int, Subscription?, bool)"/>).
+    /// </summary>
+    public bool Backfill { get; init; }
+
     /// <summary>True when any target burns credits in real time.</summary>
     public bool BurnsCredits
     {
