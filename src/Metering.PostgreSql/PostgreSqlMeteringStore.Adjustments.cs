@@ -1,4 +1,5 @@
 using Metering.Storage;
+using Npgsql;
 
 namespace Metering.PostgreSql;
 
@@ -24,17 +25,7 @@ public sealed partial class PostgreSqlMeteringStore
                     return null;
                 }
 
-                var invoices = new List<Invoice>();
-                await using (var read = Command(connection, transaction, _sql.PeriodInvoices))
-                {
-                    read.Parameters.Add(Text(subscriptionId));
-                    read.Parameters.Add(P(Instants.Nanos(periodStart)));
-                    await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        invoices.Add(StoreDocuments.ToInvoice(reader.GetString(0)));
-                    }
-                }
+                var invoices = await ReadPeriodInvoicesAsync(connection, transaction, subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
 
                 var aggregates = await ReadAggregatesAsync(connection, transaction, subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
                 var decided = StoreChangeRules.DecideAdjustment(new PeriodAdjustmentContext(subscription, periodStart, invoices, aggregates), decide);
@@ -62,5 +53,21 @@ public sealed partial class PostgreSqlMeteringStore
                 return adjustment;
             },
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every invoice of one subscription period, in number order.</summary>
+    private async Task<List<Invoice>> ReadPeriodInvoicesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string subscriptionId, Instant periodStart, CancellationToken cancellationToken)
+    {
+        var invoices = new List<Invoice>();
+        await using var read = Command(connection, transaction, _sql.PeriodInvoices);
+        read.Parameters.Add(Text(subscriptionId));
+        read.Parameters.Add(P(Instants.Nanos(periodStart)));
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            invoices.Add(StoreDocuments.ToInvoice(reader.GetString(0)));
+        }
+
+        return invoices;
     }
 }

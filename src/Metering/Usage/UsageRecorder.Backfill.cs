@@ -9,6 +9,10 @@ internal sealed partial class UsageRecorder
     {
         ArgumentNullException.ThrowIfNull(records);
         InputChecks.Required(reason, "backfill reason");
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, "A backfill needs a reason (it is kept on the adjustment invoices); say why the usage is recorded late, e.g. \"usage export from region X arrived after the close\".");
+        }
         var check = new BackfillCheck(store);
         var outcomes = await AppendBatchAsync(records, check, cancellationToken).ConfigureAwait(false);
 

@@ -64,3 +64,5 @@ public sealed class InMemoryCreditAdjustmentTests : CreditAdjustmentConformance 
 public sealed class InMemoryGroupedChargeTests : GroupedChargeConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryCatalogTests : CatalogConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryBackfillTests : BackfillConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
