@@ -31,7 +31,10 @@ public sealed partial class PostgreSqlMeteringStore
                     ?? throw new InvalidOperationException($"Invoice '{invoiceId}' belongs to subscription '{current.SubscriptionId}', which is not stored.");
                 var ledger = await EnsureAndLockLedgerAsync(connection, transaction, current.CustomerId, cancellationToken).ConfigureAwait(false);
                 var aggregates = await ReadAggregatesAsync(connection, transaction, current.SubscriptionId, current.Period.Start, cancellationToken).ConfigureAwait(false);
-                var decided = StoreChangeRules.DecideRegeneration(new InvoiceRegenerationContext(current, subscription, aggregates, ledger.Current), decide);
+                var adjustments = (await ReadPeriodInvoicesAsync(connection, transaction, current.SubscriptionId, current.Period.Start, cancellationToken).ConfigureAwait(false))
+                    .Where(i => i.Reason == InvoiceReason.Adjustment)
+                    .ToArray();
+                var decided = StoreChangeRules.DecideRegeneration(new InvoiceRegenerationContext(current, subscription, aggregates, ledger.Current) { Adjustments = adjustments }, decide);
 
                 var number = await NextInvoiceNumberAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
                 var decision = StoreChangeRules.WithReplacementNumber(decided, number);

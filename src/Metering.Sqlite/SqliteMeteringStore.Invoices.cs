@@ -107,6 +107,14 @@ public sealed partial class SqliteMeteringStore
     }
 
     /// <inheritdoc/>
+    public ValueTask<Invoice?> AdjustPeriodAsync(string subscriptionId, Instant periodStart, Func<PeriodAdjustmentContext, PeriodAdjustmentDecision> decide, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionId);
+        ArgumentNullException.ThrowIfNull(decide);
+        return WriteAsync(w => w.AdjustPeriod(subscriptionId, periodStart, decide), 1, true, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public ValueTask<CreditNote?> FindCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken) =>
         ReadAsync(c => StoreQueries.LoadCreditNote(c, creditNoteId), cancellationToken);
 

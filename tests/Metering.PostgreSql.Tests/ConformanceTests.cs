@@ -47,6 +47,8 @@ public sealed class PostgreSqlInvoiceVoidTests(PostgresServer server) : InvoiceV
 
 public sealed class PostgreSqlInvoiceRegenerationTests(PostgresServer server) : InvoiceRegenerationConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
+public sealed class PostgreSqlBackfillTests(PostgresServer server) : BackfillConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
 public sealed class PostgreSqlCreditNoteTests(PostgresServer server) : CreditNoteConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlCreditAlertTests(PostgresServer server) : CreditAlertConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -43,7 +43,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         (await ScalarsAsync<string>(connection, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'metering%'")).Should().Equal("metering");
-        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5, 6, 7, 8);
+        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5, 6, 7, 8, 9);
 
         // The scripts ran once: their seed rows are there once, and every table exists once.
         (await ScalarsAsync<string>(connection, "SELECT name FROM metering.counters ORDER BY name")).Should().Equal("credit_note", "invoice");
@@ -74,7 +74,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync();
-            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion8).Concat(UndoVersion7).Concat(UndoVersion6).Concat(UndoVersion5).Concat(UndoVersion4).Concat(UndoVersion3).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3, 4, 5, 6, 7, 8)"));
+            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion9).Concat(UndoVersion8).Concat(UndoVersion7).Concat(UndoVersion6).Concat(UndoVersion5).Concat(UndoVersion4).Concat(UndoVersion3).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9)"));
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks());
         }
 
@@ -89,7 +89,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
 
             await using var connection = await source.OpenConnectionAsync();
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks() * 100);
-            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5, 6, 7, 8);
+            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5, 6, 7, 8, 9);
         }
 
         await using (var billing = TestMetering.Create(Options, start + Duration.FromDays(40), b => b.UsePostgreSql(connectionString)))
@@ -204,6 +204,14 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
 
     /// <summary>Takes a v6 database back to v5: no archived plans.</summary>
     private static readonly string[] UndoVersion6 = ["DROP TABLE metering.archived_plans"];
+
+    /// <summary>Takes a v9 database back to v8: no adjustment invoices.</summary>
+    private static readonly string[] UndoVersion9 =
+    [
+        "DROP INDEX metering.invoices_live_period",
+        "ALTER TABLE metering.invoices DROP COLUMN adjusts",
+        "CREATE UNIQUE INDEX invoices_live_period ON metering.invoices (subscription_id, period_start) WHERE replaced_by IS NULL",
+    ];
 
     /// <summary>Takes a v8 database back to v7: no index by status.</summary>
     private static readonly string[] UndoVersion8 = ["DROP INDEX metering.invoices_by_status"];

@@ -21,8 +21,8 @@ public class SchemaTest
         }
 
         var versions = await QueryAsync(db.Path, "SELECT version || ':' || script FROM schema_version ORDER BY version");
-        versions.Should().Equal("1:0001_initial.sql", "2:0002_usage_keys_in_batches.sql", "3:0003_event_delivery.sql", "4:0004_customer_details.sql", "5:0005_credit_notes.sql", "6:0006_plan_archive.sql", "7:0007_invoice_regeneration.sql", "8:0008_invoices_by_status.sql");
-        SqliteMeteringStore.SchemaVersion.Should().Be(8);
+        versions.Should().Equal("1:0001_initial.sql", "2:0002_usage_keys_in_batches.sql", "3:0003_event_delivery.sql", "4:0004_customer_details.sql", "5:0005_credit_notes.sql", "6:0006_plan_archive.sql", "7:0007_invoice_regeneration.sql", "8:0008_invoices_by_status.sql", "9:0009_adjustment_invoices.sql");
+        SqliteMeteringStore.SchemaVersion.Should().Be(9);
         var tables = await QueryAsync(db.Path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
         tables.Should().Equal(
             "aggregate_distinct", "aggregates", "archived_plans", "billing_events", "credit_grants", "credit_notes", "credit_transactions", "customers",
@@ -38,13 +38,13 @@ public class SchemaTest
             await store.InitializeAsync(Ct);
         }
 
-        await QueryAsync(db.Path, "INSERT INTO schema_version (version, script) VALUES (9, '0009_future.sql')");
+        await QueryAsync(db.Path, "INSERT INTO schema_version (version, script) VALUES (10, '0010_future.sql')");
 
         await using var older = new SqliteMeteringStore(db.Path);
         var act = async () => await older.InitializeAsync(Ct);
 
         (await act.Should().ThrowAsync<MeteringException>())
-            .Which.Message.Should().Contain("schema version 9").And.Contain("up to 8").And.Contain("upgrade the Metering.Sqlite package");
+            .Which.Message.Should().Contain("schema version 10").And.Contain("up to 9").And.Contain("upgrade the Metering.Sqlite package");
         var read = async () => await older.ListMetersAsync(Ct);
         await read.Should().ThrowAsync<MeteringException>();
     }
@@ -89,7 +89,7 @@ public class SchemaTest
             (await billing.Recorder.RecordAsync(new UsageRecord("c-1", "api_calls", 4m, at, "k-3"), Ct)).Kind.Should().Be(UsageOutcomeKind.Duplicate);
         }
 
-        (await QueryAsync(db.Path, "SELECT version || ':' || script FROM schema_version ORDER BY version")).Should().Equal("1:0001_initial.sql", "2:0002_usage_keys_in_batches.sql", "3:0003_event_delivery.sql", "4:0004_customer_details.sql", "5:0005_credit_notes.sql", "6:0006_plan_archive.sql", "7:0007_invoice_regeneration.sql", "8:0008_invoices_by_status.sql");
+        (await QueryAsync(db.Path, "SELECT version || ':' || script FROM schema_version ORDER BY version")).Should().Equal("1:0001_initial.sql", "2:0002_usage_keys_in_batches.sql", "3:0003_event_delivery.sql", "4:0004_customer_details.sql", "5:0005_credit_notes.sql", "6:0006_plan_archive.sql", "7:0007_invoice_regeneration.sql", "8:0008_invoices_by_status.sql", "9:0009_adjustment_invoices.sql");
         (await QueryAsync(db.Path, "SELECT idempotency_key || '=' || seq FROM usage_keys")).Should().Equal("k-1=1");
         (await QueryAsync(db.Path, "SELECT idempotency_key || ':' || quantity FROM usage_records ORDER BY seq")).Should().Equal("k-1:1", "k-2:2", "k-3:4");
     }
@@ -150,6 +150,24 @@ public class SchemaTest
 
         (await secondLive.Should().ThrowAsync<SqliteException>()).Which.Message.Should().Contain("UNIQUE");
         (await QueryAsync(db.Path, "SELECT invoice_id || ':' || COALESCE(replaced_by, '-') FROM invoices ORDER BY number")).Should().Equal("a:b", "b:-");
+    }
+
+    [Fact]
+    public async Task Version9_AdjustmentInvoicesAreNotThePeriodsLiveInvoice()
+    {
+        using var db = new TempDatabase();
+        await using (var store = new SqliteMeteringStore(db.Path))
+        {
+            await store.InitializeAsync(Ct);
+        }
+
+        await QueryAsync(db.Path, "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES ('a', 1, 's', 'c', 0, '{}')");
+        await QueryAsync(db.Path, "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data, adjusts) VALUES ('a_a1', 2, 's', 'c', 0, '{}', 'a')");
+        await QueryAsync(db.Path, "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data, adjusts) VALUES ('a_a2', 3, 's', 'c', 0, '{}', 'a')");
+        var secondLive = async () => await QueryAsync(db.Path, "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES ('x', 4, 's', 'c', 0, '{}')");
+
+        (await secondLive.Should().ThrowAsync<SqliteException>()).Which.Message.Should().Contain("UNIQUE");
+        (await QueryAsync(db.Path, "SELECT invoice_id || ':' || COALESCE(adjusts, '-') FROM invoices ORDER BY number")).Should().Equal("a:-", "a_a1:a", "a_a2:a");
     }
 
     private static async Task<List<string>> QueryAsync(string path, string sql)

@@ -343,3 +343,12 @@ public sealed class SqliteContractTests : ContractConformance, IDisposable
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteBackfillTests : BackfillConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

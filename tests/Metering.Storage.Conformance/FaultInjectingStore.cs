@@ -158,6 +158,9 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
     public ValueTask<InvoiceRegeneration?> RegenerateInvoiceAsync(string invoiceId, Func<InvoiceRegenerationContext, InvoiceRegenerationDecision> decide, CancellationToken cancellationToken) => inner.RegenerateInvoiceAsync(invoiceId, decide, cancellationToken);
 
     /// <inheritdoc/>
+    public ValueTask<Invoice?> AdjustPeriodAsync(string subscriptionId, Instant periodStart, Func<PeriodAdjustmentContext, PeriodAdjustmentDecision> decide, CancellationToken cancellationToken) => inner.AdjustPeriodAsync(subscriptionId, periodStart, decide, cancellationToken);
+
+    /// <inheritdoc/>
     public ValueTask<CreditNote?> FindCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken) => inner.FindCreditNoteAsync(creditNoteId, cancellationToken);
 
     /// <inheritdoc/>

@@ -30,4 +30,10 @@ public enum InvoiceReason
 
     /// <summary>The subscription was canceled immediately.</summary>
     Cancellation,
+
+    /// <summary>
+    /// Usage was backfilled into an already invoiced period: the invoice bills the difference between the period's
+    /// corrected usage and what its invoices billed already (see <c>Invoice.AdjustsInvoiceId</c>).
+    /// </summary>
+    Adjustment,
 }

@@ -74,7 +74,23 @@ public static class UsageAttribution
     /// <param name="planKey">The plan key it was priced with.</param>
     /// <param name="planVersion">The plan version it was priced with.</param>
     /// <param name="stored">The subscription as stored at append time.</param>
-    public static UsageRejection? CheckStored(UsageRecord record, string subscriptionId, string planKey, int planVersion, Subscription? stored)
+    public static UsageRejection? CheckStored(UsageRecord record, string subscriptionId, string planKey, int planVersion, Subscription? stored) =>
+        CheckStored(record, subscriptionId, planKey, planVersion, stored, backfill: false);
+
+    /// <summary>
+    /// Checks a record as <see cref="CheckStored(UsageRecord, string, string, int, Subscription?)"/> does, or, when
+    /// <paramref name="backfill"/> is true, a backfilled record: it may be stored only when its timestamp falls in a
+    /// closed period of the stored subscription (<see cref="IsInClosedPeriod"/>); a record for an open period is
+    /// rejected as <see cref="UsageRejectionReason.PeriodNotClosed"/>. The plan a closed period was billed on is checked
+    /// by the caller against the period's invoice. Null when the record may be stored.
+    /// </summary>
+    /// <param name="record">The record.</param>
+    /// <param name="subscriptionId">The subscription it was attributed to.</param>
+    /// <param name="planKey">The plan key it was priced with.</param>
+    /// <param name="planVersion">The plan version it was priced with.</param>
+    /// <param name="stored">The subscription as stored at append time.</param>
+    /// <param name="backfill">True for a backfilled record.</param>
+    public static UsageRejection? CheckStored(UsageRecord record, string subscriptionId, string planKey, int planVersion, Subscription? stored, bool backfill)
     {
         ArgumentNullException.ThrowIfNull(record);
         if (stored is null)
@@ -83,6 +99,15 @@ public static class UsageAttribution
         }
 
         var timestamp = record.Timestamp;
+        if (backfill)
+        {
+            return IsInClosedPeriod(stored, timestamp)
+                ? null
+                : stored.CoversTimestamp(timestamp)
+                    ? UsageRejection.PeriodNotClosed(record.MeterKey, PeriodStartOf(stored, timestamp), timestamp)
+                    : UsageRejection.NoActiveSubscription(record.CustomerId, timestamp);
+        }
+
         if (IsInClosedPeriod(stored, timestamp))
         {
             return PeriodClosed(record.MeterKey, stored, timestamp);

@@ -66,6 +66,12 @@ public enum UsageRejectionReason
     /// holds <see cref="MeteringLimits.MaxGroupsPerPeriod"/> groups; nothing of it is stored.
     /// </summary>
     TooManyGroups,
+
+    /// <summary>
+    /// Only from <c>IUsageRecorder</c>'s backfill: the record's period is still open (not closed and invoiced);
+    /// record it with <c>RecordAsync</c> instead.
+    /// </summary>
+    PeriodNotClosed,
 }
 
 /// <summary>
@@ -95,6 +101,15 @@ public readonly record struct UsageRejection(UsageRejectionReason Reason, string
             $"The billing period [{period.Start}, {period.End}) for this '{meterKey}' record's timestamp {recordTimestamp} was closed at {closedAt}; " +
             "late records are accepted only until the period closes (end + grace window). " +
             "Record it with a timestamp in the current period or issue a credit/adjustment.");
+
+    /// <summary>
+    /// A backfilled record's period (starting at <paramref name="periodStart"/>) is still open: backfill is only for
+    /// closed periods.
+    /// </summary>
+    public static UsageRejection PeriodNotClosed(string? meterKey, Instant periodStart, Instant recordTimestamp) =>
+        new(UsageRejectionReason.PeriodNotClosed,
+            $"The billing period starting {periodStart} for this '{meterKey}' record's timestamp {recordTimestamp} is still open; " +
+            "backfill only records usage into closed periods. Record it with IUsageRecorder.RecordAsync instead.");
 
     /// <summary>
     /// Real-time credits do not cover the record's <paramref name="cost"/> and the plan blocks usage when they run out.

@@ -23,7 +23,11 @@ internal sealed partial class SqliteWriter
             .OrderBy(a => a.Key)
             .ToArray();
         var ledger = GetLedger(current.CustomerId);
-        var decided = StoreChangeRules.DecideRegeneration(new InvoiceRegenerationContext(current, subscription, aggregates, ledger), decide);
+        var adjustments = Sql("SELECT data FROM invoices WHERE subscription_id = $s AND period_start = $p AND adjusts IS NOT NULL ORDER BY number", "$s", "$p")
+            .With(current.SubscriptionId, periodStart)
+            .Strings()
+            .ConvertAll(StoreDocuments.ToInvoice);
+        var decided = StoreChangeRules.DecideRegeneration(new InvoiceRegenerationContext(current, subscription, aggregates, ledger) { Adjustments = adjustments }, decide);
 
         // The single writer runs one request at a time, so MAX + 1 inside its transaction is the next gap-free number.
         var number = (_nextInvoiceNumber ??= Prepare("SELECT COALESCE(MAX(number), 0) + 1 FROM invoices")).ExecuteInt64()!.Value;

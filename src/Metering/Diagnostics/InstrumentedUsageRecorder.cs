@@ -20,6 +20,9 @@ internal sealed class InstrumentedUsageRecorder(UsageRecorder inner, MeteringTel
         return RecordMeasuredAsync(record, cancellationToken);
     }
 
+    public ValueTask<BackfillResult> BackfillAsync(IReadOnlyList<UsageRecord> records, string reason, CancellationToken cancellationToken = default) =>
+        inner.BackfillAsync(records, reason, cancellationToken);
+
     public async ValueTask<IReadOnlyList<UsageOutcome>> RecordBatchAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken = default)
     {
         using var activity = telemetry.ActivitySource.StartActivity("metering.usage.record_batch");

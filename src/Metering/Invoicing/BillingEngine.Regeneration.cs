@@ -24,13 +24,23 @@ internal sealed partial class BillingEngine
     /// are applied to the replacement, on the same ledger (never below zero).
     /// </summary>
     /// <exception cref="InvalidInvoiceTransitionException">The invoice is paid, void (perhaps already replaced) or
-    /// uncollectible, or has credit notes.</exception>
+    /// uncollectible, or has credit notes, or its period has adjustment invoices that are not void.</exception>
     public InvoiceRegenerationDecision DecideRegeneration(InvoiceRegenerationContext context, Plan plan, Instant now, InvoiceApproval? customerApproval = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(plan);
         var original = context.Invoice;
         InvoiceVoidRule.Check(original, "voided and regenerated");
+        if (context.Adjustments.Where(a => a.Status != InvoiceStatus.Void).Select(a => a.InvoiceId).ToArray() is { Length: > 0 } adjustments)
+        {
+            // The replacement bills the period's corrected usage, which the adjustments bill in part already.
+            throw new InvalidInvoiceTransitionException(
+                original.InvoiceId,
+                original.Status,
+                "voided and regenerated",
+                $"its period's adjustment invoices are void; void {string.Join(", ", adjustments.Select(a => $"'{a}'"))} first (VoidAsync), then regenerate: the replacement bills the period's corrected usage");
+        }
+
 
         if (!string.Equals(plan.Key, original.PlanKey, StringComparison.Ordinal) || plan.Version != original.PlanVersion)
         {

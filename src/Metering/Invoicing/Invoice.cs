@@ -66,6 +66,19 @@ public sealed record Invoice
     /// </summary>
     public string? ReplacedByInvoiceId { get; init; }
 
+    /// <summary>
+    /// For an <see cref="InvoiceReason.Adjustment"/> invoice (usage backfilled into a closed period,
+    /// <see cref="IUsageRecorder.BackfillAsync"/>): the period's live invoice it adjusts; null for other invoices.
+    /// Adjustment invoices are not the period's live invoice and are never replaced.
+    /// </summary>
+    public string? AdjustsInvoiceId { get; init; }
+
+    /// <summary>
+    /// For an <see cref="InvoiceReason.Adjustment"/> invoice: the reason given to the backfill that issued it; null for
+    /// other invoices.
+    /// </summary>
+    public string? AdjustmentReason { get; init; }
+
     /// <summary>The total to pay.</summary>
     public Money Total => Content.Total;
 

@@ -25,7 +25,14 @@ public partial interface IMeteringStore
 /// <param name="Subscription">Its subscription as it is now.</param>
 /// <param name="Aggregates">The aggregates of the invoice's period (keyed by its start) as they are now.</param>
 /// <param name="Ledger">The customer's credit ledger (locked).</param>
-public sealed record InvoiceRegenerationContext(Invoice Invoice, Subscription Subscription, IReadOnlyList<StoredAggregate> Aggregates, CreditLedger Ledger);
+public sealed record InvoiceRegenerationContext(Invoice Invoice, Subscription Subscription, IReadOnlyList<StoredAggregate> Aggregates, CreditLedger Ledger)
+{
+    /// <summary>
+    /// The <see cref="InvoiceReason.Adjustment"/> invoices of the invoice's period (backfill), any status, read under the
+    /// same lock; empty when there are none.
+    /// </summary>
+    public IReadOnlyList<Invoice> Adjustments { get; init; } = [];
+}
 
 /// <summary>What the runtime decided for a regeneration; the store persists all of it at once.</summary>
 /// <param name="Voided">The invoice, now <see cref="InvoiceStatus.Void"/> with <see cref="Invoice.ReplacedByInvoiceId"/> set.</param>

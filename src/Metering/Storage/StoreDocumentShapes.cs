@@ -125,10 +125,13 @@ internal sealed record InvoiceDoc(
     string? CreditedAmount = null,
     int Revision = 0,
     string? ReplacesInvoiceId = null,
-    string? ReplacedByInvoiceId = null);
+    string? ReplacedByInvoiceId = null,
+    string? AdjustsInvoiceId = null,
+    string? AdjustmentReason = null);
 
 // CreditedAmount came with credit notes: invoices written before have none and read back as 0 credited. Revision,
 // ReplacesInvoiceId and ReplacedByInvoiceId came with void-and-regenerate: older invoices read back as revision 0, no links.
+// AdjustsInvoiceId came with backfill (adjustment invoices): older invoices adjust nothing.
 internal sealed record CreditNoteLineDoc(int InvoiceLineIndex, string Description, MoneyDoc Amount);
 
 internal sealed record CreditNoteDoc(

@@ -289,7 +289,9 @@ public static partial class StoreDocuments
                 invoice.CreditedAmount == 0m ? null : Text(invoice.CreditedAmount),
                 invoice.Revision,
                 invoice.ReplacesInvoiceId,
-                invoice.ReplacedByInvoiceId),
+                invoice.ReplacedByInvoiceId,
+                invoice.AdjustsInvoiceId,
+                invoice.AdjustmentReason),
             Context.InvoiceDoc);
     }
 
@@ -387,6 +389,8 @@ public static partial class StoreDocuments
             Revision = doc.Revision,
             ReplacesInvoiceId = doc.ReplacesInvoiceId,
             ReplacedByInvoiceId = doc.ReplacedByInvoiceId,
+            AdjustsInvoiceId = doc.AdjustsInvoiceId,
+            AdjustmentReason = doc.AdjustmentReason,
         };
     }
 

@@ -28,4 +28,36 @@ public interface IUsageRecorder
     /// <exception cref="ArgumentNullException"><paramref name="records"/> is null.</exception>
     /// <exception cref="OperationCanceledException">Canceled; each item may or may not be stored (see remarks).</exception>
     ValueTask<IReadOnlyList<UsageOutcome>> RecordBatchAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records usage into periods that are already closed and invoiced, and bills the difference. Each record is checked
+    /// as <see cref="RecordBatchAsync"/> checks it (same validation, limits and idempotency keys, shared with normal
+    /// records: the same key and content is a <c>Duplicate</c>, other content a <c>Conflict</c>), but must fall in a
+    /// closed period: a record for an open period is rejected as <see cref="UsageRejectionReason.PeriodNotClosed"/>
+    /// (record it with <see cref="RecordAsync"/>). <see cref="RecordAsync"/> keeps rejecting closed periods as
+    /// <c>PeriodClosed</c>.
+    /// </summary>
+    /// <remarks>
+    /// <para>Then, for every closed period a record of the call is counted in, one store transaction under the
+    /// subscription's lock prices the period's corrected aggregates on the plan version its invoice was billed on and
+    /// subtracts what the period's invoices that are not void bill already (usage lines only; base fees are not
+    /// usage): a positive difference is billed by an <see cref="InvoiceReason.Adjustment"/> invoice (id
+    /// <c>{periodInvoiceId}_a{n}</c>, the next invoice number, <see cref="Invoice.AdjustsInvoiceId"/> naming the live
+    /// invoice, <see cref="Invoice.AdjustmentReason"/> = <paramref name="reason"/>, no credits applied, Draft or
+    /// Finalized per <see cref="MeteringOptions.InvoiceApproval"/>, InvoiceCreated/InvoiceFinalized events). Concurrent
+    /// backfills of a period bill each unit exactly once: the second finds it billed. A negative difference is reported
+    /// in <see cref="BackfillPeriod.Difference"/> and not credited automatically.</para>
+    /// <para>The records and the adjustment are two transactions: when a call fails between them (a crash, a canceled
+    /// token), the records are stored and the period is billed by the next backfill counted in it, for instance the same
+    /// call sent again (its records are then Duplicates).</para>
+    /// <para>Not supported, rejected as <see cref="UsageRejectionReason.InvalidRecord"/>: plans that burn credits in real
+    /// time, and periods billed on another plan version than the subscription's current one.</para>
+    /// </remarks>
+    /// <param name="records">The records, each with a timestamp in a closed period.</param>
+    /// <param name="reason">Why the usage is backfilled (kept on the adjustment invoices).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One outcome per record, and how each period was settled.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="records"/> is null.</exception>
+    /// <exception cref="MeteringException"><paramref name="reason"/> is blank or ill-formed text (InvalidArgument).</exception>
+    ValueTask<BackfillResult> BackfillAsync(IReadOnlyList<UsageRecord> records, string reason, CancellationToken cancellationToken = default);
 }

@@ -4,12 +4,13 @@ using Microsoft.Extensions.Options;
 namespace Metering;
 
 /// <summary>Validates, attributes and appends usage records (see <see cref="IUsageRecorder"/>).</summary>
-internal sealed class UsageRecorder(
+internal sealed partial class UsageRecorder(
     IMeteringStore store,
     MeteringCatalog catalog,
     SubscriptionCache subscriptions,
     IClock clock,
-    IOptions<MeteringOptions> options) : IUsageRecorder
+    IOptions<MeteringOptions> options,
+    BillingEngine engine) : IUsageRecorder
 {
     private readonly Duration _futureTolerance = options.Value.FutureTolerance;
     private readonly IReadOnlyDictionary<string, decimal> _lowCreditThresholds = options.Value.LowCreditThresholdsSnapshot();
@@ -46,7 +47,15 @@ internal sealed class UsageRecorder(
         }
     }
 
-    public async ValueTask<IReadOnlyList<UsageOutcome>> RecordBatchAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<UsageOutcome>> RecordBatchAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken = default) =>
+        AppendBatchAsync(records, null, cancellationToken);
+
+    /// <summary>
+    /// The batch path of <see cref="RecordBatchAsync"/> and, with <paramref name="backfill"/> set, of
+    /// <see cref="BackfillAsync"/>: each prepared item is then marked <see cref="PreparedUsage.Backfill"/> and checked by
+    /// <paramref name="backfill"/> before it goes to the store.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<UsageOutcome>> AppendBatchAsync(IReadOnlyList<UsageRecord> records, BackfillCheck? backfill, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
@@ -67,6 +76,12 @@ internal sealed class UsageRecorder(
             if (!TryPrepareFromCache(record, now, out var item, out var rejection))
             {
                 (item, rejection) = await PrepareAsync(record, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (backfill is not null && rejection is null)
+            {
+                item = item with { Backfill = true };
+                rejection = await backfill.CheckAsync(item, cancellationToken).ConfigureAwait(false);
             }
 
             if (rejection is { } outcome)
@@ -101,7 +116,7 @@ internal sealed class UsageRecorder(
             }
         }
 
-        await RetryStaleAttributionsAsync(records, results, positions, cancellationToken).ConfigureAwait(false);
+        await RetryStaleAttributionsAsync(records, results, positions, backfill, cancellationToken).ConfigureAwait(false);
 
         foreach (var position in positions)
         {
@@ -125,7 +140,7 @@ internal sealed class UsageRecorder(
     /// because the cache was stale (another instance changed the subscription, or a change's answer was lost),
     /// as <see cref="RecordAsync"/> does for a single record.
     /// </summary>
-    private async ValueTask RetryStaleAttributionsAsync(IReadOnlyList<UsageRecord> records, UsageOutcome[] results, List<int> positions, CancellationToken cancellationToken)
+    private async ValueTask RetryStaleAttributionsAsync(IReadOnlyList<UsageRecord> records, UsageOutcome[] results, List<int> positions, BackfillCheck? backfill, CancellationToken cancellationToken)
     {
         List<int>? stale = null;
         foreach (var position in positions)
@@ -151,6 +166,12 @@ internal sealed class UsageRecorder(
         foreach (var position in stale)
         {
             var (item, rejection) = await PrepareAsync(records[position], cancellationToken).ConfigureAwait(false);
+            if (backfill is not null && rejection is null)
+            {
+                item = item with { Backfill = true };
+                rejection = await backfill.CheckAsync(item, cancellationToken).ConfigureAwait(false);
+            }
+
             if (rejection is { } outcome)
             {
                 results[position] = outcome;

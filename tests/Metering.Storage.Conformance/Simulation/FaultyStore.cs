@@ -185,6 +185,10 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
         FaultAsync(nameof(RegenerateInvoiceAsync), () => inner.RegenerateInvoiceAsync(invoiceId, decide, cancellationToken));
 
     /// <inheritdoc/>
+    public ValueTask<Invoice?> AdjustPeriodAsync(string subscriptionId, Instant periodStart, Func<PeriodAdjustmentContext, PeriodAdjustmentDecision> decide, CancellationToken cancellationToken) =>
+        FaultAsync(nameof(AdjustPeriodAsync), () => inner.AdjustPeriodAsync(subscriptionId, periodStart, decide, cancellationToken));
+
+    /// <inheritdoc/>
     public ValueTask<CreditNote?> FindCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken) => inner.FindCreditNoteAsync(creditNoteId, cancellationToken);
 
     /// <inheritdoc/>

@@ -158,6 +158,8 @@ internal static class JsonTestData
           "revision": 0,
           "replacesInvoiceId": null,
           "replacedByInvoiceId": null,
+          "adjustsInvoiceId": null,
+          "adjustmentReason": null,
           "total": { "amount": "22.50", "currency": "EUR" },
           "creditableAmount": { "amount": "22.50", "currency": "EUR" }
         }

@@ -80,3 +80,5 @@ public sealed class InMemorySubscriptionMetadataTests : SubscriptionMetadataConf
 public sealed class InMemoryPageCountTests : PageCountConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryContractTests : ContractConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryBackfillTests : BackfillConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }

@@ -75,6 +75,13 @@ public readonly record struct PreparedUsage(
     /// </summary>
     public ContractTerms? Contract { get; init; }
 
+    /// <summary>
+    /// True for a backfilled record (<c>IUsageRecorder</c>'s <c>BackfillAsync</c>): it must land in a period that
+    /// is already closed, and a record for an open period is rejected as <see cref="UsageRejectionReason.PeriodNotClosed"/>
+    /// (see <see cref="UsageAttribution.CheckStored(UsageRecord, string, string, int, Subscription?, bool)"/>).
+    /// </summary>
+    public bool Backfill { get; init; }
+
     /// <summary>True when any target burns credits in real time.</summary>
     public bool BurnsCredits
     {

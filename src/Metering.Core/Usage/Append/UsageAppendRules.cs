@@ -62,7 +62,7 @@ public static class UsageAppendRules
 
     /// <summary>
     /// Decides a record whose idempotency key is new, against <paramref name="state"/>: the subscription as stored
-    /// (<see cref="UsageAttribution.CheckStored"/>), every target's bound (<see cref="CheckBounds"/>) and hard limit
+    /// (<see cref="UsageAttribution.CheckStored(UsageRecord, string, string, int, Subscription?, bool)"/>), every target's bound (<see cref="CheckBounds"/>) and hard limit
     /// (<see cref="CheckLimit"/>), the real-time
     /// credit burn (<see cref="Burn"/>), then the aggregate updates. Changes the state only when the record is accepted.
     /// </summary>
@@ -72,7 +72,7 @@ public static class UsageAppendRules
     {
         var record = item.Record;
         var subscription = state.FindSubscription(item.SubscriptionId);
-        if (UsageAttribution.CheckStored(record, item.SubscriptionId, item.Plan.Key, item.Plan.Version, subscription) is { } invalid)
+        if (UsageAttribution.CheckStored(record, item.SubscriptionId, item.Plan.Key, item.Plan.Version, subscription, item.Backfill) is { } invalid)
         {
             return subscription is null ? UsageOutcome.Rejected(invalid) : UsageOutcome.Rejected(invalid, item.SubscriptionId);
         }

@@ -18,7 +18,11 @@ public sealed partial class InMemoryMeteringStore
             var subscription = _subscriptions.GetValueOrDefault(current.SubscriptionId)?.Subscription
                 ?? throw new InvalidOperationException($"Invoice '{invoiceId}' belongs to subscription '{current.SubscriptionId}', which is not stored.");
             var ledger = LedgerOf(current.CustomerId);
-            var context = new InvoiceRegenerationContext(current, subscription, AggregatesOf(current.SubscriptionId, current.Period.Start), ledger);
+            var context = new InvoiceRegenerationContext(current, subscription, AggregatesOf(current.SubscriptionId, current.Period.Start), ledger)
+            {
+                Adjustments = [.. _invoicesByCustomer[current.CustomerId].Select(id => _invoices[id])
+                    .Where(i => i.Reason == InvoiceReason.Adjustment && string.Equals(i.SubscriptionId, current.SubscriptionId, StringComparison.Ordinal) && i.Period.Start == current.Period.Start)],
+            };
 
             // Everything that can throw runs before the first write, so a refused regeneration uses no number.
             var decided = StoreChangeRules.DecideRegeneration(context, decide);

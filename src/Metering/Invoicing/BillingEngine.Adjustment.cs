@@ -1,0 +1,131 @@
+using System.Globalization;
+using Metering.Storage;
+
+namespace Metering;
+
+// Backfill (issue #16): the adjustment decision every store runs under the subscription's lock.
+internal sealed partial class BillingEngine
+{
+    /// <summary>The id of the <paramref name="n"/>-th adjustment invoice of a period: the close's id with <c>_a{n}</c>.</summary>
+    public static string AdjustmentIdFor(string subscriptionId, Instant periodStart, int n) =>
+        string.Create(CultureInfo.InvariantCulture, $"{InvoiceIdFor(subscriptionId, periodStart)}_a{n}");
+
+    /// <summary>
+    /// Decides the adjustment of a closed period after usage was backfilled into it: the usage lines of the period's
+    /// corrected invoice (its aggregates as they are now, priced on <paramref name="plan"/>, the version its live invoice
+    /// was billed on, over the live invoice's service period) minus the usage lines its invoices that are not void bill
+    /// already (the live invoice and earlier adjustments), charge by charge and group by group. A positive difference is
+    /// billed by a new <see cref="InvoiceReason.Adjustment"/> invoice (id <c>{periodInvoiceId}_a{n}</c>) that names the
+    /// live invoice, with one line per charge that changed, no credits applied, status per
+    /// <see cref="MeteringOptions.InvoiceApproval"/> and <paramref name="reason"/> as its <see cref="Invoice.AdjustmentReason"/>; zero or a negative difference bills nothing. Base fees do not depend
+    /// on usage and are never adjusted.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The period has no invoice, or its live invoice was billed on another plan version.</exception>
+    public PeriodAdjustmentDecision DecideAdjustment(PeriodAdjustmentContext context, Plan plan, string reason, Instant now)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(plan);
+        var live = context.Invoices.LastOrDefault(i => i.Reason != InvoiceReason.Adjustment && i.ReplacedByInvoiceId is null)
+            ?? throw new InvalidOperationException($"Period {context.PeriodStart} of subscription '{context.Subscription.SubscriptionId}' has no invoice to adjust.");
+        if (!string.Equals(plan.Key, live.PlanKey, StringComparison.Ordinal) || plan.Version != live.PlanVersion)
+        {
+            throw new InvalidOperationException($"Invoice '{live.InvoiceId}' was billed on plan '{live.PlanKey}' v{live.PlanVersion}, not '{plan.Key}' v{plan.Version}.");
+        }
+
+        var corrected = Calculate(context.Subscription, plan, live.Content.Period, live.Period.End, context.Aggregates, null);
+        var billed = new Dictionary<string, (InvoiceLine Line, decimal Quantity, decimal Exact, decimal Amount)>(StringComparer.Ordinal);
+        foreach (var invoice in context.Invoices)
+        {
+            if (invoice.Status == InvoiceStatus.Void)
+            {
+                continue;
+            }
+
+            foreach (var line in invoice.Content.Lines)
+            {
+                if (line.Kind == InvoiceLineKind.Usage)
+                {
+                    var key = LineKey(line);
+                    var sum = billed.GetValueOrDefault(key, (line, 0m, 0m, 0m));
+                    billed[key] = (sum.Item1, sum.Item2 + line.Quantity, sum.Item3 + line.ExactAmount, sum.Item4 + line.Amount.Amount);
+                }
+            }
+        }
+
+        var lines = new List<InvoiceLine>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in corrected.Lines)
+        {
+            if (line.Kind != InvoiceLineKind.Usage)
+            {
+                continue;
+            }
+
+            var key = LineKey(line);
+            seen.Add(key);
+            var was = billed.TryGetValue(key, out var sum) ? sum : (line, 0m, 0m, 0m);
+            AddDifference(lines, line, line.Quantity - was.Item2, line.ExactAmount - was.Item3, line.Amount.Amount - was.Item4, plan.Currency);
+        }
+
+        foreach (var (key, sum) in billed)
+        {
+            if (!seen.Contains(key))
+            {
+                AddDifference(lines, sum.Line, -sum.Quantity, -sum.Exact, -sum.Amount, plan.Currency);
+            }
+        }
+
+        var difference = new Money(lines.Sum(l => l.Amount.Amount), plan.Currency);
+        if (difference.Amount <= 0m)
+        {
+            return new PeriodAdjustmentDecision(null, difference, []);
+        }
+
+        int n = context.Invoices.Count(i => i.Reason == InvoiceReason.Adjustment) + 1;
+        bool manual = _options.InvoiceApproval == InvoiceApproval.Manual;
+        var zero = new Money(0m, plan.Currency);
+        var adjustment = new Invoice
+        {
+            InvoiceId = AdjustmentIdFor(live.SubscriptionId, context.PeriodStart, n),
+            Number = 0,
+            SubscriptionId = live.SubscriptionId,
+            CustomerId = live.CustomerId,
+            PlanKey = live.PlanKey,
+            PlanVersion = live.PlanVersion,
+            Period = live.Period,
+            Reason = InvoiceReason.Adjustment,
+            Status = manual ? InvoiceStatus.Draft : InvoiceStatus.Finalized,
+            Content = new CalculatedInvoice(plan.Key, plan.Version, plan.Currency, live.Content.Period, lines, difference, zero, difference),
+            CreatedAt = now,
+            FinalizedAt = manual ? null : now,
+            AdjustsInvoiceId = live.InvoiceId,
+            AdjustmentReason = reason,
+        };
+        var events = new List<BillingEvent> { InvoiceEvents.Create(BillingEventType.InvoiceCreated, adjustment, now) };
+        if (!manual)
+        {
+            events.Add(InvoiceEvents.Create(BillingEventType.InvoiceFinalized, adjustment, now));
+        }
+
+        return new PeriodAdjustmentDecision(adjustment, difference, events);
+    }
+
+    private static void AddDifference(List<InvoiceLine> lines, InvoiceLine line, decimal quantity, decimal exact, decimal amount, Currency currency)
+    {
+        if (quantity == 0m && amount == 0m)
+        {
+            return;
+        }
+
+        lines.Add(new InvoiceLine(InvoiceLineKind.Usage, $"Adjustment: {line.Description}", line.ChargeKey, line.MeterKey, quantity, line.Tiers.Count == 0 ? line.UnitPrice : null, [], exact, new Money(amount, currency), null)
+        {
+            Group = line.Group,
+        });
+    }
+
+    // A usage line's identity across a period's invoices: its charge and, for a grouped charge, its group.
+    private static string LineKey(InvoiceLine line) =>
+        line.Group is null
+            ? line.ChargeKey ?? string.Empty
+            : string.Concat(line.ChargeKey, "\u0000", string.Join("\u0000", line.Group.Select(p => $"{p.Key}\u0001{p.Value ?? "\u0002"}")));
+}

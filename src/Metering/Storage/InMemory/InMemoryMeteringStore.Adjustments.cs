@@ -1,0 +1,41 @@
+namespace Metering.Storage.InMemory;
+
+public sealed partial class InMemoryMeteringStore
+{
+    /// <inheritdoc/>
+    public ValueTask<Invoice?> AdjustPeriodAsync(string subscriptionId, Instant periodStart, Func<PeriodAdjustmentContext, PeriodAdjustmentDecision> decide, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionId);
+        ArgumentNullException.ThrowIfNull(decide);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (_subscriptions.GetValueOrDefault(subscriptionId)?.Subscription is not { } subscription)
+            {
+                return new((Invoice?)null);
+            }
+
+            var invoices = _invoicesByCustomer.GetValueOrDefault(subscription.CustomerId) is { } ids
+                ? ids.Select(id => _invoices[id])
+                    .Where(i => string.Equals(i.SubscriptionId, subscriptionId, StringComparison.Ordinal) && i.Period.Start == periodStart)
+                    .OrderBy(i => i.Number)
+                    .ToArray()
+                : [];
+            var context = new PeriodAdjustmentContext(subscription, periodStart, invoices, AggregatesOf(subscriptionId, periodStart));
+
+            // Everything that can throw runs before the first write, so a refused adjustment uses no number.
+            var decided = StoreChangeRules.DecideAdjustment(context, decide);
+            if (decided.Adjustment is null)
+            {
+                return new((Invoice?)null);
+            }
+
+            var decision = StoreChangeRules.WithAdjustmentNumber(decided, ++_lastInvoiceNumber);
+            var adjustment = decision.Adjustment!;
+            _invoices.Add(adjustment.InvoiceId, adjustment);
+            _invoicesByCustomer[adjustment.CustomerId].Add(adjustment.InvoiceId);
+            AppendEvents(decision.Events);
+            return new(adjustment);
+        }
+    }
+}
