@@ -127,34 +127,26 @@ public sealed partial class PostgreSqlMeteringStore
     }
 
     /// <inheritdoc/>
-    public async ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken)
+    public ValueTask<Page<Invoice>> ListInvoicesAsync(string customerId, string? cursor, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(customerId);
-        var before = PageCursor.Decode(cursor, long.MaxValue);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, _sql.ListInvoices);
-        command.Parameters.Add(Text(customerId));
-        command.Parameters.Add(P(before));
-        command.Parameters.Add(P((long)limit + 1));
-        var invoices = new List<Invoice>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            invoices.Add(StoreDocuments.ToInvoice(reader.GetString(0)));
-        }
-
-        return PageOf(invoices, limit, i => i.Number.ToString(CultureInfo.InvariantCulture));
+        return ReadInvoicePageAsync(_sql.ListInvoices, Text(customerId), PageCursor.Decode(cursor, long.MaxValue), limit, cancellationToken);
     }
 
     /// <inheritdoc/>
-    public async ValueTask<Page<Invoice>> ListInvoicesByStatusAsync(InvoiceStatus status, string? cursor, int limit, CancellationToken cancellationToken)
+    public ValueTask<Page<Invoice>> ListInvoicesByStatusAsync(InvoiceStatus status, string? cursor, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var after = PageCursor.Decode(cursor, 0);
+        return ReadInvoicePageAsync(_sql.ListInvoicesByStatus, Text(status.ToString()), PageCursor.Decode(cursor, 0), limit, cancellationToken);
+    }
+
+    // One page of invoices from a listing statement taking (key, number bound, limit + 1), in the statement's order.
+    private async ValueTask<Page<Invoice>> ReadInvoicePageAsync(string sql, NpgsqlParameter key, long bound, int limit, CancellationToken cancellationToken)
+    {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, _sql.ListInvoicesByStatus);
-        command.Parameters.Add(Text(status.ToString()));
-        command.Parameters.Add(P(after));
+        await using var command = Command(connection, null, sql);
+        command.Parameters.Add(key);
+        command.Parameters.Add(P(bound));
         command.Parameters.Add(P((long)limit + 1));
         var invoices = new List<Invoice>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

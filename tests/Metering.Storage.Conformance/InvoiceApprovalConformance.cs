@@ -42,6 +42,28 @@ public abstract class InvoiceApprovalConformance : StoreTestBase
     }
 
     [Fact]
+    public async Task Backfill_adjustments_follow_the_customers_approval_too()
+    {
+        await using var billing = CreateStandard(o => o.InvoiceApproval = InvoiceApproval.Automatic);
+        await billing.Subscriptions.CreateCustomerAsync("a", new CustomerDetails { InvoiceApproval = InvoiceApproval.Manual });
+        await billing.Subscriptions.CreateCustomerAsync("b", new CustomerDetails());
+        await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "a", PlanKey = "standard", SubscriptionId = "sa" });
+        await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "b", PlanKey = "standard", SubscriptionId = "sb" });
+        billing.Clock.AdvanceTo(February + Grace);
+        await billing.PeriodCloser.CloseDueAsync();
+
+        var late = Start + Duration.FromDays(20);
+        var backfill = await billing.Recorder.BackfillAsync([Usage("a", 2, late, "late-a"), Usage("b", 3, late, "late-b")], "usage reported late by the gateway");
+
+        // a: 2 × 2.00 held for review; b: 3 × 2.00 finalized, as the global option says.
+        backfill.Adjustments.Select(i => (i.CustomerId, i.Total.Amount, i.Status)).Should().BeEquivalentTo(new[]
+        {
+            ("a", 4.00m, InvoiceStatus.Draft),
+            ("b", 6.00m, InvoiceStatus.Finalized),
+        });
+    }
+
+    [Fact]
     public async Task Automatic_customer_is_finalized_under_a_global_manual_option_and_bad_values_are_refused()
     {
         await using var billing = CreateStandard(o => o.InvoiceApproval = InvoiceApproval.Manual);

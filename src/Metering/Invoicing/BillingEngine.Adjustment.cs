@@ -17,11 +17,11 @@ internal sealed partial class BillingEngine
     /// already (the live invoice and earlier adjustments), charge by charge and group by group. A positive difference is
     /// billed by a new <see cref="InvoiceReason.Adjustment"/> invoice (id <c>{periodInvoiceId}_a{n}</c>) that names the
     /// live invoice, with one line per charge that changed, no credits applied, status per
-    /// <see cref="MeteringOptions.InvoiceApproval"/> and <paramref name="reason"/> as its <see cref="Invoice.AdjustmentReason"/>; zero or a negative difference bills nothing. Base fees do not depend
+    /// the customer's approval (<paramref name="customerApproval"/>, else <see cref="MeteringOptions.InvoiceApproval"/>) and <paramref name="reason"/> as its <see cref="Invoice.AdjustmentReason"/>; zero or a negative difference bills nothing. Base fees do not depend
     /// on usage and are never adjusted.
     /// </summary>
     /// <exception cref="InvalidOperationException">The period has no invoice, or its live invoice was billed on another plan version.</exception>
-    public PeriodAdjustmentDecision DecideAdjustment(PeriodAdjustmentContext context, Plan plan, string reason, Instant now)
+    public PeriodAdjustmentDecision DecideAdjustment(PeriodAdjustmentContext context, Plan plan, string reason, Instant now, InvoiceApproval? customerApproval = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(plan);
@@ -82,7 +82,7 @@ internal sealed partial class BillingEngine
         }
 
         int n = context.Invoices.Count(i => i.Reason == InvoiceReason.Adjustment) + 1;
-        bool manual = _options.InvoiceApproval == InvoiceApproval.Manual;
+        bool manual = IsManual(customerApproval);
         var zero = new Money(0m, plan.Currency);
         var adjustment = new Invoice
         {

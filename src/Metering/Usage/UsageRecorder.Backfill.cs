@@ -26,6 +26,7 @@ internal sealed partial class UsageRecorder
             .ThenBy(p => p.PeriodStart)
             .ToArray();
         var settled = new List<BackfillPeriod>(periods.Length);
+        var approvals = new Dictionary<string, InvoiceApproval?>(StringComparer.Ordinal);
         foreach (var (subscriptionId, periodStart) in periods)
         {
             var live = await check.LiveInvoiceAsync(subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
@@ -35,11 +36,16 @@ internal sealed partial class UsageRecorder
             }
 
             var plan = await catalog.GetPlanAsync(live.PlanKey, live.PlanVersion, cancellationToken).ConfigureAwait(false);
+            if (!approvals.TryGetValue(live.CustomerId, out var approval))
+            {
+                approval = approvals[live.CustomerId] = (await store.FindCustomerAsync(live.CustomerId, cancellationToken).ConfigureAwait(false))?.InvoiceApproval;
+            }
+
             PeriodAdjustmentDecision? decided = null;
             var adjustment = await store.AdjustPeriodAsync(
                 subscriptionId,
                 periodStart,
-                context => decided = engine.DecideAdjustment(context, plan, reason, clock.GetCurrentInstant()),
+                context => decided = engine.DecideAdjustment(context, plan, reason, clock.GetCurrentInstant(), approval),
                 cancellationToken).ConfigureAwait(false);
             if (decided is not null)
             {
