@@ -36,6 +36,46 @@ public abstract class BackfillConformance : StoreTestBase
     }
 
     [Fact]
+    public async Task UnderAMinimumCommitment_TheTrueUpShrinksAsBackfilledUsageGrows()
+    {
+        // 0.0015 a call under the contract (the plan says 0.002) and a 50.00 minimum per period.
+        var plan = Plan.Create("metered", Currency.USD, BillingInterval.Months(1)).WithCharge("api_calls", PricingModel.PerUnit(0.002m)).Build();
+        await using var billing = CreateMetering(o => o.AddMeter(Meter.Sum("api_calls")).AddPlan(plan));
+        await billing.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC");
+        var sub = await billing.Subscriptions.SubscribeAsync(new SubscribeRequest
+        {
+            CustomerId = "c1",
+            PlanKey = "metered",
+            Contract = new ContractTerms
+            {
+                ContractId = "ct_min",
+                StartsAt = Start,
+                ChargeOverrides = [new ChargeOverride("api_calls", PricingModel.PerUnit(0.0015m))],
+                MinimumCommitment = Usd(50.00m),
+            },
+        });
+        (await billing.Recorder.RecordAsync(Usage("c1", 20_000m, Start, "k1"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        var january = (await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId)).Invoices.Single();
+        january.Total.Should().Be(Usd(50.00m), "30.00 of calls + 20.00 true-up");
+
+        // +10,000 calls: 45.00 of calls + 5.00 true-up is still the 50.00 minimum: nothing more to bill.
+        var within = await billing.Recorder.BackfillAsync([Usage("c1", 10_000m, Start + Duration.FromDays(3), "late-1")], Reason);
+        // +20,000 more: 75.00 of calls, no true-up; 50.00 billed, so the adjustment is 25.00 (+45.00 calls, -20.00 true-up).
+        var beyond = await billing.Recorder.BackfillAsync([Usage("c1", 20_000m, Start + Duration.FromDays(4), "late-2")], Reason);
+
+        within.Adjustments.Should().BeEmpty();
+        within.Periods.Single().Difference.Should().Be(Usd(0m));
+        var adjustment = beyond.Adjustments.Single();
+        adjustment.Total.Should().Be(Usd(25.00m));
+        adjustment.Content.Lines.Select(l => (l.Kind, l.Amount.Amount)).Should().BeEquivalentTo(new[]
+        {
+            (InvoiceLineKind.Usage, 45.00m),
+            (InvoiceLineKind.MinimumCommitment, -20.00m),
+        });
+        (await NetBilledAsync(billing)).Should().Be(75.00m, "invariant 9: 50,000 calls × 0.0015, above the minimum");
+    }
+
+    [Fact]
     public async Task Backfill_TwentyIntoClosedHundred_BillsOneTwentyAdjustment_Once()
     {
         await using var billing = CreateUnit();

@@ -16,7 +16,8 @@ internal sealed partial class BillingEngine
     /// was billed on, over the live invoice's service period) minus the usage lines its invoices that are not void bill
     /// already (the live invoice and earlier adjustments), charge by charge and group by group. A positive difference is
     /// billed by a new <see cref="InvoiceReason.Adjustment"/> invoice (id <c>{periodInvoiceId}_a{n}</c>) that names the
-    /// live invoice, with one line per charge that changed, no credits applied, status per
+    /// live invoice, with one line per charge that changed (and, under a contract, the change of its discount and of its
+    /// minimum-commitment true-up, which shrinks as usage grows), no credits applied, status per
     /// the customer's approval (<paramref name="customerApproval"/>, else <see cref="MeteringOptions.InvoiceApproval"/>) and <paramref name="reason"/> as its <see cref="Invoice.AdjustmentReason"/>; zero or a negative difference bills nothing. Base fees do not depend
     /// on usage and are never adjusted.
     /// </summary>
@@ -43,7 +44,7 @@ internal sealed partial class BillingEngine
 
             foreach (var line in invoice.Content.Lines)
             {
-                if (line.Kind == InvoiceLineKind.Usage)
+                if (DependsOnUsage(line))
                 {
                     var key = LineKey(line);
                     var sum = billed.GetValueOrDefault(key, (line, 0m, 0m, 0m));
@@ -56,7 +57,7 @@ internal sealed partial class BillingEngine
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in corrected.Lines)
         {
-            if (line.Kind != InvoiceLineKind.Usage)
+            if (!DependsOnUsage(line))
             {
                 continue;
             }
@@ -117,15 +118,22 @@ internal sealed partial class BillingEngine
             return;
         }
 
-        lines.Add(new InvoiceLine(InvoiceLineKind.Usage, $"Adjustment: {line.Description}", line.ChargeKey, line.MeterKey, quantity, line.Tiers.Count == 0 ? line.UnitPrice : null, [], exact, new Money(amount, currency), null)
+        lines.Add(new InvoiceLine(line.Kind, $"Adjustment: {line.Description}", line.ChargeKey, line.MeterKey, quantity, line.Tiers.Count == 0 ? line.UnitPrice : null, [], exact, new Money(amount, currency), null)
         {
             Group = line.Group,
         });
     }
 
-    // A usage line's identity across a period's invoices: its charge and, for a grouped charge, its group.
+    // The lines whose amount follows the period's usage: usage lines, and under a contract its discount and its
+    // minimum-commitment true-up (which shrinks as usage grows). Base fees and contract fees do not.
+    private static bool DependsOnUsage(InvoiceLine line) =>
+        line.Kind is InvoiceLineKind.Usage or InvoiceLineKind.Discount or InvoiceLineKind.MinimumCommitment;
+
+    // A line's identity across a period's invoices: a usage line's charge and, for a grouped charge, its group; a
+    // discount or true-up line by its kind.
     private static string LineKey(InvoiceLine line) =>
-        line.Group is null
+        line.Kind != InvoiceLineKind.Usage ? "\u0003" + line.Kind
+        : line.Group is null
             ? line.ChargeKey ?? string.Empty
             : string.Concat(line.ChargeKey, "\u0000", string.Join("\u0000", line.Group.Select(p => $"{p.Key}\u0001{p.Value ?? "\u0002"}")));
 }
