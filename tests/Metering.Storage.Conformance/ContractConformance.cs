@@ -63,6 +63,28 @@ public abstract class ContractConformance : StoreTestBase
     }
 
     [Fact]
+    public async Task AmountAlerts_PriceTheRunningAmountAtTheContractPrice()
+    {
+        await using var billing = CreateMetered();
+        var sub = await SubscribeAsync(billing, Acme());
+        await billing.Subscriptions.SetUsageAlertsAsync(sub.SubscriptionId, [new SubscriptionUsageAlert("api_calls", UsageAlertKind.Amount, 20.00m)]);
+
+        // 10,000 calls: 15.00 at the contract's 0.0015 (20.00 at the plan's 0.002 would have crossed); 4,000 more: 21.00.
+        (await billing.Recorder.RecordAsync(Usage("c1", 10_000m, Start, "k1"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        var afterFirst = await ThresholdAmountsAsync(billing);
+        (await billing.Recorder.RecordAsync(Usage("c1", 4_000m, Start, "k2"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+
+        afterFirst.Should().BeEmpty();
+        (await ThresholdAmountsAsync(billing)).Should().Equal(21.00m);
+    }
+
+    private static async Task<List<decimal>> ThresholdAmountsAsync(TestMetering billing) =>
+        [.. (await billing.Store.ReadEventsAsync(null, 1000, CancellationToken.None))
+            .Select(e => e.Event)
+            .Where(e => e.Type == BillingEventType.UsageThresholdReached)
+            .Select(e => ((UsageThresholdEventPayload)e.Payload).Value)];
+
+    [Fact]
     public async Task Discount_TenPercentOffUsage()
     {
         await using var billing = CreateMetered();

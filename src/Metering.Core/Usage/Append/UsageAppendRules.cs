@@ -284,7 +284,8 @@ public static class UsageAppendRules
     /// <summary>
     /// The <see cref="BillingEventType.UsageThresholdReached"/> events of a record that takes a charge's quantity or
     /// running amount from below one of its thresholds to at or above it: the charge's own <see cref="Charge.Alerts"/> and
-    /// the subscription's <see cref="Subscription.UsageAlerts"/> on it.
+    /// the subscription's <see cref="Subscription.UsageAlerts"/> on it. The running amount is priced as the invoice prices
+    /// the charge: at <see cref="PreparedUsage.Contract"/>'s price when a contract applies, before its discount line.
     /// </summary>
     public static IReadOnlyList<BillingEvent> UsageAlerts(in PreparedUsage item, AggregateTarget target, Subscription subscription, UsageAggregate before, UsageAggregate after)
     {
@@ -295,9 +296,12 @@ public static class UsageAppendRules
         {
             foreach (var alert in AlertsOn(charge, subscription))
             {
-                var (was, now) = alert.Kind == UsageAlertKind.Quantity
+                // The running amount is the charge's usage line as it would be billed: at the contract's price when a
+                // contract prices the period (its discount is a line of its own).
+                var pricing = alert.Kind == UsageAlertKind.Quantity ? null : item.Contract?.PricingFor(charge) ?? charge.Pricing;
+                var (was, now) = pricing is null
                     ? (before.Quantity, after.Quantity)
-                    : (charge.Pricing.AmountFor(before.Quantity), charge.Pricing.AmountFor(after.Quantity));
+                    : (pricing.AmountFor(before.Quantity), pricing.AmountFor(after.Quantity));
                 if (was < alert.Threshold && now >= alert.Threshold)
                 {
                     (events ??= []).Add(BillingEvent.Create(
