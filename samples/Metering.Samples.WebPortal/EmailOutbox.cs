@@ -16,6 +16,7 @@ public sealed class EmailOutbox
     private readonly ConcurrentDictionary<string, Email> _sent = new(StringComparer.Ordinal);
     private long _order;
     private readonly ConcurrentDictionary<string, long> _orderOf = new(StringComparer.Ordinal);
+    private TaskCompletionSource _sentOne = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The emails, oldest first.</summary>
     public IReadOnlyList<Email> Sent => [.. _sent.Values.OrderBy(e => _orderOf[e.EventId])];
@@ -27,6 +28,23 @@ public sealed class EmailOutbox
         if (_sent.TryAdd(email.EventId, email))
         {
             _orderOf[email.EventId] = Interlocked.Increment(ref _order);
+            Interlocked.Exchange(ref _sentOne, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    /// <summary>Completes when an email matching <paramref name="match"/> has been sent (at once when one already was).</summary>
+    public async Task<Email> WhenSentAsync(Func<Email, bool> match, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        while (true)
+        {
+            var next = Volatile.Read(ref _sentOne).Task;
+            if (Sent.FirstOrDefault(match) is { } email)
+            {
+                return email;
+            }
+
+            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 }

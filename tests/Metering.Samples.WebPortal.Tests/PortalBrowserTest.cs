@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Metering.Samples.WebPortal.Tests;
@@ -106,14 +107,14 @@ public sealed class PortalBrowserTest : IAsyncLifetime
         await Assertions.Expect(page.Locator("tr", new PageLocatorOptions { HasText = "799.00 JMD" }).First).ToContainTextAsync("Finalized");
 
         // The finalized invoice reaches the outbox through the event handler (delivered in the background).
-        await page.GotoAsync(_baseUrl + "/outbox");
-        var ready = page.Locator("tr", new PageLocatorOptions { HasText = "Montego Freight" }).Filter(new LocatorFilterOptions { HasText = "is ready" });
-        for (int i = 0; i < 50 && await ready.CountAsync() == 0; i++)
+        using (var delivered = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
         {
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-            await page.ReloadAsync();
+            delivered.CancelAfter(TimeSpan.FromSeconds(30));
+            await _factory.Services.GetRequiredService<EmailOutbox>().WhenSentAsync(e => e.To == "Montego Freight" && e.Subject.Contains("is ready", StringComparison.Ordinal), delivered.Token);
         }
 
+        await page.GotoAsync(_baseUrl + "/outbox");
+        var ready = page.Locator("tr", new PageLocatorOptions { HasText = "Montego Freight" }).Filter(new LocatorFilterOptions { HasText = "is ready" });
         await Assertions.Expect(ready).ToHaveCountAsync(1);
 
         await page.GotoAsync(_baseUrl + "/customers/kingston-parcels");
