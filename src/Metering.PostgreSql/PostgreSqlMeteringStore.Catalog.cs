@@ -165,8 +165,7 @@ public sealed partial class PostgreSqlMeteringStore
             return null;
         }
 
-        var customer = new Customer(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), Instants.At(reader.GetInt64(3)));
-        return StoreDocuments.WithDetails(customer, reader.IsDBNull(4) ? null : reader.GetString(4));
+        return ReadCustomerRow(reader);
     }
 
     /// <inheritdoc/>

@@ -26,6 +26,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
     private readonly PostgreSqlStoreOptions _options;
     private readonly int _timeout;
     private readonly Sql _sql;
+    private readonly BatchSql _batchSql;
     private readonly EventSql _events;
     private readonly UsageWriter _writer;
     private readonly ConcurrentDictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
@@ -58,6 +59,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         _options = options;
         _timeout = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds);
         _sql = new Sql(PostgreSqlSchema.Quote(options.Schema));
+        _batchSql = new BatchSql(PostgreSqlSchema.Quote(options.Schema));
         _events = new EventSql(PostgreSqlSchema.Quote(options.Schema));
         _writer = new UsageWriter(dataSource, AppendGroupAsync, options.MaxGroupCommitSize, options.GroupCommitWriters);
     }

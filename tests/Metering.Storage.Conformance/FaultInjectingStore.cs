@@ -53,6 +53,44 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
             : inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, plan, ctx => CloseFault(subscriptionId) is { } fault ? throw fault : decide(ctx), cancellationToken);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The batch goes to the real store's own batched close, each decision wrapped like a single close's.</remarks>
+    public async ValueTask<IReadOnlyList<PeriodCloseAttempt>> ClosePeriodsAsync(IReadOnlyList<PeriodCloseItem> closes, CancellationToken cancellationToken)
+    {
+        var wrapped = new List<PeriodCloseItem>(closes.Count);
+        foreach (var close in closes)
+        {
+            lock (CloseAttempts)
+            {
+                CloseAttempts[close.SubscriptionId] = CloseAttempts.GetValueOrDefault(close.SubscriptionId) + 1;
+            }
+
+            if (ClosedElsewhere(close.SubscriptionId, close.ExpectedPeriodStart))
+            {
+                // Another instance closes it first: the batch then finds it closed.
+                await inner.ClosePeriodAsync(close.SubscriptionId, close.ExpectedPeriodStart, close.Plan, close.Decide, cancellationToken);
+            }
+
+            var subscriptionId = close.SubscriptionId;
+            var decide = close.Decide;
+            wrapped.Add(close with { Decide = ctx => CloseFault(subscriptionId) is { } fault ? throw fault : decide(ctx) });
+        }
+
+        return await inner.ClosePeriodsAsync(wrapped, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Subscription>> FindSubscriptionsAsync(IReadOnlyList<string> subscriptionIds, CancellationToken cancellationToken) =>
+        inner.FindSubscriptionsAsync(subscriptionIds, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Customer>> FindCustomersAsync(IReadOnlyList<string> customerIds, CancellationToken cancellationToken) =>
+        inner.FindCustomersAsync(customerIds, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<CurrentUsageState?> ReadCurrentUsageStateAsync(string subscriptionId, CancellationToken cancellationToken) =>
+        inner.ReadCurrentUsageStateAsync(subscriptionId, cancellationToken);
+
     private async ValueTask<PeriodCloseResult> CloseElsewhereAsync(string subscriptionId, Instant expectedPeriodStart, Plan plan, Func<PeriodCloseContext, PeriodCloseDecision> decide, CancellationToken cancellationToken)
     {
         await inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, plan, decide, cancellationToken);

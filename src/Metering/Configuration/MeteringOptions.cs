@@ -57,7 +57,11 @@ public sealed class MeteringOptions
     /// <summary>IANA time zone used for customers created without one (default <c>UTC</c>).</summary>
     public string DefaultTimeZone { get; set; } = "UTC";
 
-    /// <summary>How many subscriptions the period closer claims at a time (default 500).</summary>
+    /// <summary>
+    /// How many subscriptions the period closer claims at a time (default 500). It hands them to the store in chunks of
+    /// up to 100 closes per call (<c>IMeteringStore.ClosePeriodsAsync</c>; PostgreSQL writes a chunk in one transaction),
+    /// spread over <see cref="CloseConcurrency"/> calls in flight. On a graceful stop, chunks in flight finish whole.
+    /// </summary>
     public int CloseBatchSize { get; set; } = 500;
 
     /// <summary>
@@ -70,8 +74,9 @@ public sealed class MeteringOptions
     internal IReadOnlyDictionary<string, decimal> LowCreditThresholdsSnapshot() => LowCreditBalanceThresholds.ToDictionary(StringComparer.Ordinal);
 
     /// <summary>
-    /// How many period closes the closer keeps in flight at once (default 32, 1 to 1024). More lets a store
-    /// share commits among closes; each close stays atomic and exactly-once whatever the value.
+    /// How many store calls of period closes the closer keeps in flight at once (default 32, 1 to 1024), each a chunk of
+    /// up to 100 closes (see <see cref="CloseBatchSize"/>). More lets a store share commits among closes; each close stays
+    /// atomic and exactly-once whatever the value.
     /// </summary>
     public int CloseConcurrency { get; set; } = 32;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Metering.Diagnostics;
 using Metering.Storage;
 using Microsoft.Extensions.Logging;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Metering;
 
 /// <summary>Implements <see cref="IPeriodCloser"/>: each subscription's close is isolated, failures back off.</summary>
-internal sealed class PeriodCloser(
+internal sealed partial class PeriodCloser(
     IMeteringStore store,
     MeteringCatalog catalog,
     BillingEngine engine,
@@ -22,6 +23,9 @@ internal sealed class PeriodCloser(
     private readonly ILogger _logger = logger ?? NullLogger<PeriodCloser>.Instance;
     // How often one run tries a subscription that others keep closing before leaving it to them (bounds the run).
     private const int MaxClosedElsewherePerRun = 3;
+
+    // At most this many closes per store call (one transaction where the store batches them).
+    private const int MaxClosesPerStoreCall = 100;
 
     private readonly RetryBackoff _backoff = new(() => (options.Value.CloseRetryDelay, options.Value.CloseRetryMaxDelay));
 
@@ -84,43 +88,48 @@ internal sealed class PeriodCloser(
                 continue;
             }
 
-            // Several closes in flight let a store share one commit among them (SQLite's writer group-commits);
-            // each close is still its own atomic operation, so the result is the same as closing one by one.
+            // Closes go to the store in chunks (a store may write a chunk in one transaction with one block of invoice
+            // numbers); several chunks are in flight at once so a store can also share commits among them. Each close
+            // stays its own exactly-once decision, so the result is the same as closing one by one.
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Value.CloseConcurrency, CancellationToken = cancellationToken };
-            await Parallel.ForEachAsync(work, parallel, async (subscriptionId, ct) =>
+            int chunkSize = Math.Clamp((work.Count + options.Value.CloseConcurrency - 1) / options.Value.CloseConcurrency, 1, MaxClosesPerStoreCall);
+            await Parallel.ForEachAsync(work.Chunk(chunkSize), parallel, async (chunk, ct) =>
             {
                 if (stopClaiming.IsCancellationRequested)
                 {
                     return;
                 }
 
-                var outcome = await CloseOneAsync(subscriptionId, dueBy, now, ct).ConfigureAwait(false);
+                var outcomes = await CloseChunkAsync(chunk, dueBy, now, ct).ConfigureAwait(false);
                 lock (invoices)
                 {
-                    switch (outcome)
+                    foreach (var (subscriptionId, outcome) in outcomes)
                     {
-                        case { Invoice: { } invoice }:
-                            // Not skipped: a subscription several periods behind shows up again until it is current.
-                            invoices.Add(invoice);
-                            break;
-                        case { ClosedWithoutInvoice: true }:
-                            // A wallet's period: closed here, nothing to report; a later period of it may be due too.
-                            break;
-                        case { Failure: { } failure }:
-                            failures.Add(failure);
-                            skipped.Add(subscriptionId);
-                            break;
-                        default:
-                            // Closed by another caller or instance meanwhile: a later period of it may be due too, so it
-                            // stays in the run; after a few such answers the other instance is left to finish it.
-                            alreadyClosed++;
-                            if (closedElsewhere.TryGetValue(subscriptionId, out var times) && times + 1 >= MaxClosedElsewherePerRun)
-                            {
+                        switch (outcome)
+                        {
+                            case { Invoice: { } invoice }:
+                                // Not skipped: a subscription several periods behind shows up again until it is current.
+                                invoices.Add(invoice);
+                                break;
+                            case { ClosedWithoutInvoice: true }:
+                                // A wallet's period: closed here, nothing to report; a later period of it may be due too.
+                                break;
+                            case { Failure: { } failure }:
+                                failures.Add(failure);
                                 skipped.Add(subscriptionId);
-                            }
+                                break;
+                            default:
+                                // Closed by another caller or instance meanwhile: a later period of it may be due too, so it
+                                // stays in the run; after a few such answers the other instance is left to finish it.
+                                alreadyClosed++;
+                                if (closedElsewhere.TryGetValue(subscriptionId, out var times) && times + 1 >= MaxClosedElsewherePerRun)
+                                {
+                                    skipped.Add(subscriptionId);
+                                }
 
-                            closedElsewhere[subscriptionId] = times + 1;
-                            break;
+                                closedElsewhere[subscriptionId] = times + 1;
+                                break;
+                        }
                     }
                 }
             }).ConfigureAwait(false);
@@ -157,55 +166,81 @@ internal sealed class PeriodCloser(
     private async ValueTask<CloseOutcome> CloseOneAsync(string subscriptionId, Instant dueBy, Instant now, CancellationToken cancellationToken)
     {
         Instant periodStart = default;
-        using var activity = telemetry.ActivitySource.StartActivity("metering.period_close.close");
-        activity?.SetTag("metering.subscription_id", subscriptionId);
+        using var activity = StartCloseActivity(subscriptionId);
         try
         {
             var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
-            if (subscription is null || subscription.EndedAt is not null || subscription.CurrentPeriod.End > dueBy)
+            if (!IsDue(subscription, dueBy))
             {
                 return default;
             }
 
-            var period = subscription.CurrentPeriod;
-            periodStart = period.Start;
+            periodStart = subscription!.CurrentPeriod.Start;
             var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
             var customer = await store.FindCustomerAsync(subscription.CustomerId, cancellationToken).ConfigureAwait(false);
-            var request = new CloseRequest(CloseKind.PeriodEnd, period.End) { CustomerApproval = customer?.InvoiceApproval };
-            var result = await store.ClosePeriodAsync(subscriptionId, period.Start, plan, ctx => engine.DecideClose(ctx, request, now), cancellationToken).ConfigureAwait(false);
-            activity?.SetTag("metering.close.status", result.Status == PeriodCloseStatus.Closed ? "closed" : "already_closed");
-            if (result.Status != PeriodCloseStatus.Closed)
-            {
-                return default;
-            }
-
-            if (result.Invoice is { } invoice)
-            {
-                telemetry.InvoiceCreated(invoice);
-            }
-
-            cache.Invalidate(subscription.CustomerId);
-            if (_backoff.Clear(subscriptionId) is > 0 and var attempts)
-            {
-                PeriodCloseLog.CloseRecovered(_logger, subscriptionId, attempts);
-            }
-
-            // A credit rate card's period (a wallet) closes without an invoice.
-            return new CloseOutcome(result.Invoice, null, ClosedWithoutInvoice: result.Invoice is null);
+            var close = CloseItem(subscription, plan, customer, now);
+            var result = await store.ClosePeriodAsync(subscriptionId, close.ExpectedPeriodStart, plan, close.Decide, cancellationToken).ConfigureAwait(false);
+            return Completed(subscription, result, activity);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // One subscription's failure (a corrupt row, a missing time zone, a store fault) is its own: report it and go on.
-            var retry = _backoff.RecordFailure(subscriptionId, now);
-            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-            if (telemetry.CloseFailures.Enabled)
-            {
-                telemetry.CloseFailures.Add(1);
-            }
-
-            PeriodCloseLog.CloseFailed(_logger, exception, subscriptionId, periodStart, retry.Attempts, retry.RetryAfter);
-            return new CloseOutcome(null, new PeriodCloseFailure(subscriptionId, periodStart, exception.Message, exception, retry.Attempts, retry.RetryAfter));
+            return Failed(subscriptionId, periodStart, exception, now, activity);
         }
+    }
+
+    private static bool IsDue([NotNullWhen(true)] Subscription? subscription, Instant dueBy) =>
+        subscription is not null && subscription.EndedAt is null && subscription.CurrentPeriod.End <= dueBy;
+
+    private PeriodCloseItem CloseItem(Subscription subscription, Plan plan, Customer? customer, Instant now)
+    {
+        var period = subscription.CurrentPeriod;
+        var request = new CloseRequest(CloseKind.PeriodEnd, period.End) { CustomerApproval = customer?.InvoiceApproval };
+        return new PeriodCloseItem(subscription.SubscriptionId, period.Start, plan, ctx => engine.DecideClose(ctx, request, now));
+    }
+
+    private Activity? StartCloseActivity(string subscriptionId)
+    {
+        var activity = telemetry.ActivitySource.StartActivity("metering.period_close.close");
+        activity?.SetTag("metering.subscription_id", subscriptionId);
+        return activity;
+    }
+
+    /// <summary>What a close the store answered came to: its invoice reported, the customer's cached state dropped.</summary>
+    private CloseOutcome Completed(Subscription subscription, PeriodCloseResult result, Activity? activity)
+    {
+        activity?.SetTag("metering.close.status", result.Status == PeriodCloseStatus.Closed ? "closed" : "already_closed");
+        if (result.Status != PeriodCloseStatus.Closed)
+        {
+            return default;
+        }
+
+        if (result.Invoice is { } invoice)
+        {
+            telemetry.InvoiceCreated(invoice);
+        }
+
+        cache.Invalidate(subscription.CustomerId);
+        if (_backoff.Clear(subscription.SubscriptionId) is > 0 and var attempts)
+        {
+            PeriodCloseLog.CloseRecovered(_logger, subscription.SubscriptionId, attempts);
+        }
+
+        // A credit rate card's period (a wallet) closes without an invoice.
+        return new CloseOutcome(result.Invoice, null, ClosedWithoutInvoice: result.Invoice is null);
+    }
+
+    /// <summary>One subscription's failure (a corrupt row, a missing time zone, a store fault) is its own: report it and go on.</summary>
+    private CloseOutcome Failed(string subscriptionId, Instant periodStart, Exception exception, Instant now, Activity? activity)
+    {
+        var retry = _backoff.RecordFailure(subscriptionId, now);
+        activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+        if (telemetry.CloseFailures.Enabled)
+        {
+            telemetry.CloseFailures.Add(1);
+        }
+
+        PeriodCloseLog.CloseFailed(_logger, exception, subscriptionId, periodStart, retry.Attempts, retry.RetryAfter);
+        return new CloseOutcome(null, new PeriodCloseFailure(subscriptionId, periodStart, exception.Message, exception, retry.Attempts, retry.RetryAfter));
     }
 
     private readonly record struct CloseOutcome(Invoice? Invoice, PeriodCloseFailure? Failure, bool ClosedWithoutInvoice = false);

@@ -9,12 +9,17 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
     {
         InputChecks.Required(subscriptionId, "subscription id");
         await catalog.EnsureInitializedAsync(cancellationToken).ConfigureAwait(false);
-        var subscription = await RequireActiveAsync(store, subscriptionId, cancellationToken).ConfigureAwait(false);
+        var state = await store.ReadCurrentUsageStateAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        var subscription = RequireActive(state?.Subscription, subscriptionId);
         var plan = await catalog.GetPlanAsync(subscription.PlanKey, subscription.PlanVersion, cancellationToken).ConfigureAwait(false);
         var now = clock.GetCurrentInstant();
         var period = OpenPeriodAt(subscription, now);
-        var aggregates = await store.GetAggregatesAsync(subscriptionId, period.Start, cancellationToken).ConfigureAwait(false);
-        var ledger = await store.LoadLedgerAsync(subscription.CustomerId, cancellationToken).ConfigureAwait(false);
+
+        // A period past its end whose close has not run yet: the open period is a later one than the stored current.
+        var aggregates = period.Start == subscription.CurrentPeriod.Start
+            ? state!.Aggregates
+            : await store.GetAggregatesAsync(subscriptionId, period.Start, cancellationToken).ConfigureAwait(false);
+        var ledger = state!.Ledger;
         var estimate = engine.Calculate(subscription, plan, period, period.End, aggregates, BillingEngine.CreditsAvailable(ledger, plan.Currency, now));
         return new CurrentUsage(subscriptionId, period, Summaries(subscriptionId, plan, period, aggregates, UsageSummaryStatus.Current), estimate)
         {
@@ -125,8 +130,17 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
 
     internal static async ValueTask<Subscription> RequireActiveAsync(IMeteringStore store, string subscriptionId, CancellationToken cancellationToken)
     {
-        var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false)
-            ?? throw new MeteringException(MeteringErrorCode.NotFound, $"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+        var subscription = await store.FindSubscriptionAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
+        return RequireActive(subscription, subscriptionId);
+    }
+
+    private static Subscription RequireActive(Subscription? subscription, string subscriptionId)
+    {
+        if (subscription is null)
+        {
+            throw new MeteringException(MeteringErrorCode.NotFound, $"Subscription '{subscriptionId}' does not exist; check the id returned by SubscribeAsync.");
+        }
+
         if (subscription.EndedAt is not null)
         {
             throw new MeteringException(MeteringErrorCode.InvalidState, $"Subscription '{subscriptionId}' ended at {subscription.EndedAt}; read its final usage with GetHistoryAsync and its invoices with IInvoiceService.");

@@ -164,6 +164,22 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
         FaultAsync(nameof(ClosePeriodAsync), () => inner.ClosePeriodAsync(subscriptionId, expectedPeriodStart, plan, decide, cancellationToken));
 
     /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<PeriodCloseAttempt>> ClosePeriodsAsync(IReadOnlyList<PeriodCloseItem> closes, CancellationToken cancellationToken) =>
+        FaultAsync(nameof(ClosePeriodsAsync), () => inner.ClosePeriodsAsync(closes, cancellationToken));
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Subscription>> FindSubscriptionsAsync(IReadOnlyList<string> subscriptionIds, CancellationToken cancellationToken) =>
+        inner.FindSubscriptionsAsync(subscriptionIds, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Customer>> FindCustomersAsync(IReadOnlyList<string> customerIds, CancellationToken cancellationToken) =>
+        inner.FindCustomersAsync(customerIds, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<CurrentUsageState?> ReadCurrentUsageStateAsync(string subscriptionId, CancellationToken cancellationToken) =>
+        inner.ReadCurrentUsageStateAsync(subscriptionId, cancellationToken);
+
+    /// <inheritdoc/>
     public ValueTask<Invoice?> FindInvoiceAsync(string invoiceId, CancellationToken cancellationToken) => inner.FindInvoiceAsync(invoiceId, cancellationToken);
 
     /// <inheritdoc/>

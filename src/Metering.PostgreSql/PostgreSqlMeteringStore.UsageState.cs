@@ -1,0 +1,44 @@
+using Metering.Storage;
+
+namespace Metering.PostgreSql;
+
+// The current-usage read in one round trip: the subscription, its current period's aggregates and its customer's
+// ledger version in one statement (one snapshot); the ledger comes from the store's cache when the version matches.
+public sealed partial class PostgreSqlMeteringStore
+{
+    /// <inheritdoc/>
+    public async ValueTask<CurrentUsageState?> ReadCurrentUsageStateAsync(string subscriptionId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionId);
+        Subscription? subscription = null;
+        long? ledgerVersion = null;
+        var aggregates = new List<StoredAggregate>();
+        await using (var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await using var command = Command(connection, null, _batchSql.CurrentUsageState);
+            command.Parameters.Add(Text(subscriptionId));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Columns 0-8: the aggregate (null when the period has none); 9-11: the subscription; 12: the ledger version.
+                subscription ??= ReadSubscription(subscriptionId, reader.GetInt64(10), reader.GetString(11));
+                ledgerVersion ??= reader.IsDBNull(12) ? 0 : reader.GetInt64(12);
+                if (!reader.IsDBNull(0))
+                {
+                    var (key, aggregate) = ReadAggregateRow(reader);
+                    aggregates.Add(new StoredAggregate(key.Key, aggregate));
+                }
+            }
+        }
+
+        if (subscription is null)
+        {
+            return null;
+        }
+
+        var ledger = ledgerVersion is 0 ? CreditLedger.Empty(subscription.CustomerId)
+            : _ledgers.TryGetValue(subscription.CustomerId, out var cached) && cached.LastSequence == ledgerVersion ? cached
+            : await LoadLedgerAsync(subscription.CustomerId, cancellationToken).ConfigureAwait(false);
+        return new CurrentUsageState(subscription, aggregates, ledger);
+    }
+}
