@@ -10,6 +10,10 @@ namespace Metering.PostgreSql;
 public sealed partial class PostgreSqlMeteringStore
 {
     /// <inheritdoc/>
+    /// <remarks>100: a chunk of closes is one transaction (<see cref="ClosePeriodsAsync"/>).</remarks>
+    public int MaxClosesPerCall => 100;
+
+    /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<Subscription>> FindSubscriptionsAsync(IReadOnlyList<string> subscriptionIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriptionIds);

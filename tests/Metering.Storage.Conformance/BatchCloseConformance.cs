@@ -5,8 +5,9 @@ namespace Metering.Storage.Conformance;
 /// <summary>
 /// Batched period closes (<see cref="IMeteringStore.ClosePeriodsAsync"/>), the batched reads the closer makes before them,
 /// and the one-call current-usage read (<see cref="IMeteringStore.ReadCurrentUsageStateAsync"/>). With
-/// <see cref="MeteringOptions.CloseConcurrency"/> 1 the closer hands the store every due subscription of a claim (up to
-/// 100) in one call, so a store that batches writes them in one transaction. Standard plan: 10.00 base + 2.00 per call.
+/// <see cref="MeteringOptions.CloseConcurrency"/> 1 the closer hands a batching store (<see cref="IMeteringStore.MaxClosesPerCall"/>
+/// above 1, e.g. PostgreSQL) every due subscription of a claim (up to its maximum) in one call, written in one
+/// transaction; the other stores close them one by one, with the same results. Standard plan: 10.00 base + 2.00 per call.
 /// </summary>
 public abstract class BatchCloseConformance : StoreTestBase
 {

@@ -80,6 +80,9 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
     }
 
     /// <inheritdoc/>
+    public int MaxClosesPerCall => inner.MaxClosesPerCall;
+
+    /// <inheritdoc/>
     public ValueTask<IReadOnlyList<Subscription>> FindSubscriptionsAsync(IReadOnlyList<string> subscriptionIds, CancellationToken cancellationToken) =>
         inner.FindSubscriptionsAsync(subscriptionIds, cancellationToken);
 

@@ -24,8 +24,6 @@ internal sealed partial class PeriodCloser(
     // How often one run tries a subscription that others keep closing before leaving it to them (bounds the run).
     private const int MaxClosedElsewherePerRun = 3;
 
-    // At most this many closes per store call (one transaction where the store batches them).
-    private const int MaxClosesPerStoreCall = 100;
 
     private readonly RetryBackoff _backoff = new(() => (options.Value.CloseRetryDelay, options.Value.CloseRetryMaxDelay));
 
@@ -92,7 +90,7 @@ internal sealed partial class PeriodCloser(
             // numbers); several chunks are in flight at once so a store can also share commits among them. Each close
             // stays its own exactly-once decision, so the result is the same as closing one by one.
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Value.CloseConcurrency, CancellationToken = cancellationToken };
-            int chunkSize = Math.Clamp((work.Count + options.Value.CloseConcurrency - 1) / options.Value.CloseConcurrency, 1, MaxClosesPerStoreCall);
+            int chunkSize = ChunkSize(work.Count, options.Value.CloseConcurrency, store.MaxClosesPerCall);
             await Parallel.ForEachAsync(work.Chunk(chunkSize), parallel, async (chunk, ct) =>
             {
                 if (stopClaiming.IsCancellationRequested)
@@ -186,6 +184,22 @@ internal sealed partial class PeriodCloser(
         {
             return Failed(subscriptionId, periodStart, exception, now, activity);
         }
+    }
+
+    /// <summary>
+    /// Closes per store call: 1 for a store that closes one period per transaction; for a batching store the claimed
+    /// work spread over the calls in flight, but at least half the store's maximum (a batch shares one commit and one
+    /// block of invoice numbers, so fewer, fuller batches beat many small ones) and at most its maximum.
+    /// </summary>
+    internal static int ChunkSize(int work, int concurrency, int maxPerCall)
+    {
+        if (maxPerCall <= 1 || work <= 1)
+        {
+            return 1;
+        }
+
+        int spread = (work + concurrency - 1) / concurrency;
+        return Math.Clamp(spread, Math.Min(maxPerCall / 2, work), maxPerCall);
     }
 
     private static bool IsDue([NotNullWhen(true)] Subscription? subscription, Instant dueBy) =>

@@ -3,6 +3,14 @@ namespace Metering.Storage;
 public partial interface IMeteringStore
 {
     /// <summary>
+    /// How many period closes the period closer hands to <see cref="ClosePeriodsAsync"/> at once, at most: 1 (the
+    /// default) for a store that writes one close per transaction (the closer then keeps several single closes in flight,
+    /// which a store may group into one commit); more for a store whose <see cref="ClosePeriodsAsync"/> writes a whole
+    /// batch in one transaction (PostgreSQL: 100).
+    /// </summary>
+    int MaxClosesPerCall => 1;
+
+    /// <summary>
     /// The stored subscriptions among <paramref name="subscriptionIds"/> (missing ids are left out), in no particular order:
     /// what the period closer reads before a batch of closes. The default calls <see cref="FindSubscriptionAsync"/> for each.
     /// </summary>

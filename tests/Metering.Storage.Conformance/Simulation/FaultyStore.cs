@@ -168,6 +168,9 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
         FaultAsync(nameof(ClosePeriodsAsync), () => inner.ClosePeriodsAsync(closes, cancellationToken));
 
     /// <inheritdoc/>
+    public int MaxClosesPerCall => inner.MaxClosesPerCall;
+
+    /// <inheritdoc/>
     public ValueTask<IReadOnlyList<Subscription>> FindSubscriptionsAsync(IReadOnlyList<string> subscriptionIds, CancellationToken cancellationToken) =>
         inner.FindSubscriptionsAsync(subscriptionIds, cancellationToken);
 

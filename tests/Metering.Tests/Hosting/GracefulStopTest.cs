@@ -22,9 +22,6 @@ public sealed class GracefulStopTest
             {
                 o.AddMeter(Meter.Sum("api_calls")).AddPlan(Plan.Create("standard", Currency.USD, BillingInterval.Months(1)).WithBaseFee(10.00m).Build());
                 o.CloseConcurrency = 1;
-
-                // One subscription claimed at a time: each close is its own store call (a batch in flight finishes whole).
-                o.CloseBatchSize = 1;
             },
             Start,
             b =>
