@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using Metering.Sqlite.Serialization;
+using Metering.Sqlite.Storage;
+using Metering.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Metering.Sqlite;
+
+// The current-usage read on one read connection in one snapshot: the subscription (its document decoded once per
+// revision), its current period's aggregates and its customer's ledger.
+public sealed partial class SqliteMeteringStore
+{
+    // Decoded subscription documents by id, with the revision they were read at; a newer revision is decoded again.
+    private readonly ConcurrentDictionary<string, (long Revision, Subscription Subscription)> _subscriptionDocs = new(StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public ValueTask<CurrentUsageState?> ReadCurrentUsageStateAsync(string subscriptionId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionId);
+        return ReadAsync(c => ReadCurrentUsageState(c, subscriptionId), cancellationToken, snapshot: true);
+    }
+
+    private CurrentUsageState? ReadCurrentUsageState(SqliteConnection connection, string subscriptionId)
+    {
+        Subscription subscription;
+        using (var reader = StatementCache.Get(connection, "SELECT revision, data FROM subscriptions WHERE subscription_id = $s", "$s").With(subscriptionId).ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            long revision = reader.GetInt64(0);
+            if (_subscriptionDocs.TryGetValue(subscriptionId, out var cached) && cached.Revision == revision)
+            {
+                subscription = cached.Subscription;
+            }
+            else
+            {
+                subscription = StoreDocuments.ToSubscription(reader.GetString(1));
+                _subscriptionDocs[subscriptionId] = (revision, subscription);
+            }
+        }
+
+        var aggregates = StoreQueries.LoadAggregates(connection, subscriptionId, SqliteValues.Nanos(subscription.CurrentPeriod.Start));
+        var ledger = StoreQueries.LoadLedger(connection, subscription.CustomerId);
+        return new CurrentUsageState(subscription, aggregates, ledger);
+    }
+}
