@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Metering;
 using Metering.PostgreSql;
@@ -106,7 +107,7 @@ public static class PostgreSqlMeteringBuilderExtensions
         });
     }
 
-    private static NpgsqlDataSource CreateDataSource(string connectionString)
+    internal static NpgsqlDataSource CreateDataSource(string connectionString)
     {
         var dataSource = new NpgsqlDataSourceBuilder(connectionString);
 
@@ -114,6 +115,14 @@ public static class PostgreSqlMeteringBuilderExtensions
         if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
         {
             dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        }
+
+        // The store leaves no session state on a connection (no SET, LISTEN, temporary tables or session advisory
+        // locks), so a pooled connection needs no reset before its next use; a host that asks for one keeps it.
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.Keys.Cast<string>().Any(k => string.Equals(k.Replace(" ", "", StringComparison.Ordinal), "NoResetOnClose", StringComparison.OrdinalIgnoreCase)))
+        {
+            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
         }
 
         return dataSource.Build();

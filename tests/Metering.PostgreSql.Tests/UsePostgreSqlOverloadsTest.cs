@@ -46,4 +46,17 @@ public sealed class UsePostgreSqlOverloadsTest
 
         call.Should().Throw<MeteringException>().WithMessage("*'Metering:PostgreSql:ConnectionString' is missing*");
     }
+
+    [Theory]
+    [InlineData("Host=127.0.0.1;Database=none", 64, true)]
+    [InlineData("Host=127.0.0.1;Database=none;Max Auto Prepare=8;No Reset On Close=false", 8, false)]
+    [InlineData("Host=127.0.0.1;Database=none;NoResetOnClose=false", 64, false)]
+    public void A_connection_string_gets_prepared_statements_and_no_pool_reset_unless_it_says_otherwise(string connectionString, int maxAutoPrepare, bool noResetOnClose)
+    {
+        using var source = PostgreSqlMeteringBuilderExtensions.CreateDataSource(connectionString);
+
+        var built = new NpgsqlConnectionStringBuilder(source.ConnectionString);
+        built.MaxAutoPrepare.Should().Be(maxAutoPrepare);
+        built.NoResetOnClose.Should().Be(noResetOnClose);
+    }
 }
