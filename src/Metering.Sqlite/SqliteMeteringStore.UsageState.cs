@@ -22,28 +22,33 @@ public sealed partial class SqliteMeteringStore
 
     private CurrentUsageState? ReadCurrentUsageState(SqliteConnection connection, string subscriptionId)
     {
-        Subscription subscription;
-        using (var reader = StatementCache.Get(connection, "SELECT revision, data FROM subscriptions WHERE subscription_id = $s", "$s").With(subscriptionId).ExecuteReader())
+        if (ReadSubscriptionCached(connection, subscriptionId) is not { } subscription)
         {
-            if (!reader.Read())
-            {
-                return null;
-            }
-
-            long revision = reader.GetInt64(0);
-            if (_subscriptionDocs.TryGetValue(subscriptionId, out var cached) && cached.Revision == revision)
-            {
-                subscription = cached.Subscription;
-            }
-            else
-            {
-                subscription = StoreDocuments.ToSubscription(reader.GetString(1));
-                _subscriptionDocs[subscriptionId] = (revision, subscription);
-            }
+            return null;
         }
 
         var aggregates = StoreQueries.LoadAggregates(connection, subscriptionId, SqliteValues.Nanos(subscription.CurrentPeriod.Start));
         var ledger = StoreQueries.LoadLedger(connection, subscription.CustomerId);
         return new CurrentUsageState(subscription, aggregates, ledger);
+    }
+
+    /// <summary>A stored subscription, its document decoded once per revision.</summary>
+    private Subscription? ReadSubscriptionCached(SqliteConnection connection, string subscriptionId)
+    {
+        using var reader = StatementCache.Get(connection, "SELECT revision, data FROM subscriptions WHERE subscription_id = $s", "$s").With(subscriptionId).ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        long revision = reader.GetInt64(0);
+        if (_subscriptionDocs.TryGetValue(subscriptionId, out var cached) && cached.Revision == revision)
+        {
+            return cached.Subscription;
+        }
+
+        var subscription = StoreDocuments.ToSubscription(reader.GetString(1));
+        _subscriptionDocs[subscriptionId] = (revision, subscription);
+        return subscription;
     }
 }

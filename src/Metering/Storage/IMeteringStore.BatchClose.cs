@@ -6,7 +6,7 @@ public partial interface IMeteringStore
     /// How many period closes the period closer hands to <see cref="ClosePeriodsAsync"/> at once, at most: 1 (the
     /// default) for a store that writes one close per transaction (the closer then keeps several single closes in flight,
     /// which a store may group into one commit); more for a store whose <see cref="ClosePeriodsAsync"/> writes a whole
-    /// batch in one transaction (PostgreSQL: 100).
+    /// batch in one transaction or queues it to one writer (PostgreSQL and SQLite: 100).
     /// </summary>
     int MaxClosesPerCall => 1;
 
@@ -56,7 +56,8 @@ public partial interface IMeteringStore
 
     /// <summary>
     /// Closes several subscription periods, each with exactly the checks, decision and guarantees of
-    /// <see cref="ClosePeriodAsync"/> (exactly once, gap-free numbers in the order of <paramref name="closes"/>). A store
+    /// <see cref="ClosePeriodAsync"/> (exactly once, gap-free numbers, in list order unless callers compete for the
+    /// store). A store
     /// may write them in one transaction (one commit and one block of invoice numbers for all of them), with every
     /// close's decision seeing the credit ledger as the closes before it in the list left it. One close's failure (its
     /// decision throws, its row is corrupt) is that close's <see cref="PeriodCloseAttempt.Failure"/>: nothing of it is
