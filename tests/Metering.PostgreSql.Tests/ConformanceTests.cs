@@ -84,3 +84,5 @@ public sealed class PostgreSqlPageCountTests(PostgresServer server) : PageCountC
 public sealed class PostgreSqlContractTests(PostgresServer server) : ContractConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlDefaultCreditRateCardTests(PostgresServer server) : DefaultCreditRateCardConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
+
+public sealed class PostgreSqlCustomerContractTests(PostgresServer server) : CustomerContractConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

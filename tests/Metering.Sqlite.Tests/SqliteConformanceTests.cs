@@ -361,3 +361,12 @@ public sealed class SqliteDefaultCreditRateCardTests : DefaultCreditRateCardConf
 
     public void Dispose() => _files.Dispose();
 }
+
+public sealed class SqliteCustomerContractTests : CustomerContractConformance, IDisposable
+{
+    private readonly SqliteFiles _files = new();
+
+    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
+
+    public void Dispose() => _files.Dispose();
+}

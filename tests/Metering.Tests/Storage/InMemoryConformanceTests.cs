@@ -84,3 +84,5 @@ public sealed class InMemoryContractTests : ContractConformance { protected over
 public sealed class InMemoryBackfillTests : BackfillConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryDefaultCreditRateCardTests : DefaultCreditRateCardConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
+
+public sealed class InMemoryCustomerContractTests : CustomerContractConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
