@@ -124,6 +124,21 @@ public abstract class CustomerContractConformance : StoreTestBase
     }
 
     [Fact]
+    public async Task SubscribesRacingTheCustomerTerms_AllEndUpCarryingThem()
+    {
+        await using var billing = CreateMetered();
+        await billing.Subscriptions.CreateCustomerAsync("c1", "c1", "UTC");
+
+        var subscribes = Enumerable.Range(1, 8).Select(i => Task.Run(async () => await SubscribeAsync(billing, $"s{i}"))).ToList();
+        var setTerms = Task.Run(async () => await billing.Subscriptions.SetCustomerContractAsync("c1", Acme()));
+        await Task.WhenAll([.. subscribes, setTerms]);
+
+        // Whichever came first, the customer change after each subscribe leaves every subscription on the customer's terms.
+        var stored = await billing.Subscriptions.ListAsync("c1");
+        stored.Should().HaveCount(8).And.OnlyContain(s => s.ContractInherited && Equals(s.Contract, Acme()));
+    }
+
+    [Fact]
     public async Task CustomerTermsThatDoNotFitASubscriptionsPlan_AreRefused_NamingIt_AndChangeNothing()
     {
         await using var billing = CreateMetered();
