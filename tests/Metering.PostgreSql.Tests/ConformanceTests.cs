@@ -82,7 +82,3 @@ public sealed class PostgreSqlSubscriptionMetadataTests(PostgresServer server) :
 public sealed class PostgreSqlPageCountTests(PostgresServer server) : PageCountConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
 
 public sealed class PostgreSqlContractTests(PostgresServer server) : ContractConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
-
-public sealed class PostgreSqlDefaultCreditRateCardTests(PostgresServer server) : DefaultCreditRateCardConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }
-
-public sealed class PostgreSqlCustomerContractTests(PostgresServer server) : CustomerContractConformance { protected override void UseStore(MeteringBuilder b) => server.Use(b); }

@@ -352,21 +352,3 @@ public sealed class SqliteBackfillTests : BackfillConformance, IDisposable
 
     public void Dispose() => _files.Dispose();
 }
-
-public sealed class SqliteDefaultCreditRateCardTests : DefaultCreditRateCardConformance, IDisposable
-{
-    private readonly SqliteFiles _files = new();
-
-    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
-
-    public void Dispose() => _files.Dispose();
-}
-
-public sealed class SqliteCustomerContractTests : CustomerContractConformance, IDisposable
-{
-    private readonly SqliteFiles _files = new();
-
-    protected override void UseStore(MeteringBuilder b) => b.UseSqlite(_files.NewDatabase());
-
-    public void Dispose() => _files.Dispose();
-}

@@ -82,7 +82,3 @@ public sealed class InMemoryPageCountTests : PageCountConformance { protected ov
 public sealed class InMemoryContractTests : ContractConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
 
 public sealed class InMemoryBackfillTests : BackfillConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
-
-public sealed class InMemoryDefaultCreditRateCardTests : DefaultCreditRateCardConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
-
-public sealed class InMemoryCustomerContractTests : CustomerContractConformance { protected override void UseStore(MeteringBuilder b) => b.UseInMemoryStore(); }
