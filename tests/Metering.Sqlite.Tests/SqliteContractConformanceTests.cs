@@ -1,4 +1,5 @@
 using Metering.Storage.Conformance;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Metering.Sqlite.Tests;
 
