@@ -160,14 +160,14 @@ public sealed record ContractTerms
         return due;
     }
 
-    /// <summary>Checks the terms against the plan they are attached to.</summary>
-    /// <exception cref="MeteringException">
-    /// <see cref="MeteringErrorCode.InvalidArgument"/>: an unknown or repeated charge key, a currency other than the
-    /// plan's, an amount or percentage out of bounds, or an end not after the start; the message names the problem.
-    /// </exception>
-    public void CheckAgainst(Plan plan)
+    /// <summary>
+    /// Checks what the terms must satisfy whatever plan they price (e.g. a customer's terms, <c>Customer.Contract</c>,
+    /// before any subscription carries them): the id, the dates, one override per charge key, the discount, the number
+    /// and names of fees, amounts within 0 to <see cref="MeteringLimits.MaxPrice"/> and one currency for every amount.
+    /// </summary>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.InvalidArgument"/>: the message names the problem.</exception>
+    public void CheckShape()
     {
-        Preconditions.CheckNotNull(plan);
         if (string.IsNullOrWhiteSpace(ContractId) || ContractId.Length > 64 || !TextRules.IsValid(ContractId))
         {
             throw Invalid($"Contract id '{ContractId}' is not valid; use 1 to 64 characters of well-formed text.");
@@ -186,12 +186,6 @@ public sealed record ContractTerms
                 throw Invalid($"Contract '{ContractId}' has a charge override without a charge key or pricing; pass both.");
             }
 
-            if (plan.FindCharge(o.ChargeKey) is null)
-            {
-                var known = plan.Charges.Count == 0 ? "none" : string.Join(", ", plan.Charges.Select(c => $"'{c.Key}'"));
-                throw Invalid($"Contract '{ContractId}' overrides charge '{o.ChargeKey}', which plan '{plan.Key}' v{plan.Version} does not have (its charges: {known}); override one of its charges.");
-            }
-
             if (!seen.Add(o.ChargeKey))
             {
                 throw Invalid($"Contract '{ContractId}' overrides charge '{o.ChargeKey}' twice; pass one override per charge.");
@@ -208,6 +202,7 @@ public sealed record ContractTerms
             throw Invalid($"Contract '{ContractId}' has {Fees.Count} fees; use at most {MaxFees}.");
         }
 
+        Currency? currency = null;
         foreach (var fee in Fees)
         {
             if (fee is null || string.IsNullOrWhiteSpace(fee.Name) || fee.Name.Length > 255 || !TextRules.IsValid(fee.Name))
@@ -215,12 +210,41 @@ public sealed record ContractTerms
                 throw Invalid($"Contract '{ContractId}' has a fee without a valid name; name each fee (1 to 255 characters).");
             }
 
-            CheckAmount(plan, fee.Amount, $"fee '{fee.Name}'");
+            currency = CheckAmount(currency, fee.Amount, $"fee '{fee.Name}'");
         }
 
         if (MinimumCommitment is { } minimum)
         {
-            CheckAmount(plan, minimum, "minimum commitment");
+            CheckAmount(currency, minimum, "minimum commitment");
+        }
+    }
+
+    /// <summary>Checks the terms against the plan they are attached to (<see cref="CheckShape"/>, then the plan's charges and currency).</summary>
+    /// <exception cref="MeteringException">
+    /// <see cref="MeteringErrorCode.InvalidArgument"/>: an unknown or repeated charge key, a currency other than the
+    /// plan's, an amount or percentage out of bounds, or an end not after the start; the message names the problem.
+    /// </exception>
+    public void CheckAgainst(Plan plan)
+    {
+        Preconditions.CheckNotNull(plan);
+        CheckShape();
+        foreach (var o in ChargeOverrides)
+        {
+            if (plan.FindCharge(o.ChargeKey) is null)
+            {
+                var known = plan.Charges.Count == 0 ? "none" : string.Join(", ", plan.Charges.Select(c => $"'{c.Key}'"));
+                throw Invalid($"Contract '{ContractId}' overrides charge '{o.ChargeKey}', which plan '{plan.Key}' v{plan.Version} does not have (its charges: {known}); override one of its charges.");
+            }
+        }
+
+        foreach (var fee in Fees)
+        {
+            CheckCurrency(plan, fee.Amount, $"fee '{fee.Name}'");
+        }
+
+        if (MinimumCommitment is { } minimum)
+        {
+            CheckCurrency(plan, minimum, "minimum commitment");
         }
     }
 
@@ -238,17 +262,27 @@ public sealed record ContractTerms
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(ContractId, StartsAt, EndsAt, DiscountPercent, ChargeOverrides.Count, Fees.Count);
 
-    private void CheckAmount(Plan plan, Money amount, string what)
+    private void CheckCurrency(Plan plan, Money amount, string what)
     {
         if (amount.Currency != plan.Currency)
         {
             throw Invalid($"The {what} of contract '{ContractId}' is in {amount.Currency.Code}, but plan '{plan.Key}' bills in {plan.Currency.Code}; use the plan's currency.");
+        }
+    }
+
+    private Currency CheckAmount(Currency? currency, Money amount, string what)
+    {
+        if (currency is { } expected && amount.Currency != expected)
+        {
+            throw Invalid($"The {what} of contract '{ContractId}' is in {amount.Currency.Code}, but its other amounts are in {expected.Code}; use one currency (the plan's).");
         }
 
         if (amount.Amount < 0m || amount.Amount > MeteringLimits.MaxPrice)
         {
             throw Invalid($"The {what} of contract '{ContractId}' is {amount.Amount}; use 0 to {MeteringLimits.MaxPrice}.");
         }
+
+        return amount.Currency;
     }
 
     private static MeteringException Invalid(string message) => new(MeteringErrorCode.InvalidArgument, message);

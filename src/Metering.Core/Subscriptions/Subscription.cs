@@ -110,6 +110,14 @@ public sealed record Subscription
     /// </summary>
     public ContractTerms? Contract { get; init; }
 
+    /// <summary>
+    /// True when <see cref="Contract"/> is the customer's terms (<c>Customer.Contract</c>), carried because the
+    /// subscription has none of its own: they follow the customer's (changed or cleared with
+    /// <c>ISubscriptionService.SetCustomerContractAsync</c>). False when <see cref="Contract"/> is the subscription's own
+    /// (<c>SubscribeRequest.Contract</c>, <c>ISubscriptionService.SetContractAsync</c>), which wins over the customer's, or null.
+    /// </summary>
+    public bool ContractInherited { get; init; }
+
     /// <summary>Value equality; seat assignments, seat changes and usage alerts compare by their items in order, metadata entry by entry and the contract by value, not by reference.</summary>
     public bool Equals(Subscription? other) =>
         other is not null
@@ -132,7 +140,8 @@ public sealed record Subscription
         && PaymentFailedInvoiceId == other.PaymentFailedInvoiceId
         && _metadata.Count == other._metadata.Count
         && _metadata.All(e => other._metadata.TryGetValue(e.Key, out var v) && string.Equals(e.Value, v, StringComparison.Ordinal))
-        && Equals(Contract, other.Contract);
+        && Equals(Contract, other.Contract)
+        && ContractInherited == other.ContractInherited;
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(SubscriptionId, PlanVersion, CurrentPeriod, Revision);

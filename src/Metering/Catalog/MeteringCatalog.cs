@@ -64,11 +64,32 @@ internal sealed class MeteringCatalog
                 _plans[(published.Key, published.Version)] = published;
             }
 
+            await CheckDefaultCreditRateCardAsync(cancellationToken).ConfigureAwait(false);
             _initialized = true;
         }
         finally
         {
             _initLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Checks at startup that <see cref="MeteringOptions.DefaultCreditRateCard"/>, when set, names a published credit
+    /// rate card (declared in code or published before).
+    /// </summary>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.Configuration"/>: no such plan, or not a rate card.</exception>
+    private async ValueTask CheckDefaultCreditRateCardAsync(CancellationToken cancellationToken)
+    {
+        if (_options.DefaultCreditRateCard is not { } key)
+        {
+            return;
+        }
+
+        var plan = await FindPlanAsync(key, null, cancellationToken).ConfigureAwait(false)
+            ?? throw new MeteringException(MeteringErrorCode.Configuration, $"MeteringOptions.DefaultCreditRateCard names '{key}', which is not a published plan; declare it with AddPlan(Plan.Create(\"{key}\", ...).AsCreditRateCard().Build()), or set DefaultCreditRateCard to null.");
+        if (!plan.IsCreditRateCard)
+        {
+            throw new MeteringException(MeteringErrorCode.Configuration, $"MeteringOptions.DefaultCreditRateCard names plan '{key}', which is not a credit rate card; build it with PlanBuilder.AsCreditRateCard(), or name a rate card.");
         }
     }
 

@@ -42,6 +42,9 @@ internal static class MeteringConfigurationBinder
                 case "DEFAULTTIMEZONE":
                     options.DefaultTimeZone = child.Value ?? options.DefaultTimeZone;
                     break;
+                case "DEFAULTCREDITRATECARD":
+                    options.DefaultCreditRateCard = string.IsNullOrEmpty(child.Value) ? null : child.Value;
+                    break;
                 case "CLOSEBATCHSIZE":
                     Int(child, options, v => options.CloseBatchSize = v);
                     break;
@@ -66,7 +69,7 @@ internal static class MeteringConfigurationBinder
                     // Sections of RunInBackground(...) and the health checks, bound by their own options.
                     break;
                 default:
-                    options.BindingErrors.Add($"Configuration '{path}' is not a Metering setting; remove it or fix its name (settings: GracePeriod, EntitlementGracePeriod, FutureTolerance, CloseRetryDelay, CloseRetryMaxDelay, InvoiceApproval, Rounding, DefaultTimeZone, CloseBatchSize, CloseConcurrency, LowCreditBalanceThresholds, Background).");
+                    options.BindingErrors.Add($"Configuration '{path}' is not a Metering setting; remove it or fix its name (settings: GracePeriod, EntitlementGracePeriod, FutureTolerance, CloseRetryDelay, CloseRetryMaxDelay, InvoiceApproval, Rounding, DefaultTimeZone, DefaultCreditRateCard, CloseBatchSize, CloseConcurrency, LowCreditBalanceThresholds, Background).");
                     break;
             }
         }

@@ -90,6 +90,16 @@ public sealed class MeteringOptions
     /// <summary>Longest wait between retries of a failing close (default 1 hour, at least <see cref="CloseRetryDelay"/>, at most 1 day).</summary>
     public Duration CloseRetryMaxDelay { get; set; } = Duration.FromHours(1);
 
+    /// <summary>
+    /// Key of a published credit rate card (<see cref="PlanBuilder.AsCreditRateCard"/>) that prices the usage of customers
+    /// with no subscription covering a record, or null (the default: such a record is <c>NoActiveSubscription</c>). When
+    /// set, the first such record of a customer attaches the customer's credit wallet on it
+    /// (<see cref="ICreditService.AttachRateCardAsync"/>, once, also under concurrent first records) and is priced and
+    /// burned from the customer's credits like any wallet record (<c>InsufficientCredits</c> at zero). A customer with a
+    /// subscription covering the record is unaffected. Checked at startup: the key must name a published rate card.
+    /// </summary>
+    public string? DefaultCreditRateCard { get; set; }
+
     /// <summary>Meters declared in code, applied at startup.</summary>
     public IList<Meter> Meters { get; } = [];
 

@@ -109,6 +109,18 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
             }
         }
 
+        if (options.DefaultCreditRateCard is { } rateCard)
+        {
+            if (string.IsNullOrWhiteSpace(rateCard))
+            {
+                failures.Add("MeteringOptions.DefaultCreditRateCard is blank; set it to the key of a credit rate card (AddPlan(...AsCreditRateCard()...)) or leave it null.");
+            }
+            else if (plans.TryGetValue(rateCard, out var declared) && !declared.IsCreditRateCard)
+            {
+                failures.Add($"MeteringOptions.DefaultCreditRateCard names plan '{rateCard}', which is not a credit rate card; build it with PlanBuilder.AsCreditRateCard(), or name a rate card.");
+            }
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -31,7 +31,14 @@ internal sealed class CreditService(
             .ToArray();
     }
 
-    public async ValueTask<Subscription> AttachRateCardAsync(string customerId, string rateCardKey, CancellationToken cancellationToken = default)
+    public ValueTask<Subscription> AttachRateCardAsync(string customerId, string rateCardKey, CancellationToken cancellationToken = default) =>
+        AttachRateCardAsync(customerId, rateCardKey, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="AttachRateCardAsync(string, string, CancellationToken)"/> with the wallet starting at
+    /// <paramref name="startAt"/> (null: now) when this call creates it; an existing wallet is returned as it is.
+    /// </summary>
+    internal async ValueTask<Subscription> AttachRateCardAsync(string customerId, string rateCardKey, Instant? startAt, CancellationToken cancellationToken)
     {
         InputChecks.Required(customerId, "customer id");
         InputChecks.Required(rateCardKey, "rate card key");
@@ -55,7 +62,7 @@ internal sealed class CreditService(
 
             try
             {
-                return await subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = customerId, PlanKey = plan.Key, SubscriptionId = walletId }, cancellationToken).ConfigureAwait(false);
+                return await subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = customerId, PlanKey = plan.Key, SubscriptionId = walletId, StartAt = startAt }, cancellationToken).ConfigureAwait(false);
             }
             catch (MeteringException e) when (e.ErrorCode == MeteringErrorCode.AlreadyExists)
             {

@@ -8,7 +8,8 @@ internal sealed record CurrencyDoc(string Code, int MinorDigits, bool IsCustom);
 
 internal sealed record MoneyDoc(string Amount, CurrencyDoc Currency);
 
-internal sealed record CustomerDetailsDoc(string? Email, Dictionary<string, string>? Metadata, string? UpdatedAt, InvoiceApproval? InvoiceApproval = null);
+// Contract was added later: documents written before have none (null: no customer terms).
+internal sealed record CustomerDetailsDoc(string? Email, Dictionary<string, string>? Metadata, string? UpdatedAt, InvoiceApproval? InvoiceApproval = null, ContractDoc? Contract = null);
 
 internal sealed record MeterDoc(string Key, Aggregation Aggregation, string? UniqueProperty, string[] GroupBy, string? DisplayName, string? Unit);
 
@@ -60,7 +61,8 @@ internal sealed record SubscriptionDoc(
     Dictionary<string, string>? Metadata = null,
     string? PaymentFailedAt = null,
     string? PaymentFailedInvoiceId = null,
-    ContractDoc? Contract = null);
+    ContractDoc? Contract = null,
+    bool ContractInherited = false);
 
 /// <summary>A subscription's <see cref="ContractTerms"/>; documents written before contracts have none (null: no contract).</summary>
 internal sealed record ContractDoc(

@@ -11,13 +11,13 @@ public static partial class StoreDocuments
     public static string? DetailsJson(Customer customer)
     {
         ArgumentNullException.ThrowIfNull(customer);
-        if (customer.Email is null && customer.Metadata.Count == 0 && customer.UpdatedAt is null && customer.InvoiceApproval is null)
+        if (customer.Email is null && customer.Metadata.Count == 0 && customer.UpdatedAt is null && customer.InvoiceApproval is null && customer.Contract is null)
         {
             return null;
         }
 
         var metadata = customer.Metadata.Count == 0 ? null : new Dictionary<string, string>(customer.Metadata, StringComparer.Ordinal);
-        return JsonSerializer.Serialize(new CustomerDetailsDoc(customer.Email, metadata, customer.UpdatedAt is { } at ? Iso(at) : null, customer.InvoiceApproval), Context.CustomerDetailsDoc);
+        return JsonSerializer.Serialize(new CustomerDetailsDoc(customer.Email, metadata, customer.UpdatedAt is { } at ? Iso(at) : null, customer.InvoiceApproval, customer.Contract is { } terms ? Of(terms) : null), Context.CustomerDetailsDoc);
     }
 
     /// <summary><paramref name="customer"/> with the details read back from <see cref="DetailsJson"/> (null: none).</summary>
@@ -37,6 +37,7 @@ public static partial class StoreDocuments
             Metadata = doc.Metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string>(doc.Metadata, StringComparer.Ordinal),
             UpdatedAt = doc.UpdatedAt is null ? null : ParseInstant(doc.UpdatedAt),
             InvoiceApproval = doc.InvoiceApproval,
+            Contract = doc.Contract is { } contract ? ToContract(contract) : null,
         };
     }
 }

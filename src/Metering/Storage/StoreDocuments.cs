@@ -210,7 +210,8 @@ public static partial class StoreDocuments
             s.Metadata.Count == 0 ? null : new Dictionary<string, string>(s.Metadata, StringComparer.Ordinal),
             Iso(s.PaymentFailedAt),
             s.PaymentFailedInvoiceId,
-            s.Contract is { } t ? Of(t) : null),
+            s.Contract is { } t ? Of(t) : null,
+            s.Contract is not null && s.ContractInherited),
         Context.SubscriptionDoc);
 
     /// <summary>Reads a value back from its stored JSON document.</summary>
@@ -240,6 +241,7 @@ public static partial class StoreDocuments
             PaymentFailedAt = ParseNullableInstant(doc.PaymentFailedAt),
             PaymentFailedInvoiceId = doc.PaymentFailedInvoiceId,
             Contract = doc.Contract is { } contract ? ToContract(contract) : null,
+            ContractInherited = doc.Contract is not null && doc.ContractInherited,
         };
     }
 

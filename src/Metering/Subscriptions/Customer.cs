@@ -35,6 +35,13 @@ public sealed record Customer(string CustomerId, string? Name, string TimeZoneId
     /// </summary>
     public InvoiceApproval? InvoiceApproval { get; init; }
 
+    /// <summary>
+    /// The customer's contract terms (<see cref="ContractTerms"/>), or null: every subscription of the customer without
+    /// terms of its own carries them (<see cref="Subscription.ContractInherited"/>), present and future ones; credit
+    /// wallets never do. Set with <see cref="ISubscriptionService.SetCustomerContractAsync"/>.
+    /// </summary>
+    public ContractTerms? Contract { get; init; }
+
     /// <summary>When the customer's details last changed; null when never changed since creation.</summary>
     public Instant? UpdatedAt { get; init; }
 
@@ -49,6 +56,7 @@ public sealed record Customer(string CustomerId, string? Name, string TimeZoneId
                 && string.Equals(Email, other.Email, StringComparison.Ordinal)
                 && UpdatedAt == other.UpdatedAt
                 && InvoiceApproval == other.InvoiceApproval
+                && Equals(Contract, other.Contract)
                 && _metadata.Count == other._metadata.Count
                 && _metadata.All(e => other._metadata.TryGetValue(e.Key, out var v) && string.Equals(e.Value, v, StringComparison.Ordinal))));
 

@@ -174,14 +174,30 @@ public interface ISubscriptionService
     ValueTask<Subscription> UpdateSubscriptionMetadataAsync(string subscriptionId, IReadOnlyDictionary<string, string> changes, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Attaches contract terms to the subscription (<see cref="Subscription.Contract"/>), replacing any it had; null
-    /// removes them. The terms price every period not yet closed that they apply to (<see cref="ContractTerms.AppliesTo"/>),
-    /// its usage recorded before the call included; real-time credits already burned are not repriced.
+    /// Attaches contract terms of the subscription's own (<see cref="Subscription.Contract"/>), replacing any it had;
+    /// they win over the customer's terms (<see cref="SetCustomerContractAsync"/>). Null removes them: the subscription
+    /// then carries the customer's terms, if any (<see cref="Subscription.ContractInherited"/>). The terms price every
+    /// period not yet closed that they apply to (<see cref="ContractTerms.AppliesTo"/>), its usage recorded before the
+    /// call included; real-time credits already burned are not repriced (their ledger keeps the price they burned at).
     /// </summary>
     /// <exception cref="MeteringException"><see cref="MeteringErrorCode.NotFound"/>: no such subscription;
     /// <see cref="MeteringErrorCode.InvalidArgument"/>: the terms do not fit the plan (<see cref="ContractTerms.CheckAgainst"/>);
     /// <see cref="MeteringErrorCode.InvalidState"/>: the subscription ended.</exception>
     ValueTask<Subscription> SetContractAsync(string subscriptionId, ContractTerms? contract, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sets the customer's contract terms (<see cref="Customer.Contract"/>; null clears them). In one store transaction
+    /// with the customer and all its subscriptions: every active subscription without terms of its own carries them
+    /// (<see cref="Subscription.ContractInherited"/>), and new subscriptions subscribed without terms start with them;
+    /// a subscription's own terms (<see cref="SetContractAsync"/>, <see cref="SubscribeRequest.Contract"/>) win, and
+    /// clearing the customer's terms clears only the inherited ones. Credit wallets never carry them. Like
+    /// <see cref="SetContractAsync"/>, the terms price the periods not yet closed; credits already burned are not repriced.
+    /// </summary>
+    /// <returns>The customer as stored after the change.</returns>
+    /// <exception cref="MeteringException"><see cref="MeteringErrorCode.NotFound"/>: no such customer;
+    /// <see cref="MeteringErrorCode.InvalidArgument"/>: the terms are malformed (<see cref="ContractTerms.CheckShape"/>) or
+    /// do not fit the plan of a subscription that would carry them (the message names it; give it terms of its own first).</exception>
+    ValueTask<Customer> SetCustomerContractAsync(string customerId, ContractTerms? contract, CancellationToken cancellationToken = default);
 
     /// <summary>Assigns a seat to a user (idempotent for a user already assigned).</summary>
     /// <exception cref="MeteringException">Every paid seat is taken; raise <see cref="Subscription.Seats"/> first.</exception>

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Metering;
 
 /// <summary>Implements <see cref="ISubscriptionService"/> over the store.</summary>
-internal sealed class SubscriptionService(
+internal sealed partial class SubscriptionService(
     IMeteringStore store,
     MeteringCatalog catalog,
     SubscriptionCache cache,
@@ -84,6 +84,8 @@ internal sealed class SubscriptionService(
 
         CheckSeats(plan, request.Seats, 0);
         request.Contract?.CheckAgainst(plan);
+        // Without terms of its own, a subscription carries the customer's (never a credit wallet).
+        var inherited = request.Contract is null ? ContractInheritance.InheritedBy(customer, plan) : null;
 
         var zone = DateTimeZoneProviders.Tzdb[customer.TimeZoneId];
         var now = clock.GetCurrentInstant();
@@ -112,15 +114,26 @@ internal sealed class SubscriptionService(
             CurrentPeriod = schedule.PeriodContaining(start),
             TrialEndsAt = plan.TrialDays > 0 ? start + Duration.FromDays(plan.TrialDays) : null,
             Seats = request.Seats,
-            Contract = request.Contract,
+            Contract = request.Contract ?? inherited,
+            ContractInherited = inherited is not null,
             Revision = 1,
             Metadata = metadata,
         };
         CheckId(subscription.SubscriptionId, "subscription id");
+        if (inherited is not null)
+        {
+            ContractInheritance.CheckFits(customer.CustomerId, inherited, subscription, plan);
+        }
+
         var activated = BillingEvent.Create(BillingEventType.SubscriptionActivated, customer.CustomerId, subscription.SubscriptionId, now, SubscriptionEventPayload.Of(subscription));
         if (!await store.AddSubscriptionAsync(subscription, [activated], cancellationToken).ConfigureAwait(false))
         {
             throw new MeteringException(MeteringErrorCode.AlreadyExists, $"Subscription '{subscription.SubscriptionId}' already exists; use another id or leave SubscriptionId null.");
+        }
+
+        if (request.Contract is null && !plan.IsCreditRateCard)
+        {
+            subscription = await CarryCustomerTermsAsync(subscription, plan, cancellationToken).ConfigureAwait(false);
         }
 
         cache.Invalidate(customer.CustomerId);
@@ -249,24 +262,6 @@ internal sealed class SubscriptionService(
             }
 
             return s with { UsageAlerts = checkedAlerts };
-        }, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async ValueTask<Subscription> SetContractAsync(string subscriptionId, ContractTerms? contract, CancellationToken cancellationToken = default)
-    {
-        var current = await RequireAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
-        var plan = await catalog.GetPlanAsync(current.PlanKey, current.PlanVersion, cancellationToken).ConfigureAwait(false);
-        contract?.CheckAgainst(plan);
-        return await UpdateAsync(subscriptionId, null, s =>
-        {
-            CheckNotEnded(s);
-            if (s.PlanKey != plan.Key || s.PlanVersion != plan.Version)
-            {
-                // Re-planned since the terms were checked: check them against the new plan.
-                throw new MeteringException(MeteringErrorCode.ConcurrencyConflict, $"Subscription '{s.SubscriptionId}' changed plan while its contract was set; try again.");
-            }
-
-            return s with { Contract = contract };
         }, cancellationToken).ConfigureAwait(false);
     }
 

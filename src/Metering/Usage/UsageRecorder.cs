@@ -10,9 +10,12 @@ internal sealed partial class UsageRecorder(
     SubscriptionCache subscriptions,
     IClock clock,
     IOptions<MeteringOptions> options,
-    BillingEngine engine) : IUsageRecorder
+    BillingEngine engine,
+    CreditService wallets) : IUsageRecorder
 {
     private readonly Duration _futureTolerance = options.Value.FutureTolerance;
+    private readonly string? _defaultRateCard = options.Value.DefaultCreditRateCard;
+    private readonly Duration _walletBackdate = DefaultWalletBackdate(options.Value);
     private readonly IReadOnlyDictionary<string, decimal> _lowCreditThresholds = options.Value.LowCreditThresholdsSnapshot();
 
     public async ValueTask<UsageOutcome> RecordAsync(UsageRecord record, CancellationToken cancellationToken = default)
@@ -258,6 +261,21 @@ internal sealed partial class UsageRecorder(
         while (!Attribute(record, meter, candidates, out item, out rejection, out var missingPlan))
         {
             await catalog.GetPlanAsync(missingPlan.Key, missingPlan.Version, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (rejection is { Rejection.Reason: UsageRejectionReason.NoActiveSubscription } && ShouldAttachDefaultWallet(record, candidates))
+        {
+            // No subscription covers it and a default credit rate card is set: attach the wallet, then attribute again.
+            var (withWallet, failure) = await AttachDefaultWalletAsync(record, cancellationToken).ConfigureAwait(false);
+            if (failure is not null)
+            {
+                return (default, failure);
+            }
+
+            while (!Attribute(record, meter, withWallet!, out item, out rejection, out var missingPlan))
+            {
+                await catalog.GetPlanAsync(missingPlan.Key, missingPlan.Version, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         return (item, rejection);

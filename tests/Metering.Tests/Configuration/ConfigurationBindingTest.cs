@@ -41,6 +41,33 @@ public sealed class ConfigurationBindingTest
     }
 
     [Fact]
+    public void DefaultCreditRateCard_BindsFromConfiguration_AndABlankOrNonRateCardKeyFailsNamingIt()
+    {
+        var services = new ServiceCollection();
+        services.AddMetering(Section(("DefaultCreditRateCard", "api_credits")));
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IOptions<MeteringOptions>>().Value.DefaultCreditRateCard.Should().Be("api_credits");
+
+        var plan = Plan.Create("standard", Currency.USD, BillingInterval.Months(1)).WithCharge("api_calls", PricingModel.PerUnit(1m)).Build();
+        var wrong = new ServiceCollection();
+        wrong.AddMetering(o =>
+        {
+            o.AddMeter(Meter.Sum("api_calls")).AddPlan(plan);
+            o.DefaultCreditRateCard = "standard";
+        });
+        using var wrongProvider = wrong.BuildServiceProvider();
+        var resolve = () => wrongProvider.GetRequiredService<IOptions<MeteringOptions>>().Value;
+        resolve.Should().Throw<OptionsValidationException>().Which.Failures
+            .Should().Contain(f => f.Contains("MeteringOptions.DefaultCreditRateCard names plan 'standard', which is not a credit rate card") && f.Contains("AsCreditRateCard"));
+
+        var blank = new ServiceCollection();
+        blank.AddMetering(o => o.DefaultCreditRateCard = " ");
+        using var blankProvider = blank.BuildServiceProvider();
+        var resolveBlank = () => blankProvider.GetRequiredService<IOptions<MeteringOptions>>().Value;
+        resolveBlank.Should().Throw<OptionsValidationException>().Which.Failures.Should().Contain(f => f.Contains("MeteringOptions.DefaultCreditRateCard is blank"));
+    }
+
+    [Fact]
     public void InvalidConfiguration_FailsAtStartup_NamingEachKey()
     {
         var services = new ServiceCollection();

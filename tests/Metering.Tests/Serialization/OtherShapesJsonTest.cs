@@ -52,7 +52,8 @@ public sealed class OtherShapesJsonTest
               "metadata": { "order": "o-17" },
               "paymentFailedAt": null,
               "paymentFailedInvoiceId": null,
-              "contract": null
+              "contract": null,
+              "contractInherited": false
             }
             """));
         Deserialize<Subscription>(json).Should().Be(Subscription());
@@ -106,6 +107,9 @@ public sealed class OtherShapesJsonTest
         RoundTrip(new Customer("cus_1", null, "Europe/Paris", Jan1)).Should().Be(new Customer("cus_1", null, "Europe/Paris", Jan1));
         var detailed = new Customer("cus_2", "Acme", "Asia/Tokyo", Jan1) { Email = "billing@acme.test", Metadata = new Dictionary<string, string> { ["crm_id"] = "A-17" }, UpdatedAt = Feb1 };
         RoundTrip(detailed).Should().Be(detailed).And.NotBe(detailed with { Metadata = new Dictionary<string, string> { ["crm_id"] = "B" } });
+        var onContract = detailed with { Contract = new ContractTerms { ContractId = "ct_acme", StartsAt = Jan1, DiscountPercent = 10m } };
+        Serialize(onContract).Should().Contain(""","invoiceApproval":null,"contract":{"contractId":"ct_acme",""");
+        RoundTrip(onContract).Should().Be(onContract).And.NotBe(detailed);
         var changes = new CustomerDetails { TimeZoneId = "Asia/Tokyo", Email = "", Metadata = new Dictionary<string, string> { ["tier"] = "" } };
         RoundTrip(changes).Should().BeEquivalentTo(changes);
         var subscribe = new SubscribeRequest { CustomerId = "cus_1", PlanKey = "pro", StartAt = Jan1, Anchor = new LocalDateTime(2026, 1, 31, 9, 30), Seats = 2 };
