@@ -5,7 +5,7 @@ namespace Metering.Storage.Conformance;
 /// <see cref="IUsageRecorder.BackfillAsync"/>; the difference billed as an adjustment invoice that references the
 /// period's invoice, exactly once. Figures use a plan at 1.00 per call and no base fee: q calls bill q.00.
 /// </summary>
-public abstract class BackfillConformance : StoreTestBase
+public abstract partial class BackfillConformance : StoreTestBase
 {
     private const string Reason = "usage export from the edge region arrived late";
 

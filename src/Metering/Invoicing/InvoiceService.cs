@@ -86,6 +86,11 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
             throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Credit note outcome {request.Outcome} or reason {request.Reason} is not defined; use a CreditNoteOutcome and a CreditNoteReason member.");
         }
 
+        if (request.Reason == CreditNoteReason.Backfill)
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, "Credit note reason Backfill is kept for the notes IUsageRecorder.BackfillAsync issues when backfilled usage lowers a period's price; record the usage with BackfillAsync, or give another reason (BillingError for usage billed in error).");
+        }
+
         if (request.Amount is not null && request.Lines is { Count: > 0 })
         {
             throw new MeteringException(MeteringErrorCode.InvalidArgument, "A credit note request has both an Amount and Lines; give lines (each with its amount) or a plain amount, or neither for the whole invoice.");

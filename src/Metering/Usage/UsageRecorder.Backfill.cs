@@ -49,7 +49,14 @@ internal sealed partial class UsageRecorder
                 cancellationToken).ConfigureAwait(false);
             if (decided is not null)
             {
-                settled.Add(new BackfillPeriod(subscriptionId, periodStart, decided.Difference, adjustment));
+                var notes = new List<CreditNote>(decided.CreditNotes.Count);
+                foreach (var note in decided.CreditNotes)
+                {
+                    notes.Add(await store.FindCreditNoteAsync(note.CreditNote.CreditNoteId, cancellationToken).ConfigureAwait(false)
+                        ?? throw new InvalidOperationException($"Credit note '{note.CreditNote.CreditNoteId}' of the adjustment of subscription '{subscriptionId}' period {periodStart} was not stored."));
+                }
+
+                settled.Add(new BackfillPeriod(subscriptionId, periodStart, decided.Difference, adjustment) { CreditNotes = notes });
             }
         }
 
