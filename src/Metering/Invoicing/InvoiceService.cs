@@ -63,6 +63,11 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
         var result = await store.RegenerateInvoiceAsync(invoiceId, context => engine.DecideRegeneration(context, plan, now, customer?.InvoiceApproval), cancellationToken).ConfigureAwait(false)
             ?? throw InvoiceNotFound(invoiceId);
         await TrackPaymentAsync(result.Voided, cancellationToken).ConfigureAwait(false);
+        foreach (var adjustment in result.VoidedAdjustments)
+        {
+            await TrackPaymentAsync(adjustment, cancellationToken).ConfigureAwait(false);
+        }
+
         return result;
     }
 
