@@ -25,6 +25,7 @@ public sealed partial class PostgreSqlMeteringStore
                 ledgerAfter = null;
                 if (await LockSubscriptionAsync(connection, transaction, subscriptionId, cancellationToken).ConfigureAwait(false) is not { } subscription)
                 {
+                    await DeletePendingAdjustmentAsync(connection, transaction, subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
                     return null;
                 }
 
@@ -34,6 +35,8 @@ public sealed partial class PostgreSqlMeteringStore
                 var aggregates = await ReadAggregatesAsync(connection, transaction, subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
                 var context = new PeriodAdjustmentContext(subscription, periodStart, invoices, aggregates) { CreditNotes = notes };
                 var decided = StoreChangeRules.DecideAdjustment(context, decide);
+
+                await DeletePendingAdjustmentAsync(connection, transaction, subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
 
                 // A negative difference: its notes are written as IssueCreditNoteAsync writes a note.
                 foreach (var noteDecision in decided.CreditNotes)

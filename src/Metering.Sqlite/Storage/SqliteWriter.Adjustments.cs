@@ -8,12 +8,13 @@ internal sealed partial class SqliteWriter
 {
     public Invoice? AdjustPeriod(string subscriptionId, Instant periodStart, Func<PeriodAdjustmentContext, PeriodAdjustmentDecision> decide)
     {
+        long start = Nanos(periodStart);
         if (GetSubscription(subscriptionId) is not { } subscription)
         {
+            DeletePendingAdjustment(subscriptionId, start);
             return null;
         }
 
-        long start = Nanos(periodStart);
         var invoices = Sql("SELECT data FROM invoices WHERE subscription_id = $s AND period_start = $p ORDER BY number", "$s", "$p")
             .With(subscriptionId, start)
             .Strings()
@@ -32,6 +33,8 @@ internal sealed partial class SqliteWriter
             .ConvertAll(StoreDocuments.ToCreditNote);
         var context = new PeriodAdjustmentContext(subscription, periodStart, invoices, aggregates) { CreditNotes = notes };
         var decided = StoreChangeRules.DecideAdjustment(context, decide);
+
+        DeletePendingAdjustment(subscriptionId, start);
 
         // A negative difference: its notes are written as IssueCreditNote writes a note (a failure rolls the request back).
         foreach (var noteDecision in decided.CreditNotes)

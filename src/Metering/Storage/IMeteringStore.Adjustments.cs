@@ -11,7 +11,9 @@ public partial interface IMeteringStore
     /// invoice number (<see cref="StoreChangeRules.WithAdjustmentNumber"/>, the same gap-free sequence as period closes)
     /// and writes it with its events; writes the decision's <see cref="PeriodAdjustmentDecision.CreditNotes"/> (a negative
     /// difference) as <see cref="IssueCreditNoteAsync"/> does, in the same transaction. When <paramref name="decide"/>
-    /// throws or decides nothing, nothing is stored and no number is used.
+    /// throws or decides nothing, nothing is stored and no number is used. Every call that commits (whatever it decided)
+    /// also removes the period's pending marker (<see cref="MarkPendingAdjustmentsAsync"/>) in the same transaction, and
+    /// a subscription that is not stored has its period's marker removed too.
     /// </summary>
     /// <param name="subscriptionId">The subscription.</param>
     /// <param name="periodStart">The start of the closed period.</param>

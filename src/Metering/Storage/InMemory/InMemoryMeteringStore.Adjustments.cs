@@ -12,6 +12,7 @@ public sealed partial class InMemoryMeteringStore
         {
             if (_subscriptions.GetValueOrDefault(subscriptionId)?.Subscription is not { } subscription)
             {
+                _pendingAdjustments.Remove((subscriptionId, periodStart));
                 return new((Invoice?)null);
             }
 
@@ -40,6 +41,7 @@ public sealed partial class InMemoryMeteringStore
                 notes.Add((noteDecided, change));
             }
 
+            _pendingAdjustments.Remove((subscriptionId, periodStart));
             foreach (var (noteDecision, change) in notes)
             {
                 WriteCreditNote(noteDecision, change);
