@@ -51,9 +51,12 @@ public interface IUsageRecorder
     /// than they still have creditable; the customer's balance is credited; memo = <paramref name="reason"/>; the credit note
     /// sequence; CreditNoteIssued events), returned in <see cref="BackfillPeriod.CreditNotes"/>; a Draft is not credited
     /// (regenerate it).</para>
-    /// <para>The records and the adjustment are two transactions: when a call fails between them (a crash, a canceled
-    /// token), the records are stored and the period is billed by the next backfill counted in it, for instance the same
-    /// call sent again (its records are then Duplicates).</para>
+    /// <para>The records and the adjustment are two transactions. Each period is marked pending adjustment
+    /// (<see cref="Storage.IMeteringStore.MarkPendingAdjustmentsAsync"/>) before the records are appended, and its
+    /// adjustment removes the marker: when a call fails between them (a crash, a canceled token), the records are stored
+    /// and the period is billed by the next backfill counted in it (the same call sent again: its records are then
+    /// Duplicates) or, at the latest, by the next <see cref="IPeriodCloser.CloseDueAsync"/> run once the marker is a
+    /// minute old, with this call's <paramref name="reason"/>; exactly once either way.</para>
     /// <para>Not supported, rejected as <see cref="UsageRejectionReason.InvalidRecord"/>: plans that burn credits in real
     /// time, and periods billed on another plan version than the subscription's current one.</para>
     /// </remarks>
