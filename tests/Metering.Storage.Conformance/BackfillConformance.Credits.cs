@@ -85,6 +85,27 @@ public abstract partial class BackfillConformance
     }
 
     [Fact]
+    public async Task Backfill_LoweringALastMeter_CreditsTheDifference()
+    {
+        // Seats billed at 1.00 each on the last reported count of the period.
+        await using var billing = CreateMetering(o => o
+            .AddMeter(Meter.Last("seats"))
+            .AddPlan(Plan.Create("unit", Currency.USD, BillingInterval.Months(1)).WithCharge("seats", PricingModel.PerUnit(1.00m)).Build()));
+        var sub = await SubscribeAsync(billing, "c1", "unit");
+        billing.Clock.AdvanceTo(Start + Duration.FromDays(10));
+        (await billing.Recorder.RecordAsync(Usage("c1", 10m, Start + Duration.FromDays(10), "k1", "seats"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+        var invoice = (await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId)).Invoices.Single();
+        invoice.Total.Should().Be(Usd(10.00m));
+
+        // A later report of 4 seats arrives after the close: the period's last count is 4, so 6.00 is credited back.
+        var result = await billing.Recorder.BackfillAsync([Usage("c1", 4m, Start + Duration.FromDays(20), "b1", "seats")], Reason);
+
+        result.Periods.Single().Difference.Should().Be(Usd(-6.00m));
+        result.CreditNotes.Should().ContainSingle().Which.Should().Match<CreditNote>(n => n.InvoiceId == invoice.InvoiceId && n.Amount == Usd(6.00m) && n.Reason == CreditNoteReason.Backfill);
+        (await NetBilledAsync(billing)).Should().Be(4.00m, "invariant 9: 4 seats at 1.00");
+    }
+
+    [Fact]
     public async Task CreditNoteReasonBackfill_IsKeptForBackfills()
     {
         await using var billing = CreateUnit();
