@@ -35,44 +35,8 @@ public sealed partial class PostgreSqlMeteringStore
                     return new CreditNoteResult(decided.CreditNote, current);
                 }
 
-                var taken = await ReadCreditNotesAsync(connection, transaction, _sql.FindCreditNote, [Text(decided.CreditNote.CreditNoteId)], cancellationToken).ConfigureAwait(false);
-                if (taken.Count > 0)
-                {
-                    throw StoreChangeRules.CreditNoteIdTaken(decided.CreditNote.CreditNoteId);
-                }
-
-                if (decided.LedgerChange is { } ledgerChange)
-                {
-                    ledgerAfter = await ChangeLedgerAsync(connection, transaction, current.CustomerId, ledgerChange, cancellationToken).ConfigureAwait(false);
-                }
-
-                long number;
-                await using (var next = Command(connection, transaction, _sql.NextCreditNoteNumber))
-                {
-                    number = (long)(await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-                }
-
-                var decision = StoreChangeRules.WithCreditNoteNumber(decided, number);
-                var note = decision.CreditNote;
-                await using (var insert = Command(connection, transaction, _sql.InsertCreditNote))
-                {
-                    insert.Parameters.Add(Text(note.CreditNoteId));
-                    insert.Parameters.Add(P(number));
-                    insert.Parameters.Add(Text(invoiceId));
-                    insert.Parameters.Add(Text(note.CustomerId));
-                    insert.Parameters.Add(Json(StoreDocuments.Json(note)));
-                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                await using (var update = Command(connection, transaction, _sql.UpdateInvoice))
-                {
-                    update.Parameters.Add(Text(invoiceId));
-                    update.Parameters.Add(Json(StoreDocuments.Json(decision.Invoice)));
-                    await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                await AppendEventsAsync(connection, transaction, decision.Events, cancellationToken).ConfigureAwait(false);
-                return new CreditNoteResult(note, decision.Invoice);
+                (var written, ledgerAfter) = await WriteCreditNoteAsync(connection, transaction, decided, cancellationToken).ConfigureAwait(false);
+                return written;
             },
             cancellationToken).ConfigureAwait(false);
         if (ledgerAfter is not null)
@@ -81,6 +45,55 @@ public sealed partial class PostgreSqlMeteringStore
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Writes a decided new note (<see cref="StoreChangeRules.DecideCreditNote"/>) on its locked invoice: checks its id is
+    /// free, changes the customer's ledger (locked) when it grants credits, takes the gap-free number from the
+    /// <c>credit_note</c> counter row, and stores the note, its invoice and events. Issuing a note and a backfill's
+    /// credit both use it. Returns the ledger after, for the cache once committed.
+    /// </summary>
+    private async Task<(CreditNoteResult Result, CreditLedger? LedgerAfter)> WriteCreditNoteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CreditNoteDecision decided, CancellationToken cancellationToken)
+    {
+        var taken = await ReadCreditNotesAsync(connection, transaction, _sql.FindCreditNote, [Text(decided.CreditNote.CreditNoteId)], cancellationToken).ConfigureAwait(false);
+        if (taken.Count > 0)
+        {
+            throw StoreChangeRules.CreditNoteIdTaken(decided.CreditNote.CreditNoteId);
+        }
+
+        CreditLedger? ledgerAfter = null;
+        if (decided.LedgerChange is { } ledgerChange)
+        {
+            ledgerAfter = await ChangeLedgerAsync(connection, transaction, decided.CreditNote.CustomerId, ledgerChange, cancellationToken).ConfigureAwait(false);
+        }
+
+        long number;
+        await using (var next = Command(connection, transaction, _sql.NextCreditNoteNumber))
+        {
+            number = (long)(await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        var decision = StoreChangeRules.WithCreditNoteNumber(decided, number);
+        var note = decision.CreditNote;
+        await using (var insert = Command(connection, transaction, _sql.InsertCreditNote))
+        {
+            insert.Parameters.Add(Text(note.CreditNoteId));
+            insert.Parameters.Add(P(number));
+            insert.Parameters.Add(Text(note.InvoiceId));
+            insert.Parameters.Add(Text(note.CustomerId));
+            insert.Parameters.Add(Json(StoreDocuments.Json(note)));
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var update = Command(connection, transaction, _sql.UpdateInvoice))
+        {
+            update.Parameters.Add(Text(note.InvoiceId));
+            update.Parameters.Add(Json(StoreDocuments.Json(decision.Invoice)));
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await AppendEventsAsync(connection, transaction, decision.Events, cancellationToken).ConfigureAwait(false);
+        return (new CreditNoteResult(note, decision.Invoice), ledgerAfter);
     }
 
     /// <inheritdoc/>

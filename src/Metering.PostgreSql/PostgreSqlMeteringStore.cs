@@ -341,6 +341,11 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         public readonly string InsertInvoice = $"INSERT INTO {s}.invoices (invoice_id, number, subscription_id, period_start, customer_id, doc) VALUES ($1, $2, $3, $4, $5, $6)";
         public readonly string InsertAdjustment = $"INSERT INTO {s}.invoices (invoice_id, number, subscription_id, period_start, customer_id, doc, adjusts) VALUES ($1, $2, $3, $4, $5, $6, $7)";
         public readonly string PeriodInvoices = $"SELECT doc::text FROM {s}.invoices WHERE subscription_id = $1 AND period_start = $2 ORDER BY number";
+        public readonly string LockPeriodInvoices = $"SELECT doc::text FROM {s}.invoices WHERE subscription_id = $1 AND period_start = $2 ORDER BY number FOR UPDATE";
+        public readonly string MarkPendingAdjustment = $"INSERT INTO {s}.pending_adjustments (subscription_id, period_start, reason, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (subscription_id, period_start) DO NOTHING";
+        public readonly string ListPendingAdjustments = $"SELECT subscription_id, period_start, reason, created_at FROM {s}.pending_adjustments WHERE created_at < $1 ORDER BY created_at, subscription_id, period_start LIMIT $2";
+        public readonly string DeletePendingAdjustment = $"DELETE FROM {s}.pending_adjustments WHERE subscription_id = $1 AND period_start = $2";
+        public readonly string PeriodCreditNotes = $"SELECT n.doc::text FROM {s}.credit_notes n JOIN {s}.invoices i ON i.invoice_id = n.invoice_id WHERE i.subscription_id = $1 AND i.period_start = $2 ORDER BY n.number";
         public readonly string FindInvoice = $"SELECT doc::text FROM {s}.invoices WHERE invoice_id = $1";
         public readonly string LockInvoice = $"SELECT doc::text FROM {s}.invoices WHERE invoice_id = $1 FOR UPDATE";
         public readonly string UpdateInvoice = $"UPDATE {s}.invoices SET doc = $2 WHERE invoice_id = $1";

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Metering.Sqlite.Serialization;
 using Metering.Sqlite.Storage;
 using Metering.Storage;
 using static Metering.Sqlite.Serialization.SqliteValues;
@@ -112,6 +113,37 @@ public sealed partial class SqliteMeteringStore
         ArgumentNullException.ThrowIfNull(subscriptionId);
         ArgumentNullException.ThrowIfNull(decide);
         return WriteAsync(w => w.AdjustPeriod(subscriptionId, periodStart, decide), 1, true, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask MarkPendingAdjustmentsAsync(IReadOnlyList<PendingAdjustment> markers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(markers);
+        if (markers.Count > 0)
+        {
+            await WriteAsync(w => w.MarkPendingAdjustments(markers), 1, true, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<PendingAdjustment>> ListPendingAdjustmentsAsync(Instant createdBefore, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return ReadAsync<IReadOnlyList<PendingAdjustment>>(
+            c =>
+            {
+                var command = StatementCache.Get(c, "SELECT subscription_id, period_start, reason, created_at FROM pending_adjustments WHERE created_at < $b ORDER BY created_at, subscription_id, period_start LIMIT $l", "$b", "$l")
+                    .With(SqliteValues.Nanos(createdBefore), limit);
+                var markers = new List<PendingAdjustment>();
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    markers.Add(new PendingAdjustment(reader.GetString(0), SqliteValues.Instant(reader.GetInt64(1)), reader.GetString(2), SqliteValues.Instant(reader.GetInt64(3))));
+                }
+
+                return markers;
+            },
+            cancellationToken);
     }
 
     /// <inheritdoc/>

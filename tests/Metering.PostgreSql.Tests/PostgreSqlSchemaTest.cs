@@ -43,13 +43,13 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         (await ScalarsAsync<string>(connection, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'metering%'")).Should().Equal("metering");
-        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5, 6, 7, 8, 9);
+        (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
 
         // The scripts ran once: their seed rows are there once, and every table exists once.
         (await ScalarsAsync<string>(connection, "SELECT name FROM metering.counters ORDER BY name")).Should().Equal("credit_note", "invoice");
         (await ScalarsAsync<string>(connection, "SELECT tablename::text FROM pg_tables WHERE schemaname = 'metering' ORDER BY tablename")).Should().Equal(
             "archived_plans", "billing_events", "counters", "credit_grants", "credit_ledgers", "credit_notes", "credit_transactions", "customers", "event_handlers", "invoices",
-            "meters", "parked_events", "plans", "schema_version", "subscriptions", "usage_aggregates", "usage_records");
+            "meters", "parked_events", "pending_adjustments", "plans", "schema_version", "subscriptions", "usage_aggregates", "usage_records");
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync();
-            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion9).Concat(UndoVersion8).Concat(UndoVersion7).Concat(UndoVersion6).Concat(UndoVersion5).Concat(UndoVersion4).Concat(UndoVersion3).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9)"));
+            await ExecuteAsync(connection, InstantColumns.Select(c => $"UPDATE metering.{c.Table} SET {c.Column} = {c.Column} / 100").Concat(UndoVersion10).Concat(UndoVersion9).Concat(UndoVersion8).Concat(UndoVersion7).Concat(UndoVersion6).Concat(UndoVersion5).Concat(UndoVersion4).Concat(UndoVersion3).Append("DELETE FROM metering.schema_version WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9, 10)"));
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks());
         }
 
@@ -89,7 +89,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
 
             await using var connection = await source.OpenConnectionAsync();
             (await ScalarsAsync<long>(connection, "SELECT ts FROM metering.usage_records")).Should().Equal(at.ToUnixTimeTicks() * 100);
-            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5, 6, 7, 8, 9);
+            (await ScalarsAsync<int>(connection, "SELECT version FROM metering.schema_version ORDER BY version")).Should().Equal(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
         }
 
         await using (var billing = TestMetering.Create(Options, start + Duration.FromDays(40), b => b.UsePostgreSql(connectionString)))
@@ -204,6 +204,9 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
 
     /// <summary>Takes a v6 database back to v5: no archived plans.</summary>
     private static readonly string[] UndoVersion6 = ["DROP TABLE metering.archived_plans"];
+
+    /// <summary>Takes a v10 database back to v9: no pending adjustment markers.</summary>
+    private static readonly string[] UndoVersion10 = ["DROP TABLE metering.pending_adjustments"];
 
     /// <summary>Takes a v9 database back to v8: no adjustment invoices.</summary>
     private static readonly string[] UndoVersion9 =

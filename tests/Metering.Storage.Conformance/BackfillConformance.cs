@@ -5,7 +5,7 @@ namespace Metering.Storage.Conformance;
 /// <see cref="IUsageRecorder.BackfillAsync"/>; the difference billed as an adjustment invoice that references the
 /// period's invoice, exactly once. Figures use a plan at 1.00 per call and no base fee: q calls bill q.00.
 /// </summary>
-public abstract class BackfillConformance : StoreTestBase
+public abstract partial class BackfillConformance : StoreTestBase
 {
     private const string Reason = "usage export from the edge region arrived late";
 
@@ -174,32 +174,6 @@ public abstract class BackfillConformance : StoreTestBase
         invoices.Where(i => i.Reason == InvoiceReason.Adjustment).Select(i => i.InvoiceId).Should().BeEquivalentTo(adjustments.Select(a => a.InvoiceId));
         (await NetBilledAsync(billing)).Should().Be(121.00m);
         (await AggregateOfAsync(billing, sub.SubscriptionId, Start)).Quantity.Should().Be(121m);
-    }
-
-    [Fact]
-    public async Task Regenerate_PeriodWithAdjustment_RefusedUntilTheAdjustmentIsVoid_ThenTheReplacementBillsTheCorrectedTotal()
-    {
-        await using var billing = CreateUnit();
-        var (_, invoice) = await HundredInvoiceAsync(billing);
-        var adjustment = (await billing.Recorder.BackfillAsync([Usage("c1", 20m, Start + Duration.FromDays(5), "b1")], Reason)).Adjustments.Single();
-
-        var regenerate = async () => await billing.Invoices.VoidAndRegenerateAsync(invoice.InvoiceId);
-        (await regenerate.Should().ThrowAsync<InvalidInvoiceTransitionException>()).Which.Message.Should().Contain(adjustment.InvoiceId);
-        (await NetBilledAsync(billing)).Should().Be(120.00m);
-
-        (await billing.Invoices.VoidAsync(adjustment.InvoiceId)).Status.Should().Be(InvoiceStatus.Void);
-        var result = await billing.Invoices.VoidAndRegenerateAsync(invoice.InvoiceId);
-
-        result.Replacement.Total.Should().Be(Usd(120.00m), "the replacement bills the period's corrected usage");
-        result.Replacement.Number.Should().Be(3);
-        (await NetBilledAsync(billing)).Should().Be(120.00m, "invariant 9 after regeneration");
-
-        // A later backfill adjusts the replacement, the period's live invoice.
-        var later = (await billing.Recorder.BackfillAsync([Usage("c1", 3m, Start + Duration.FromDays(6), "b2")], Reason)).Adjustments.Single();
-        later.AdjustsInvoiceId.Should().Be(result.Replacement.InvoiceId);
-        later.InvoiceId.Should().Be(invoice.InvoiceId + "_a2");
-        later.Total.Should().Be(Usd(3.00m));
-        (await NetBilledAsync(billing)).Should().Be(123.00m);
     }
 
     [Fact]

@@ -13,6 +13,12 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
     /// <summary>Given a subscription id, the exception its close throws, or null to close normally.</summary>
     public Func<string, Exception?> CloseFault { get; set; } = _ => null;
 
+    /// <summary>
+    /// Given a subscription id, the exception its period adjustments (backfill) throw inside the store's transaction, or
+    /// null to adjust normally: a crash between a backfill's append and its adjustment.
+    /// </summary>
+    public Func<string, Exception?> AdjustFault { get; set; } = _ => null;
+
     /// <summary>Given a customer id, the exception its ledger update throws, or null to update normally.</summary>
     public Func<string, Exception?> LedgerFault { get; set; } = _ => null;
 
@@ -199,7 +205,14 @@ public sealed class FaultInjectingStore(IMeteringStore inner) : IMeteringStore, 
     public ValueTask<InvoiceRegeneration?> RegenerateInvoiceAsync(string invoiceId, Func<InvoiceRegenerationContext, InvoiceRegenerationDecision> decide, CancellationToken cancellationToken) => inner.RegenerateInvoiceAsync(invoiceId, decide, cancellationToken);
 
     /// <inheritdoc/>
-    public ValueTask<Invoice?> AdjustPeriodAsync(string subscriptionId, Instant periodStart, Func<PeriodAdjustmentContext, PeriodAdjustmentDecision> decide, CancellationToken cancellationToken) => inner.AdjustPeriodAsync(subscriptionId, periodStart, decide, cancellationToken);
+    public ValueTask<Invoice?> AdjustPeriodAsync(string subscriptionId, Instant periodStart, Func<PeriodAdjustmentContext, PeriodAdjustmentDecision> decide, CancellationToken cancellationToken) =>
+        inner.AdjustPeriodAsync(subscriptionId, periodStart, ctx => AdjustFault(subscriptionId) is { } fault ? throw fault : decide(ctx), cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask MarkPendingAdjustmentsAsync(IReadOnlyList<PendingAdjustment> markers, CancellationToken cancellationToken) => inner.MarkPendingAdjustmentsAsync(markers, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<PendingAdjustment>> ListPendingAdjustmentsAsync(Instant createdBefore, int limit, CancellationToken cancellationToken) => inner.ListPendingAdjustmentsAsync(createdBefore, limit, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<CreditNote?> FindCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken) => inner.FindCreditNoteAsync(creditNoteId, cancellationToken);

@@ -20,6 +20,13 @@ public enum CreditNoteReason
 
     /// <summary>The invoice was wrong (a billing mistake, e.g. usage reported in error).</summary>
     BillingError,
+
+    /// <summary>
+    /// Usage backfilled into the closed period made it cheaper (a volume tier, a lowered Last or Set meter): issued by
+    /// <c>IUsageRecorder.BackfillAsync</c> only, with the backfill's reason as the memo and the credited usage lines;
+    /// the period's later adjustments count these notes as billing taken back.
+    /// </summary>
+    Backfill,
 }
 
 /// <summary>What a credit note gives the customer back.</summary>

@@ -8,12 +8,13 @@ internal sealed partial class SqliteWriter
 {
     public Invoice? AdjustPeriod(string subscriptionId, Instant periodStart, Func<PeriodAdjustmentContext, PeriodAdjustmentDecision> decide)
     {
+        long start = Nanos(periodStart);
         if (GetSubscription(subscriptionId) is not { } subscription)
         {
+            DeletePendingAdjustment(subscriptionId, start);
             return null;
         }
 
-        long start = Nanos(periodStart);
         var invoices = Sql("SELECT data FROM invoices WHERE subscription_id = $s AND period_start = $p ORDER BY number", "$s", "$p")
             .With(subscriptionId, start)
             .Strings()
@@ -26,7 +27,24 @@ internal sealed partial class SqliteWriter
 
         // The single writer runs one request at a time: the invoices read here are all there are, and MAX + 1 is the
         // next gap-free number.
-        var decided = StoreChangeRules.DecideAdjustment(new PeriodAdjustmentContext(subscription, periodStart, invoices, aggregates), decide);
+        var notes = Sql("SELECT n.data FROM credit_notes n JOIN invoices i ON i.invoice_id = n.invoice_id WHERE i.subscription_id = $s AND i.period_start = $p ORDER BY n.number", "$s", "$p")
+            .With(subscriptionId, start)
+            .Strings()
+            .ConvertAll(StoreDocuments.ToCreditNote);
+        var context = new PeriodAdjustmentContext(subscription, periodStart, invoices, aggregates) { CreditNotes = notes };
+        var decided = StoreChangeRules.DecideAdjustment(context, decide);
+
+        DeletePendingAdjustment(subscriptionId, start);
+
+        // A negative difference: its notes are written as IssueCreditNote writes a note (a failure rolls the request back).
+        foreach (var noteDecision in decided.CreditNotes)
+        {
+            var invoice = invoices.Find(i => string.Equals(i.InvoiceId, noteDecision.CreditNote.InvoiceId, StringComparison.Ordinal))
+                ?? throw new InvalidOperationException($"An adjustment decision credited invoice '{noteDecision.CreditNote.InvoiceId}', which is not an invoice of subscription '{subscriptionId}' period {periodStart}.");
+            var issued = notes.FindAll(n => string.Equals(n.InvoiceId, invoice.InvoiceId, StringComparison.Ordinal));
+            WriteCreditNote(StoreChangeRules.DecideCreditNote(new CreditNoteContext(invoice, issued), _ => noteDecision));
+        }
+
         if (decided.Adjustment is null)
         {
             return null;

@@ -20,6 +20,15 @@ internal sealed partial class SqliteWriter
             return new CreditNoteResult(decided.CreditNote, current);
         }
 
+        return WriteCreditNote(decided);
+    }
+
+    /// <summary>
+    /// Writes a decided new note (<see cref="StoreChangeRules.DecideCreditNote"/>): checks its id is free, changes the
+    /// ledger, numbers it and stores it with its invoice and events. Issuing a note and a backfill's credit both use it.
+    /// </summary>
+    private CreditNoteResult WriteCreditNote(CreditNoteDecision decided)
+    {
         if (StoreQueries.LoadCreditNote(_connection, decided.CreditNote.CreditNoteId) is not null)
         {
             throw StoreChangeRules.CreditNoteIdTaken(decided.CreditNote.CreditNoteId);
@@ -27,7 +36,7 @@ internal sealed partial class SqliteWriter
 
         if (decided.LedgerChange is { } ledgerChange)
         {
-            var ledger = GetLedger(current.CustomerId);
+            var ledger = GetLedger(decided.CreditNote.CustomerId);
             var changed = StoreChangeRules.DecideLedgerChange(ledger, ledgerChange);
             PersistLedger(ledger, changed.Updated);
             AppendEvents(changed.Events);
@@ -38,10 +47,10 @@ internal sealed partial class SqliteWriter
         var decision = StoreChangeRules.WithCreditNoteNumber(decided, number);
         var note = decision.CreditNote;
         Sql("INSERT INTO credit_notes (credit_note_id, number, invoice_id, customer_id, data) VALUES ($id, $number, $invoice, $customer, $data)", "$id", "$number", "$invoice", "$customer", "$data")
-            .With(note.CreditNoteId, number, invoiceId, note.CustomerId, StoreDocuments.Json(note))
+            .With(note.CreditNoteId, number, note.InvoiceId, note.CustomerId, StoreDocuments.Json(note))
             .ExecuteNonQuery();
         Sql("UPDATE invoices SET data = $data WHERE invoice_id = $id", "$data", "$id")
-            .With(StoreDocuments.Json(decision.Invoice), invoiceId)
+            .With(StoreDocuments.Json(decision.Invoice), note.InvoiceId)
             .ExecuteNonQuery();
         AppendEvents(decision.Events);
         return new CreditNoteResult(note, decision.Invoice);

@@ -38,6 +38,13 @@ internal sealed partial class SqliteWriter
         Sql("UPDATE invoices SET data = $data, replaced_by = $by WHERE invoice_id = $id", "$data", "$by", "$id")
             .With(StoreDocuments.Json(decision.Voided), replacement.InvoiceId, invoiceId)
             .ExecuteNonQuery();
+        foreach (var adjustment in decision.VoidedAdjustments)
+        {
+            Sql("UPDATE invoices SET data = $data WHERE invoice_id = $id", "$data", "$id")
+                .With(StoreDocuments.Json(adjustment), adjustment.InvoiceId)
+                .ExecuteNonQuery();
+        }
+
         var insertInvoice = _insertInvoice ??= Prepare(
             "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         insertInvoice.Bind(1, replacement.InvoiceId);
@@ -53,6 +60,6 @@ internal sealed partial class SqliteWriter
         }
 
         AppendEvents(decision.Events);
-        return new InvoiceRegeneration(decision.Voided, replacement);
+        return new InvoiceRegeneration(decision.Voided, replacement) { VoidedAdjustments = decision.VoidedAdjustments };
     }
 }

@@ -18,8 +18,9 @@ internal sealed partial class BillingEngine
     /// billed by a new <see cref="InvoiceReason.Adjustment"/> invoice (id <c>{periodInvoiceId}_a{n}</c>) that names the
     /// live invoice, with one line per charge that changed (and, under a contract, the change of its discount and of its
     /// minimum-commitment true-up, which shrinks as usage grows), no credits applied, status per
-    /// the customer's approval (<paramref name="customerApproval"/>, else <see cref="MeteringOptions.InvoiceApproval"/>) and <paramref name="reason"/> as its <see cref="Invoice.AdjustmentReason"/>; zero or a negative difference bills nothing. Base fees do not depend
-    /// on usage and are never adjusted.
+    /// the customer's approval (<paramref name="customerApproval"/>, else <see cref="MeteringOptions.InvoiceApproval"/>) and <paramref name="reason"/> as its <see cref="Invoice.AdjustmentReason"/>; zero bills nothing. A negative
+    /// difference is credited by <see cref="CreditNoteReason.Backfill"/> credit notes (<see cref="CreditBackfill"/>), which
+    /// later adjustments count as billing taken back. Base fees do not depend on usage and are never adjusted.
     /// </summary>
     /// <exception cref="InvalidOperationException">The period has no invoice, or its live invoice was billed on another plan version.</exception>
     public PeriodAdjustmentDecision DecideAdjustment(PeriodAdjustmentContext context, Plan plan, string reason, Instant now, InvoiceApproval? customerApproval = null)
@@ -51,9 +52,21 @@ internal sealed partial class BillingEngine
                     billed[key] = (sum.Item1, sum.Item2 + line.Quantity, sum.Item3 + line.ExactAmount, sum.Item4 + line.Amount.Amount);
                 }
             }
+
+            // What earlier backfills credited back on this invoice's lines is billed no more (other notes are not about usage).
+            foreach (var noteLine in context.CreditNotes
+                .Where(n => n.Reason == CreditNoteReason.Backfill && string.Equals(n.InvoiceId, invoice.InvoiceId, StringComparison.Ordinal))
+                .SelectMany(n => n.Lines))
+            {
+                var line = invoice.Content.Lines[noteLine.InvoiceLineIndex];
+                var key = LineKey(line);
+                var sum = billed.GetValueOrDefault(key, (line, 0m, 0m, 0m));
+                billed[key] = (sum.Item1, sum.Item2, sum.Item3 - noteLine.Amount.Amount, sum.Item4 - noteLine.Amount.Amount);
+            }
         }
 
         var lines = new List<InvoiceLine>();
+        var changes = new List<(string Key, decimal Amount)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in corrected.Lines)
         {
@@ -66,6 +79,7 @@ internal sealed partial class BillingEngine
             seen.Add(key);
             var was = billed.TryGetValue(key, out var sum) ? sum : (line, 0m, 0m, 0m);
             AddDifference(lines, line, line.Quantity - was.Item2, line.ExactAmount - was.Item3, line.Amount.Amount - was.Item4, plan.Currency);
+            changes.Add((key, line.Amount.Amount - was.Item4));
         }
 
         foreach (var (key, sum) in billed)
@@ -73,11 +87,17 @@ internal sealed partial class BillingEngine
             if (!seen.Contains(key))
             {
                 AddDifference(lines, sum.Line, -sum.Quantity, -sum.Exact, -sum.Amount, plan.Currency);
+                changes.Add((key, -sum.Amount));
             }
         }
 
         var difference = new Money(lines.Sum(l => l.Amount.Amount), plan.Currency);
-        if (difference.Amount <= 0m)
+        if (difference.Amount < 0m)
+        {
+            return new PeriodAdjustmentDecision(null, difference, []) { CreditNotes = CreditBackfill(context, changes, -difference.Amount, reason, now) };
+        }
+
+        if (difference.Amount == 0m)
         {
             return new PeriodAdjustmentDecision(null, difference, []);
         }
@@ -109,6 +129,84 @@ internal sealed partial class BillingEngine
         }
 
         return new PeriodAdjustmentDecision(adjustment, difference, events);
+    }
+
+    /// <summary>The id of the <paramref name="n"/>-th backfill credit note of a period: the close's invoice id with <c>_cn{n}</c>.</summary>
+    public static string AdjustmentCreditNoteIdFor(string subscriptionId, Instant periodStart, int n) =>
+        string.Create(CultureInfo.InvariantCulture, $"{InvoiceIdFor(subscriptionId, periodStart)}_cn{n}");
+
+    /// <summary>
+    /// Credits <paramref name="amount"/> (what the period's invoices bill above its corrected usage) back on the lines whose
+    /// price fell (<paramref name="changes"/>, by line key): on the latest Finalized or Paid invoices of the period first,
+    /// never more than a line or an invoice still has creditable (so a Draft is not credited: regenerate it instead), one
+    /// <see cref="CreditNoteReason.Backfill"/> note per invoice credited to the customer's balance, decided by
+    /// <see cref="CreditNoteRules.Decide"/> as <see cref="IInvoiceService.IssueCreditNoteAsync"/> would, with the backfill
+    /// <paramref name="reason"/> as memo.
+    /// </summary>
+    private static CreditNoteDecision[] CreditBackfill(PeriodAdjustmentContext context, List<(string Key, decimal Amount)> changes, decimal amount, string reason, Instant now)
+    {
+        var creditable = context.Invoices
+            .Where(i => i.Status is InvoiceStatus.Finalized or InvoiceStatus.Paid)
+            .OrderByDescending(i => i.Number)
+            .ToArray();
+        var invoiceLeft = creditable.ToDictionary(i => i.InvoiceId, i => i.CreditableAmount.Amount, StringComparer.Ordinal);
+        var requested = creditable.ToDictionary(i => i.InvoiceId, _ => new List<CreditNoteLineRequest>(), StringComparer.Ordinal);
+        var left = amount;
+        foreach (var (key, change) in changes)
+        {
+            var wanted = Math.Min(-change, left);
+            foreach (var invoice in creditable)
+            {
+                var invoiceLines = invoice.Content.Lines;
+                for (int index = 0; index < invoiceLines.Count && wanted > 0m; index++)
+                {
+                    var line = invoiceLines[index];
+                    if (!DependsOnUsage(line) || line.Amount.Amount <= 0m || !string.Equals(LineKey(line), key, StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    var lineCredited = context.CreditNotes
+                        .Where(n => string.Equals(n.InvoiceId, invoice.InvoiceId, StringComparison.Ordinal))
+                        .SelectMany(n => n.Lines)
+                        .Where(l => l.InvoiceLineIndex == index)
+                        .Sum(l => l.Amount.Amount);
+                    var take = Math.Min(Math.Min(wanted, line.Amount.Amount - lineCredited), invoiceLeft[invoice.InvoiceId]);
+                    if (take > 0m)
+                    {
+                        requested[invoice.InvoiceId].Add(new CreditNoteLineRequest(index, new Money(take, line.Amount.Currency)));
+                        invoiceLeft[invoice.InvoiceId] -= take;
+                        wanted -= take;
+                        left -= take;
+                    }
+                }
+            }
+        }
+
+        var n = context.CreditNotes.Count(note => note.Reason == CreditNoteReason.Backfill);
+        var notes = new List<CreditNoteDecision>();
+        foreach (var invoice in creditable)
+        {
+            if (requested[invoice.InvoiceId] is not { Count: > 0 } noteLines)
+            {
+                continue;
+            }
+
+            var id = AdjustmentCreditNoteIdFor(context.Subscription.SubscriptionId, context.PeriodStart, ++n);
+            var request = new CreditNoteRequest
+            {
+                InvoiceId = invoice.InvoiceId,
+                Outcome = CreditNoteOutcome.CustomerBalance,
+                Reason = CreditNoteReason.Backfill,
+                Memo = reason,
+                Lines = noteLines,
+                CreditNoteId = id,
+            };
+            var issued = context.CreditNotes.Where(note => string.Equals(note.InvoiceId, invoice.InvoiceId, StringComparison.Ordinal)).ToArray();
+            notes.Add(CreditNoteRules.Decide(new CreditNoteContext(invoice, issued), request, id, now));
+        }
+
+        return [.. notes];
     }
 
     private static void AddDifference(List<InvoiceLine> lines, InvoiceLine line, decimal quantity, decimal exact, decimal amount, Currency currency)

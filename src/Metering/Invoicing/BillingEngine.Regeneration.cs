@@ -17,30 +17,42 @@ internal sealed partial class BillingEngine
 
     /// <summary>
     /// Decides a void-and-regenerate of <c>context.Invoice</c>: the invoice voided (as <see cref="IInvoiceService.VoidAsync"/>
-    /// would: Draft or Finalized, no credit notes) and pointing at its replacement; the replacement computed from the
+    /// would: Draft or Finalized, no credit notes) and pointing at its replacement, with every adjustment invoice of its
+    /// period that is not void yet (backfill; each Draft or Finalized and not credited) voided too, so the replacement
+    /// bills the period's corrected usage once; the replacement computed from the
     /// period's aggregates as they are now, on the original's plan version, covering the same service period, with the
     /// original's reason, the next revision's id, and status per <see cref="MeteringOptions.InvoiceApproval"/>. The credits
-    /// applied to the voided invoice at invoice time are returned, then the credits available at <paramref name="now"/>
+    /// applied to the voided invoices at invoice time are returned, then the credits available at <paramref name="now"/>
     /// are applied to the replacement, on the same ledger (never below zero).
     /// </summary>
     /// <exception cref="InvalidInvoiceTransitionException">The invoice is paid, void (perhaps already replaced) or
-    /// uncollectible, or has credit notes, or its period has adjustment invoices that are not void.</exception>
+    /// uncollectible, or has credit notes, or is itself an adjustment invoice, or an adjustment of its period is paid,
+    /// uncollectible or credited.</exception>
     public InvoiceRegenerationDecision DecideRegeneration(InvoiceRegenerationContext context, Plan plan, Instant now, InvoiceApproval? customerApproval = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(plan);
         var original = context.Invoice;
-        InvoiceVoidRule.Check(original, "voided and regenerated");
-        if (context.Adjustments.Where(a => a.Status != InvoiceStatus.Void).Select(a => a.InvoiceId).ToArray() is { Length: > 0 } adjustments)
+        if (original.Reason == InvoiceReason.Adjustment)
         {
-            // The replacement bills the period's corrected usage, which the adjustments bill in part already.
             throw new InvalidInvoiceTransitionException(
                 original.InvoiceId,
                 original.Status,
                 "voided and regenerated",
-                $"its period's adjustment invoices are void; void {string.Join(", ", adjustments.Select(a => $"'{a}'"))} first (VoidAsync), then regenerate: the replacement bills the period's corrected usage");
+                $"it is a period's invoice, not a backfill adjustment; regenerate the period's invoice '{original.AdjustsInvoiceId}' (or its latest replacement) instead, which voids this adjustment with it and bills the corrected usage once, or void the adjustment alone (VoidAsync)");
         }
 
+        InvoiceVoidRule.Check(original, "voided and regenerated");
+        var adjustments = context.Adjustments.Where(a => a.Status != InvoiceStatus.Void).ToArray();
+        if (adjustments.FirstOrDefault(a => a.Status is not (InvoiceStatus.Draft or InvoiceStatus.Finalized) || a.CreditedAmount > 0m) is { } settled)
+        {
+            // The replacement bills the period's corrected usage, which a paid or credited adjustment bills in part for good.
+            throw new InvalidInvoiceTransitionException(
+                original.InvoiceId,
+                original.Status,
+                "voided and regenerated",
+                $"its period's adjustment invoices can be voided with it; adjustment '{settled.InvoiceId}' is {settled.Status}{(settled.CreditedAmount > 0m ? $" with {new Money(settled.CreditedAmount, settled.Total.Currency)} credited" : string.Empty)}, so correct the period with a credit note (IssueCreditNoteAsync) or a backfill instead");
+        }
 
         if (!string.Equals(plan.Key, original.PlanKey, StringComparison.Ordinal) || plan.Version != original.PlanVersion)
         {
@@ -50,6 +62,11 @@ internal sealed partial class BillingEngine
         var revision = original.Revision + 1;
         var replacementId = InvoiceIdFor(original.SubscriptionId, original.Period.Start, revision);
         var (returned, _) = context.Ledger.ReturnInvoiceCredits(original.InvoiceId, now);
+        foreach (var adjustment in adjustments)
+        {
+            (returned, _) = returned.ReturnInvoiceCredits(adjustment.InvoiceId, now);
+        }
+
         var content = Calculate(context.Subscription, plan, original.Content.Period, original.Period.End, context.Aggregates, CreditsAvailable(returned, plan.Currency, now));
         var ledgerAfter = returned;
         var invoiceTimeCredits = InvoiceTimeCredits(content);
@@ -78,11 +95,10 @@ internal sealed partial class BillingEngine
             ReplacesInvoiceId = original.InvoiceId,
         };
 
-        var events = new List<BillingEvent>
-        {
-            InvoiceEvents.Create(BillingEventType.InvoiceVoided, voided, now),
-            InvoiceEvents.Create(BillingEventType.InvoiceCreated, replacement, now),
-        };
+        var voidedAdjustments = adjustments.Select(a => a with { Status = InvoiceStatus.Void, SettledAt = now }).ToArray();
+        var events = new List<BillingEvent> { InvoiceEvents.Create(BillingEventType.InvoiceVoided, voided, now) };
+        events.AddRange(voidedAdjustments.Select(a => InvoiceEvents.Create(BillingEventType.InvoiceVoided, a, now)));
+        events.Add(InvoiceEvents.Create(BillingEventType.InvoiceCreated, replacement, now));
         if (!manual)
         {
             events.Add(InvoiceEvents.Create(BillingEventType.InvoiceFinalized, replacement, now));
@@ -94,6 +110,6 @@ internal sealed partial class BillingEngine
             events.AddRange(CreditAlerts.Crossings(context.Ledger, ledgerAfter, _thresholds, now));
         }
 
-        return new InvoiceRegenerationDecision(voided, replacement, ledgerChanged ? ledgerAfter : null, events);
+        return new InvoiceRegenerationDecision(voided, replacement, ledgerChanged ? ledgerAfter : null, events) { VoidedAdjustments = voidedAdjustments };
     }
 }

@@ -65,10 +65,15 @@ public interface IInvoiceService
     /// transaction. Events: <see cref="BillingEventType.InvoiceVoided"/>, <see cref="BillingEventType.InvoiceCreated"/>
     /// and, unless held for approval, <see cref="BillingEventType.InvoiceFinalized"/>. Usage history then shows the
     /// replacement as the period's invoice. Two concurrent calls make one replacement; the other is refused. Seats and
-    /// trial are read from the subscription as it is now; credits are those available now.
+    /// trial are read from the subscription as it is now; credits are those available now. When usage was backfilled
+    /// into the period, its live (Draft or Finalized) adjustment invoices are voided in the same transaction
+    /// (<see cref="InvoiceRegeneration.VoidedAdjustments"/>, an InvoiceVoided event each, their credits returned) and the
+    /// replacement bills the whole corrected usage once.
     /// </summary>
     /// <exception cref="InvalidInvoiceTransitionException">The invoice is paid, void (also when it was already
-    /// regenerated: regenerate its replacement) or uncollectible, or has credit notes.</exception>
+    /// regenerated: regenerate its replacement) or uncollectible, or has credit notes; or it is itself an adjustment
+    /// invoice (regenerate the period's invoice); or an adjustment of its period is paid, uncollectible or credited
+    /// (the message names it; correct the period with a credit note instead).</exception>
     /// <exception cref="MeteringException">No such invoice (<see cref="MeteringErrorCode.NotFound"/>).</exception>
     ValueTask<InvoiceRegeneration> VoidAndRegenerateAsync(string invoiceId, CancellationToken cancellationToken = default);
 

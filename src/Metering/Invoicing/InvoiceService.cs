@@ -63,6 +63,11 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
         var result = await store.RegenerateInvoiceAsync(invoiceId, context => engine.DecideRegeneration(context, plan, now, customer?.InvoiceApproval), cancellationToken).ConfigureAwait(false)
             ?? throw InvoiceNotFound(invoiceId);
         await TrackPaymentAsync(result.Voided, cancellationToken).ConfigureAwait(false);
+        foreach (var adjustment in result.VoidedAdjustments)
+        {
+            await TrackPaymentAsync(adjustment, cancellationToken).ConfigureAwait(false);
+        }
+
         return result;
     }
 
@@ -84,6 +89,11 @@ internal sealed class InvoiceService(IMeteringStore store, MeteringCatalog catal
         if (!Enum.IsDefined(request.Outcome) || !Enum.IsDefined(request.Reason))
         {
             throw new MeteringException(MeteringErrorCode.InvalidArgument, $"Credit note outcome {request.Outcome} or reason {request.Reason} is not defined; use a CreditNoteOutcome and a CreditNoteReason member.");
+        }
+
+        if (request.Reason == CreditNoteReason.Backfill)
+        {
+            throw new MeteringException(MeteringErrorCode.InvalidArgument, "Credit note reason Backfill is kept for the notes IUsageRecorder.BackfillAsync issues when backfilled usage lowers a period's price; record the usage with BackfillAsync, or give another reason (BillingError for usage billed in error).");
         }
 
         if (request.Amount is not null && request.Lines is { Count: > 0 })

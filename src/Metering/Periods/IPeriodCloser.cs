@@ -17,6 +17,13 @@ public sealed record PeriodCloseReport(IReadOnlyList<Invoice> Invoices, int Alre
 
     /// <summary>Due subscriptions skipped because an earlier failure's backoff has not passed yet.</summary>
     public int Deferred { get; init; }
+
+    /// <summary>
+    /// Closed periods whose backfill adjustment had not committed (a <see cref="IUsageRecorder.BackfillAsync"/> call that
+    /// failed after storing its records) and that this run settled from their pending marker, with what was billed or
+    /// credited; empty in the usual case.
+    /// </summary>
+    public IReadOnlyList<BackfillPeriod> SettledBackfills { get; init; } = [];
 }
 
 /// <summary>One subscription whose period close failed; nothing of that close was stored.</summary>

@@ -24,6 +24,9 @@ internal sealed partial class PeriodCloser(
     // How often one run tries a subscription that others keep closing before leaving it to them (bounds the run).
     private const int MaxClosedElsewherePerRun = 3;
 
+    /// <summary>How old a backfill's pending marker must be before a run settles it (a younger one may be mid-backfill).</summary>
+    internal static readonly Duration PendingBackfillAge = Duration.FromMinutes(1);
+
 
     private readonly RetryBackoff _backoff = new(() => (options.Value.CloseRetryDelay, options.Value.CloseRetryMaxDelay));
 
@@ -133,6 +136,7 @@ internal sealed partial class PeriodCloser(
             }).ConfigureAwait(false);
         }
 
+        var backfills = stopClaiming.IsCancellationRequested ? [] : await SettlePendingBackfillsAsync(now, cancellationToken).ConfigureAwait(false);
         invoices.Sort((a, b) => a.Number.CompareTo(b.Number));
         failures.Sort((a, b) => string.CompareOrdinal(a.SubscriptionId, b.SubscriptionId));
         var elapsed = Stopwatch.GetElapsedTime(started);
@@ -158,7 +162,44 @@ internal sealed partial class PeriodCloser(
             Failed = failures,
             CreditExpiryFailed = expiryFailures,
             Deferred = deferred,
+            SettledBackfills = backfills,
         };
+    }
+
+    /// <summary>
+    /// Settles the backfilled periods whose adjustment did not commit: the pending markers older than
+    /// <see cref="PendingBackfillAge"/> (younger ones may belong to a backfill still running, which settles them itself;
+    /// settling twice is harmless anyway, the adjustment bills what is not billed yet). One failing period is logged and
+    /// left for a later run.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<BackfillPeriod>> SettlePendingBackfillsAsync(Instant now, CancellationToken cancellationToken)
+    {
+        var markers = await store.ListPendingAdjustmentsAsync(now - PendingBackfillAge, options.Value.CloseBatchSize, cancellationToken).ConfigureAwait(false);
+        if (markers.Count == 0)
+        {
+            return [];
+        }
+
+        var settlement = new BackfillSettlement(store, catalog, engine, clock);
+        var settled = new List<BackfillPeriod>(markers.Count);
+        foreach (var marker in markers)
+        {
+            try
+            {
+                if (await settlement.SettleAsync(marker, cancellationToken).ConfigureAwait(false) is { } period)
+                {
+                    settled.Add(period);
+                }
+
+                PeriodCloseLog.BackfillSettled(_logger, marker.SubscriptionId, marker.PeriodStart);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                PeriodCloseLog.BackfillSettleFailed(_logger, exception, marker.SubscriptionId, marker.PeriodStart);
+            }
+        }
+
+        return settled;
     }
 
     private async ValueTask<CloseOutcome> CloseOneAsync(string subscriptionId, Instant dueBy, Instant now, CancellationToken cancellationToken)

@@ -7,7 +7,8 @@ public partial interface IMeteringStore
     /// subscription and the customer's credit ledger, loads the aggregates of the invoice's period as they are now, runs
     /// <paramref name="decide"/> (pure: <c>BillingEngine.DecideRegeneration</c> refuses an invoice that cannot be
     /// regenerated, such as one already void or replaced, and returns the voided invoice, its replacement, the ledger
-    /// after the voided invoice's credits are returned and credits are applied to the replacement, and the events),
+    /// after the voided invoice's credits are returned and credits are applied to the replacement, the period's adjustment
+    /// invoices voided with it, and the events),
     /// checks the decision with <see cref="StoreChangeRules.DecideRegeneration"/>, numbers the replacement with the next
     /// invoice number (<see cref="StoreChangeRules.WithReplacementNumber"/>, the same gap-free sequence as period
     /// closes) and writes all of it. When <paramref name="decide"/> throws nothing is stored and no number is used.
@@ -29,7 +30,7 @@ public sealed record InvoiceRegenerationContext(Invoice Invoice, Subscription Su
 {
     /// <summary>
     /// The <see cref="InvoiceReason.Adjustment"/> invoices of the invoice's period (backfill), any status, read under the
-    /// same lock; empty when there are none.
+    /// same lock (their rows locked too when the store can lock rows); empty when there are none.
     /// </summary>
     public IReadOnlyList<Invoice> Adjustments { get; init; } = [];
 }
@@ -39,4 +40,11 @@ public sealed record InvoiceRegenerationContext(Invoice Invoice, Subscription Su
 /// <param name="Replacement">The new invoice; the store assigns <see cref="Invoice.Number"/> with <see cref="StoreChangeRules.WithReplacementNumber"/>.</param>
 /// <param name="LedgerAfter">The customer's ledger after the voided invoice's credits were returned and the replacement's applied, or null when unchanged.</param>
 /// <param name="Events">Events to store with it.</param>
-public sealed record InvoiceRegenerationDecision(Invoice Voided, Invoice Replacement, CreditLedger? LedgerAfter, IReadOnlyList<BillingEvent> Events);
+public sealed record InvoiceRegenerationDecision(Invoice Voided, Invoice Replacement, CreditLedger? LedgerAfter, IReadOnlyList<BillingEvent> Events)
+{
+    /// <summary>
+    /// The period's adjustment invoices (from <see cref="InvoiceRegenerationContext.Adjustments"/>) voided with the
+    /// invoice, now <see cref="InvoiceStatus.Void"/>; the store writes them in the same transaction. Empty when none.
+    /// </summary>
+    public IReadOnlyList<Invoice> VoidedAdjustments { get; init; } = [];
+}

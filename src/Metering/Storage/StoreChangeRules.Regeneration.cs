@@ -7,8 +7,8 @@ public static partial class StoreChangeRules
     /// Runs the regeneration <paramref name="decide"/> on what the store loaded under the invoice's lock, and checks the
     /// decision before anything is written: the voided invoice keeps its identity and credited amount, is
     /// <see cref="InvoiceStatus.Void"/> and points at the replacement; the replacement is a new invoice (another id, no
-    /// number yet) of the same customer, subscription and period that points back at the voided one; a ledger change
-    /// only appends.
+    /// number yet) of the same customer, subscription and period that points back at the voided one; each voided
+    /// adjustment was one of the period's live adjustments and is now Void; a ledger change only appends.
     /// </summary>
     /// <exception cref="InvalidOperationException">The decision breaks one of these rules (a bug in the caller's decide).</exception>
     public static InvoiceRegenerationDecision DecideRegeneration(InvoiceRegenerationContext context, Func<InvoiceRegenerationContext, InvoiceRegenerationDecision> decide)
@@ -39,6 +39,17 @@ public static partial class StoreChangeRules
             || replacement.ReplacedByInvoiceId is not null || replacement.CreditedAmount != 0m)
         {
             throw new InvalidOperationException($"A regeneration decision for invoice '{stored.InvoiceId}' returned replacement '{replacement.InvoiceId}' (number {replacement.Number}, period {replacement.Period}); a replacement is a new, unnumbered, uncredited invoice of the same customer, subscription and period that names the invoice it replaces.");
+        }
+
+        foreach (var adjustment in decision.VoidedAdjustments)
+        {
+            var before = context.Adjustments.FirstOrDefault(a => string.Equals(a.InvoiceId, adjustment.InvoiceId, StringComparison.Ordinal))
+                ?? throw new InvalidOperationException($"A regeneration decision for invoice '{stored.InvoiceId}' voided '{adjustment.InvoiceId}', which is not an adjustment invoice of its period.");
+            CheckSameInvoice(before, adjustment);
+            if (before.Status == InvoiceStatus.Void || adjustment.Status != InvoiceStatus.Void || adjustment.CreditedAmount != before.CreditedAmount)
+            {
+                throw new InvalidOperationException($"A regeneration decision for invoice '{stored.InvoiceId}' left adjustment '{adjustment.InvoiceId}' {adjustment.Status} (it was {before.Status}); a voided adjustment was live, is Void and keeps its credited amount.");
+            }
         }
 
         if (decision.LedgerAfter is { } ledgerAfter)

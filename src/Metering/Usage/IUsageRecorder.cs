@@ -45,11 +45,18 @@ public interface IUsageRecorder
     /// <c>{periodInvoiceId}_a{n}</c>, the next invoice number, <see cref="Invoice.AdjustsInvoiceId"/> naming the live
     /// invoice, <see cref="Invoice.AdjustmentReason"/> = <paramref name="reason"/>, no credits applied, Draft or
     /// Finalized per <see cref="MeteringOptions.InvoiceApproval"/>, InvoiceCreated/InvoiceFinalized events). Concurrent
-    /// backfills of a period bill each unit exactly once: the second finds it billed. A negative difference is reported
-    /// in <see cref="BackfillPeriod.Difference"/> and not credited automatically.</para>
-    /// <para>The records and the adjustment are two transactions: when a call fails between them (a crash, a canceled
-    /// token), the records are stored and the period is billed by the next backfill counted in it, for instance the same
-    /// call sent again (its records are then Duplicates).</para>
+    /// backfills of a period bill each unit exactly once: the second finds it billed. A negative difference (a cheaper
+    /// volume tier, a lowered Last or Set meter) is credited in the same transaction by
+    /// <see cref="CreditNoteReason.Backfill"/> credit notes on the period's latest Finalized or Paid invoices (never more
+    /// than they still have creditable; the customer's balance is credited; memo = <paramref name="reason"/>; the credit note
+    /// sequence; CreditNoteIssued events), returned in <see cref="BackfillPeriod.CreditNotes"/>; a Draft is not credited
+    /// (regenerate it).</para>
+    /// <para>The records and the adjustment are two transactions. Each period is marked pending adjustment
+    /// (<see cref="Storage.IMeteringStore.MarkPendingAdjustmentsAsync"/>) before the records are appended, and its
+    /// adjustment removes the marker: when a call fails between them (a crash, a canceled token), the records are stored
+    /// and the period is billed by the next backfill counted in it (the same call sent again: its records are then
+    /// Duplicates) or, at the latest, by the next <see cref="IPeriodCloser.CloseDueAsync"/> run once the marker is a
+    /// minute old, with this call's <paramref name="reason"/>; exactly once either way.</para>
     /// <para>Not supported, rejected as <see cref="UsageRejectionReason.InvalidRecord"/>: plans that burn credits in real
     /// time, and periods billed on another plan version than the subscription's current one.</para>
     /// </remarks>

@@ -13,11 +13,11 @@ internal sealed partial class UsageRecorder
         {
             throw new MeteringException(MeteringErrorCode.InvalidArgument, "A backfill needs a reason (it is kept on the adjustment invoices); say why the usage is recorded late, e.g. \"usage export from region X arrived after the close\".");
         }
-        var check = new BackfillCheck(store);
+        var check = new BackfillCheck(store, clock, reason);
         var outcomes = await AppendBatchAsync(records, check, cancellationToken).ConfigureAwait(false);
 
         // Every period a record of this call is counted in is settled, duplicates too: a retry after a crash between the
-        // append and the adjustment bills what the first call stored.
+        // append and the adjustment bills what the first call stored (and so does the closer, from the period's marker).
         var periods = outcomes
             .Where(o => o.IsCounted)
             .Select(o => (SubscriptionId: o.SubscriptionId!, PeriodStart: o.PeriodStart!.Value))
@@ -25,31 +25,16 @@ internal sealed partial class UsageRecorder
             .OrderBy(p => p.SubscriptionId, StringComparer.Ordinal)
             .ThenBy(p => p.PeriodStart)
             .ToArray();
+        // A record moved to another period on a retry of a stale attribution is marked now.
+        await check.MarkAsync(cancellationToken).ConfigureAwait(false);
         var settled = new List<BackfillPeriod>(periods.Length);
-        var approvals = new Dictionary<string, InvoiceApproval?>(StringComparer.Ordinal);
+        var settlement = new BackfillSettlement(store, catalog, engine, clock);
         foreach (var (subscriptionId, periodStart) in periods)
         {
             var live = await check.LiveInvoiceAsync(subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
-            if (live is null)
+            if (live is not null && await settlement.SettleAsync(subscriptionId, periodStart, live, reason, cancellationToken).ConfigureAwait(false) is { } period)
             {
-                continue;
-            }
-
-            var plan = await catalog.GetPlanAsync(live.PlanKey, live.PlanVersion, cancellationToken).ConfigureAwait(false);
-            if (!approvals.TryGetValue(live.CustomerId, out var approval))
-            {
-                approval = approvals[live.CustomerId] = (await store.FindCustomerAsync(live.CustomerId, cancellationToken).ConfigureAwait(false))?.InvoiceApproval;
-            }
-
-            PeriodAdjustmentDecision? decided = null;
-            var adjustment = await store.AdjustPeriodAsync(
-                subscriptionId,
-                periodStart,
-                context => decided = engine.DecideAdjustment(context, plan, reason, clock.GetCurrentInstant(), approval),
-                cancellationToken).ConfigureAwait(false);
-            if (decided is not null)
-            {
-                settled.Add(new BackfillPeriod(subscriptionId, periodStart, decided.Difference, adjustment));
+                settled.Add(period);
             }
         }
 
@@ -61,9 +46,29 @@ internal sealed partial class UsageRecorder
     /// cannot be backfilled, and the record must be priced on the plan version its period's invoice was billed on.
     /// The store then checks that the period is closed (<see cref="UsageAttribution.CheckStored(UsageRecord, string, string, int, Subscription?, bool)"/>).
     /// </summary>
-    private sealed class BackfillCheck(IMeteringStore store)
+    private sealed class BackfillCheck(IMeteringStore store, IClock clock, string reason)
     {
         private readonly Dictionary<(string, Instant), Invoice?> _live = [];
+        private readonly HashSet<(string SubscriptionId, Instant PeriodStart)> _toMark = [];
+        private readonly HashSet<(string SubscriptionId, Instant PeriodStart)> _marked = [];
+
+        /// <summary>
+        /// Marks the closed periods the checked records go to as pending adjustment
+        /// (<see cref="IMeteringStore.MarkPendingAdjustmentsAsync"/>) before they are appended, so a crash between the
+        /// append and the adjustment leaves a marker for the closer; each period once per call.
+        /// </summary>
+        public async ValueTask MarkAsync(CancellationToken cancellationToken)
+        {
+            var now = clock.GetCurrentInstant();
+            var markers = _toMark.Where(p => !_marked.Contains(p)).Select(p => new PendingAdjustment(p.SubscriptionId, p.PeriodStart, reason, now)).ToArray();
+            if (markers.Length == 0)
+            {
+                return;
+            }
+
+            await store.MarkPendingAdjustmentsAsync(markers, cancellationToken).ConfigureAwait(false);
+            _marked.UnionWith(_toMark);
+        }
 
         public async ValueTask<UsageOutcome?> CheckAsync(PreparedUsage item, CancellationToken cancellationToken)
         {
@@ -80,6 +85,11 @@ internal sealed partial class UsageRecorder
                 return UsageOutcome.Rejected(
                     new UsageRejection(UsageRejectionReason.InvalidRecord, $"The period starting {item.PeriodStart} of subscription '{item.SubscriptionId}' was billed on plan '{live.PlanKey}' v{live.PlanVersion}, and the subscription is now on '{item.Plan.Key}' v{item.Plan.Version}; usage cannot be backfilled across a plan change. Correct that period with a credit note or VoidAndRegenerateAsync instead."),
                     item.SubscriptionId);
+            }
+
+            if (live is not null)
+            {
+                _toMark.Add((item.SubscriptionId, item.PeriodStart));
             }
 
             return null;

@@ -108,6 +108,11 @@ internal sealed partial class UsageRecorder(
 
         var toStore = prepared.ToArray();
         var stored = new UsageOutcome[toStore.Length];
+        if (backfill is not null)
+        {
+            await backfill.MarkAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await store.AppendUsageAsync(toStore, stored, cancellationToken).ConfigureAwait(false);
 
         int next = 0;

@@ -208,6 +208,14 @@ public sealed class FaultyStore(IMeteringStore inner, FaultPlan faults) : IMeter
         FaultAsync(nameof(AdjustPeriodAsync), () => inner.AdjustPeriodAsync(subscriptionId, periodStart, decide, cancellationToken));
 
     /// <inheritdoc/>
+    public ValueTask MarkPendingAdjustmentsAsync(IReadOnlyList<PendingAdjustment> markers, CancellationToken cancellationToken) =>
+        inner.MarkPendingAdjustmentsAsync(markers, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<PendingAdjustment>> ListPendingAdjustmentsAsync(Instant createdBefore, int limit, CancellationToken cancellationToken) =>
+        inner.ListPendingAdjustmentsAsync(createdBefore, limit, cancellationToken);
+
+    /// <inheritdoc/>
     public ValueTask<CreditNote?> FindCreditNoteAsync(string creditNoteId, CancellationToken cancellationToken) => inner.FindCreditNoteAsync(creditNoteId, cancellationToken);
 
     /// <inheritdoc/>

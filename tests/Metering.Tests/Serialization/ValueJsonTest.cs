@@ -133,7 +133,7 @@ public sealed class ValueJsonTest
         [
             "AggregateTarget", "BillingEventDelivery", "Charge", "ChargeGroupUsage", "ChargePrice", "CreditAllocation", "CreditBurnResult", "CreditDraw", "CreditExpiryFailure", "CreditNoteContext", "CreditNoteDecision", "CreditNoteResult", "CustomerChange", "EventHandlerCheckpoint",
             "GrantBalance", "InvoiceCalculatorOptions", "InvoiceInput", "InvoiceRegenerationContext", "InvoiceRegenerationDecision", "InvoiceTransition", "LedgerChange", "MeteringBackgroundStatus", "PageRequest", "ParkedBillingEvent",
-            "BackfillPeriod", "BackfillResult", "PeriodAdjustmentContext", "PeriodAdjustmentDecision", "PeriodCloseAttempt", "PeriodCloseContext", "PeriodCloseDecision", "PeriodCloseItem", "CurrentUsageState", "PeriodCloseFailure", "PeriodCloseReport", "PeriodCloseResult", "PreparedUsage",
+            "BackfillPeriod", "BackfillResult", "PendingAdjustment", "PeriodAdjustmentContext", "PeriodAdjustmentDecision", "PeriodCloseAttempt", "PeriodCloseContext", "PeriodCloseDecision", "PeriodCloseItem", "CurrentUsageState", "PeriodCloseFailure", "PeriodCloseReport", "PeriodCloseResult", "PreparedUsage",
             "RoundingPolicy", "StoredAggregate", "StoredBillingEvent", "UsageAggregate", "UsageAlert",
         ];
         var options = Web();

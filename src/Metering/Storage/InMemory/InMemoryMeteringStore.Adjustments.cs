@@ -12,6 +12,7 @@ public sealed partial class InMemoryMeteringStore
         {
             if (_subscriptions.GetValueOrDefault(subscriptionId)?.Subscription is not { } subscription)
             {
+                _pendingAdjustments.Remove((subscriptionId, periodStart));
                 return new((Invoice?)null);
             }
 
@@ -21,10 +22,31 @@ public sealed partial class InMemoryMeteringStore
                     .OrderBy(i => i.Number)
                     .ToArray()
                 : [];
-            var context = new PeriodAdjustmentContext(subscription, periodStart, invoices, AggregatesOf(subscriptionId, periodStart));
+            var context = new PeriodAdjustmentContext(subscription, periodStart, invoices, AggregatesOf(subscriptionId, periodStart))
+            {
+                CreditNotes = [.. NotesOf(subscription.CustomerId).Where(n => invoices.Any(i => string.Equals(i.InvoiceId, n.InvoiceId, StringComparison.Ordinal)))],
+            };
 
             // Everything that can throw runs before the first write, so a refused adjustment uses no number.
             var decided = StoreChangeRules.DecideAdjustment(context, decide);
+            var notes = new List<(CreditNoteDecision Decision, LedgerChange? Ledger)>();
+            var ledger = LedgerOf(subscription.CustomerId);
+            foreach (var noteDecision in decided.CreditNotes)
+            {
+                var invoice = invoices.FirstOrDefault(i => string.Equals(i.InvoiceId, noteDecision.CreditNote.InvoiceId, StringComparison.Ordinal))
+                    ?? throw new InvalidOperationException($"An adjustment decision credited invoice '{noteDecision.CreditNote.InvoiceId}', which is not an invoice of subscription '{subscriptionId}' period {periodStart}.");
+                var noteDecided = DecideCreditNote(invoice, [.. context.CreditNotes.Where(n => string.Equals(n.InvoiceId, invoice.InvoiceId, StringComparison.Ordinal))], _ => noteDecision);
+                LedgerChange? change = noteDecided.LedgerChange is { } ledgerChange ? StoreChangeRules.DecideLedgerChange(ledger, ledgerChange) : null;
+                ledger = change?.Updated ?? ledger;
+                notes.Add((noteDecided, change));
+            }
+
+            _pendingAdjustments.Remove((subscriptionId, periodStart));
+            foreach (var (noteDecision, change) in notes)
+            {
+                WriteCreditNote(noteDecision, change);
+            }
+
             if (decided.Adjustment is null)
             {
                 return new((Invoice?)null);

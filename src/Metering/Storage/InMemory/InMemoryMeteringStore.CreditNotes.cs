@@ -22,40 +22,53 @@ public sealed partial class InMemoryMeteringStore
             }
 
             var issued = NotesOf(current.CustomerId).Where(n => string.Equals(n.InvoiceId, invoiceId, StringComparison.Ordinal)).ToList();
-            var decided = StoreChangeRules.DecideCreditNote(new CreditNoteContext(current, issued), decide);
+            var decided = DecideCreditNote(current, issued, decide);
             if (decided.AlreadyIssued)
             {
                 return new(new CreditNoteResult(decided.CreditNote, current));
-            }
-
-            if (_creditNotes.ContainsKey(decided.CreditNote.CreditNoteId))
-            {
-                throw StoreChangeRules.CreditNoteIdTaken(decided.CreditNote.CreditNoteId);
             }
 
             // Everything that can throw runs before the first write, so a refused ledger change leaves no trace.
             LedgerChange? ledger = decided.LedgerChange is { } ledgerChange
                 ? StoreChangeRules.DecideLedgerChange(LedgerOf(current.CustomerId), ledgerChange)
                 : null;
-            var decision = StoreChangeRules.WithCreditNoteNumber(decided, ++_lastCreditNoteNumber);
-            var note = decision.CreditNote;
-            _creditNotes.Add(note.CreditNoteId, note);
-            if (!_creditNotesByCustomer.TryGetValue(note.CustomerId, out var customerNotes))
-            {
-                _creditNotesByCustomer[note.CustomerId] = customerNotes = [];
-            }
-
-            customerNotes.Add(note.CreditNoteId);
-            _invoices[invoiceId] = decision.Invoice;
-            if (ledger is not null)
-            {
-                _ledgers[current.CustomerId] = ledger.Updated;
-                AppendEvents(ledger.Events);
-            }
-
-            AppendEvents(decision.Events);
-            return new(new CreditNoteResult(note, decision.Invoice));
+            return new(WriteCreditNote(decided, ledger));
         }
+    }
+
+    // Runs and checks a credit note decision on a stored invoice and its notes; a new note's id must be free (the caller holds the gate).
+    private CreditNoteDecision DecideCreditNote(Invoice current, IReadOnlyList<CreditNote> issued, Func<CreditNoteContext, CreditNoteDecision> decide)
+    {
+        var decided = StoreChangeRules.DecideCreditNote(new CreditNoteContext(current, issued), decide);
+        if (!decided.AlreadyIssued && _creditNotes.ContainsKey(decided.CreditNote.CreditNoteId))
+        {
+            throw StoreChangeRules.CreditNoteIdTaken(decided.CreditNote.CreditNoteId);
+        }
+
+        return decided;
+    }
+
+    // Numbers and writes a decided note, its invoice, its ledger change and events (the caller holds the gate and decided everything first).
+    private CreditNoteResult WriteCreditNote(CreditNoteDecision decided, LedgerChange? ledger)
+    {
+        var decision = StoreChangeRules.WithCreditNoteNumber(decided, ++_lastCreditNoteNumber);
+        var note = decision.CreditNote;
+        _creditNotes.Add(note.CreditNoteId, note);
+        if (!_creditNotesByCustomer.TryGetValue(note.CustomerId, out var customerNotes))
+        {
+            _creditNotesByCustomer[note.CustomerId] = customerNotes = [];
+        }
+
+        customerNotes.Add(note.CreditNoteId);
+        _invoices[note.InvoiceId] = decision.Invoice;
+        if (ledger is not null)
+        {
+            _ledgers[note.CustomerId] = ledger.Updated;
+            AppendEvents(ledger.Events);
+        }
+
+        AppendEvents(decision.Events);
+        return new CreditNoteResult(note, decision.Invoice);
     }
 
     /// <inheritdoc/>

@@ -21,7 +21,8 @@ public sealed partial class InMemoryMeteringStore
             var context = new InvoiceRegenerationContext(current, subscription, AggregatesOf(current.SubscriptionId, current.Period.Start), ledger)
             {
                 Adjustments = [.. _invoicesByCustomer[current.CustomerId].Select(id => _invoices[id])
-                    .Where(i => i.Reason == InvoiceReason.Adjustment && string.Equals(i.SubscriptionId, current.SubscriptionId, StringComparison.Ordinal) && i.Period.Start == current.Period.Start)],
+                    .Where(i => i.Reason == InvoiceReason.Adjustment && string.Equals(i.SubscriptionId, current.SubscriptionId, StringComparison.Ordinal) && i.Period.Start == current.Period.Start)
+                    .OrderBy(i => i.Number)],
             };
 
             // Everything that can throw runs before the first write, so a refused regeneration uses no number.
@@ -34,6 +35,11 @@ public sealed partial class InMemoryMeteringStore
             var decision = StoreChangeRules.WithReplacementNumber(decided, ++_lastInvoiceNumber);
             var replacement = decision.Replacement;
             _invoices[invoiceId] = decision.Voided;
+            foreach (var adjustment in decision.VoidedAdjustments)
+            {
+                _invoices[adjustment.InvoiceId] = adjustment;
+            }
+
             _invoices.Add(replacement.InvoiceId, replacement);
             _invoicesByCustomer[replacement.CustomerId].Add(replacement.InvoiceId);
             if (decision.LedgerAfter is { } ledgerAfter)
@@ -42,7 +48,7 @@ public sealed partial class InMemoryMeteringStore
             }
 
             AppendEvents(decision.Events);
-            return new(new InvoiceRegeneration(decision.Voided, replacement));
+            return new(new InvoiceRegeneration(decision.Voided, replacement) { VoidedAdjustments = decision.VoidedAdjustments });
         }
     }
 }
