@@ -32,6 +32,12 @@ public sealed record LoadResult(
     /// <summary>What the group-commit ceiling measures.</summary>
     public string? GroupCommitDescription { get; init; }
 
+    /// <summary>The read floor (one plain round trip, timed like the reads), or null when the store has none.</summary>
+    public LatencySummary? ReadFloor { get; init; }
+
+    /// <summary>What the read floor measures.</summary>
+    public string? ReadFloorDescription { get; init; }
+
     /// <summary>This process's CPU time (user + kernel, all threads) over the timed recorder run.</summary>
     public TimeSpan RecordedCpu { get; init; }
 
@@ -74,6 +80,10 @@ public sealed record LoadResult(
         Row("read GetCurrentAsync p50 / p99", Fmt($"{CurrentReads.P50Microseconds:F1} / {CurrentReads.P99Microseconds:F1} us"), Fmt($"{CurrentReads.Count:N0} reads"));
         Row("read PreviewAsync p50 / p99", Fmt($"{PreviewReads.P50Microseconds:F1} / {PreviewReads.P99Microseconds:F1} us"), Fmt($"{PreviewReads.Count:N0} reads"));
         Row("read both p50 / p99", Fmt($"{AllReads.P50Microseconds:F1} / {AllReads.P99Microseconds:F1} us"));
+        if (ReadFloor is { } floor)
+        {
+            Row("read floor p50 / p99", Fmt($"{floor.P50Microseconds:F1} / {floor.P99Microseconds:F1} us"), Fmt($"{floor.Count:N0} reads; {ReadFloorDescription}"));
+        }
         Row("period close", Fmt($"{CloseElapsed.TotalSeconds:F2} s"), Fmt($"{ClosedSubscriptions:N0} subscriptions x 3 charges ({ClosedSubscriptions / CloseElapsed.TotalSeconds:N0} invoices/s)"));
         Row("events: dispatcher events/s", Fmt($"{Events.EventsPerSecond:N0}"), Fmt($"{Events.Backlog:N0} events to a no-op handler in {Events.DrainElapsed.TotalSeconds:F2} s"));
         Row("events: delivery lag p50 / p99", Fmt($"{Events.Lag.P50Microseconds / 1000:F1} / {Events.Lag.P99Microseconds / 1000:F1} ms"), Fmt($"commit to handler, {Events.Lag.Count:N0} events one at a time, default poll interval"));
@@ -119,6 +129,17 @@ public sealed record LoadResult(
             }
 
             json.WriteNumber("cpu_us_per_record", Math.Round(CpuMicrosecondsPerRecord, 2));
+            if (ReadFloor is { } readFloor)
+            {
+                json.WriteNumber("read_floor_p50_us", Math.Round(readFloor.P50Microseconds, 2));
+                json.WriteNumber("read_floor_p99_us", Math.Round(readFloor.P99Microseconds, 2));
+            }
+            else
+            {
+                json.WriteNull("read_floor_p50_us");
+                json.WriteNull("read_floor_p99_us");
+            }
+
             json.WriteEndObject();
         }
 

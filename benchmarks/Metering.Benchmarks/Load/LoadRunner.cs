@@ -74,6 +74,12 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
 
         Log($"reads: {options.Reads:N0} (GetCurrentAsync and PreviewAsync, alternating)");
         var reads = await ReadAsync(metering, cancellationToken).ConfigureAwait(false);
+        LatencySummary? readFloor = null;
+        if (target is IReadFloor floor)
+        {
+            Log($"read floor: {floor.ReadFloorDescription}");
+            readFloor = await floor.ReadFloorAsync(options.Reads, cancellationToken).ConfigureAwait(false);
+        }
 
         var periodEnd = (await metering.Subscriptions.GetAsync(LoadPlan.SubscriptionId(0), cancellationToken).ConfigureAwait(false))!.CurrentPeriod.End;
         metering.Clock.AdvanceTo(periodEnd + grace);
@@ -131,6 +137,8 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
         {
             GroupCommit = groupCommit,
             GroupCommitDescription = (target as IGroupCommitCeiling)?.GroupCommitDescription,
+            ReadFloor = readFloor,
+            ReadFloorDescription = (target as IReadFloor)?.ReadFloorDescription,
             RecordedCpu = recordedCpu,
         };
     }
