@@ -13,6 +13,21 @@ public abstract class BatchCloseConformance : StoreTestBase
 {
     private static string Sub(int n) => $"s{n:00}";
 
+    /// <summary>The standard plan, one store call in flight, the store wrapped in a <see cref="FaultInjectingStore"/>.</summary>
+    private TestMetering CreateWithFaults() =>
+        TestMetering.Create(
+            o =>
+            {
+                o.AddMeter(Meter.Sum("api_calls")).AddPlan(StandardPlan());
+                o.CloseConcurrency = 1;
+            },
+            Start,
+            b =>
+            {
+                UseStore(b);
+                FaultInjectingStore.Install(b, _ => { });
+            });
+
     [Fact]
     public async Task OneBatchOfThirty_InvoicesEachOnce_NumbersFollowTheOrder_AndCreditsCarryAcrossACustomersSubscriptions()
     {
@@ -71,18 +86,7 @@ public abstract class BatchCloseConformance : StoreTestBase
     [Fact]
     public async Task OneFailingDecisionInABatch_FailsAlone_TheOthersTakeGapFreeNumbers()
     {
-        await using var billing = TestMetering.Create(
-            o =>
-            {
-                o.AddMeter(Meter.Sum("api_calls")).AddPlan(StandardPlan());
-                o.CloseConcurrency = 1;
-            },
-            Start,
-            b =>
-            {
-                UseStore(b);
-                FaultInjectingStore.Install(b, _ => { });
-            });
+        await using var billing = CreateWithFaults();
         for (int n = 0; n < 20; n++)
         {
             await SubscribeAsync(billing, $"c{n:00}", subscriptionId: Sub(n));
@@ -111,18 +115,7 @@ public abstract class BatchCloseConformance : StoreTestBase
     [Fact]
     public async Task SubscriptionsClosedElsewhereBeforeTheBatch_AreAlreadyClosed_AndNotInvoicedTwice()
     {
-        await using var billing = TestMetering.Create(
-            o =>
-            {
-                o.AddMeter(Meter.Sum("api_calls")).AddPlan(StandardPlan());
-                o.CloseConcurrency = 1;
-            },
-            Start,
-            b =>
-            {
-                UseStore(b);
-                FaultInjectingStore.Install(b, _ => { });
-            });
+        await using var billing = CreateWithFaults();
         for (int n = 0; n < 10; n++)
         {
             await SubscribeAsync(billing, $"c{n:00}", subscriptionId: Sub(n));

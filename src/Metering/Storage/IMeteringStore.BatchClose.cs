@@ -17,20 +17,8 @@ public partial interface IMeteringStore
     /// <param name="subscriptionIds">The ids.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The subscriptions found.</returns>
-    async ValueTask<IReadOnlyList<Subscription>> FindSubscriptionsAsync(IReadOnlyList<string> subscriptionIds, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(subscriptionIds);
-        var found = new List<Subscription>(subscriptionIds.Count);
-        foreach (var id in subscriptionIds)
-        {
-            if (await FindSubscriptionAsync(id, cancellationToken).ConfigureAwait(false) is { } subscription)
-            {
-                found.Add(subscription);
-            }
-        }
-
-        return found;
-    }
+    ValueTask<IReadOnlyList<Subscription>> FindSubscriptionsAsync(IReadOnlyList<string> subscriptionIds, CancellationToken cancellationToken) =>
+        FindEachAsync(subscriptionIds, FindSubscriptionAsync, cancellationToken);
 
     /// <summary>
     /// The stored customers among <paramref name="customerIds"/> (missing ids are left out), in no particular order. The
@@ -39,15 +27,19 @@ public partial interface IMeteringStore
     /// <param name="customerIds">The ids.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The customers found.</returns>
-    async ValueTask<IReadOnlyList<Customer>> FindCustomersAsync(IReadOnlyList<string> customerIds, CancellationToken cancellationToken)
+    ValueTask<IReadOnlyList<Customer>> FindCustomersAsync(IReadOnlyList<string> customerIds, CancellationToken cancellationToken) =>
+        FindEachAsync(customerIds, FindCustomerAsync, cancellationToken);
+
+    private static async ValueTask<IReadOnlyList<T>> FindEachAsync<T>(IReadOnlyList<string> ids, Func<string, CancellationToken, ValueTask<T?>> find, CancellationToken cancellationToken)
+        where T : class
     {
-        ArgumentNullException.ThrowIfNull(customerIds);
-        var found = new List<Customer>(customerIds.Count);
-        foreach (var id in customerIds)
+        ArgumentNullException.ThrowIfNull(ids);
+        var found = new List<T>(ids.Count);
+        foreach (var id in ids)
         {
-            if (await FindCustomerAsync(id, cancellationToken).ConfigureAwait(false) is { } customer)
+            if (await find(id, cancellationToken).ConfigureAwait(false) is { } item)
             {
-                found.Add(customer);
+                found.Add(item);
             }
         }
 
@@ -57,9 +49,8 @@ public partial interface IMeteringStore
     /// <summary>
     /// Closes several subscription periods, each with exactly the checks, decision and guarantees of
     /// <see cref="ClosePeriodAsync"/> (exactly once, gap-free numbers, in list order unless callers compete for the
-    /// store). A store
-    /// may write them in one transaction (one commit and one block of invoice numbers for all of them), with every
-    /// close's decision seeing the credit ledger as the closes before it in the list left it. One close's failure (its
+    /// store). A store may write them in one transaction (one commit and one block of invoice numbers for all of them),
+    /// with every close's decision seeing the credit ledger as the closes before it in the list left it. One close's failure (its
     /// decision throws, its row is corrupt) is that close's <see cref="PeriodCloseAttempt.Failure"/>: nothing of it is
     /// stored and it never stops the others. The default closes them one after another with
     /// <see cref="ClosePeriodAsync"/>.
