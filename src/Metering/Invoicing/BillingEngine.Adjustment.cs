@@ -122,13 +122,7 @@ internal sealed partial class BillingEngine
             AdjustsInvoiceId = live.InvoiceId,
             AdjustmentReason = reason,
         };
-        var events = new List<BillingEvent> { InvoiceEvents.Create(BillingEventType.InvoiceCreated, adjustment, now) };
-        if (!manual)
-        {
-            events.Add(InvoiceEvents.Create(BillingEventType.InvoiceFinalized, adjustment, now));
-        }
-
-        return new PeriodAdjustmentDecision(adjustment, difference, events);
+        return new PeriodAdjustmentDecision(adjustment, difference, [.. InvoiceEvents.Issued(adjustment, now)]);
     }
 
     /// <summary>The id of the <paramref name="n"/>-th backfill credit note of a period: the close's invoice id with <c>_cn{n}</c>.</summary>

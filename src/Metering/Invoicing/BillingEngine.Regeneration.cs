@@ -98,11 +98,7 @@ internal sealed partial class BillingEngine
         var voidedAdjustments = adjustments.Select(a => a with { Status = InvoiceStatus.Void, SettledAt = now }).ToArray();
         var events = new List<BillingEvent> { InvoiceEvents.Create(BillingEventType.InvoiceVoided, voided, now) };
         events.AddRange(voidedAdjustments.Select(a => InvoiceEvents.Create(BillingEventType.InvoiceVoided, a, now)));
-        events.Add(InvoiceEvents.Create(BillingEventType.InvoiceCreated, replacement, now));
-        if (!manual)
-        {
-            events.Add(InvoiceEvents.Create(BillingEventType.InvoiceFinalized, replacement, now));
-        }
+        events.AddRange(InvoiceEvents.Issued(replacement, now));
 
         bool ledgerChanged = ledgerAfter.LastSequence != context.Ledger.LastSequence;
         if (ledgerChanged)

@@ -167,11 +167,7 @@ internal sealed partial class BillingEngine(IOptions<MeteringOptions> options)
         }
 
         // The invoice events carry no number yet: the store assigns it after this decision (StoreChangeRules.WithInvoiceNumber).
-        var events = new List<BillingEvent> { InvoiceEvents.Create(BillingEventType.InvoiceCreated, invoice, now) };
-        if (!manual)
-        {
-            events.Add(InvoiceEvents.Create(BillingEventType.InvoiceFinalized, invoice, now));
-        }
+        var events = new List<BillingEvent>(InvoiceEvents.Issued(invoice, now));
 
         var subscriptionEvent = next.EndedAt is not null ? BillingEventType.SubscriptionCanceled
             : request.Kind == CloseKind.PlanChange ? BillingEventType.SubscriptionPlanChanged

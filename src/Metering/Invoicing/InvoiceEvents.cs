@@ -8,6 +8,19 @@ internal static class InvoiceEvents
         BillingEvent.Create(type, invoice.CustomerId, invoice.InvoiceId, at, Payload(invoice));
 
     /// <summary>
+    /// The events of an invoice issued at <paramref name="at"/>: <see cref="BillingEventType.InvoiceCreated"/>, then
+    /// <see cref="BillingEventType.InvoiceFinalized"/> unless it is a Draft held for approval.
+    /// </summary>
+    public static IEnumerable<BillingEvent> Issued(Invoice invoice, Instant at)
+    {
+        yield return Create(BillingEventType.InvoiceCreated, invoice, at);
+        if (invoice.Status == InvoiceStatus.Finalized)
+        {
+            yield return Create(BillingEventType.InvoiceFinalized, invoice, at);
+        }
+    }
+
+    /// <summary>
     /// The payload of <paramref name="invoice"/>. An invoice being closed has number 0 until the store assigns one in
     /// the close transaction (<see cref="Storage.StoreChangeRules.WithInvoiceNumber"/>); until then the payload's number is null.
     /// </summary>

@@ -6,7 +6,7 @@ public partial interface IMeteringStore
     /// How many period closes the period closer hands to <see cref="ClosePeriodsAsync"/> at once, at most: 1 (the
     /// default) for a store that writes one close per transaction (the closer then keeps several single closes in flight,
     /// which a store may group into one commit); more for a store whose <see cref="ClosePeriodsAsync"/> writes a whole
-    /// batch in one transaction or queues it to one writer (PostgreSQL and SQLite: 100).
+    /// batch in one transaction (PostgreSQL: 100).
     /// </summary>
     int MaxClosesPerCall => 1;
 
