@@ -35,20 +35,28 @@ public sealed partial class SqliteMeteringStore
     /// <summary>A stored subscription, its document decoded once per revision.</summary>
     private Subscription? ReadSubscriptionCached(SqliteConnection connection, string subscriptionId)
     {
-        using var reader = StatementCache.Get(connection, "SELECT revision, data FROM subscriptions WHERE subscription_id = $s", "$s").With(subscriptionId).ExecuteReader();
-        if (!reader.Read())
+        var row = StatementCache.Raw(connection, "SELECT revision, data FROM subscriptions WHERE subscription_id = ?1");
+        row.Bind(1, subscriptionId);
+        try
         {
-            return null;
-        }
+            if (!row.Read())
+            {
+                return null;
+            }
 
-        long revision = reader.GetInt64(0);
-        if (_subscriptionDocs.TryGetValue(subscriptionId, out var cached) && cached.Revision == revision)
+            long revision = row.GetInt64(0);
+            if (_subscriptionDocs.TryGetValue(subscriptionId, out var cached) && cached.Revision == revision)
+            {
+                return cached.Subscription;
+            }
+
+            var subscription = StoreDocuments.ToSubscription(row.GetString(1));
+            _subscriptionDocs[subscriptionId] = (revision, subscription);
+            return subscription;
+        }
+        finally
         {
-            return cached.Subscription;
+            row.Reset();
         }
-
-        var subscription = StoreDocuments.ToSubscription(reader.GetString(1));
-        _subscriptionDocs[subscriptionId] = (revision, subscription);
-        return subscription;
     }
 }

@@ -220,14 +220,14 @@ public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStore
             }
 
             // Several queries that must see one committed state.
-            StatementCache.Get(connection, "BEGIN DEFERRED TRANSACTION").ExecuteNonQuery();
+            StatementCache.Raw(connection, "BEGIN DEFERRED TRANSACTION").Execute();
             try
             {
                 return read(connection);
             }
             finally
             {
-                StatementCache.Get(connection, "COMMIT TRANSACTION").ExecuteNonQuery();
+                StatementCache.Raw(connection, "COMMIT TRANSACTION").Execute();
             }
         }
         finally

@@ -41,6 +41,7 @@ public class ExactnessTest
         await using var reopened = new SqliteMeteringStore(db.Path);
         var aggregate = (await reopened.GetAggregatesAsync("s", Start, TestContext.Current.CancellationToken)).Should().ContainSingle().Subject.Aggregate;
         aggregate.Quantity.Should().Be(1m);
+        aggregate.Quantity.ToString(CultureInfo.InvariantCulture).Should().Be("1.000000", "the scale survives the read too");
         aggregate.RecordCount.Should().Be(total);
 
         // The stored text is the exact decimal (a double sum of 0.000001 drifts to 1.0000000000079...).
@@ -52,5 +53,32 @@ public class ExactnessTest
         (await reader.ReadAsync(TestContext.Current.CancellationToken)).Should().BeTrue();
         reader.GetString(0).Should().Be("1.000000");
         reader.GetInt64(1).Should().Be(total);
+    }
+
+    [Theory]
+    [InlineData("999999999999999.9999999999999")]
+    [InlineData("0.0000000000000000000000000001")]
+    [InlineData("1000000000000000")]
+    [InlineData("0.50")]
+    public async Task Aggregate_EveryDigitAndTheScale_ReadBackExactly(string quantity)
+    {
+        using var db = new TempDatabase();
+        var value = decimal.Parse(quantity, CultureInfo.InvariantCulture);
+        await using (var billing = TestMetering.Create(
+            o => o.AddMeter(Meter.Max("peak")).AddPlan(Plan.Create("p", Currency.USD, BillingInterval.Months(1)).WithCharge("peak", PricingModel.PerUnit(0m)).Build()),
+            Start,
+            b => b.UseSqlite(db.Path)))
+        {
+            await billing.Subscriptions.CreateCustomerAsync("c", null, "UTC");
+            await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c", PlanKey = "p", SubscriptionId = "s" });
+            billing.Clock.Advance(Duration.FromMinutes(1));
+            (await billing.Recorder.RecordAsync(new UsageRecord("c", "peak", value, billing.Clock.Now, "k"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+            var current = await billing.Usage.GetCurrentAsync("s");
+            current.Usage.Should().ContainSingle().Which.Quantity.ToString(CultureInfo.InvariantCulture).Should().Be(quantity);
+        }
+
+        await using var reopened = new SqliteMeteringStore(db.Path);
+        var aggregate = (await reopened.GetAggregatesAsync("s", Start, TestContext.Current.CancellationToken)).Should().ContainSingle().Subject.Aggregate;
+        aggregate.Quantity.ToString(CultureInfo.InvariantCulture).Should().Be(quantity);
     }
 }

@@ -12,6 +12,10 @@ internal static class SqliteValues
     public static decimal Decimal(string text) =>
         decimal.Parse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
 
+    /// <summary>The same canonical decimal text, as UTF-8 bytes.</summary>
+    public static decimal Decimal(ReadOnlySpan<byte> utf8) =>
+        decimal.Parse(utf8, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+
     /// <summary>An instant as INTEGER unix nanoseconds (exact; instants from 1677 to 2262).</summary>
     public static long Nanos(Instant instant)
     {

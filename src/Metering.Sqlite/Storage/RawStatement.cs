@@ -1,4 +1,5 @@
 using System.Globalization;
+using Metering.Sqlite.Serialization;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -8,7 +9,9 @@ namespace Metering.Sqlite.Storage;
 /// A statement of the writer's hot path (what runs per record or per closed period: usage insert, key lookup, aggregate
 /// and ledger writes, invoice and subscription writes), compiled once and driven through the native
 /// API: bind, step, reset. It skips the per-execution work of an ADO.NET command (data reader, parameter inference,
-/// string marshalling) that costs more than SQLite's own work for a one-row insert.
+/// string marshalling) that costs more than SQLite's own work for a one-row insert. The hot reads (current usage and
+/// preview: subscription, aggregates, ledger) run as raw statements too, cached per connection by
+/// <see cref="StatementCache.Raw"/>: step with <see cref="Read"/>, read columns, then <see cref="Reset"/>.
 /// </summary>
 internal sealed class RawStatement : IDisposable
 {
@@ -40,6 +43,33 @@ internal sealed class RawStatement : IDisposable
 
         Check(raw.sqlite3_bind_text(_statement, index, utf8[..written]));
     }
+
+    /// <summary>Steps to the next row: true when there is one, false when the rows are done. Call <see cref="Reset"/> after.</summary>
+    public bool Read()
+    {
+        int result = raw.sqlite3_step(_statement);
+        return result switch
+        {
+            raw.SQLITE_ROW => true,
+            raw.SQLITE_DONE => false,
+            _ => throw Error(result),
+        };
+    }
+
+    /// <summary>Ends a run of <see cref="Read"/> so the statement holds no snapshot and can run again.</summary>
+    public void Reset() => raw.sqlite3_reset(_statement);
+
+    /// <summary>Whether the current row's column is NULL.</summary>
+    public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
+
+    /// <summary>The current row's column as an integer.</summary>
+    public long GetInt64(int column) => raw.sqlite3_column_int64(_statement, column);
+
+    /// <summary>The current row's column as text.</summary>
+    public string GetString(int column) => raw.sqlite3_column_text(_statement, column).utf8_to_string();
+
+    /// <summary>The current row's column, canonical decimal text, parsed without an intermediate string.</summary>
+    public decimal GetDecimal(int column) => SqliteValues.Decimal(raw.sqlite3_column_blob(_statement, column));
 
     /// <summary>Runs the statement (which returns no rows) and returns the number of rows it changed.</summary>
     public int Execute()

@@ -33,14 +33,14 @@ internal sealed class ReadConnectionPool(string connectionString, TimeSpan busyT
     {
         if (_disposed || _idle.Count >= maxIdle)
         {
-            connection.Dispose();
+            Close(connection);
             return;
         }
 
         _idle.Add(connection);
         if (_disposed && _idle.TryTake(out var late))
         {
-            late.Dispose();
+            Close(late);
         }
     }
 
@@ -49,7 +49,13 @@ internal sealed class ReadConnectionPool(string connectionString, TimeSpan busyT
         _disposed = true;
         while (_idle.TryTake(out var connection))
         {
-            connection.Dispose();
+            Close(connection);
         }
+    }
+
+    private static void Close(SqliteConnection connection)
+    {
+        StatementCache.Release(connection);
+        connection.Dispose();
     }
 }

@@ -124,6 +124,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
                 statement.Dispose();
             }
 
+            StatementCache.Release(_connection);
             _connection.Dispose();
             await _checkpointer.DisposeAsync().ConfigureAwait(false);
         }

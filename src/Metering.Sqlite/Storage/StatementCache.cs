@@ -18,6 +18,38 @@ namespace Metering.Sqlite.Storage;
 internal static class StatementCache
 {
     private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Caches = new();
+    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, RawStatement>> RawCaches = new();
+
+    /// <summary>
+    /// The <see cref="RawStatement"/> for <paramref name="sql"/> on <paramref name="connection"/>, compiled once: for
+    /// the hot reads, where an ADO.NET command's per-run work (reader, parameter binding, string conversions) costs more
+    /// than SQLite's lookup. Whoever disposes the connection calls <see cref="Release"/> first.
+    /// </summary>
+    public static RawStatement Raw(SqliteConnection connection, string sql)
+    {
+        var statements = RawCaches.GetValue(connection, static _ => new Dictionary<string, RawStatement>(StringComparer.Ordinal));
+        if (!statements.TryGetValue(sql, out var statement))
+        {
+            statement = new RawStatement(connection, sql);
+            statements[sql] = statement;
+        }
+
+        return statement;
+    }
+
+    /// <summary>Finalizes the raw statements of a connection about to be disposed.</summary>
+    public static void Release(SqliteConnection connection)
+    {
+        if (RawCaches.TryGetValue(connection, out var statements))
+        {
+            foreach (var statement in statements.Values)
+            {
+                statement.Dispose();
+            }
+
+            RawCaches.Remove(connection);
+        }
+    }
 
     /// <summary>
     /// The prepared command for <paramref name="sql"/> on <paramref name="connection"/>, with one parameter per name in

@@ -12,43 +12,49 @@ internal static class StoreQueries
     /// <summary>The aggregates of one period, ordered by key (ordinal), distinct values included.</summary>
     public static List<StoredAggregate> LoadAggregates(SqliteConnection connection, string subscriptionId, long periodStart)
     {
-        var command = StatementCache.Get(
+        var rows = StatementCache.Raw(
             connection,
             """
             SELECT a.aggregate_key, a.kind, a.value, a.record_count, a.latest_timestamp, a.has_set, d.value
             FROM aggregates a
             LEFT JOIN aggregate_distinct d
               ON d.subscription_id = a.subscription_id AND d.period_start = a.period_start AND d.aggregate_key = a.aggregate_key
-            WHERE a.subscription_id = $s AND a.period_start = $p
+            WHERE a.subscription_id = ?1 AND a.period_start = ?2
             ORDER BY a.aggregate_key
-            """,
-            "$s",
-            "$p").With(subscriptionId, periodStart);
-        var result = new List<StoredAggregate>();
-        using var reader = command.ExecuteReader();
+            """);
+        var result = new List<StoredAggregate>(4);
         string? key = null;
         (Aggregation Kind, decimal Value, long Count, Instant? Latest, bool HasSet) state = default;
         List<string>? distinct = null;
-        while (reader.Read())
+        rows.Bind(1, subscriptionId);
+        rows.Bind(2, periodStart);
+        try
         {
-            var rowKey = reader.GetString(0);
-            if (!string.Equals(rowKey, key, StringComparison.Ordinal))
+            while (rows.Read())
             {
-                Flush();
-                key = rowKey;
-                state = (
-                    (Aggregation)reader.GetInt32(1),
-                    SqliteValues.Decimal(reader.GetString(2)),
-                    reader.GetInt64(3),
-                    reader.IsDBNull(4) ? null : SqliteValues.Instant(reader.GetInt64(4)),
-                    reader.GetInt64(5) != 0);
-                distinct = state.Kind == Aggregation.UniqueCount ? [] : null;
-            }
+                var rowKey = rows.GetString(0);
+                if (!string.Equals(rowKey, key, StringComparison.Ordinal))
+                {
+                    Flush();
+                    key = rowKey;
+                    state = (
+                        (Aggregation)rows.GetInt64(1),
+                        rows.GetDecimal(2),
+                        rows.GetInt64(3),
+                        rows.IsNull(4) ? null : SqliteValues.Instant(rows.GetInt64(4)),
+                        rows.GetInt64(5) != 0);
+                    distinct = state.Kind == Aggregation.UniqueCount ? [] : null;
+                }
 
-            if (!reader.IsDBNull(6))
-            {
-                distinct?.Add(reader.GetString(6));
+                if (!rows.IsNull(6))
+                {
+                    distinct?.Add(rows.GetString(6));
+                }
             }
+        }
+        finally
+        {
+            rows.Reset();
         }
 
         Flush();
@@ -82,12 +88,32 @@ internal static class StoreQueries
 
     public static CreditLedger LoadLedger(SqliteConnection connection, string customerId)
     {
-        var grants = StatementCache.Get(connection, "SELECT data FROM credit_grants WHERE customer_id = $c", "$c").With(customerId).Strings().ConvertAll(StoreDocuments.ToGrant);
-        var transactions = StatementCache.Get(connection, "SELECT data FROM credit_transactions WHERE customer_id = $c ORDER BY sequence", "$c").With(customerId).Strings()
+        var grants = Texts(StatementCache.Raw(connection, "SELECT data FROM credit_grants WHERE customer_id = ?1"), customerId).ConvertAll(StoreDocuments.ToGrant);
+        var transactions = Texts(StatementCache.Raw(connection, "SELECT data FROM credit_transactions WHERE customer_id = ?1 ORDER BY sequence"), customerId)
             .ConvertAll(StoreDocuments.ToTransaction);
         return grants.Count == 0 && transactions.Count == 0
             ? CreditLedger.Empty(customerId)
             : CreditLedger.FromHistory(customerId, grants, transactions);
+    }
+
+    /// <summary>Runs a one-parameter raw query and returns the first column of each row as text.</summary>
+    private static List<string> Texts(RawStatement rows, string parameter)
+    {
+        var result = new List<string>();
+        rows.Bind(1, parameter);
+        try
+        {
+            while (rows.Read())
+            {
+                result.Add(rows.GetString(0));
+            }
+        }
+        finally
+        {
+            rows.Reset();
+        }
+
+        return result;
     }
 
     public static Customer? LoadCustomer(SqliteConnection connection, string customerId)
