@@ -326,12 +326,11 @@ public sealed partial class PostgreSqlMeteringStore
         public readonly string CurrentUsageState =
             $"""
             SELECT a.subscription_id, a.period_start, a.aggregate_key, a.kind, a.value, a.record_count, a.latest_ts, a.has_set, a.distinct_values::text,
-                   s.subscription_id, s.revision, s.doc::text, l.last_sequence
+                   s.subscription_id, s.revision, CASE WHEN s.revision = $2 THEN NULL ELSE s.doc::text END, l.last_sequence
             FROM {s}.subscriptions s
             LEFT JOIN {s}.credit_ledgers l ON l.customer_id = s.customer_id
             LEFT JOIN {s}.usage_aggregates a ON a.subscription_id = s.subscription_id AND a.period_start = s.period_start AND a.record_count > 0
             WHERE s.subscription_id = $1
-            ORDER BY a.aggregate_key
             """;
 
         public readonly string TakeInvoiceNumbers = $"UPDATE {s}.counters SET value = value + $1 WHERE name = 'invoice' RETURNING value";
