@@ -4,16 +4,17 @@ using Microsoft.Data.Sqlite;
 namespace Metering.Sqlite.Storage;
 
 /// <summary>
-/// Commands compiled once per connection and reused: the store's one way of running SQL besides the writer's
-/// <see cref="RawStatement"/>s (reads, catalog and customer writes, transaction control). A query then costs bind and
-/// step instead of a fresh <c>sqlite3_prepare</c>, which costs more than SQLite's own work for a one-row lookup. A
-/// connection is only ever used by one thread at a time (the writer's, or a rented read connection), so its cache needs
-/// no lock.
+/// Statements compiled once per connection and reused: ADO.NET commands (<see cref="Get"/>: reads, catalog and customer
+/// writes, the writer's transaction control) and, for the hot current-usage read, <see cref="RawStatement"/>s
+/// (<see cref="Raw"/>). A query then costs bind and step instead of a fresh <c>sqlite3_prepare</c>, which costs more
+/// than SQLite's own work for a one-row lookup. A connection is only ever used by one thread at a time (the writer's,
+/// or a rented read connection), so its cache needs no lock.
 /// </summary>
 /// <remarks>
-/// The commands are ADO.NET commands: when a statement finds the database locked by another process after
-/// <c>busy_timeout</c>, Microsoft.Data.Sqlite retries it until the command timeout. The writer's <c>BEGIN IMMEDIATE</c>
-/// relies on that, so transaction control runs here rather than as raw statements.
+/// When an ADO.NET command finds the database locked by another process after <c>busy_timeout</c>, Microsoft.Data.Sqlite
+/// retries it until the command timeout. The writer's <c>BEGIN IMMEDIATE</c> relies on that, so it runs as a command.
+/// The raw reads need no such retry: in WAL mode a reader takes no lock another process's writer can hold against it,
+/// and a read transaction's <c>BEGIN DEFERRED</c> takes none at all; SQLite's own busy handler covers the rest.
 /// </remarks>
 internal static class StatementCache
 {
