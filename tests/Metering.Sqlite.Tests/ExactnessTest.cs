@@ -10,20 +10,27 @@ public class ExactnessTest
 {
     private static readonly Instant Start = Instant.FromUtc(2026, 1, 1, 0, 0);
 
+    /// <summary>Customer "c" with subscription "s" to a plan charging <paramref name="meter"/> per unit, a minute into its period.</summary>
+    private static async Task<TestMetering> SubscribedAsync(TempDatabase db, Meter meter, decimal unitPrice)
+    {
+        var billing = TestMetering.Create(
+            o => o.AddMeter(meter).AddPlan(Plan.Create("p", Currency.USD, BillingInterval.Months(1)).WithCharge(meter.Key, PricingModel.PerUnit(unitPrice)).Build()),
+            Start,
+            b => b.UseSqlite(db.Path));
+        await billing.Subscriptions.CreateCustomerAsync("c", null, "UTC");
+        await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c", PlanKey = "p", SubscriptionId = "s" });
+        billing.Clock.Advance(Duration.FromMinutes(1));
+        return billing;
+    }
+
     [Fact]
     public async Task Sum_AMillionRecordsOfOneMillionth_ExactlyOne()
     {
         using var db = new TempDatabase();
         const int total = 1_000_000;
         const int batchSize = 10_000;
-        await using (var billing = TestMetering.Create(
-            o => o.AddMeter(Meter.Sum("tokens")).AddPlan(Plan.Create("p", Currency.USD, BillingInterval.Months(1)).WithCharge("tokens", PricingModel.PerUnit(1m)).Build()),
-            Start,
-            b => b.UseSqlite(db.Path)))
+        await using (var billing = await SubscribedAsync(db, Meter.Sum("tokens"), 1m))
         {
-            await billing.Subscriptions.CreateCustomerAsync("c", null, "UTC");
-            await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c", PlanKey = "p", SubscriptionId = "s" });
-            billing.Clock.Advance(Duration.FromMinutes(1));
             var at = billing.Clock.Now;
             for (int batch = 0; batch < total / batchSize; batch++)
             {
@@ -64,14 +71,8 @@ public class ExactnessTest
     {
         using var db = new TempDatabase();
         var value = decimal.Parse(quantity, CultureInfo.InvariantCulture);
-        await using (var billing = TestMetering.Create(
-            o => o.AddMeter(Meter.Max("peak")).AddPlan(Plan.Create("p", Currency.USD, BillingInterval.Months(1)).WithCharge("peak", PricingModel.PerUnit(0m)).Build()),
-            Start,
-            b => b.UseSqlite(db.Path)))
+        await using (var billing = await SubscribedAsync(db, Meter.Max("peak"), 0m))
         {
-            await billing.Subscriptions.CreateCustomerAsync("c", null, "UTC");
-            await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = "c", PlanKey = "p", SubscriptionId = "s" });
-            billing.Clock.Advance(Duration.FromMinutes(1));
             (await billing.Recorder.RecordAsync(new UsageRecord("c", "peak", value, billing.Clock.Now, "k"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
             var current = await billing.Usage.GetCurrentAsync("s");
             current.Usage.Should().ContainSingle().Which.Quantity.ToString(CultureInfo.InvariantCulture).Should().Be(quantity);

@@ -6,15 +6,14 @@ namespace Metering.Sqlite.Serialization;
 internal static class SqliteValues
 {
     private static readonly Instant MinNanos = NodaConstants.UnixEpoch + Duration.FromNanoseconds(long.MinValue);
+    private const NumberStyles DecimalText = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint;
     private static readonly Instant MaxNanos = NodaConstants.UnixEpoch + Duration.FromNanoseconds(long.MaxValue);
 
     /// <summary>A decimal column (canonical invariant text): every digit and the scale kept (1.50 stays 1.50).</summary>
-    public static decimal Decimal(string text) =>
-        decimal.Parse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+    public static decimal Decimal(string text) => decimal.Parse(text, DecimalText, CultureInfo.InvariantCulture);
 
     /// <summary>The same canonical decimal text, as UTF-8 bytes.</summary>
-    public static decimal Decimal(ReadOnlySpan<byte> utf8) =>
-        decimal.Parse(utf8, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+    public static decimal Decimal(ReadOnlySpan<byte> utf8) => decimal.Parse(utf8, DecimalText, CultureInfo.InvariantCulture);
 
     /// <summary>An instant as INTEGER unix nanoseconds (exact; instants from 1677 to 2262).</summary>
     public static long Nanos(Instant instant)
