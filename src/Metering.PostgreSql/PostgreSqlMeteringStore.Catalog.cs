@@ -195,11 +195,15 @@ public sealed partial class PostgreSqlMeteringStore
     public async ValueTask<Subscription?> FindSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriptionId);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, _sql.FindSubscription);
-        command.Parameters.Add(Text(subscriptionId));
-        var found = await ReadSubscriptionsAsync(command, cancellationToken).ConfigureAwait(false);
-        return found.Count == 0 ? null : found[0];
+        return await _warm.ReadAsync(
+            async connection =>
+            {
+                await using var command = Command(connection, null, _sql.FindSubscription);
+                command.Parameters.Add(Text(subscriptionId));
+                var found = await ReadSubscriptionsAsync(command, cancellationToken).ConfigureAwait(false);
+                return found.Count == 0 ? null : found[0];
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

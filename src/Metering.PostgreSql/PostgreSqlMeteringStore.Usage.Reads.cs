@@ -14,8 +14,7 @@ public sealed partial class PostgreSqlMeteringStore
     public async ValueTask<IReadOnlyList<StoredAggregate>> GetAggregatesAsync(string subscriptionId, Instant periodStart, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriptionId);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await ReadAggregatesAsync(connection, null, subscriptionId, periodStart, cancellationToken).ConfigureAwait(false);
+        return await _warm.ReadAsync(connection => ReadAggregatesAsync(connection, null, subscriptionId, periodStart, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<StoredAggregate[]> ReadAggregatesAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string subscriptionId, Instant periodStart, CancellationToken cancellationToken)

@@ -29,6 +29,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
     private readonly BatchSql _batchSql;
     private readonly EventSql _events;
     private readonly UsageWriter _writer;
+    private readonly WarmReadConnections _warm;
     private readonly ConcurrentDictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CreditLedger> _ledgers = new(StringComparer.Ordinal);
 
@@ -62,16 +63,21 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         _batchSql = new BatchSql(PostgreSqlSchema.Quote(options.Schema));
         _events = new EventSql(PostgreSqlSchema.Quote(options.Schema));
         _writer = new UsageWriter(dataSource, AppendGroupAsync, options.MaxGroupCommitSize, options.GroupCommitWriters);
+        _warm = new WarmReadConnections(dataSource, options.WarmReadConnections, options.WarmReadConnectionIdleLifetime, TimeProvider.System);
     }
 
     /// <inheritdoc/>
     public async ValueTask InitializeAsync(CancellationToken cancellationToken) =>
         await PostgreSqlSchema.MigrateAsync(_dataSource, _options.Schema, _timeout, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Stops the group-commit writers (completing queued appends first) and disposes an owned data source.</summary>
+    /// <summary>
+    /// Stops the group-commit writers (completing queued appends first), gives the kept read connections back to the
+    /// pool and disposes an owned data source.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _writer.DisposeAsync().ConfigureAwait(false);
+        await _warm.DisposeAsync().ConfigureAwait(false);
         if (_ownsDataSource)
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
@@ -85,6 +91,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
     /// </summary>
     public void Dispose()
     {
+        _warm.Dispose();
         var stopped = _writer.BeginDispose();
         if (_ownsDataSource)
         {

@@ -27,6 +27,23 @@ public sealed class PostgreSqlStoreOptions
     /// </summary>
     public int GroupCommitWriters { get; set; } = 2;
 
+    /// <summary>
+    /// Connections the store keeps open for its hot reads (current usage and invoice preview, a subscription, a period's
+    /// aggregates) and hands out most recently used first (default 2; 0 turns this off and every read takes a
+    /// connection from the pool). Npgsql's pool hands out its idle connections oldest first, so after a burst opened
+    /// many of them, consecutive reads would rotate through every server backend, each with cold caches; reads on a
+    /// few warm ones measured ~30% faster at the median and about half the p99. Kept connections count against the
+    /// data source's <c>Max Pool Size</c> like the group-commit writers' connections: keep the pool at least
+    /// <see cref="GroupCommitWriters"/> + this + the host's own concurrent use.
+    /// </summary>
+    public int WarmReadConnections { get; set; } = 2;
+
+    /// <summary>
+    /// How long a kept read connection (<see cref="WarmReadConnections"/>) may stay unused before it goes back to the
+    /// pool (default 10 seconds), so a store that stops reading holds no connection for long.
+    /// </summary>
+    public TimeSpan WarmReadConnectionIdleLifetime { get; set; } = TimeSpan.FromSeconds(10);
+
     internal PostgreSqlStoreOptions Clone() => (PostgreSqlStoreOptions)MemberwiseClone();
 }
 
@@ -62,6 +79,16 @@ internal sealed partial class PostgreSqlStoreOptionsValidator : IValidateOptions
         if (options.GroupCommitWriters < 1)
         {
             problems.Add($"PostgreSqlStoreOptions.GroupCommitWriters {options.GroupCommitWriters} is below 1; use e.g. 2.");
+        }
+
+        if (options.WarmReadConnections < 0)
+        {
+            problems.Add($"PostgreSqlStoreOptions.WarmReadConnections {options.WarmReadConnections} is negative; use e.g. 2 (0 turns kept read connections off).");
+        }
+
+        if (options.WarmReadConnectionIdleLifetime <= TimeSpan.Zero || options.WarmReadConnectionIdleLifetime.TotalMilliseconds > uint.MaxValue - 1)
+        {
+            problems.Add($"PostgreSqlStoreOptions.WarmReadConnectionIdleLifetime is {DurationText.Format(options.WarmReadConnectionIdleLifetime)}; use a positive duration of at most 49 days, e.g. 10 seconds.");
         }
 
         return problems;
