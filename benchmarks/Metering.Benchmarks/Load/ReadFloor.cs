@@ -16,12 +16,28 @@ public interface IReadFloor
     ValueTask<LatencySummary> ReadFloorAsync(int reads, CancellationToken cancellationToken);
 }
 
-/// <summary>Times <paramref name="reads"/> calls of <paramref name="read"/>, one at a time, after 500 untimed ones.</summary>
+/// <summary>
+/// Times <paramref name="reads"/> calls of <paramref name="read"/>, one at a time, after an untimed warm-up of the same
+/// length as the reads' (<see cref="WarmingUp"/>).
+/// </summary>
 internal static class ReadFloorTiming
 {
+    /// <summary>The least time reads are warmed up before the timed ones.</summary>
+    public static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Whether a warm-up that made <paramref name="done"/> calls since <paramref name="started"/> goes on: at least 500
+    /// calls (fewer when fewer are timed) and at least <see cref="WarmUpTime"/>, so the timed calls run the JIT's final
+    /// (tier-1) code as a long-running host does; 500 calls alone take ~0.1 s, before tiered compilation has replaced
+    /// the first code.
+    /// </summary>
+    public static bool WarmingUp(int done, int reads, long started) =>
+        done < Math.Min(500, reads) || Stopwatch.GetElapsedTime(started) < WarmUpTime;
+
     public static async ValueTask<LatencySummary> TimeAsync(int reads, Func<CancellationToken, ValueTask> read, CancellationToken cancellationToken)
     {
-        for (int i = 0; i < Math.Min(500, reads); i++)
+        long started = Stopwatch.GetTimestamp();
+        for (int i = 0; WarmingUp(i, reads, started); i++)
         {
             await read(cancellationToken).ConfigureAwait(false);
         }
