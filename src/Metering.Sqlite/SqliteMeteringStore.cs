@@ -184,7 +184,7 @@ public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStore
             var checkpointConnection = new SqliteConnection(_connectionString);
             checkpointConnection.Open();
             checkpointConnection.Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds}"));
-            _reads = new ReadConnectionPool(_connectionString, _options.BusyTimeout, Math.Max(4, Environment.ProcessorCount * 2));
+            _reads = new ReadConnectionPool(_connectionString, _options.BusyTimeout, Math.Max(4, Environment.ProcessorCount * 2), _options.ReadMemoryMapSize);
             var created = new SqliteWriter(connection, checkpointConnection, _options, Logger, _eventsCommitted);
             _writer = created;
             SqliteLog.Opened(Logger, DataSource, SchemaVersion);

@@ -31,7 +31,7 @@ public sealed class SqliteConfigurationTest
         var missing = () => new ServiceCollection().AddMetering().UseSqlite(Section(("BusyTimeout", "00:00:05")));
         var bad = () => ReadOptions(Section(("ConnectionString", "x.db"), ("MaxBatchSize", "0")));
 
-        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*(settings: ConnectionString, BusyTimeout, MaxBatchSize, QueueCapacity, Synchronous).");
+        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*(settings: ConnectionString, BusyTimeout, MaxBatchSize, QueueCapacity, ReadMemoryMapSize, Synchronous).");
         missing.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:ConnectionString' is missing*");
         bad.Should().Throw<MeteringException>().WithMessage("*MaxBatchSize is 0*");
     }

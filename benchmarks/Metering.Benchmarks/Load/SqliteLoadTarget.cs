@@ -41,8 +41,15 @@ public sealed partial class SqliteLoadTarget : ILoadTarget
     /// <summary>The raw ceiling's database file.</summary>
     public string RawPath => Path.Combine(_folder, "raw.db");
 
+    /// <summary>
+    /// The store's <see cref="SqliteStoreOptions.ReadMemoryMapSize"/> for the run: the bytes in
+    /// <c>METERING_BENCH_SQLITE_READ_MMAP</c>, or the default (0, off).
+    /// </summary>
+    public static long ReadMemoryMapSize =>
+        long.TryParse(Environment.GetEnvironmentVariable("METERING_BENCH_SQLITE_READ_MMAP"), NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) ? bytes : 0;
+
     /// <inheritdoc/>
-    public void ConfigureMetering(MeteringBuilder builder) => builder.UseSqlite(MeteringPath);
+    public void ConfigureMetering(MeteringBuilder builder) => builder.UseSqlite(MeteringPath, o => o.ReadMemoryMapSize = ReadMemoryMapSize);
 
     /// <inheritdoc/>
     public async ValueTask<RawCeilingResult> RawInsertCeilingAsync(IReadOnlyList<UsageRecord[]> recordsPerProducer, int batchSize, CancellationToken cancellationToken)

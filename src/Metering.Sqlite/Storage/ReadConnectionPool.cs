@@ -6,9 +6,10 @@ namespace Metering.Sqlite.Storage;
 
 /// <summary>
 /// Open, read-only connections for queries: WAL lets them read while the writer commits. Kept open between reads so a
-/// query costs no open or pragma round trips.
+/// query costs no open or pragma round trips. <paramref name="memoryMapSize"/> is their <c>PRAGMA mmap_size</c>
+/// (<see cref="SqliteStoreOptions.ReadMemoryMapSize"/>, 0 for none).
 /// </summary>
-internal sealed class ReadConnectionPool(string connectionString, TimeSpan busyTimeout, int maxIdle) : IDisposable
+internal sealed class ReadConnectionPool(string connectionString, TimeSpan busyTimeout, int maxIdle, long memoryMapSize = 0) : IDisposable
 {
     private readonly ConcurrentBag<SqliteConnection> _idle = [];
     private volatile bool _disposed;
@@ -24,7 +25,7 @@ internal sealed class ReadConnectionPool(string connectionString, TimeSpan busyT
         connection = new SqliteConnection(connectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds}; PRAGMA query_only = 1;");
+        pragma.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds}; PRAGMA query_only = 1; PRAGMA mmap_size = {memoryMapSize};");
         pragma.ExecuteNonQuery();
         return connection;
     }
