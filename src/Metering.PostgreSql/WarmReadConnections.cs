@@ -38,18 +38,6 @@ internal sealed class WarmReadConnections : IAsyncDisposable, IDisposable
         _trim = capacity > 0 ? time.CreateTimer(static state => ((WarmReadConnections)state!).Trim(), this, idleLifetime, idleLifetime) : null;
     }
 
-    /// <summary>How many connections are kept open right now (for tests and diagnostics).</summary>
-    public int KeptCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _kept.Count;
-            }
-        }
-    }
-
     /// <summary>
     /// Runs <paramref name="read"/> (one statement, no transaction) on the most recently used kept connection, or on
     /// one from the pool, and keeps the connection for the next read when it succeeded. <paramref name="read"/> may run
