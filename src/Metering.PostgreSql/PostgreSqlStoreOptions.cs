@@ -32,9 +32,9 @@ public sealed class PostgreSqlStoreOptions
     /// aggregates) and hands out most recently used first (default 2; 0 turns this off and every read takes a
     /// connection from the pool). Npgsql's pool hands out its idle connections oldest first, so after a burst opened
     /// many of them, consecutive reads would rotate through every server backend, each with cold caches; reads on a
-    /// few warm ones measured ~30% faster at the median and about half the p99. Kept connections count against the
-    /// data source's <c>Max Pool Size</c> like the group-commit writers' connections: keep the pool at least
-    /// <see cref="GroupCommitWriters"/> + this + the host's own concurrent use.
+    /// few warm ones measured 40-53% faster at the median and 33-80% off the p99 (benchmarks/README.md). Kept
+    /// connections count against the data source's <c>Max Pool Size</c> like the group-commit writers' connections:
+    /// keep the pool at least <see cref="GroupCommitWriters"/> + this + the host's own concurrent use.
     /// </summary>
     public int WarmReadConnections { get; set; } = 2;
 
