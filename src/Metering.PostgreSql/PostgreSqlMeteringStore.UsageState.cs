@@ -3,8 +3,8 @@ using Metering.Storage;
 namespace Metering.PostgreSql;
 
 // The current-usage read in one round trip, on a warm connection: the subscription, its current period's aggregates and
-// its customer's ledger version in one statement (one snapshot); the subscription's document only when its revision is not the cached
-// one, and the ledger from the store's cache when the version matches.
+// its customer's ledger version in one statement (one snapshot); the subscription's document only when its revision is
+// not the cached one, and the ledger from the store's cache when the version matches.
 public sealed partial class PostgreSqlMeteringStore
 {
     /// <inheritdoc/>

@@ -46,37 +46,29 @@ internal sealed class WarmReadConnections : IAsyncDisposable, IDisposable
     /// </summary>
     public async Task<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> read, CancellationToken cancellationToken)
     {
-        if (TakeNewest() is { } kept)
+        var connection = TakeNewest();
+        bool kept = connection is not null;
+        while (true)
         {
+            connection ??= await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var result = await read(kept).ConfigureAwait(false);
-                Keep(kept);
+                var result = await read(connection).ConfigureAwait(false);
+                Keep(connection);
                 return result;
             }
-            catch (NpgsqlException) when (kept.FullState != ConnectionState.Open && !cancellationToken.IsCancellationRequested)
+            catch (NpgsqlException) when (kept && connection.FullState != ConnectionState.Open && !cancellationToken.IsCancellationRequested)
             {
-                // The server closed the connection while it was kept: nothing was read, so read again on a fresh one.
-                await kept.DisposeAsync().ConfigureAwait(false);
+                // The server closed the kept connection while it waited: nothing was read, so read again on a fresh one.
+                await connection.DisposeAsync().ConfigureAwait(false);
+                connection = null;
+                kept = false;
             }
             catch
             {
-                await kept.DisposeAsync().ConfigureAwait(false);
+                await connection.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
-        }
-
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var result = await read(connection).ConfigureAwait(false);
-            Keep(connection);
-            return result;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
         }
     }
 

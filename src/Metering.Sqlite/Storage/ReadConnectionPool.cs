@@ -9,7 +9,7 @@ namespace Metering.Sqlite.Storage;
 /// query costs no open or pragma round trips. <paramref name="memoryMapSize"/> is their <c>PRAGMA mmap_size</c>
 /// (<see cref="SqliteStoreOptions.ReadMemoryMapSize"/>, 0 for none).
 /// </summary>
-internal sealed class ReadConnectionPool(string connectionString, TimeSpan busyTimeout, int maxIdle, long memoryMapSize = 0) : IDisposable
+internal sealed class ReadConnectionPool(string connectionString, TimeSpan busyTimeout, int maxIdle, long memoryMapSize) : IDisposable
 {
     private readonly ConcurrentBag<SqliteConnection> _idle = [];
     private volatile bool _disposed;
