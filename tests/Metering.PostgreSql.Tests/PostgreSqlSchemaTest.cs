@@ -1,4 +1,5 @@
 using Metering.Storage;
+using Metering.Storage.Conformance;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -104,7 +105,7 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
             }
 
             stored.Should().Equal(record);
-            var events = await store.ReadEventsAsync(null, 100, CancellationToken.None);
+            var events = await store.ReadAllEventsAsync();
             events.Select(e => e.Event.Type).Should().StartWith([BillingEventType.SubscriptionActivated, BillingEventType.CreditsGranted], "events written before v3 are read back in their order");
             events.Select(e => e.Sequence).Should().BeInAscendingOrder();
             (await store.GetAggregatesAsync(subscriptionId, start, CancellationToken.None)).Single().Aggregate.RecordCount.Should().Be(1);

@@ -79,7 +79,7 @@ public abstract class ContractConformance : StoreTestBase
     }
 
     private static async Task<List<decimal>> ThresholdAmountsAsync(TestMetering billing) =>
-        [.. (await billing.Store.ReadEventsAsync(null, 1000, CancellationToken.None))
+        [.. (await billing.Store.ReadAllEventsAsync())
             .Select(e => e.Event)
             .Where(e => e.Type == BillingEventType.UsageThresholdReached)
             .Select(e => ((UsageThresholdEventPayload)e.Payload).Value)];

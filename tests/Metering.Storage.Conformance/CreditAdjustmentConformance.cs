@@ -66,7 +66,7 @@ public abstract class CreditAdjustmentConformance : StoreTestBase
 
         await billing.Credits.AdjustAsync("c1", "g1", -22.00m, "Chargeback");
 
-        var low = (await billing.Store.ReadEventsAsync(null, 100, CancellationToken.None)).Select(e => e.Event).Where(e => e.Type == BillingEventType.CreditsLow)
+        var low = (await billing.Store.ReadAllEventsAsync()).Select(e => e.Event).Where(e => e.Type == BillingEventType.CreditsLow)
             .Should().ContainSingle().Subject;
         low.Payload.Should().Be(new CreditBalanceEventPayload(Currency.USD, Usd(8.00m), Usd(10.00m)));
     }

@@ -17,7 +17,7 @@ public abstract class CreditAlertConformance : StoreTestBase
     });
 
     private static async Task<List<BillingEvent>> AlertsAsync(TestMetering billing) =>
-        [.. (await billing.Store.ReadEventsAsync(null, 1000, CancellationToken.None))
+        [.. (await billing.Store.ReadAllEventsAsync())
             .Select(e => e.Event)
             .Where(e => e.Type is BillingEventType.CreditsLow or BillingEventType.CreditsExhausted)];
 

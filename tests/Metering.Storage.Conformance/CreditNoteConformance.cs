@@ -23,7 +23,7 @@ public abstract partial class CreditNoteConformance : StoreTestBase
         new() { InvoiceId = invoice.InvoiceId, Amount = Usd(amount), Outcome = outcome, Reason = CreditNoteReason.OrderChange, CreditNoteId = id };
 
     private static async Task<List<BillingEvent>> EventsAsync(TestMetering billing, BillingEventType type) =>
-        [.. (await billing.Store.ReadEventsAsync(null, 10_000, CancellationToken.None)).Select(e => e.Event).Where(e => e.Type == type)];
+        [.. (await billing.Store.ReadAllEventsAsync()).Select(e => e.Event).Where(e => e.Type == type)];
 
     [Fact]
     public async Task HundredInvoice_ThirtyNote_ThenEightyRefused()

@@ -162,7 +162,7 @@ public abstract class CreditRateCardConformance : StoreTestBase
         billing.Clock.Advance(Duration.FromHours(1));
         (await billing.Recorder.RecordAsync(Usage("c1", 3m, billing.Clock.Now, "w1"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
         (await billing.Recorder.RecordAsync(Usage("n1", 1m, billing.Clock.Now, "n1"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
-        var eventsBefore = (await billing.Store.ReadEventsAsync(null, 10_000, CancellationToken.None)).Count;
+        var eventsBefore = (await billing.Store.ReadAllEventsAsync()).Count;
 
         var january = await billing.AdvanceToPeriodEndAsync(normal.SubscriptionId);
 
@@ -183,7 +183,7 @@ public abstract class CreditRateCardConformance : StoreTestBase
         (await BalanceAsync(billing)).Remaining.Should().Be(70m);
 
         // The wallet's close wrote no invoice event and no SubscriptionRenewed; the normal subscription's did.
-        var events = (await billing.Store.ReadEventsAsync(null, 10_000, CancellationToken.None)).Skip(eventsBefore).Select(e => e.Event).ToList();
+        var events = (await billing.Store.ReadAllEventsAsync()).Skip(eventsBefore).Select(e => e.Event).ToList();
         events.Should().NotContain(e => e.CustomerId == "c1");
         events.Should().Contain(e => e.SubjectId == normal.SubscriptionId && e.Type == BillingEventType.SubscriptionRenewed);
         events.Should().Contain(e => e.CustomerId == "n1" && e.Type == BillingEventType.InvoiceCreated);
@@ -209,7 +209,7 @@ public abstract class CreditRateCardConformance : StoreTestBase
         report.Invoices.Should().BeEmpty();
         report.Failed.Should().BeEmpty();
         (await billing.Subscriptions.GetAsync(Wallet))!.EndedAt.Should().Be(February);
-        var events = (await billing.Store.ReadEventsAsync(null, 10_000, CancellationToken.None)).Select(e => e.Event).Where(e => e.SubjectId == Wallet).ToList();
+        var events = (await billing.Store.ReadAllEventsAsync()).Select(e => e.Event).Where(e => e.SubjectId == Wallet).ToList();
         events.Select(e => e.Type).Should().EndWith(BillingEventType.SubscriptionCanceled);
         (await Invoking(() => billing.Credits.AttachRateCardAsync("c1", "api_credits"))).ErrorCode.Should().Be(MeteringErrorCode.InvalidState);
     }

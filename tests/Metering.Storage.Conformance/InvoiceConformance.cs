@@ -189,5 +189,5 @@ public abstract class InvoiceConformance : StoreTestBase
     }
 
     private static async Task<List<BillingEvent>> EventsOfAsync(TestMetering billing, BillingEventType type) =>
-        (await billing.Store.ReadEventsAsync(null, 100_000, CancellationToken.None)).Select(e => e.Event).Where(e => e.Type == type).ToList();
+        (await billing.Store.ReadAllEventsAsync()).Select(e => e.Event).Where(e => e.Type == type).ToList();
 }

@@ -11,7 +11,7 @@ public abstract class InvoiceRegenerationConformance : StoreTestBase
         (await billing.Credits.GetBalancesAsync("c1")).Single(b => b.Unit == Currency.USD).Remaining;
 
     private static async Task<List<BillingEvent>> EventsAsync(TestMetering billing, BillingEventType type) =>
-        [.. (await billing.Store.ReadEventsAsync(null, 10_000, CancellationToken.None)).Select(e => e.Event).Where(e => e.Type == type)];
+        [.. (await billing.Store.ReadAllEventsAsync()).Select(e => e.Event).Where(e => e.Type == type)];
 
     // 5 calls: 10.00 + 5 x 2.00 = 20.00, invoice #1.
     private static async Task<(Subscription Sub, Invoice Invoice)> TwentyInvoiceAsync(TestMetering billing)

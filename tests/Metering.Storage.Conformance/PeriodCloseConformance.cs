@@ -66,7 +66,7 @@ public abstract class PeriodCloseConformance : StoreTestBase
         (await billing.Subscriptions.GetAsync(sub.SubscriptionId))!.CurrentPeriod.Start.Should().Be(Instant.FromUtc(2026, 4, 1, 0, 0));
 
         // Three renewals at the same instant are three events, each with its own id (handlers deduplicate by id).
-        var events = await billing.Store.ReadEventsAsync(null, 1_000, CancellationToken.None);
+        var events = await billing.Store.ReadAllEventsAsync();
         events.Count(e => e.Event.Type == BillingEventType.SubscriptionRenewed).Should().Be(3);
         events.Select(e => e.Event.EventId).Should().OnlyHaveUniqueItems();
     }
@@ -133,7 +133,7 @@ public abstract class PeriodCloseConformance : StoreTestBase
         var invoice = (await billing.AdvanceToPeriodEndAsync(sub.SubscriptionId)).Invoices.Single();
         await billing.PeriodCloser.CloseDueAsync();
 
-        var events = await billing.Store.ReadEventsAsync(null, 1_000, CancellationToken.None);
+        var events = await billing.Store.ReadAllEventsAsync();
 
         events.Select(e => e.Event.Type).Should().Equal(
             BillingEventType.SubscriptionActivated,
@@ -160,7 +160,7 @@ public abstract class PeriodCloseConformance : StoreTestBase
 
         // Two invoices numbered 1 and 2 in some order: each invoice event carries its own invoice's number.
         invoices.Select(i => i.Number).Should().BeEquivalentTo([1L, 2L]);
-        var all = (await billing.Store.ReadEventsAsync(null, 1_000, CancellationToken.None)).Select(e => e.Event).ToList();
+        var all = (await billing.Store.ReadAllEventsAsync()).Select(e => e.Event).ToList();
         all.Where(e => e.Payload is InvoiceEventPayload).Should().HaveCount(4).And.OnlyContain(e =>
             ((InvoiceEventPayload)e.Payload).Number == invoices.Single(i => i.InvoiceId == e.SubjectId).Number);
         var invoice = invoices.Single(i => i.SubscriptionId == sub.SubscriptionId);

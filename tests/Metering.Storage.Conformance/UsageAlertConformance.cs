@@ -13,7 +13,7 @@ public abstract class UsageAlertConformance : StoreTestBase
         .Build();
 
     private static async Task<List<UsageThresholdEventPayload>> PayloadsAsync(TestMetering billing) =>
-        [.. (await billing.Store.ReadEventsAsync(null, 1000, CancellationToken.None))
+        [.. (await billing.Store.ReadAllEventsAsync())
             .Select(e => e.Event)
             .Where(e => e.Type == BillingEventType.UsageThresholdReached)
             .Select(e => e.Payload.Should().BeOfType<UsageThresholdEventPayload>().Subject)];

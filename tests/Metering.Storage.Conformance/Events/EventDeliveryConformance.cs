@@ -28,7 +28,7 @@ public abstract class EventDeliveryConformance : StoreTestBase
             await billing.Credits.GrantAsync(new CreditGrantRequest { CustomerId = "c1", Amount = Usd(1.00m), GrantId = $"{prefix}{i}" });
         }
 
-        return [.. (await billing.Store.ReadEventsAsync(null, 10_000, None)).Where(e => e.Event.Type == BillingEventType.CreditsGranted)];
+        return [.. (await billing.Store.ReadAllEventsAsync()).Where(e => e.Event.Type == BillingEventType.CreditsGranted)];
     }
 
     [Fact]

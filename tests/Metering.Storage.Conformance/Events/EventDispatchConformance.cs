@@ -66,7 +66,7 @@ public abstract class EventDispatchConformance : StoreTestBase
     }
 
     private static async Task<IReadOnlyList<StoredBillingEvent>> LogAsync(TestMetering billing) =>
-        await billing.Store.ReadEventsAsync(null, 10_000, CancellationToken.None);
+        await billing.Store.ReadAllEventsAsync();
 
     [Fact]
     public async Task Dispatch_EveryEvent_ReachesEveryHandlerOnceInStoreOrder()

@@ -56,7 +56,7 @@ public static class StoreSnapshot
             }
         }
 
-        var events = await store.ReadEventsAsync(null, 100_000, none);
+        var events = await store.ReadAllEventsAsync();
         text.Append(Invariant($"events {events.Count}\n"));
         return text.ToString();
     }
