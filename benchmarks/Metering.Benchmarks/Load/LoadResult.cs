@@ -41,6 +41,15 @@ public sealed record LoadResult(
     /// <summary>This process's CPU time (user + kernel, all threads) over the timed recorder run.</summary>
     public TimeSpan RecordedCpu { get; init; }
 
+    /// <summary>The close ceiling (the close's rows written the plainest way), or null when the store has none (memory).</summary>
+    public CloseCeilingRun? CloseCeiling { get; init; }
+
+    /// <summary>What the close ceiling measures.</summary>
+    public string? CloseCeilingDescription { get; init; }
+
+    /// <summary>Our close's invoices/s over the close ceiling's, or null without one.</summary>
+    public double? CloseRatioToCeiling => CloseCeiling is { } c ? c.Elapsed / CloseElapsed : null;
+
     /// <summary>Ours over the group-commit ceiling, or null without one.</summary>
     public double? RatioToGroupCommit => GroupCommit is { } g ? Recorded.RecordsPerSecond / g.RecordsPerSecond : null;
 
@@ -85,6 +94,12 @@ public sealed record LoadResult(
             Row("read floor p50 / p99", Fmt($"{floor.P50Microseconds:F1} / {floor.P99Microseconds:F1} us"), Fmt($"{floor.Count:N0} reads; {ReadFloorDescription}"));
         }
         Row("period close", Fmt($"{CloseElapsed.TotalSeconds:F2} s"), Fmt($"{ClosedSubscriptions:N0} subscriptions x 3 charges ({ClosedSubscriptions / CloseElapsed.TotalSeconds:N0} invoices/s)"));
+        if (CloseCeiling is { } closeFloor)
+        {
+            Row("close ceiling", Fmt($"{closeFloor.Elapsed.TotalSeconds:F2} s"), Fmt($"{closeFloor.InvoicesPerSecond:N0} invoices/s, {closeFloor.Events:N0} events, {closeFloor.BytesPerInvoice:N0} document bytes per invoice; {CloseCeilingDescription}"));
+            Row("ratio close ours / ceiling", Fmt($"{CloseRatioToCeiling:P1}"));
+        }
+
         Row("events: dispatcher events/s", Fmt($"{Events.EventsPerSecond:N0}"), Fmt($"{Events.Backlog:N0} events to a no-op handler in {Events.DrainElapsed.TotalSeconds:F2} s"));
         Row("events: delivery lag p50 / p99", Fmt($"{Events.Lag.P50Microseconds / 1000:F1} / {Events.Lag.P99Microseconds / 1000:F1} ms"), Fmt($"commit to handler, {Events.Lag.Count:N0} events one at a time, default poll interval"));
         text.AppendLine(new string('-', 100));
@@ -138,6 +153,19 @@ public sealed record LoadResult(
             {
                 json.WriteNull("read_floor_p50_us");
                 json.WriteNull("read_floor_p99_us");
+            }
+
+            if (CloseCeiling is { } close)
+            {
+                json.WriteNumber("close_ceiling_s", Math.Round(close.Elapsed.TotalSeconds, 3));
+                json.WriteNumber("ratio_close_to_ceiling", Math.Round(CloseRatioToCeiling!.Value, 4));
+                json.WriteNumber("close_bytes_per_invoice", Math.Round(close.BytesPerInvoice));
+            }
+            else
+            {
+                json.WriteNull("close_ceiling_s");
+                json.WriteNull("ratio_close_to_ceiling");
+                json.WriteNull("close_bytes_per_invoice");
             }
 
             json.WriteEndObject();

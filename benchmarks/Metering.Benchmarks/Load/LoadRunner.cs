@@ -84,11 +84,24 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
         var periodEnd = (await metering.Subscriptions.GetAsync(LoadPlan.SubscriptionId(0), cancellationToken).ConfigureAwait(false))!.CurrentPeriod.End;
         metering.Clock.AdvanceTo(periodEnd + grace);
         Log($"period close: {options.Subscriptions:N0} subscriptions x {LoadPlan.MeterKeys.Count} charges");
+        var closeCeiling = target as ICloseCeiling;
+        if (closeCeiling is not null)
+        {
+            await closeCeiling.MarkBeforeCloseAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         long closeStarted = Stopwatch.GetTimestamp();
         var report = await metering.PeriodCloser.CloseDueAsync(cancellationToken).ConfigureAwait(false);
         var closeElapsed = Stopwatch.GetElapsedTime(closeStarted);
         Log($"  {report.Invoices.Count:N0} invoices in {closeElapsed.TotalSeconds:F2} s");
+        CloseCeilingRun? closeFloor = null;
+        if (closeCeiling is not null)
+        {
+            Log($"close ceiling: {closeCeiling.CloseCeilingDescription}");
+            closeFloor = await closeCeiling.CloseCeilingAsync(cancellationToken).ConfigureAwait(false);
+            Log($"  {closeFloor.Value.Invoices:N0} invoices and {closeFloor.Value.Events:N0} events in {closeFloor.Value.Elapsed.TotalSeconds:F2} s, {closeFloor.Value.BytesPerInvoice:N0} document bytes per invoice");
+        }
 
         Log("events: the dispatcher drains the log to a no-op handler, then delivers 1,000 grants made one at a time (lag)");
         var delivered = await events.RunAsync(metering, LoadPlan.CustomerId(0), 1_000, cancellationToken).ConfigureAwait(false);
@@ -140,6 +153,8 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
             ReadFloor = readFloor,
             ReadFloorDescription = (target as IReadFloor)?.ReadFloorDescription,
             RecordedCpu = recordedCpu,
+            CloseCeiling = closeFloor,
+            CloseCeilingDescription = closeCeiling?.CloseCeilingDescription,
         };
     }
 

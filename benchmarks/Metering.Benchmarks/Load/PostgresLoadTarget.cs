@@ -28,6 +28,7 @@ public sealed partial class PostgresLoadTarget : ILoadTarget
     private PrivatePostgres? _private;
     private string _admin = string.Empty;
     private string _settings = string.Empty;
+    private string _meteringDatabase = string.Empty;
 
     /// <inheritdoc/>
     public string Name => "postgres";
@@ -41,7 +42,8 @@ public sealed partial class PostgresLoadTarget : ILoadTarget
     {
         // Synchronous process and ADO.NET calls (not sync-over-async): ConfigureMetering is a synchronous callback.
         EnsureServer();
-        builder.UsePostgreSql(CreateDatabase());
+        _meteringDatabase = CreateDatabase();
+        builder.UsePostgreSql(_meteringDatabase);
     }
 
     /// <inheritdoc/>

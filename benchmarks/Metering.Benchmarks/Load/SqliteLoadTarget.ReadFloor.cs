@@ -1,0 +1,111 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Metering.Benchmarks.Load;
+
+/// <summary>
+/// The SQLite read floor: the statements of the current-usage read (subscription row, its period's aggregates, its
+/// customer's credit grants and transactions, in one deferred transaction) on the run's file, through one read-only
+/// connection with native prepared statements, stepping every row and touching its columns but decoding nothing.
+/// </summary>
+public sealed partial class SqliteLoadTarget : IReadFloor
+{
+    /// <inheritdoc/>
+    public string ReadFloorDescription => string.Create(
+        CultureInfo.InvariantCulture,
+        $"the read's statements on the run's file (BEGIN; subscription row; its period's aggregates; its customer's grants and transactions; COMMIT), one read-only connection (query_only, read map {ReadMemoryMapSize:N0} B), native prepared statements, rows stepped and columns touched; no decoding, pricing, pooling or async; random subscriptions");
+
+    /// <inheritdoc/>
+    public async ValueTask<LatencySummary> ReadFloorAsync(int reads, CancellationToken cancellationToken)
+    {
+        using var connection = new SqliteConnection($"Data Source={MeteringPath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        Execute(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA query_only = 1; PRAGMA mmap_size = {ReadMemoryMapSize}"));
+        var ids = new List<string>();
+        using (var list = new SqliteCommand("SELECT subscription_id FROM subscriptions", connection))
+        using (var reader = list.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                ids.Add(reader.GetString(0));
+            }
+        }
+
+        var db = connection.Handle!;
+        using var begin = Prepare(db, "BEGIN DEFERRED TRANSACTION");
+        using var commit = Prepare(db, "COMMIT TRANSACTION");
+        using var subscription = Prepare(db, "SELECT revision, data, customer_id, current_period_end FROM subscriptions WHERE subscription_id = ?1");
+        using var aggregates = Prepare(
+            db,
+            """
+            SELECT a.aggregate_key, a.kind, a.value, a.record_count, a.latest_timestamp, a.has_set, d.value
+            FROM aggregates a
+            LEFT JOIN aggregate_distinct d
+              ON d.subscription_id = a.subscription_id AND d.period_start = a.period_start AND d.aggregate_key = a.aggregate_key
+            WHERE a.subscription_id = ?1 AND a.period_start = ?2
+            ORDER BY a.aggregate_key
+            """);
+        using var grants = Prepare(db, "SELECT data FROM credit_grants WHERE customer_id = ?1");
+        using var transactions = Prepare(db, "SELECT data FROM credit_transactions WHERE customer_id = ?1 ORDER BY sequence");
+        var random = new Random(42);
+        long touched = 0;
+        var latency = await ReadFloorTiming.TimeAsync(
+            reads,
+            _ =>
+            {
+                var id = ids[random.Next(ids.Count)];
+                Step(db, begin);
+                raw.sqlite3_bind_text(subscription, 1, id);
+                if (raw.sqlite3_step(subscription) != raw.SQLITE_ROW)
+                {
+                    throw new InvalidOperationException($"The read floor did not find subscription {id}.");
+                }
+
+                touched += raw.sqlite3_column_int64(subscription, 0) + raw.sqlite3_column_bytes(subscription, 1);
+                var customerId = raw.sqlite3_column_text(subscription, 2).utf8_to_string();
+                long periodEnd = raw.sqlite3_column_int64(subscription, 3);
+                raw.sqlite3_reset(subscription);
+
+                // The load plan is monthly in UTC: the current period starts on the first of the month before its end.
+                raw.sqlite3_bind_text(aggregates, 1, id);
+                raw.sqlite3_bind_int64(aggregates, 2, PeriodStart(NodaConstants.UnixEpoch + Duration.FromNanoseconds(periodEnd - 1)));
+                touched += StepAll(db, aggregates, 7);
+                raw.sqlite3_bind_text(grants, 1, customerId);
+                touched += StepAll(db, grants, 1);
+                raw.sqlite3_bind_text(transactions, 1, customerId);
+                touched += StepAll(db, transactions, 1);
+                Step(db, commit);
+                return ValueTask.CompletedTask;
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (touched == 0)
+        {
+            throw new InvalidOperationException("The read floor read nothing.");
+        }
+
+        return latency;
+    }
+
+    // Steps every row, touching each column's bytes; returns the bytes (so the work cannot be skipped).
+    private static long StepAll(sqlite3 db, sqlite3_stmt statement, int columns)
+    {
+        long bytes = 0;
+        int result;
+        while ((result = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+        {
+            for (int c = 0; c < columns; c++)
+            {
+                bytes += raw.sqlite3_column_bytes(statement, c) + 1;
+            }
+        }
+
+        raw.sqlite3_reset(statement);
+        if (result != raw.SQLITE_DONE)
+        {
+            Check(db, result);
+        }
+
+        return bytes;
+    }
+}
