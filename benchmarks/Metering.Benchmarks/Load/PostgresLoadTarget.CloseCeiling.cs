@@ -22,10 +22,16 @@ public sealed partial class PostgresLoadTarget : ICloseCeiling
 
     private long _eventsBeforeClose;
 
+    /// <summary>
+    /// Whether each chunk of the close ceiling also takes its block of invoice numbers, first in its one round trip
+    /// (<c>METERING_BENCH_CLOSE_CEILING_NUMBERS=1</c>): the store's gap-free counter row, locked from there to the commit.
+    /// </summary>
+    private static bool TakesInvoiceNumbers => Environment.GetEnvironmentVariable("METERING_BENCH_CLOSE_CEILING_NUMBERS") == "1";
+
     /// <inheritdoc/>
     public string CloseCeilingDescription => string.Create(
         CultureInfo.InvariantCulture,
-        $"the close's rows read back from the run's database, written into a fresh database of the same schema by {CloseCeilingWriters} connections, one transaction per {CloseCeilingChunk} closes of three set-based statements in one round trip (INSERT invoices, UPDATE subscriptions, INSERT events FROM unnest(...), documents cast to jsonb) and COMMIT; no reads, locks, invoice counter, pricing or serialization; server: {_settings}");
+        $"the close's rows read back from the run's database, written into a fresh database of the same schema by {CloseCeilingWriters} connections, one transaction per {CloseCeilingChunk} closes of three set-based statements in one round trip (INSERT invoices, UPDATE subscriptions, INSERT events FROM unnest(...), documents cast to jsonb) and COMMIT; {(TakesInvoiceNumbers ? "each chunk first takes its block of invoice numbers (UPDATE counters, held to the commit); no reads, subscription locks" : "no reads, locks, invoice counter")}, pricing or serialization; server: {_settings}");
 
     /// <inheritdoc/>
     public async ValueTask MarkBeforeCloseAsync(CancellationToken cancellationToken)
@@ -188,6 +194,11 @@ public sealed partial class PostgresLoadTarget : ICloseCeiling
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
+            if (TakesInvoiceNumbers)
+            {
+                batch.BatchCommands.Add(Command("UPDATE metering.counters SET value = value + $1 WHERE name = 'invoice' RETURNING value", new NpgsqlParameter<long> { TypedValue = to - from }));
+            }
+
             batch.BatchCommands.Add(Command(
                 """
                 INSERT INTO metering.invoices (invoice_id, number, subscription_id, period_start, customer_id, doc)
