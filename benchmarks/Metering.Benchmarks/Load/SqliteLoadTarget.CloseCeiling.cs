@@ -108,12 +108,7 @@ public sealed partial class SqliteLoadTarget : ICloseCeiling
             foreach (var s in closed.Subscriptions.Values)
             {
                 raw.sqlite3_bind_int64(insert, 1, s.Seq);
-                raw.sqlite3_bind_text(insert, 2, s.SubscriptionId);
-                raw.sqlite3_bind_text(insert, 3, s.CustomerId);
-                raw.sqlite3_bind_int64(insert, 4, s.CurrentPeriodEnd);
-                BindNullable(insert, 5, s.EndedAt);
-                raw.sqlite3_bind_int64(insert, 6, s.Revision);
-                raw.sqlite3_bind_text(insert, 7, s.Data);
+                BindSubscription(insert, 2, s);
                 Step(db, insert);
             }
         }
@@ -143,12 +138,7 @@ public sealed partial class SqliteLoadTarget : ICloseCeiling
                 raw.sqlite3_bind_text(invoice, 6, row.Data);
                 Step(db, invoice);
                 var s = closed.Subscriptions[row.SubscriptionId];
-                raw.sqlite3_bind_text(subscription, 1, s.SubscriptionId);
-                raw.sqlite3_bind_text(subscription, 2, s.CustomerId);
-                raw.sqlite3_bind_int64(subscription, 3, s.CurrentPeriodEnd);
-                BindNullable(subscription, 4, s.EndedAt);
-                raw.sqlite3_bind_int64(subscription, 5, s.Revision);
-                raw.sqlite3_bind_text(subscription, 6, s.Data);
+                BindSubscription(subscription, 1, s);
                 Step(db, subscription);
                 bytes += row.Data.Length + s.Data.Length;
             }
@@ -191,16 +181,23 @@ public sealed partial class SqliteLoadTarget : ICloseCeiling
         }
     }
 
-    private static void BindNullable(sqlite3_stmt statement, int index, long? value)
+    // The subscription's columns from parameter `first` on: id, customer, period end, ended at, revision, document.
+    private static void BindSubscription(sqlite3_stmt statement, int first, ClosedSubscription s)
     {
-        if (value is { } v)
+        raw.sqlite3_bind_text(statement, first, s.SubscriptionId);
+        raw.sqlite3_bind_text(statement, first + 1, s.CustomerId);
+        raw.sqlite3_bind_int64(statement, first + 2, s.CurrentPeriodEnd);
+        if (s.EndedAt is { } ended)
         {
-            raw.sqlite3_bind_int64(statement, index, v);
+            raw.sqlite3_bind_int64(statement, first + 3, ended);
         }
         else
         {
-            raw.sqlite3_bind_null(statement, index);
+            raw.sqlite3_bind_null(statement, first + 3);
         }
+
+        raw.sqlite3_bind_int64(statement, first + 4, s.Revision);
+        raw.sqlite3_bind_text(statement, first + 5, s.Data);
     }
 
     private sealed record ClosedInvoice(string InvoiceId, long Number, string SubscriptionId, string CustomerId, long PeriodStart, byte[] Data);

@@ -36,6 +36,7 @@ public sealed partial class SqliteLoadTarget : IReadFloor
         using var begin = Prepare(db, "BEGIN DEFERRED TRANSACTION");
         using var commit = Prepare(db, "COMMIT TRANSACTION");
         using var subscription = Prepare(db, "SELECT revision, data, customer_id, current_period_end FROM subscriptions WHERE subscription_id = ?1");
+        // The store's own aggregates statement (StoreQueries.LoadAggregates, internal to Metering.Sqlite): keep in step.
         using var aggregates = Prepare(
             db,
             """
@@ -49,7 +50,7 @@ public sealed partial class SqliteLoadTarget : IReadFloor
         using var grants = Prepare(db, "SELECT data FROM credit_grants WHERE customer_id = ?1");
         using var transactions = Prepare(db, "SELECT data FROM credit_transactions WHERE customer_id = ?1 ORDER BY sequence");
         var random = new Random(42);
-        long touched = 0;
+        long touched = 0, withAggregates = 0;
         var latency = await ReadFloorTiming.TimeAsync(
             reads,
             _ =>
@@ -70,7 +71,9 @@ public sealed partial class SqliteLoadTarget : IReadFloor
                 // The load plan is monthly in UTC: the current period starts on the first of the month before its end.
                 raw.sqlite3_bind_text(aggregates, 1, id);
                 raw.sqlite3_bind_int64(aggregates, 2, PeriodStart(NodaConstants.UnixEpoch + Duration.FromNanoseconds(periodEnd - 1)));
-                touched += StepAll(db, aggregates, 7);
+                long aggregateBytes = StepAll(db, aggregates, 7);
+                withAggregates += aggregateBytes > 0 ? 1 : 0;
+                touched += aggregateBytes;
                 raw.sqlite3_bind_text(grants, 1, customerId);
                 touched += StepAll(db, grants, 1);
                 raw.sqlite3_bind_text(transactions, 1, customerId);
@@ -79,9 +82,10 @@ public sealed partial class SqliteLoadTarget : IReadFloor
                 return ValueTask.CompletedTask;
             },
             cancellationToken).ConfigureAwait(false);
-        if (touched == 0)
+        if (withAggregates == 0 || touched == 0)
         {
-            throw new InvalidOperationException("The read floor read nothing.");
+            // Every read would then have skipped the aggregates the store's read returns: a floor that reads less.
+            throw new InvalidOperationException("The read floor found no aggregates for any subscription: its period start does not match the load plan's.");
         }
 
         return latency;
