@@ -94,9 +94,9 @@ public sealed record LoadResult(
             Row("read floor p50 / p99", Fmt($"{floor.P50Microseconds:F1} / {floor.P99Microseconds:F1} us"), Fmt($"{floor.Count:N0} reads; {ReadFloorDescription}"));
         }
         Row("period close", Fmt($"{CloseElapsed.TotalSeconds:F2} s"), Fmt($"{ClosedSubscriptions:N0} subscriptions x 3 charges ({ClosedSubscriptions / CloseElapsed.TotalSeconds:N0} invoices/s)"));
-        if (CloseCeiling is { } closeFloor)
+        if (CloseCeiling is { } closeRun)
         {
-            Row("close ceiling", Fmt($"{closeFloor.Elapsed.TotalSeconds:F2} s"), Fmt($"{closeFloor.InvoicesPerSecond:N0} invoices/s, {closeFloor.Events:N0} events, {closeFloor.BytesPerInvoice:N0} document bytes per invoice; {CloseCeilingDescription}"));
+            Row("close ceiling", Fmt($"{closeRun.Elapsed.TotalSeconds:F2} s"), Fmt($"{closeRun.InvoicesPerSecond:N0} invoices/s, {closeRun.Events:N0} events, {closeRun.BytesPerInvoice:N0} document bytes per invoice; {CloseCeilingDescription}"));
             Row("ratio close ours / ceiling", Fmt($"{CloseRatioToCeiling:P1}"));
         }
 

@@ -95,12 +95,12 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
         var report = await metering.PeriodCloser.CloseDueAsync(cancellationToken).ConfigureAwait(false);
         var closeElapsed = Stopwatch.GetElapsedTime(closeStarted);
         Log($"  {report.Invoices.Count:N0} invoices in {closeElapsed.TotalSeconds:F2} s");
-        CloseCeilingRun? closeFloor = null;
+        CloseCeilingRun? closeRun = null;
         if (closeCeiling is not null)
         {
             Log($"close ceiling: {closeCeiling.CloseCeilingDescription}");
-            closeFloor = await closeCeiling.CloseCeilingAsync(cancellationToken).ConfigureAwait(false);
-            Log($"  {closeFloor.Value.Invoices:N0} invoices and {closeFloor.Value.Events:N0} events in {closeFloor.Value.Elapsed.TotalSeconds:F2} s, {closeFloor.Value.BytesPerInvoice:N0} document bytes per invoice");
+            closeRun = await closeCeiling.CloseCeilingAsync(cancellationToken).ConfigureAwait(false);
+            Log($"  {closeRun.Value.Invoices:N0} invoices and {closeRun.Value.Events:N0} events in {closeRun.Value.Elapsed.TotalSeconds:F2} s, {closeRun.Value.BytesPerInvoice:N0} document bytes per invoice");
         }
 
         Log("events: the dispatcher drains the log to a no-op handler, then delivers 1,000 grants made one at a time (lag)");
@@ -153,7 +153,7 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
             ReadFloor = readFloor,
             ReadFloorDescription = (target as IReadFloor)?.ReadFloorDescription,
             RecordedCpu = recordedCpu,
-            CloseCeiling = closeFloor,
+            CloseCeiling = closeRun,
             CloseCeilingDescription = closeCeiling?.CloseCeilingDescription,
         };
     }

@@ -119,7 +119,6 @@ public sealed partial class SqliteLoadTarget : ICloseCeiling
         using var invoice = Prepare(db, "INSERT INTO invoices (invoice_id, number, subscription_id, customer_id, period_start, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         using var subscription = Prepare(db, "UPDATE subscriptions SET customer_id = ?2, current_period_end = ?3, ended_at = ?4, revision = ?5, data = ?6 WHERE subscription_id = ?1");
         using var append = Prepare(db, "INSERT INTO billing_events (data) VALUES (?1)");
-        long bytes = 0;
         int count = closed.Invoices.Length;
         long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < count; i += CloseCeilingTransactionCloses)
@@ -140,14 +139,12 @@ public sealed partial class SqliteLoadTarget : ICloseCeiling
                 var s = closed.Subscriptions[row.SubscriptionId];
                 BindSubscription(subscription, 1, s);
                 Step(db, subscription);
-                bytes += row.Data.Length + s.Data.Length;
             }
 
             for (int e = firstEvent; e < endEvent; e++)
             {
                 raw.sqlite3_bind_text(append, 1, closed.Events[e]);
                 Step(db, append);
-                bytes += closed.Events[e].Length;
             }
 
             Execute(connection, "COMMIT");
@@ -162,6 +159,7 @@ public sealed partial class SqliteLoadTarget : ICloseCeiling
             throw new InvalidOperationException($"The close ceiling stored {reader.GetInt64(0)} of {count} invoices and {reader.GetInt64(1)} of {closed.Events.Length} events.");
         }
 
+        long bytes = closed.Invoices.Sum(i => (long)i.Data.Length + closed.Subscriptions[i.SubscriptionId].Data.Length) + closed.Events.Sum(e => (long)e.Length);
         return new CloseCeilingRun(count, closed.Events.Length, bytes, elapsed);
     }
 
