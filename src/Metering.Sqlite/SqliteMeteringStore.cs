@@ -172,6 +172,8 @@ public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStore
                 connection.Execute(_options.Synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
                 // The writer never checkpoints inside a commit: a background checkpointer does (see WalCheckpointer).
                 connection.Execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0");
+                // When the checkpointer has the log written from its start again, the writer truncates its file to the limit.
+                connection.Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA journal_size_limit = {_options.WalSizeLimit}"));
                 SchemaMigrator.Migrate(connection, DataSource, Logger);
             }
             catch (Exception exception)
@@ -183,7 +185,6 @@ public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStore
 
             var checkpointConnection = new SqliteConnection(_connectionString);
             checkpointConnection.Open();
-            checkpointConnection.Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds}"));
             _reads = new ReadConnectionPool(_connectionString, _options.BusyTimeout, Math.Max(4, Environment.ProcessorCount * 2), _options.ReadMemoryMapSize);
             var created = new SqliteWriter(connection, checkpointConnection, _options, Logger, _eventsCommitted);
             _writer = created;

@@ -103,12 +103,13 @@ public class SchemaTest
             o.QueueCapacity = -1;
             o.BusyTimeout = TimeSpan.FromSeconds(-1);
             o.ReadMemoryMapSize = -1;
+            o.WalSizeLimit = 1_000;
         }
 
         // UseSqlite checks its callback's options at the call, naming every bad setting.
         var register = () => new ServiceCollection().AddMetering().UseSqlite("x.db", Bad);
         register.Should().Throw<MeteringException>()
-            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1");
+            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1").And.Contain("WalSizeLimit is 1000; use 1048576 (1 MB) or more");
 
         // Options changed later through the options pattern are checked when first read (at host start: ValidateOnStart).
         var services = new ServiceCollection();
@@ -117,14 +118,14 @@ public class SchemaTest
         using var provider = services.BuildServiceProvider();
         var read = () => provider.GetRequiredService<IOptions<SqliteStoreOptions>>().Value;
         read.Should().Throw<OptionsValidationException>()
-            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1");
+            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1").And.Contain("WalSizeLimit is 1000; use 1048576 (1 MB) or more");
 
         // A store created directly runs the same checks in its constructor.
         var options = new SqliteStoreOptions();
         Bad(options);
         var construct = () => new SqliteMeteringStore("x.db", options);
         construct.Should().Throw<MeteringException>()
-            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1");
+            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1").And.Contain("WalSizeLimit is 1000; use 1048576 (1 MB) or more");
     }
 
     [Fact]

@@ -30,10 +30,13 @@ public sealed class SqliteConfigurationTest
         var unknown = () => ReadOptions(Section(("ConnectionString", "x.db"), ("BusyTimout", "00:00:05")));
         var missing = () => new ServiceCollection().AddMetering().UseSqlite(Section(("BusyTimeout", "00:00:05")));
         var bad = () => ReadOptions(Section(("ConnectionString", "x.db"), ("MaxBatchSize", "0")));
+        var smallLog = () => ReadOptions(Section(("ConnectionString", "x.db"), ("WalSizeLimit", "4096")));
 
-        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*(settings: ConnectionString, BusyTimeout, MaxBatchSize, QueueCapacity, ReadMemoryMapSize, Synchronous).");
+        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*(settings: ConnectionString, BusyTimeout, MaxBatchSize, QueueCapacity, ReadMemoryMapSize, Synchronous, WalSizeLimit).");
         missing.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:ConnectionString' is missing*");
         bad.Should().Throw<MeteringException>().WithMessage("*MaxBatchSize is 0*");
+        smallLog.Should().Throw<MeteringException>().WithMessage("*WalSizeLimit is 4096; use 1048576 (1 MB) or more bytes*");
+        ReadOptions(Section(("ConnectionString", "x.db"), ("WalSizeLimit", "268435456"))).WalSizeLimit.Should().Be(268_435_456);
     }
 
     private static SqliteStoreOptions ReadOptions(IConfigurationSection section)

@@ -19,4 +19,7 @@ internal static partial class SqliteLog
 
     [LoggerMessage(4011, LogLevel.Information, "SQLite writer of '{DataSource}' committed again after {ConsecutiveGroups} failed transactions.")]
     public static partial void WriterRecovered(ILogger logger, string dataSource, int consecutiveGroups);
+
+    [LoggerMessage(4012, LogLevel.Warning, "SQLite checkpointer of '{DataSource}' could not restart the write-ahead log at {LogBytes} bytes (limit {WalSizeLimit}): a read transaction or another process's writer held it past the wait; the log grows until a later attempt succeeds.")]
+    public static partial void WalRestartDeferred(ILogger logger, string dataSource, long logBytes, long walSizeLimit);
 }

@@ -57,7 +57,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
         _keys = new UsageKeyIndex(connection);
         _aggregates = new AggregateCache(connection);
         _logger = logger ?? NullLogger.Instance;
-        _checkpointer = new WalCheckpointer(checkpointConnection);
+        _checkpointer = new WalCheckpointer(checkpointConnection, options, _logger);
         _maxBatchSize = options.MaxBatchSize;
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.QueueCapacity)
         {
@@ -273,6 +273,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
             }
 
             CountLogPages();
+            _checkpointer.RestartLogIfDue(_connection);
             return;
         }
     }
@@ -341,7 +342,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     {
         SQLitePCL.raw.sqlite3_db_status(_connection.Handle, SQLitePCL.raw.SQLITE_DBSTATUS_CACHE_WRITE, out int written, out _, 1);
         _pagesSinceCheckpoint += written;
-        if (_pagesSinceCheckpoint >= WalCheckpointer.PagesBetweenCheckpoints)
+        if (_pagesSinceCheckpoint >= _checkpointer.PagesBetweenCheckpoints)
         {
             _pagesSinceCheckpoint = 0;
             _checkpointer.Signal();
