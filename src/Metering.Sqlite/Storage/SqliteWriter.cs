@@ -96,6 +96,9 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     /// <summary>Test hook: called with "commit" before COMMIT and "rollback" before ROLLBACK; an exception it returns is thrown there.</summary>
     internal Func<string, Exception?>? InjectFault { get; set; }
 
+    /// <summary>The writer's checkpointer (tests slow its PASSIVE checkpoints down to stand for a slow disk).</summary>
+    internal WalCheckpointer Checkpointer => _checkpointer;
+
     /// <summary>Stops taking requests, lets the loop commit what is queued, and waits for it to close the connection.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -20,7 +20,9 @@ namespace Metering.Sqlite.Storage;
 /// (<see cref="RestartLogIfDue"/>, after their callers are answered): it copies what the PASSIVE one left (the last few
 /// groups) and waits for readers of the log to finish, so the writer's next transaction writes the log from its start
 /// and truncates its file to the limit (<c>journal_size_limit</c>). Run from the checkpointer's connection instead, it
-/// would starve: the writer takes the write lock again the moment it commits. It waits for readers at most
+/// would starve: the writer takes the write lock again the moment it commits. Until the writer has run it, this
+/// checkpointer runs no PASSIVE checkpoint: at a high write rate they run back to back and the writer would never find
+/// the checkpoint lock free. It waits for readers at most
 /// <see cref="RestartWait"/>; one that cannot complete sooner (a long read transaction, another process's writer) gives
 /// up and is tried again once the log has grown by another limit, so a long reader holds the writer up at most once per
 /// limit of writes; a log past twice its limit is logged once (event 4012) until it is back under its limit.
@@ -79,6 +81,9 @@ internal sealed class WalCheckpointer : IAsyncDisposable
     /// <see cref="MaxPagesBetweenCheckpoints"/>, so the log is checked well before it passes its limit.
     /// </summary>
     public int PagesBetweenCheckpoints { get; }
+
+    /// <summary>Test hook: runs inside each PASSIVE checkpoint (a delay stands for a slow disk).</summary>
+    internal Action? DuringPassive { get; set; }
 
     /// <summary>Whether the last PASSIVE checkpoint found the log past its limit (<see cref="RestartLogIfDue"/>).</summary>
     public bool RestartDue => _restartDue;
@@ -165,11 +170,19 @@ internal sealed class WalCheckpointer : IAsyncDisposable
             while (await _signals.Reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 _signals.Reader.TryRead(out _);
+                if (_restartDue)
+                {
+                    // The writer's RESTART after its next group copies everything; a PASSIVE run now would only make it
+                    // wait (under sustained writes the signals come as fast as PASSIVE checkpoints end).
+                    continue;
+                }
+
                 try
                 {
                     long logFrames;
                     lock (_checkpointing)
                     {
+                        DuringPassive?.Invoke();
                         logFrames = Checkpoint(passive).LogFrames;
                     }
 
