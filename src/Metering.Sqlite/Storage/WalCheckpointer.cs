@@ -57,9 +57,11 @@ internal sealed class WalCheckpointer : IAsyncDisposable
     private readonly Lock _checkpointing = new();
 
     // Under _gate: the log's size at the last PASSIVE checkpoint, the size past which the writer restarts it (the limit,
-    // or the limit past the size at a restart that could not complete), and whether the log's warning was logged.
+    // or the limit past the size at a restart that could not complete), the frames of the log the last RESTART copied,
+    // and whether the log's warning was logged.
     private long _logBytes;
     private long _restartAt;
+    private long _restartedLogFrames = -1;
     private bool _warned;
     private volatile bool _restartDue;
 
@@ -107,13 +109,14 @@ internal sealed class WalCheckpointer : IAsyncDisposable
         }
 
         bool busy, retry = false;
+        long logFrames = 0;
         var wait = _busyTimeout < RestartWait ? _busyTimeout : RestartWait;
         SQLitePCL.raw.sqlite3_busy_timeout(writer.Handle, (int)wait.TotalMilliseconds);
         try
         {
             using var restart = writer.CreateCommand();
             restart.CommandText = "PRAGMA wal_checkpoint(RESTART)";
-            busy = Checkpoint(restart).Busy;
+            (busy, logFrames) = Checkpoint(restart);
         }
         catch (SqliteException)
         {
@@ -136,7 +139,7 @@ internal sealed class WalCheckpointer : IAsyncDisposable
 
             if (!busy)
             {
-                (_restartAt, _warned) = (_walSizeLimit, false);
+                (_restartAt, _warned, _restartedLogFrames) = (_walSizeLimit, false, logFrames);
                 return;
             }
 
@@ -195,7 +198,9 @@ internal sealed class WalCheckpointer : IAsyncDisposable
                             (_restartAt, _warned) = (_walSizeLimit, false);
                         }
 
-                        _restartDue = logBytes > _restartAt;
+                        // The log a RESTART just copied whole stays as long as it was until the writer's next commit
+                        // starts it again: not a log to restart twice.
+                        _restartDue = logBytes > _restartAt && logFrames != _restartedLogFrames;
                     }
                 }
                 catch (SqliteException)
