@@ -47,6 +47,9 @@ public sealed record LoadResult(
     /// <summary>What the close ceiling measures.</summary>
     public string? CloseCeilingDescription { get; init; }
 
+    /// <summary>SQLite: bytes of the write-ahead log file right after the close; null for other stores.</summary>
+    public long? LogFileBytes { get; init; }
+
     /// <summary>Our close's invoices/s over the close ceiling's, or null without one.</summary>
     public double? CloseRatioToCeiling => CloseCeiling is { } c ? c.Elapsed / CloseElapsed : null;
 
@@ -98,6 +101,11 @@ public sealed record LoadResult(
         {
             Row("close ceiling", Fmt($"{closeRun.Elapsed.TotalSeconds:F2} s"), Fmt($"{closeRun.InvoicesPerSecond:N0} invoices/s, {closeRun.Events:N0} events, {closeRun.BytesPerInvoice:N0} document bytes per invoice; {CloseCeilingDescription}"));
             Row("ratio close ours / ceiling", Fmt($"{CloseRatioToCeiling:P1}"));
+        }
+
+        if (LogFileBytes is { } logBytes)
+        {
+            Row("write-ahead log file", Fmt($"{logBytes / 1e6:F1} MB"), "after the close; kept near SqliteStoreOptions.WalSizeLimit (64 MB by default)");
         }
 
         Row("events: dispatcher events/s", Fmt($"{Events.EventsPerSecond:N0}"), Fmt($"{Events.Backlog:N0} events to a no-op handler in {Events.DrainElapsed.TotalSeconds:F2} s"));
@@ -166,6 +174,15 @@ public sealed record LoadResult(
                 json.WriteNull("close_ceiling_s");
                 json.WriteNull("ratio_close_to_ceiling");
                 json.WriteNull("close_bytes_per_invoice");
+            }
+
+            if (LogFileBytes is { } logFile)
+            {
+                json.WriteNumber("log_file_bytes", logFile);
+            }
+            else
+            {
+                json.WriteNull("log_file_bytes");
             }
 
             json.WriteEndObject();

@@ -95,6 +95,8 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
         var report = await metering.PeriodCloser.CloseDueAsync(cancellationToken).ConfigureAwait(false);
         var closeElapsed = Stopwatch.GetElapsedTime(closeStarted);
         Log($"  {report.Invoices.Count:N0} invoices in {closeElapsed.TotalSeconds:F2} s");
+        // The SQLite log file never shrinks unless the store restarts the log: after the close it is as large as it got.
+        long? logFileBytes = target is SqliteLoadTarget sqlite ? new FileInfo(sqlite.MeteringPath + "-wal") is { Exists: true } log ? log.Length : 0 : null;
         CloseCeilingRun? closeRun = null;
         if (closeCeiling is not null)
         {
@@ -155,6 +157,7 @@ public sealed class LoadRunner(LoadOptions options, ILoadTarget target, TextWrit
             RecordedCpu = recordedCpu,
             CloseCeiling = closeRun,
             CloseCeilingDescription = closeCeiling?.CloseCeilingDescription,
+            LogFileBytes = logFileBytes,
         };
     }
 
