@@ -22,7 +22,9 @@ namespace Metering.Sqlite.Storage;
 /// and truncates its file to the limit (<c>journal_size_limit</c>). Run from the checkpointer's connection instead, it
 /// would starve: the writer takes the write lock again the moment it commits. Until the writer has run it, this
 /// checkpointer runs no PASSIVE checkpoint: at a high write rate they run back to back and the writer would never find
-/// the checkpoint lock free. It waits for readers at most
+/// the checkpoint lock free. When it finds the log past its limit, the checkpointer also tries the RESTART itself at
+/// once, waiting for nothing: that succeeds when the writer is idle (the log passed its limit with the last group), and
+/// fails at once, leaving it to the writer, when not. It waits for readers at most
 /// <see cref="RestartWait"/>; one that cannot complete sooner (a long read transaction, another process's writer) gives
 /// up and is tried again once the log has grown by another limit, so a long reader holds the writer up at most once per
 /// limit of writes; a log past twice its limit is logged once (event 4012) until it is back under its limit.
@@ -72,6 +74,8 @@ internal sealed class WalCheckpointer : IAsyncDisposable
         _walSizeLimit = options.WalSizeLimit;
         _logger = logger;
         _pageSize = connection.ExecuteScalar<int>("PRAGMA page_size");
+        // This connection never waits for a lock: its RESTART attempts give way to the writer and to readers at once.
+        connection.Execute("PRAGMA busy_timeout = 0");
         _restartAt = _walSizeLimit;
         _busyTimeout = options.BusyTimeout;
         PagesBetweenCheckpoints = (int)Math.Clamp(_walSizeLimit / (_pageSize + FrameHeaderBytes) / 4, 64, MaxPagesBetweenCheckpoints);
@@ -139,7 +143,7 @@ internal sealed class WalCheckpointer : IAsyncDisposable
 
             if (!busy)
             {
-                (_restartAt, _warned, _restartedLogFrames) = (_walSizeLimit, false, logFrames);
+                Restarted(logFrames);
                 return;
             }
 
@@ -154,6 +158,10 @@ internal sealed class WalCheckpointer : IAsyncDisposable
 
         SqliteLog.WalRestartDeferred(_logger, _connection.DataSource, logBytes, _walSizeLimit);
     }
+
+    /// <summary>Under <c>_gate</c>: a RESTART copied the log of <paramref name="logFrames"/> frames whole.</summary>
+    private void Restarted(long logFrames) =>
+        (_restartDue, _restartAt, _warned, _restartedLogFrames) = (false, _walSizeLimit, false, logFrames);
 
     /// <summary>Asks for a checkpoint; signals that arrive while one runs are merged into the next.</summary>
     public void Signal() => _signals.Writer.TryWrite(true);
@@ -170,6 +178,8 @@ internal sealed class WalCheckpointer : IAsyncDisposable
         {
             using var passive = _connection.CreateCommand();
             passive.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+            using var restartNow = _connection.CreateCommand();
+            restartNow.CommandText = "PRAGMA wal_checkpoint(RESTART)";
             while (await _signals.Reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 _signals.Reader.TryRead(out _);
@@ -201,6 +211,24 @@ internal sealed class WalCheckpointer : IAsyncDisposable
                         // The log a RESTART just copied whole stays as long as it was until the writer's next commit
                         // starts it again: not a log to restart twice.
                         _restartDue = logBytes > _restartAt && logFrames != _restartedLogFrames;
+                    }
+
+                    if (_restartDue)
+                    {
+                        // When the log passed its limit with the writer's last group, no group follows to restart it, and
+                        // its uncopied tail would stay for every read to look pages up in. So try at once, without
+                        // waiting (busy timeout 0): while the writer is busy this fails at once and the writer does it.
+                        lock (_checkpointing)
+                        {
+                            (bool busy, logFrames) = Checkpoint(restartNow);
+                            if (!busy)
+                            {
+                                lock (_gate)
+                                {
+                                    Restarted(logFrames);
+                                }
+                            }
+                        }
                     }
                 }
                 catch (SqliteException)
