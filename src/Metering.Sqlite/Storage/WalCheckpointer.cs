@@ -91,9 +91,6 @@ internal sealed class WalCheckpointer : IAsyncDisposable
     /// <summary>Test hook: runs inside each PASSIVE checkpoint (a delay stands for a slow disk).</summary>
     internal Action? DuringPassive { get; set; }
 
-    /// <summary>Whether the last PASSIVE checkpoint found the log past its limit (<see cref="RestartLogIfDue"/>).</summary>
-    public bool RestartDue => _restartDue;
-
     /// <summary>
     /// On the writer's connection, between two groups: when the log is past its limit, a RESTART checkpoint, waiting
     /// at most <see cref="RestartWait"/> for readers (the connection's own busy timeout is put back after).
