@@ -35,6 +35,22 @@ internal static class Preconditions
         }
     }
 
+    /// <summary>
+    /// The check with an interpolated message, which is formatted only when <paramref name="condition"/> is false: a
+    /// check that passes (every row a store reads back, every value a hot path builds) costs no formatting and no
+    /// allocation.
+    /// </summary>
+    public static void CheckArgument(
+        [DoesNotReturnIf(false)] bool condition,
+        string? paramName,
+        [InterpolatedStringHandlerArgument(nameof(condition))] ref FailureMessage message)
+    {
+        if (!condition)
+        {
+            ThrowArgument(paramName, message.ToStringAndClear());
+        }
+    }
+
     public static decimal CheckNotNegative(decimal value, [CallerArgumentExpression(nameof(value))] string? paramName = null)
     {
         if (value < 0m)
@@ -74,4 +90,37 @@ internal static class Preconditions
     [DoesNotReturn]
     private static void ThrowArgumentOutOfRange(string? paramName, object value, string message) =>
         throw new ArgumentOutOfRangeException(paramName, value, message);
+}
+
+/// <summary>
+/// The interpolated message of a check: built only when the check fails (the compiler skips the appends when the
+/// constructor's <c>shouldAppend</c> is false), formatted like a plain interpolated string.
+/// </summary>
+[InterpolatedStringHandler]
+internal ref struct FailureMessage
+{
+    private DefaultInterpolatedStringHandler _text;
+
+    public FailureMessage(int literalLength, int formattedCount, bool condition, out bool shouldAppend)
+    {
+        shouldAppend = !condition;
+        _text = shouldAppend ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    public void AppendLiteral(string value) => _text.AppendLiteral(value);
+
+    public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+
+    public void AppendFormatted<T>(T value, string? format) => _text.AppendFormatted(value, format);
+
+    public void AppendFormatted<T>(T value, int alignment) => _text.AppendFormatted(value, alignment);
+
+    public void AppendFormatted<T>(T value, int alignment, string? format) => _text.AppendFormatted(value, alignment, format);
+
+    public void AppendFormatted(string? value) => _text.AppendFormatted(value);
+
+    public void AppendFormatted(ReadOnlySpan<char> value) => _text.AppendFormatted(value);
+
+    /// <summary>The message; the handler's buffer goes back to the pool.</summary>
+    public string ToStringAndClear() => _text.ToStringAndClear();
 }
