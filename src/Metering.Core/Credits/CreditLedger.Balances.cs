@@ -22,6 +22,11 @@ public sealed partial class CreditLedger
     /// </summary>
     public IReadOnlyList<CreditBalance> BalancesAt(Instant at)
     {
+        if (_grants.IsEmpty)
+        {
+            return [];
+        }
+
         var sums = new Dictionary<Currency, CreditBalance>();
         foreach (var grant in _grants)
         {

@@ -26,6 +26,10 @@ public sealed partial class CreditLedger
     private readonly ImmutableList<CreditTransaction> _transactions;
     private readonly ImmutableHashSet<string> _transactionIds;
 
+    // The empty collections every empty ledger starts from (immutable, so shared; most reads are of customers without credits).
+    private static readonly ImmutableDictionary<string, GrantState> NoStates = ImmutableDictionary.Create<string, GrantState>(StringComparer.Ordinal);
+    private static readonly ImmutableHashSet<string> NoTransactionIds = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+
     private CreditLedger(
         string customerId,
         ImmutableList<CreditGrant> grants,
@@ -57,13 +61,7 @@ public sealed partial class CreditLedger
     /// <summary>A ledger with no grants.</summary>
     /// <exception cref="ArgumentException"><paramref name="customerId"/> is blank.</exception>
     public static CreditLedger Empty(string customerId) =>
-        new(
-            Preconditions.CheckNotBlank(customerId),
-            [],
-            ImmutableDictionary.Create<string, GrantState>(StringComparer.Ordinal),
-            [],
-            ImmutableHashSet.Create<string>(StringComparer.Ordinal),
-            0);
+        new(Preconditions.CheckNotBlank(customerId), [], NoStates, [], NoTransactionIds, 0);
 
     /// <summary>
     /// Rebuilds a ledger from stored grants and transactions, checking every invariant (see <see cref="FindViolations()"/>).

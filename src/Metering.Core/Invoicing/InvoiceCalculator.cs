@@ -164,7 +164,7 @@ public sealed class InvoiceCalculator
                 throw new CurrencyMismatchException(currency, fee.Amount.Currency);
             }
 
-            var description = Invariant($"{fee.Name} ({(fee.Timing == FeeTiming.InAdvance ? "in advance" : "in arrears")}, {cycle.CycleStart} to {cycle.CycleEnd})");
+            var description = string.Create(CultureInfo.InvariantCulture, $"{fee.Name} ({(fee.Timing == FeeTiming.InAdvance ? "in advance" : "in arrears")}, {cycle.CycleStart} to {cycle.CycleEnd})");
             lines.Add(new InvoiceLine(InvoiceLineKind.ContractFee, description, null, null, 1m, fee.Amount.Amount, PricingModel.NoTiers, fee.Amount.Amount, Round(fee.Amount.Amount, currency), null));
         }
 
@@ -177,7 +177,7 @@ public sealed class InvoiceCalculator
         if (terms.DiscountPercent > 0m && usage > 0m)
         {
             var exact = -usage * terms.DiscountPercent / 100m;
-            lines.Add(new InvoiceLine(InvoiceLineKind.Discount, Invariant($"Contract {terms.ContractId}: {terms.DiscountPercent}% off usage"), null, null, 1m, null, PricingModel.NoTiers, exact, Round(exact, currency), null));
+            lines.Add(new InvoiceLine(InvoiceLineKind.Discount, string.Create(CultureInfo.InvariantCulture, $"Contract {terms.ContractId}: {terms.DiscountPercent}% off usage"), null, null, 1m, null, PricingModel.NoTiers, exact, Round(exact, currency), null));
         }
 
         if (terms.MinimumCommitment is { } minimum && minimum.Amount > 0m)
@@ -194,7 +194,7 @@ public sealed class InvoiceCalculator
             var shortfall = committedRounded - billed;
             if (shortfall > 0m)
             {
-                var description = Invariant($"Contract {terms.ContractId}: minimum commitment {committedRounded} {currency.Code}, true-up");
+                var description = string.Create(CultureInfo.InvariantCulture, $"Contract {terms.ContractId}: minimum commitment {committedRounded} {currency.Code}, true-up");
                 lines.Add(new InvoiceLine(InvoiceLineKind.MinimumCommitment, description, null, null, 1m, null, PricingModel.NoTiers, shortfall, new Money(shortfall, currency), covered is { } f ? f.Covered / f.Period : null));
             }
         }
@@ -218,12 +218,12 @@ public sealed class InvoiceCalculator
         var description = $"{plan.DisplayName ?? plan.Key} base fee";
         if (plan.BaseFeePerSeat)
         {
-            description += Invariant($", {quantity} seats");
+            description += string.Create(CultureInfo.InvariantCulture, $", {quantity} seats");
         }
 
         if (fraction is { } share)
         {
-            description += Invariant($", prorated for {Percent(share)}% of the period");
+            description += string.Create(CultureInfo.InvariantCulture, $", prorated for {Percent(share)}% of the period");
         }
 
         if (input.InTrial)
@@ -248,7 +248,7 @@ public sealed class InvoiceCalculator
         {
             seatNanoseconds += seats * (decimal)nanoseconds;
             coveredNanoseconds += nanoseconds;
-            description.Append(Invariant($", {seats} seats for {Percent(nanoseconds / period)}% of the period"));
+            description.Append(string.Create(CultureInfo.InvariantCulture, $", {seats} seats for {Percent(nanoseconds / period)}% of the period"));
         }
 
         if (input.InTrial)
@@ -353,7 +353,7 @@ public sealed class InvoiceCalculator
             label = $"{label} [{string.Join(", ", parts)}]";
         }
 
-        var description = price.IncludedUnits > 0m ? Invariant($"{label} ({price.IncludedUnits} included)") : label;
+        var description = price.IncludedUnits > 0m ? string.Create(CultureInfo.InvariantCulture, $"{label} ({price.IncludedUnits} included)") : label;
         return new InvoiceLine(InvoiceLineKind.Usage, description, charge.Key, charge.MeterKey, quantity, unitPrice, price.Tiers, price.Amount, Round(price.Amount, currency), null)
         {
             Group = group,
@@ -434,5 +434,4 @@ public sealed class InvoiceCalculator
 
     private Money Round(decimal exact, Currency currency) => new(_rounding.Round(exact, currency), currency);
 
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -88,12 +88,11 @@ internal static class StoreQueries
 
     public static CreditLedger LoadLedger(SqliteConnection connection, string customerId)
     {
-        var grants = Texts(StatementCache.Raw(connection, "SELECT data FROM credit_grants WHERE customer_id = ?1"), customerId).ConvertAll(StoreDocuments.ToGrant);
-        var transactions = Texts(StatementCache.Raw(connection, "SELECT data FROM credit_transactions WHERE customer_id = ?1 ORDER BY sequence"), customerId)
-            .ConvertAll(StoreDocuments.ToTransaction);
+        var grants = Texts(StatementCache.Raw(connection, "SELECT data FROM credit_grants WHERE customer_id = ?1"), customerId);
+        var transactions = Texts(StatementCache.Raw(connection, "SELECT data FROM credit_transactions WHERE customer_id = ?1 ORDER BY sequence"), customerId);
         return grants.Count == 0 && transactions.Count == 0
             ? CreditLedger.Empty(customerId)
-            : CreditLedger.FromHistory(customerId, grants, transactions);
+            : CreditLedger.FromHistory(customerId, grants.ConvertAll(StoreDocuments.ToGrant), transactions.ConvertAll(StoreDocuments.ToTransaction));
     }
 
     /// <summary>Runs a one-parameter raw query and returns the first column of each row as text.</summary>

@@ -43,14 +43,16 @@ internal sealed partial class BillingEngine(IOptions<MeteringOptions> options)
         var usage = new Dictionary<string, decimal>(StringComparer.Ordinal);
         var prepaid = new Dictionary<string, decimal>(StringComparer.Ordinal);
         Dictionary<string, IReadOnlyList<ChargeGroupUsage>>? byGroup = null;
-        foreach (var charge in plan.Charges)
+        for (int c = 0; c < plan.Charges.Count; c++)
         {
+            var charge = plan.Charges[c];
             bool grouped = charge.GroupBy.Count > 0;
             var key = grouped ? default : AggregateKey.For(charge);
             var prepaidKey = AggregateKey.PrepaidFor(charge.Key);
             List<ChargeGroupUsage>? groups = null;
-            foreach (var aggregate in aggregates)
+            for (int i = 0; i < aggregates.Count; i++)
             {
+                var aggregate = aggregates[i];
                 if (grouped && IsGroupOf(aggregate.Key, charge))
                 {
                     (groups ??= []).Add(new ChargeGroupUsage(aggregate.Key.GroupValues, aggregate.Aggregate.Quantity));

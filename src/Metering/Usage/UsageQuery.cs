@@ -179,22 +179,45 @@ internal sealed class UsageQuery(IMeteringStore store, MeteringCatalog catalog, 
 
     private static List<UsageSummary> Summaries(string subscriptionId, Plan plan, BillingPeriod period, IReadOnlyList<StoredAggregate> aggregates, UsageSummaryStatus status)
     {
-        var summaries = new List<UsageSummary>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var charge in plan.Charges)
+        // One summary per meter the plan prices, in the order of its first charge (a plan has a handful of charges, so
+        // the checks below are loops, not lookups: this runs on every current-usage read).
+        var summaries = new List<UsageSummary>(plan.Charges.Count);
+        for (int c = 0; c < plan.Charges.Count; c++)
         {
-            if (!seen.Add(charge.MeterKey))
+            var charge = plan.Charges[c];
+            if (!Summarized(summaries, charge.MeterKey))
             {
-                continue;
+                var (quantity, count) = MeterTotals(aggregates, AggregateKey.ForMeter(charge.MeterKey));
+                summaries.Add(new UsageSummary(subscriptionId, charge.MeterKey, period, quantity, count, status));
             }
-
-            var meterKey = AggregateKey.ForMeter(charge.MeterKey);
-            var aggregate = aggregates.FirstOrDefault(a => a.Key == meterKey);
-            var quantity = aggregate.Key == meterKey ? aggregate.Aggregate.Quantity : 0m;
-            var count = aggregate.Key == meterKey ? aggregate.Aggregate.RecordCount : 0L;
-            summaries.Add(new UsageSummary(subscriptionId, charge.MeterKey, period, quantity, count, status));
         }
 
         return summaries;
+    }
+
+    private static bool Summarized(List<UsageSummary> summaries, string meterKey)
+    {
+        for (int i = 0; i < summaries.Count; i++)
+        {
+            if (string.Equals(summaries[i].MeterKey, meterKey, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static (decimal Quantity, long Count) MeterTotals(IReadOnlyList<StoredAggregate> aggregates, AggregateKey meterKey)
+    {
+        for (int i = 0; i < aggregates.Count; i++)
+        {
+            if (aggregates[i].Key == meterKey)
+            {
+                return (aggregates[i].Aggregate.Quantity, aggregates[i].Aggregate.RecordCount);
+            }
+        }
+
+        return (0m, 0L);
     }
 }
