@@ -50,7 +50,7 @@ public sealed partial class SqliteMeteringStore
                 return cached.Subscription;
             }
 
-            var subscription = StoreDocuments.ToSubscription(row.GetString(1));
+            var subscription = StoreDocuments.ToSubscription(row.GetUtf8(1));
             _subscriptionDocs[subscriptionId] = (revision, subscription);
             return subscription;
         }

@@ -68,6 +68,9 @@ internal sealed class RawStatement : IDisposable
     /// <summary>The current row's column as text.</summary>
     public string GetString(int column) => raw.sqlite3_column_text(_statement, column).utf8_to_string();
 
+    /// <summary>The column's text as UTF-8 bytes, valid until the next <see cref="Read"/> or <see cref="Reset"/>.</summary>
+    public ReadOnlySpan<byte> GetUtf8(int column) => raw.sqlite3_column_blob(_statement, column);
+
     /// <summary>The current row's column, canonical decimal text, parsed without an intermediate string.</summary>
     public decimal GetDecimal(int column) => SqliteValues.Decimal(raw.sqlite3_column_blob(_statement, column));
 

@@ -215,9 +215,16 @@ public static partial class StoreDocuments
         Context.SubscriptionDoc);
 
     /// <summary>Reads a value back from its stored JSON document.</summary>
-    public static Subscription ToSubscription(string json)
+    public static Subscription ToSubscription(string json) => ToSubscription(JsonSerializer.Deserialize(json, Context.SubscriptionDoc)!);
+
+    /// <summary>
+    /// Reads a value back from its stored JSON document as UTF-8 bytes (a store that can hand out the column's bytes
+    /// skips building the document's text first).
+    /// </summary>
+    public static Subscription ToSubscription(ReadOnlySpan<byte> utf8Json) => ToSubscription(JsonSerializer.Deserialize(utf8Json, Context.SubscriptionDoc)!);
+
+    private static Subscription ToSubscription(SubscriptionDoc doc)
     {
-        var doc = JsonSerializer.Deserialize(json, Context.SubscriptionDoc)!;
         var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(doc.Schedule.Zone)
             ?? throw new MeteringException(MeteringErrorCode.Configuration, $"Subscription '{doc.SubscriptionId}' is billed in time zone '{doc.Schedule.Zone}', which this machine's time zone database does not know; update NodaTime.");
         return new Subscription

@@ -39,6 +39,25 @@ public sealed class SubscriptionDocumentTest
     }
 
     [Fact]
+    public void Utf8Document_ReadsBackLikeItsText()
+    {
+        // The SQLite store hands the column's UTF-8 bytes to the decoder: the same subscription, field for field.
+        var subscription = Subscription(new SeatChange(Instant.FromUtc(2026, 11, 20, 9, 30), 2, 4)) with
+        {
+            Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["région"] = "Île-de-France ✓" },
+            TrialEndsAt = Instant.FromUtc(2026, 11, 8, 0, 0),
+        };
+        var json = StoreDocuments.Json(subscription);
+
+        var fromText = StoreDocuments.ToSubscription(json);
+        var fromUtf8 = StoreDocuments.ToSubscription(System.Text.Encoding.UTF8.GetBytes(json));
+
+        fromUtf8.Should().Be(subscription);
+        fromUtf8.Should().BeEquivalentTo(fromText);
+        fromUtf8.Metadata.Should().Equal(subscription.Metadata);
+    }
+
+    [Fact]
     public void DocumentWrittenBeforeSeatHistory_LoadsWithNoSeatChanges()
     {
         var subscription = Subscription();
