@@ -215,13 +215,13 @@ public static partial class StoreDocuments
         Context.SubscriptionDoc);
 
     /// <summary>Reads a value back from its stored JSON document.</summary>
-    public static Subscription ToSubscription(string json) => ToSubscription(JsonSerializer.Deserialize(json, Context.SubscriptionDoc)!);
+    public static Subscription ToSubscription(string json) => ToSubscription(SubscriptionDocReader.Read(json));
 
     /// <summary>
     /// Reads a value back from its stored JSON document as UTF-8 bytes (a store that can hand out the column's bytes
     /// skips building the document's text first).
     /// </summary>
-    public static Subscription ToSubscription(ReadOnlySpan<byte> utf8Json) => ToSubscription(JsonSerializer.Deserialize(utf8Json, Context.SubscriptionDoc)!);
+    public static Subscription ToSubscription(ReadOnlySpan<byte> utf8Json) => ToSubscription(SubscriptionDocReader.Read(utf8Json));
 
     private static Subscription ToSubscription(SubscriptionDoc doc)
     {
