@@ -433,5 +433,4 @@ public sealed class InvoiceCalculator
     }
 
     private Money Round(decimal exact, Currency currency) => new(_rounding.Round(exact, currency), currency);
-
 }
