@@ -15,26 +15,19 @@ namespace Metering.Storage;
 /// </summary>
 internal static class SubscriptionDocReader
 {
-    // Up to this many bytes of document are transcoded on the stack; longer ones use a pooled buffer.
-    private const int StackLimit = 1024;
-
+    /// <summary>Reads the document's text, transcoded into a pooled buffer.</summary>
     public static SubscriptionDoc Read(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        int max = Encoding.UTF8.GetMaxByteCount(json.Length);
-        byte[]? rented = max > StackLimit ? ArrayPool<byte>.Shared.Rent(max) : null;
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
         try
         {
-            Span<byte> buffer = rented ?? stackalloc byte[StackLimit];
             int length = Encoding.UTF8.GetBytes(json, buffer);
-            return Read(buffer[..length]);
+            return Read(buffer.AsSpan(0, length));
         }
         finally
         {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
