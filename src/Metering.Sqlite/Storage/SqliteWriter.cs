@@ -258,6 +258,13 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
                 return;
             }
 
+            // Recovered before the callers hear of it: a caller whose write succeeded never sees the fault still standing.
+            if (_fault is { } recovered)
+            {
+                _fault = null;
+                SqliteLog.WriterRecovered(_logger, _connection.DataSource, recovered.ConsecutiveGroups);
+            }
+
             foreach (var request in group)
             {
                 request.Complete();
@@ -267,12 +274,6 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
             {
                 // After COMMIT, never before: a woken dispatcher must find the events.
                 _eventsCommitted?.Pulse();
-            }
-
-            if (_fault is { } recovered)
-            {
-                _fault = null;
-                SqliteLog.WriterRecovered(_logger, _connection.DataSource, recovered.ConsecutiveGroups);
             }
 
             CountLogPages();
