@@ -49,19 +49,28 @@ public sealed partial class PostgreSqlMeteringStore
 
     private async Task<(List<StoredBillingEvent> Events, bool HeldBack)> ReadEventPageAsync(NpgsqlConnection connection, string tx, long sequence, int limit, CancellationToken cancellationToken)
     {
-        await using var batch = Batch(connection, null);
-        batch.BatchCommands.Add(BatchCommand(_events.Read, Text(tx), Long(sequence), P(limit, NpgsqlDbType.Integer)));
-        batch.BatchCommands.Add(BatchCommand(_events.HeldBack, Text(tx), Long(sequence)));
+        // One statement, so the page and the held-back flag come from one snapshot and one horizon: with two, the page
+        // could stop at a horizon that the flag's later snapshot no longer has, and an empty page would not be waited on.
+        await using var command = Command(connection, null, _events.Read);
+        command.Parameters.Add(Text(tx));
+        command.Parameters.Add(Long(sequence));
+        command.Parameters.Add(P(limit, NpgsqlDbType.Integer));
         var events = new List<StoredBillingEvent>();
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var heldBack = false;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            events.Add(ReadStoredEvent(reader, 0));
+            if (reader.IsDBNull(0))
+            {
+                heldBack = reader.GetBoolean(3);
+            }
+            else
+            {
+                events.Add(ReadStoredEvent(reader, 0));
+            }
         }
 
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return (events, reader.GetBoolean(0));
+        return (events, heldBack);
     }
 
     /// <inheritdoc/>
@@ -269,12 +278,21 @@ public sealed partial class PostgreSqlMeteringStore
             $"p.handler, p.attempts, p.last_error, p.parked_at, p.redelivery_requested, e.sequence, e.tx::text, e.doc::text FROM {s}.parked_events p JOIN {s}.billing_events e ON e.sequence = p.sequence";
 
         public string Read { get; } =
-            // ORDER BY names the table's columns (e.tx): an unqualified "tx" would be the text output column, and text
-            // order ("10000" < "9999") is not transaction order.
-            $"SELECT e.sequence, e.tx::text, e.doc::text FROM {s}.billing_events e WHERE e.tx < {Horizon} AND (e.tx, e.sequence) > ($1::xid8, $2) ORDER BY e.tx, e.sequence LIMIT $3";
-
-        public string HeldBack { get; } =
-            $"SELECT EXISTS (SELECT 1 FROM {s}.billing_events WHERE tx >= {Horizon} AND (tx, sequence) > ($1::xid8, $2))";
+            // The page below the horizon, then one row with a null sequence whose last column says whether committed
+            // events after the position are held back by that same horizon. Ordered by the xid8 column (q.tx): the text
+            // output would order "10000" before "9999".
+            $"""
+            WITH h AS MATERIALIZED (SELECT {Horizon} AS x)
+            SELECT q.sequence, q.tx::text, q.doc::text, q.held_back FROM (
+                SELECT p.sequence, p.tx, p.doc, false AS held_back FROM (
+                    SELECT e.sequence, e.tx, e.doc FROM {s}.billing_events e
+                    WHERE e.tx < (SELECT x FROM h) AND (e.tx, e.sequence) > ($1::xid8, $2) ORDER BY e.tx, e.sequence LIMIT $3) AS p
+                UNION ALL
+                SELECT NULL, NULL::xid8, NULL, EXISTS (
+                    SELECT 1 FROM {s}.billing_events b WHERE b.tx >= (SELECT x FROM h) AND (b.tx, b.sequence) > ($1::xid8, $2))
+            ) AS q
+            ORDER BY q.tx NULLS LAST, q.sequence
+            """;
 
         public string AddHandler { get; } =
             $"""

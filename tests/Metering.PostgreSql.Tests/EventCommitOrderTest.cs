@@ -211,4 +211,35 @@ public sealed class EventCommitOrderTest(PostgresServer server)
         granted.Should().Equal(new[] { "g0" }.Concat(Enumerable.Range(1, 100).Select(i => $"g{i}")), "one grant after the other: transaction order");
         reader.Delivered.Should().HaveCount(101).And.OnlyHaveUniqueItems("paging by position neither repeats nor skips an event");
     }
+    [Fact]
+    public async Task HoldingTransaction_FinishingWhileAReadRuns_NeverMakesTheReadComeBackEmpty()
+    {
+        // A read that stops at a transaction still running when the read starts must see that committed events are held
+        // back by it and wait for them, even when that transaction finishes while the read runs; it must never return an
+        // empty page as if nothing were committed. Each round races a read against the commit of such a transaction.
+        var (billing, connectionString, doc) = await CreateAsync();
+        await using var _ = billing;
+        string? position = null;
+        var empty = new List<int>();
+        for (var round = 0; round < 200; round++)
+        {
+            var (connection, holder) = await BeginWithXidAsync(connectionString);
+            await using (connection)
+            {
+                await Grant(billing, $"r{round}"); // committed after the holder took its (older) transaction id
+                var read = billing.Store.ReadEventsAsync(position, 1_000, CancellationToken.None).AsTask();
+                await holder.CommitAsync();
+                var page = await read;
+                if (page.Count == 0)
+                {
+                    empty.Add(round);
+                    page = await billing.Store.ReadEventsAsync(position, 1_000, CancellationToken.None);
+                }
+
+                position = page[^1].Position;
+            }
+        }
+
+        empty.Should().BeEmpty("every round committed an event before its read, and the holding transaction finished at once");
+    }
 }
