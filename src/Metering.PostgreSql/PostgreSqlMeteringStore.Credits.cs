@@ -231,7 +231,7 @@ public sealed partial class PostgreSqlMeteringStore
     }
 
     private void CacheLedger(CreditLedger ledger) =>
-        _ledgers.AddOrUpdate(ledger.CustomerId, ledger, (_, cached) => cached.LastSequence > ledger.LastSequence ? cached : ledger);
+        _ledgers.SetUnless(ledger.CustomerId, ledger, static (cached, written) => cached.LastSequence > written.LastSequence);
 
     /// <summary>A customer's ledger inside one transaction: as locked, as changed, and how far it has been written.</summary>
     private sealed class LedgerState(CreditLedger current, long stored, bool hasRow)

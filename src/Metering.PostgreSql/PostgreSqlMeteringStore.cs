@@ -30,8 +30,11 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
     private readonly EventSql _events;
     private readonly UsageWriter _writer;
     private readonly WarmReadConnections _warm;
-    private readonly ConcurrentDictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, CreditLedger> _ledgers = new(StringComparer.Ordinal);
+
+    // Decoded subscriptions and ledgers (each checked against its stored revision / last sequence before use), at most
+    // PostgreSqlStoreOptions.CacheCapacity of each, the least recently used dropped first.
+    private readonly BoundedCache<string, Subscription> _subscriptions;
+    private readonly BoundedCache<string, CreditLedger> _ledgers;
 
     /// <summary>Creates a store over <paramref name="dataSource"/>, which the caller owns and disposes.</summary>
     /// <param name="dataSource">Where to connect.</param>
@@ -64,7 +67,12 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         _events = new EventSql(PostgreSqlSchema.Quote(options.Schema));
         _writer = new UsageWriter(dataSource, AppendGroupAsync, options.MaxGroupCommitSize, options.GroupCommitWriters);
         _warm = new WarmReadConnections(dataSource, options.WarmReadConnections, options.WarmReadConnectionIdleLifetime, TimeProvider.System);
+        _subscriptions = new BoundedCache<string, Subscription>(options.CacheCapacity, StringComparer.Ordinal);
+        _ledgers = new BoundedCache<string, CreditLedger>(options.CacheCapacity, StringComparer.Ordinal);
     }
+
+    /// <summary>How many decoded subscriptions and ledgers the store keeps now (tests).</summary>
+    internal (int Subscriptions, int Ledgers) CachedCounts => (_subscriptions.Count, _ledgers.Count);
 
     /// <inheritdoc/>
     public async ValueTask InitializeAsync(CancellationToken cancellationToken) =>
@@ -170,7 +178,7 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         }
 
         var subscription = StoreDocuments.ToSubscription(doc);
-        _subscriptions[id] = subscription;
+        _subscriptions.Set(id, subscription);
         return subscription;
     }
 

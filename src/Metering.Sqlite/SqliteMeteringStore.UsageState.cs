@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Metering.Sqlite.Serialization;
 using Metering.Sqlite.Storage;
 using Metering.Storage;
@@ -11,7 +10,11 @@ namespace Metering.Sqlite;
 public sealed partial class SqliteMeteringStore
 {
     // Decoded subscription documents by id, with the revision they were read at; a newer revision is decoded again.
-    private readonly ConcurrentDictionary<string, (long Revision, Subscription Subscription)> _subscriptionDocs = new(StringComparer.Ordinal);
+    // At most SqliteStoreOptions.CacheCapacity of them, the least recently read dropped first.
+    private readonly BoundedCache<string, (long Revision, Subscription Subscription)> _subscriptionDocs;
+
+    /// <summary>How many decoded subscriptions the current-usage read keeps now (tests).</summary>
+    internal int CachedSubscriptionCount => _subscriptionDocs.Count;
 
     /// <inheritdoc/>
     public ValueTask<CurrentUsageState?> ReadCurrentUsageStateAsync(string subscriptionId, CancellationToken cancellationToken)
@@ -51,7 +54,7 @@ public sealed partial class SqliteMeteringStore
             }
 
             var subscription = StoreDocuments.ToSubscription(row.GetUtf8(1));
-            _subscriptionDocs[subscriptionId] = (revision, subscription);
+            _subscriptionDocs.Set(subscriptionId, (revision, subscription));
             return subscription;
         }
         finally

@@ -54,6 +54,7 @@ public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStore
         }
 
         DataSource = new SqliteConnectionStringBuilder(_connectionString).DataSource;
+        _subscriptionDocs = new BoundedCache<string, (long Revision, Subscription Subscription)>(_options.CacheCapacity, StringComparer.Ordinal);
     }
 
     /// <summary>Where the store logs (set by <c>UseSqlite</c> from the host's logger factory).</summary>

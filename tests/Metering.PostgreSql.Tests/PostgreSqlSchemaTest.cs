@@ -171,12 +171,12 @@ public sealed class PostgreSqlSchemaTest(PostgresServer server)
     [Fact]
     public async Task InvalidOptions_AreRejected_WithMessagesNamingEachSetting()
     {
-        var bad = new PostgreSqlStoreOptions { Schema = "Bad-Name", CommandTimeout = TimeSpan.Zero, MaxGroupCommitSize = 0, GroupCommitWriters = 0, WarmReadConnections = -1, WarmReadConnectionIdleLifetime = TimeSpan.Zero };
+        var bad = new PostgreSqlStoreOptions { Schema = "Bad-Name", CommandTimeout = TimeSpan.Zero, MaxGroupCommitSize = 0, GroupCommitWriters = 0, WarmReadConnections = -1, WarmReadConnectionIdleLifetime = TimeSpan.Zero, CacheCapacity = -1 };
         await using var source = NpgsqlDataSource.Create(server.ConnectionStringFor("postgres"));
 
         var construct = () => new PostgreSqlMeteringStore(source, bad);
         construct.Should().Throw<ArgumentException>()
-            .Which.Message.Should().ContainAll("PostgreSqlStoreOptions.Schema 'Bad-Name'", "PostgreSqlStoreOptions.CommandTimeout is 0 seconds", "PostgreSqlStoreOptions.MaxGroupCommitSize", "PostgreSqlStoreOptions.GroupCommitWriters", "PostgreSqlStoreOptions.WarmReadConnections -1", "PostgreSqlStoreOptions.WarmReadConnectionIdleLifetime is 0 seconds");
+            .Which.Message.Should().ContainAll("PostgreSqlStoreOptions.Schema 'Bad-Name'", "PostgreSqlStoreOptions.CommandTimeout is 0 seconds", "PostgreSqlStoreOptions.MaxGroupCommitSize", "PostgreSqlStoreOptions.GroupCommitWriters", "PostgreSqlStoreOptions.WarmReadConnections -1", "PostgreSqlStoreOptions.WarmReadConnectionIdleLifetime is 0 seconds", "PostgreSqlStoreOptions.CacheCapacity -1");
 
         // Through DI the same checks run when the options are first read (at host start with ValidateOnStart).
         var services = new ServiceCollection();

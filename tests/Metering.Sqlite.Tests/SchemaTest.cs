@@ -104,12 +104,13 @@ public class SchemaTest
             o.BusyTimeout = TimeSpan.FromSeconds(-1);
             o.ReadMemoryMapSize = -1;
             o.WalSizeLimit = 1_000;
+            o.CacheCapacity = -1;
         }
 
         // UseSqlite checks its callback's options at the call, naming every bad setting.
         var register = () => new ServiceCollection().AddMetering().UseSqlite("x.db", Bad);
         register.Should().Throw<MeteringException>()
-            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1").And.Contain("WalSizeLimit is 1000; use 1048576 (1 MB) or more");
+            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1").And.Contain("WalSizeLimit is 1000; use 1048576 (1 MB) or more").And.Contain("CacheCapacity is -1");
 
         // Options changed later through the options pattern are checked when first read (at host start: ValidateOnStart).
         var services = new ServiceCollection();
@@ -118,14 +119,14 @@ public class SchemaTest
         using var provider = services.BuildServiceProvider();
         var read = () => provider.GetRequiredService<IOptions<SqliteStoreOptions>>().Value;
         read.Should().Throw<OptionsValidationException>()
-            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1").And.Contain("WalSizeLimit is 1000; use 1048576 (1 MB) or more");
+            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1").And.Contain("WalSizeLimit is 1000; use 1048576 (1 MB) or more").And.Contain("CacheCapacity is -1");
 
         // A store created directly runs the same checks in its constructor.
         var options = new SqliteStoreOptions();
         Bad(options);
         var construct = () => new SqliteMeteringStore("x.db", options);
         construct.Should().Throw<MeteringException>()
-            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1").And.Contain("WalSizeLimit is 1000; use 1048576 (1 MB) or more");
+            .Which.Message.Should().Contain("MaxBatchSize").And.Contain("QueueCapacity").And.Contain("BusyTimeout").And.Contain("ReadMemoryMapSize is -1").And.Contain("WalSizeLimit is 1000; use 1048576 (1 MB) or more").And.Contain("CacheCapacity is -1");
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class SqliteConfigurationTest
         var bad = () => ReadOptions(Section(("ConnectionString", "x.db"), ("MaxBatchSize", "0")));
         var smallLog = () => ReadOptions(Section(("ConnectionString", "x.db"), ("WalSizeLimit", "4096")));
 
-        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*(settings: ConnectionString, BusyTimeout, MaxBatchSize, QueueCapacity, ReadMemoryMapSize, Synchronous, WalSizeLimit).");
+        unknown.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:BusyTimout' is not a SqliteStoreOptions setting*(settings: ConnectionString, BusyTimeout, CacheCapacity, MaxBatchSize, QueueCapacity, ReadMemoryMapSize, Synchronous, WalSizeLimit).");
         missing.Should().Throw<MeteringException>().WithMessage("*'Metering:Sqlite:ConnectionString' is missing*");
         bad.Should().Throw<MeteringException>().WithMessage("*MaxBatchSize is 0*");
         smallLog.Should().Throw<MeteringException>().WithMessage("*WalSizeLimit is 4096; use 1048576 (1 MB) or more bytes*");

@@ -11,6 +11,39 @@ public abstract class PeriodAttributionConformance : StoreTestBase
     private static readonly Duration Tick = Duration.Epsilon * 100; // one BCL tick (100 ns), the store's finest unit
 
     [Fact]
+    public async Task ASubscriptionCacheFarSmallerThanTheCustomers_AttributesAndBillsEveryRecordAsWithoutOne()
+    {
+        // 24 customers through a cache of 4: most records find their customer dropped from it and read the store.
+        await using var billing = CreateStandard(o => o.SubscriptionCacheCapacity = 4);
+        var subscriptions = new List<Subscription>();
+        for (var i = 0; i < 24; i++)
+        {
+            subscriptions.Add(await SubscribeAsync(billing, $"c{i}"));
+        }
+
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 0; i < subscriptions.Count; i++)
+            {
+                var outcome = await billing.Recorder.RecordAsync(Usage($"c{i}", i + 1, billing.Clock.Now, $"r{round}-c{i}"));
+                outcome.Kind.Should().Be(UsageOutcomeKind.Accepted);
+                outcome.SubscriptionId.Should().Be(subscriptions[i].SubscriptionId);
+            }
+        }
+
+        await billing.Subscriptions.CancelNowAsync(subscriptions[0].SubscriptionId);
+        billing.Clock.Advance(Duration.FromMinutes(1));
+        (await billing.Recorder.RecordAsync(Usage("c0", 1m, billing.Clock.Now, "after-cancel"))).Reason.Should().Be(UsageRejectionReason.NoActiveSubscription);
+        for (var i = 1; i < subscriptions.Count; i++)
+        {
+            // Three records of i + 1 calls each: 10.00 + 2.00 x 3(i + 1).
+            var current = await billing.Usage.GetCurrentAsync(subscriptions[i].SubscriptionId);
+            current.Usage.Single().Quantity.Should().Be(3m * (i + 1));
+            current.Estimate.Total.Should().Be(Usd(10.00m + (6.00m * (i + 1))));
+        }
+    }
+
+    [Fact]
     public async Task RecordAtPeriodEnd_LandsInNextPeriod_OneTickBefore_InCurrent()
     {
         await using var billing = CreateStandard();

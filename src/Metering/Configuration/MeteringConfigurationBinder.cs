@@ -51,6 +51,9 @@ internal static class MeteringConfigurationBinder
                 case "CLOSECONCURRENCY":
                     Int(child, options, v => options.CloseConcurrency = v);
                     break;
+                case "SUBSCRIPTIONCACHECAPACITY":
+                    Int(child, options, v => options.SubscriptionCacheCapacity = v);
+                    break;
                 case "LOWCREDITBALANCETHRESHOLDS":
                     foreach (var threshold in child.GetChildren())
                     {
@@ -69,7 +72,7 @@ internal static class MeteringConfigurationBinder
                     // Sections of RunInBackground(...) and the health checks, bound by their own options.
                     break;
                 default:
-                    options.BindingErrors.Add($"Configuration '{path}' is not a Metering setting; remove it or fix its name (settings: GracePeriod, EntitlementGracePeriod, FutureTolerance, CloseRetryDelay, CloseRetryMaxDelay, InvoiceApproval, Rounding, DefaultTimeZone, DefaultCreditRateCard, CloseBatchSize, CloseConcurrency, LowCreditBalanceThresholds, Background).");
+                    options.BindingErrors.Add($"Configuration '{path}' is not a Metering setting; remove it or fix its name (settings: GracePeriod, EntitlementGracePeriod, FutureTolerance, CloseRetryDelay, CloseRetryMaxDelay, InvoiceApproval, Rounding, DefaultTimeZone, DefaultCreditRateCard, CloseBatchSize, CloseConcurrency, SubscriptionCacheCapacity, LowCreditBalanceThresholds, Background).");
                     break;
             }
         }

@@ -48,6 +48,11 @@ internal sealed class MeteringOptionsValidator : IValidateOptions<MeteringOption
             failures.Add($"MeteringOptions.CloseBatchSize must be between 1 and 100000, but was {options.CloseBatchSize}.");
         }
 
+        if (options.SubscriptionCacheCapacity < 0)
+        {
+            failures.Add($"MeteringOptions.SubscriptionCacheCapacity must be zero (keep nothing) or more, e.g. 250000 (the default), but was {options.SubscriptionCacheCapacity}.");
+        }
+
         foreach (var (unit, threshold) in options.LowCreditBalanceThresholds)
         {
             if (threshold < 0m)

@@ -19,7 +19,7 @@ public sealed class ConfigurationBindingTest
         var services = new ServiceCollection();
         services.AddMetering(
             Section(("GracePeriod", "02:00:00"), ("FutureTolerance", "00:10:00"), ("CloseRetryDelay", "00:00:30"), ("InvoiceApproval", "Manual"),
-                ("Rounding", "ToEven"), ("CloseBatchSize", "50"), ("DefaultTimeZone", "Europe/Paris"), ("LowCreditBalanceThresholds:credits", "100.5"),
+                ("Rounding", "ToEven"), ("CloseBatchSize", "50"), ("SubscriptionCacheCapacity", "2500"), ("DefaultTimeZone", "Europe/Paris"), ("LowCreditBalanceThresholds:credits", "100.5"),
                 ("Background:CloseInterval", "00:05:00"), ("Background:Jitter", "0.25")),
             o => o.AddMeter(Meter.Sum("api_calls"))).RunInBackground();
         using var provider = services.BuildServiceProvider();
@@ -33,6 +33,7 @@ public sealed class ConfigurationBindingTest
         options.InvoiceApproval.Should().Be(InvoiceApproval.Manual);
         options.Rounding.Should().Be(RoundingPolicy.HalfEven);
         options.CloseBatchSize.Should().Be(50);
+        options.SubscriptionCacheCapacity.Should().Be(2_500);
         options.DefaultTimeZone.Should().Be("Europe/Paris");
         options.LowCreditBalanceThresholds["credits"].Should().Be(100.5m);
         options.Meters.Should().ContainSingle("code declarations still apply");
@@ -71,7 +72,7 @@ public sealed class ConfigurationBindingTest
     public void InvalidConfiguration_FailsAtStartup_NamingEachKey()
     {
         var services = new ServiceCollection();
-        services.AddMetering(Section(("GracePeriod", "two hours"), ("InvoiceApproval", "Sometimes"), ("GracePeriodd", "01:00:00"), ("CloseConcurrency", "0")));
+        services.AddMetering(Section(("GracePeriod", "two hours"), ("InvoiceApproval", "Sometimes"), ("GracePeriodd", "01:00:00"), ("CloseConcurrency", "0"), ("SubscriptionCacheCapacity", "-1")));
         using var provider = services.BuildServiceProvider();
 
         var resolve = () => provider.GetRequiredService<IOptions<MeteringOptions>>().Value;
@@ -81,6 +82,7 @@ public sealed class ConfigurationBindingTest
         error.Failures.Should().Contain(f => f.Contains("'Metering:InvoiceApproval'") && f.Contains("Automatic, Manual"));
         error.Failures.Should().Contain(f => f.Contains("'Metering:GracePeriodd' is not a Metering setting"));
         error.Failures.Should().Contain(f => f.Contains("MeteringOptions.CloseConcurrency"));
+        error.Failures.Should().Contain(f => f.Contains("MeteringOptions.SubscriptionCacheCapacity") && f.Contains("but was -1"));
     }
 
     [Fact]

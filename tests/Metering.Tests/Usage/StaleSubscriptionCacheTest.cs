@@ -1,5 +1,6 @@
 using Metering.Storage;
 using Metering.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Metering.Tests.Usage;
 
@@ -64,5 +65,33 @@ public sealed class StaleSubscriptionCacheTest
         (await first.Recorder.RecordBatchAsync([new UsageRecord("c1", "api_calls", 3m, Start, "batch")])).Single().Kind.Should().Be(UsageOutcomeKind.Accepted);
         var aggregates = await shared.GetAggregatesAsync("s1", Start, CancellationToken.None);
         aggregates.Single(a => a.Key == AggregateKey.ForMeter("api_calls")).Aggregate.Quantity.Should().Be(5m);
+    }
+
+    [Fact]
+    public async Task ManyMoreCustomersThanTheCacheCapacity_KeepAtMostTheCapacity_AndEveryRecordIsAccepted()
+    {
+        await using var billing = TestMetering.Create(o =>
+        {
+            Configure(o);
+            o.SubscriptionCacheCapacity = 6;
+        }, Start);
+        var cache = billing.Services.GetRequiredService<SubscriptionCache>();
+        for (var i = 0; i < 30; i++)
+        {
+            await billing.Subscriptions.CreateCustomerAsync($"c{i}", $"c{i}", "UTC");
+            await billing.Subscriptions.SubscribeAsync(new SubscribeRequest { CustomerId = $"c{i}", PlanKey = "basic" });
+        }
+
+        var most = 0;
+        for (var round = 0; round < 2; round++)
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                (await billing.Recorder.RecordAsync(new UsageRecord($"c{i}", "api_calls", 1m, Start, $"r{round}-c{i}"))).Kind.Should().Be(UsageOutcomeKind.Accepted);
+                most = Math.Max(most, cache.Count);
+            }
+        }
+
+        most.Should().BeLessThanOrEqualTo(6).And.BeGreaterThan(0, "it does keep customers");
     }
 }
