@@ -1,5 +1,6 @@
 using Metering.Sqlite.Storage;
 using Metering.Storage;
+using Microsoft.Data.Sqlite;
 using static Metering.Sqlite.Serialization.SqliteValues;
 
 namespace Metering.Sqlite;
@@ -7,9 +8,49 @@ namespace Metering.Sqlite;
 /// <summary>Credit ledgers: reads on one snapshot, changes through the writer, customers with grants to expire.</summary>
 public sealed partial class SqliteMeteringStore
 {
+    // Ledgers as stored, by customer, at most SqliteStoreOptions.CacheCapacity of them: the writer publishes each
+    // ledger it committed; a read uses a kept one only when its last sequence is the stored one (a ledger's grants and
+    // transactions are append-only and every grant writes a transaction, so the last sequence is its version).
+    private readonly BoundedCache<string, CreditLedger> _ledgerReads;
+
     /// <inheritdoc/>
     public ValueTask<CreditLedger> LoadLedgerAsync(string customerId, CancellationToken cancellationToken) =>
-        ReadAsync(c => StoreQueries.LoadLedger(c, customerId), cancellationToken, snapshot: true);
+        ReadAsync(c => ReadLedgerCached(c, customerId), cancellationToken, snapshot: true);
+
+    /// <summary>
+    /// The customer's ledger as stored in the connection's snapshot: the kept one when it is at the stored last sequence
+    /// (one index lookup), else rebuilt from its grants and transactions and kept. Rebuilding replays the whole history,
+    /// so without this every balance or current-usage read of a customer burning credits in real time grew with the
+    /// number of records burned.
+    /// </summary>
+    private CreditLedger ReadLedgerCached(SqliteConnection connection, string customerId)
+    {
+        var last = StatementCache.Raw(connection, "SELECT max(sequence) FROM credit_transactions WHERE customer_id = ?1");
+        last.Bind(1, customerId);
+        long version;
+        try
+        {
+            version = last.Read() && !last.IsNull(0) ? last.GetInt64(0) : 0;
+        }
+        finally
+        {
+            last.Reset();
+        }
+
+        if (version == 0)
+        {
+            return CreditLedger.Empty(customerId);
+        }
+
+        if (_ledgerReads.TryGetValue(customerId, out var kept) && kept.LastSequence == version)
+        {
+            return kept;
+        }
+
+        var ledger = StoreQueries.LoadLedger(connection, customerId);
+        _ledgerReads.SetUnless(customerId, ledger, static (cached, read) => cached.LastSequence > read.LastSequence);
+        return ledger;
+    }
 
     /// <inheritdoc/>
     public ValueTask<CreditLedger> UpdateLedgerAsync(string customerId, Func<CreditLedger, LedgerChange> change, CancellationToken cancellationToken)
@@ -47,7 +88,7 @@ public sealed partial class SqliteMeteringStore
                         break;
                     }
 
-                    var ledger = StoreQueries.LoadLedger(c, customerId);
+                    var ledger = ReadLedgerCached(c, customerId);
                     if (ledger.Grants.Any(g => g.ExpiresAt is { } expiry && expiry <= at && ledger.RemainingOf(g.GrantId, expiry - Duration.Epsilon) > 0m
                         && !ledger.Transactions.Any(t => t.GrantId == g.GrantId && t.Type == CreditTransactionType.Expiration)))
                     {

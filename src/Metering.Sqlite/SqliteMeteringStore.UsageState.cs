@@ -31,7 +31,7 @@ public sealed partial class SqliteMeteringStore
         }
 
         var aggregates = StoreQueries.LoadAggregates(connection, subscriptionId, SqliteValues.Nanos(subscription.CurrentPeriod.Start));
-        var ledger = StoreQueries.LoadLedger(connection, subscription.CustomerId);
+        var ledger = ReadLedgerCached(connection, subscription.CustomerId);
         return new CurrentUsageState(subscription, aggregates, ledger);
     }
 

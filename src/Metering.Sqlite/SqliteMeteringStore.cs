@@ -55,6 +55,7 @@ public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStore
 
         DataSource = new SqliteConnectionStringBuilder(_connectionString).DataSource;
         _subscriptionDocs = new BoundedCache<string, (long Revision, Subscription Subscription)>(_options.CacheCapacity, StringComparer.Ordinal);
+        _ledgerReads = new BoundedCache<string, CreditLedger>(_options.CacheCapacity, StringComparer.Ordinal);
     }
 
     /// <summary>Where the store logs (set by <c>UseSqlite</c> from the host's logger factory).</summary>
@@ -187,7 +188,7 @@ public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStore
             var checkpointConnection = new SqliteConnection(_connectionString);
             checkpointConnection.Open();
             _reads = new ReadConnectionPool(_connectionString, _options.BusyTimeout, Math.Max(4, Environment.ProcessorCount * 2), _options.ReadMemoryMapSize);
-            var created = new SqliteWriter(connection, checkpointConnection, _options, Logger, _eventsCommitted);
+            var created = new SqliteWriter(connection, checkpointConnection, _options, Logger, _eventsCommitted, _ledgerReads);
             _writer = created;
             SqliteLog.Opened(Logger, DataSource, SchemaVersion);
             return created;

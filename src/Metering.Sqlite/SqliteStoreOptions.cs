@@ -93,10 +93,11 @@ public sealed class SqliteStoreOptions
     public long WalSizeLimit { get; set; } = DefaultWalSizeLimit;
 
     /// <summary>
-    /// The most decoded subscriptions the store keeps in memory between current-usage reads (default 250,000; 0 keeps
-    /// none). A read whose subscription is kept at its stored revision skips decoding its document (~1.7 µs and ~2.3 KB
-    /// each); the least recently read are dropped first, so memory stays bounded however many subscriptions the
-    /// database holds: about 650 bytes per kept subscription, ~160 MB at the default.
+    /// The most decoded subscriptions, and separately the most credit ledgers, the store keeps in memory between reads
+    /// (default 250,000 each; 0 keeps none). A current-usage read whose subscription is kept at its stored revision skips
+    /// decoding its document (~1.7 µs and ~2.3 KB each), and a ledger kept at its stored last sequence is not rebuilt
+    /// from its whole history of grants and burns; the least recently read are dropped first, so memory stays bounded
+    /// however many customers the database holds (about 650 bytes per plain subscription: ~160 MB at the default).
     /// </summary>
     public int CacheCapacity { get; set; } = 250_000;
 

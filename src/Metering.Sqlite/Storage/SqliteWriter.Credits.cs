@@ -60,5 +60,21 @@ internal sealed partial class SqliteWriter
         }
 
         _ledgers[after.CustomerId] = after;
+        _changedLedgers.Add(after);
+    }
+
+    // After COMMIT: readers find each changed ledger at its stored version instead of rebuilding it from its history.
+    // Never before: a ledger of a transaction that rolls back must not be found at a version another one may commit.
+    private void PublishCommittedLedgers()
+    {
+        if (_committedLedgers is not null)
+        {
+            foreach (var ledger in _changedLedgers)
+            {
+                _committedLedgers.SetUnless(ledger.CustomerId, ledger, static (cached, committed) => cached.LastSequence > committed.LastSequence);
+            }
+        }
+
+        _changedLedgers.Clear();
     }
 }

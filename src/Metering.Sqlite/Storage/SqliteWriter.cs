@@ -47,12 +47,23 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
 
     // Whether the running transaction appended events (the signal is pulsed after its COMMIT).
     private bool _eventsAppended;
+
+    // The readers' ledger cache, and the ledgers the running transaction changed: published to it after COMMIT only.
+    private readonly BoundedCache<string, CreditLedger>? _committedLedgers;
+    private readonly List<CreditLedger> _changedLedgers = [];
     private volatile WriterFault? _fault;
 
-    public SqliteWriter(SqliteConnection connection, SqliteConnection checkpointConnection, SqliteStoreOptions options, ILogger? logger = null, EventLogSignal? eventsCommitted = null)
+    public SqliteWriter(
+        SqliteConnection connection,
+        SqliteConnection checkpointConnection,
+        SqliteStoreOptions options,
+        ILogger? logger = null,
+        EventLogSignal? eventsCommitted = null,
+        BoundedCache<string, CreditLedger>? committedLedgers = null)
     {
         _connection = connection;
         _eventsCommitted = eventsCommitted;
+        _committedLedgers = committedLedgers;
         _appendState = new AppendState(this);
         _keys = new UsageKeyIndex(connection);
         _aggregates = new AggregateCache(connection);
@@ -214,6 +225,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
 
                 Sql("BEGIN IMMEDIATE").ExecuteNonQuery();
                 _eventsAppended = false;
+                _changedLedgers.Clear();
                 var version = ReadDataVersion();
                 if (version != _dataVersion)
                 {
@@ -275,6 +287,8 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
                 // After COMMIT, never before: a woken dispatcher must find the events.
                 _eventsCommitted?.Pulse();
             }
+
+            PublishCommittedLedgers();
 
             CountLogPages();
             _checkpointer.RestartLogIfDue(_connection);
@@ -362,6 +376,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
         _aggregates.Clear();
         _subscriptions.Clear();
         _ledgers.Clear();
+        _changedLedgers.Clear();
     }
 
     /// <summary>A command of <see cref="StatementCache"/> on the writer's connection.</summary>
