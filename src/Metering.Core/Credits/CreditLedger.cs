@@ -63,43 +63,6 @@ public sealed partial class CreditLedger
     public static CreditLedger Empty(string customerId) =>
         new(Preconditions.CheckNotBlank(customerId), [], NoStates, [], NoTransactionIds, 0);
 
-    /// <summary>
-    /// Rebuilds a ledger from stored grants and transactions, checking every invariant (see <see cref="FindViolations()"/>).
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="customerId"/> is blank.</exception>
-    /// <exception cref="ArgumentNullException">A collection or one of its items is null.</exception>
-    /// <exception cref="CreditLedgerInvariantException">The history breaks an invariant, e.g. a grant is overdrawn;
-    /// the exception lists every violation.</exception>
-    public static CreditLedger FromHistory(string customerId, IEnumerable<CreditGrant> grants, IEnumerable<CreditTransaction> transactions)
-    {
-        Preconditions.CheckNotBlank(customerId);
-        var grantList = Preconditions.CheckNotNull(grants).ToList();
-        var transactionList = Preconditions.CheckNotNull(transactions).OrderBy(t => Preconditions.CheckNotNull(t).Sequence).ToList();
-        grantList.ForEach(g => Preconditions.CheckNotNull(g));
-
-        var violations = CreditLedgerAudit.FindViolations(customerId, grantList, transactionList);
-        if (violations.Count > 0)
-        {
-            throw new CreditLedgerInvariantException(customerId, violations);
-        }
-
-        var grantedAt = transactionList.Where(t => t.Type == CreditTransactionType.Grant).ToDictionary(t => t.GrantId, t => t.Sequence, StringComparer.Ordinal);
-        var orderedGrants = grantList.OrderBy(g => grantedAt[g.GrantId]).ToImmutableList();
-        var states = orderedGrants.ToDictionary(g => g.GrantId, g => new GrantState(g), StringComparer.Ordinal);
-        foreach (var transaction in transactionList)
-        {
-            states[transaction.GrantId] = states[transaction.GrantId].Apply(transaction);
-        }
-
-        return new CreditLedger(
-            customerId,
-            orderedGrants,
-            states.ToImmutableDictionary(StringComparer.Ordinal),
-            transactionList.ToImmutableList(),
-            transactionList.Select(t => t.TransactionId).ToImmutableHashSet(StringComparer.Ordinal),
-            transactionList.Count == 0 ? 0 : transactionList[^1].Sequence);
-    }
-
     /// <summary>The grant with this id.</summary>
     /// <exception cref="UnknownCreditGrantException">The ledger has no such grant.</exception>
     public CreditGrant GetGrant(string grantId) => GetState(grantId).Grant;
