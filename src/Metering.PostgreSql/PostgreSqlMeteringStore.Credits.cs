@@ -108,11 +108,16 @@ public sealed partial class PostgreSqlMeteringStore
         return new LedgerState(loaded[customerId], version, hasRow: true);
     }
 
-    /// <summary>The ledgers at the given versions: from the cache when it holds that version, else rebuilt from their rows.</summary>
+    /// <summary>
+    /// The ledgers at the given versions: from the cache when it holds that version; a kept older one extended with the
+    /// rows stored after it (another instance wrote since); else rebuilt from all its rows.
+    /// </summary>
     private async Task<Dictionary<string, CreditLedger>> LoadLedgersAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Dictionary<string, long> versions, CancellationToken cancellationToken)
     {
         var ledgers = new Dictionary<string, CreditLedger>(StringComparer.Ordinal);
         var toLoad = new List<string>();
+        var after = new List<long>();
+        var held = new Dictionary<string, CreditLedger>(StringComparer.Ordinal);
         foreach (var (customerId, version) in versions)
         {
             if (version == 0)
@@ -125,7 +130,15 @@ public sealed partial class PostgreSqlMeteringStore
             }
             else
             {
+                // Only what follows a kept older ledger is read: with credits burned per record on another instance, a
+                // rebuild from every row would make each read here grow with the records burned.
+                var older = cached is not null && cached.LastSequence < version ? cached : null;
                 toLoad.Add(customerId);
+                after.Add(older?.LastSequence ?? 0);
+                if (older is not null)
+                {
+                    held[customerId] = older;
+                }
             }
         }
 
@@ -138,8 +151,8 @@ public sealed partial class PostgreSqlMeteringStore
         var transactions = toLoad.ToDictionary(c => c, _ => new List<CreditTransaction>(), StringComparer.Ordinal);
         await using (var batch = Batch(connection, transaction))
         {
-            batch.BatchCommands.Add(BatchCommand(_sql.LoadGrants, Texts([.. toLoad])));
-            batch.BatchCommands.Add(BatchCommand(_sql.LoadTransactions, Texts([.. toLoad])));
+            batch.BatchCommands.Add(BatchCommand(_sql.LoadGrantsAfter, Texts([.. toLoad]), Longs([.. after])));
+            batch.BatchCommands.Add(BatchCommand(_sql.LoadTransactionsAfter, Texts([.. toLoad]), Longs([.. after])));
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -155,7 +168,9 @@ public sealed partial class PostgreSqlMeteringStore
 
         foreach (var customerId in toLoad)
         {
-            var ledger = CreditLedger.FromHistory(customerId, grants[customerId], transactions[customerId]);
+            var ledger = held.TryGetValue(customerId, out var older)
+                ? older.WithHistory(grants[customerId], transactions[customerId])
+                : CreditLedger.FromHistory(customerId, grants[customerId], transactions[customerId]);
             ledgers[customerId] = ledger;
             CacheLedger(ledger);
         }

@@ -373,8 +373,25 @@ public sealed partial class PostgreSqlMeteringStore : IMeteringStore, IAsyncDisp
         public readonly string EnsureLedger = $"INSERT INTO {s}.credit_ledgers (customer_id, last_sequence) VALUES ($1, 0) ON CONFLICT (customer_id) DO NOTHING";
         public readonly string LockLedgers = $"SELECT customer_id, last_sequence FROM {s}.credit_ledgers WHERE customer_id = ANY($1) ORDER BY customer_id FOR UPDATE";
         public readonly string LedgerVersion = $"SELECT last_sequence FROM {s}.credit_ledgers WHERE customer_id = $1";
-        public readonly string LoadGrants = $"SELECT customer_id, doc::text FROM {s}.credit_grants WHERE customer_id = ANY($1)";
-        public readonly string LoadTransactions = $"SELECT customer_id, doc::text FROM {s}.credit_transactions WHERE customer_id = ANY($1) ORDER BY customer_id, sequence";
+        // A ledger's rows after a sequence (0: all of them). After a sequence, grants are found through their Grant
+        // transactions, so the read covers only the primary key range after it; all of them are read from their table,
+        // so the whole history's audit still sees a grant that has no Grant transaction.
+        public readonly string LoadGrantsAfter =
+            $"""
+            SELECT g.customer_id, g.doc::text FROM unnest($1::text[], $2::bigint[]) AS u(c, after)
+            JOIN {s}.credit_grants g ON g.customer_id = u.c AND u.after = 0
+            UNION ALL
+            SELECT g.customer_id, g.doc::text FROM unnest($1::text[], $2::bigint[]) AS u(c, after)
+            JOIN {s}.credit_transactions t ON t.customer_id = u.c AND u.after > 0 AND t.sequence > u.after AND t.type = 'Grant'
+            JOIN {s}.credit_grants g ON g.customer_id = t.customer_id AND g.grant_id = t.grant_id
+            """;
+
+        public readonly string LoadTransactionsAfter =
+            $"""
+            SELECT t.customer_id, t.doc::text FROM unnest($1::text[], $2::bigint[]) AS u(c, after)
+            JOIN {s}.credit_transactions t ON t.customer_id = u.c AND t.sequence > u.after
+            ORDER BY t.customer_id, t.sequence
+            """;
 
         public readonly string InsertGrants =
             $"""
