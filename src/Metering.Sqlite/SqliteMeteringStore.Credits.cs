@@ -42,12 +42,14 @@ public sealed partial class SqliteMeteringStore
             return CreditLedger.Empty(customerId);
         }
 
-        if (_ledgerReads.TryGetValue(customerId, out var kept) && kept.LastSequence == version)
+        var kept = _ledgerReads.GetValueOrDefault(customerId);
+        if (kept?.LastSequence == version)
         {
             return kept;
         }
 
-        var ledger = StoreQueries.LoadLedger(connection, customerId);
+        // Older (another process wrote, or the writer has not handed its ledger over yet): read only what follows it.
+        var ledger = kept is not null && kept.LastSequence < version ? StoreQueries.ExtendLedger(connection, kept) : StoreQueries.LoadLedger(connection, customerId);
         _ledgerReads.SetUnless(customerId, ledger, static (cached, read) => cached.LastSequence > read.LastSequence);
         return ledger;
     }

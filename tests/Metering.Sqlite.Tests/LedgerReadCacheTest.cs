@@ -7,7 +7,7 @@ namespace Metering.Sqlite.Tests;
 /// Ledger reads (balances, current usage, expiry candidates) find a ledger at its stored version instead of rebuilding
 /// it from its whole history: a customer burning credits per record would otherwise make every read replay every burn.
 /// What a read returns is always the stored ledger: a ledger of a transaction that failed is never found, and a change
-/// written by another connection to the file is read.
+/// written by another connection to the file is read, by extending the ledger held with the rows stored after it.
 /// </summary>
 public class LedgerReadCacheTest
 {
@@ -54,7 +54,8 @@ public class LedgerReadCacheTest
         using var db = new TempDatabase();
         await using var store = new SqliteMeteringStore(db.Path);
         await store.UpdateLedgerAsync("c1", l => new LedgerChange(l.Grant(Grant("g1")), []), Ct);
-        (await store.LoadLedgerAsync("c1", Ct)).Grants.Should().ContainSingle();
+        var before = await store.LoadLedgerAsync("c1", Ct);
+        before.Grants.Should().ContainSingle();
 
         await using (var other = new SqliteMeteringStore(db.Path))
         {
@@ -64,6 +65,7 @@ public class LedgerReadCacheTest
         var afterOther = await store.LoadLedgerAsync("c1", Ct);
         afterOther.Grants.Select(g => g.GrantId).Should().Equal("g1", "g2");
         afterOther.LastSequence.Should().Be(2);
+        afterOther.Transactions[0].Should().BeSameAs(before.Transactions[0], "the ledger held was extended with the row stored after it, not rebuilt");
 
         // A grant whose transaction fails at COMMIT is not stored, and no read finds it.
         store.Writer!.InjectFault = point => point == "commit" ? new Microsoft.Data.Sqlite.SqliteException("disk I/O error", SQLitePCL.raw.SQLITE_IOERR) : null;

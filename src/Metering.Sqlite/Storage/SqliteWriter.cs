@@ -277,6 +277,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
                 SqliteLog.WriterRecovered(_logger, _connection.DataSource, recovered.ConsecutiveGroups);
             }
 
+            PublishCommittedLedgers();
             foreach (var request in group)
             {
                 request.Complete();
@@ -288,7 +289,6 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
                 _eventsCommitted?.Pulse();
             }
 
-            PublishCommittedLedgers();
 
             CountLogPages();
             _checkpointer.RestartLogIfDue(_connection);

@@ -95,7 +95,25 @@ internal static class StoreQueries
             : CreditLedger.FromHistory(customerId, grants.ConvertAll(StoreDocuments.ToGrant), transactions.ConvertAll(StoreDocuments.ToTransaction));
     }
 
-    /// <summary>Runs a one-parameter raw query and returns the first column of each row as text.</summary>
+    /// <summary>
+    /// <paramref name="held"/> extended with the grants and transactions stored after its last sequence: the primary
+    /// key range after it, and the grants of the Grant transactions in that range.
+    /// </summary>
+    public static CreditLedger ExtendLedger(SqliteConnection connection, CreditLedger held)
+    {
+        var after = StatementCache.Raw(connection, "SELECT data FROM credit_transactions WHERE customer_id = ?1 AND sequence > ?2 ORDER BY sequence");
+        after.Bind(2, held.LastSequence);
+        var transactions = Texts(after, held.CustomerId);
+        var granted = StatementCache.Raw(
+            connection,
+            "SELECT g.data FROM credit_transactions t JOIN credit_grants g ON g.customer_id = t.customer_id AND g.grant_id = t.grant_id WHERE t.customer_id = ?1 AND t.sequence > ?2 AND t.type = ?3");
+        granted.Bind(2, held.LastSequence);
+        granted.Bind(3, (long)CreditTransactionType.Grant);
+        var grants = Texts(granted, held.CustomerId);
+        return held.WithHistory(grants.ConvertAll(StoreDocuments.ToGrant), transactions.ConvertAll(StoreDocuments.ToTransaction));
+    }
+
+    /// <summary>Runs a raw query whose first parameter is <paramref name="parameter"/> (others bound already) and returns the first column of each row as text.</summary>
     private static List<string> Texts(RawStatement rows, string parameter)
     {
         var result = new List<string>();
