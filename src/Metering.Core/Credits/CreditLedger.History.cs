@@ -84,20 +84,12 @@ public sealed partial class CreditLedger
             violations.Add($"Grant id '{grant.GrantId}' is used more than once; grant ids must be unique per customer.");
         }
 
-        // Every touched grant is audited with its whole history (the old part was audited when it was built).
-        var touched = new List<CreditGrant>(newGrants);
-        var touchedHistory = new List<CreditTransaction>();
-        foreach (var grantId in newTransactions.Select(t => t.GrantId).Distinct(StringComparer.Ordinal))
-        {
-            if (_states.TryGetValue(grantId, out var state))
-            {
-                touched.Add(state.Grant);
-                touchedHistory.AddRange(state.Transactions);
-            }
-        }
-
-        touchedHistory.AddRange(newTransactions);
-        violations.AddRange(CreditLedgerAudit.FindViolations(CustomerId, touched, touchedHistory));
+        // Only the new part is audited: this ledger's history was when it was built.
+        violations.AddRange(CreditLedgerAudit.FindViolationsOfAppend(
+            CustomerId,
+            newGrants,
+            newTransactions,
+            grantId => _states.TryGetValue(grantId, out var state) ? (state.Grant, state.Transactions, state.Totals.Remaining, state.LatestAt) : null));
         if (violations.Count > 0)
         {
             throw new CreditLedgerInvariantException(CustomerId, violations);

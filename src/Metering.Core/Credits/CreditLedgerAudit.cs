@@ -20,6 +20,53 @@ internal static class CreditLedgerAudit
         return violations;
     }
 
+    /// <summary>
+    /// Every invariant that appending <paramref name="appended"/> (with the <paramref name="newGrants"/> it grants) to a
+    /// sound ledger breaks, checking only the new transactions: each on its own as <see cref="FindViolations"/> does, and
+    /// each touched grant's history through <paramref name="priorOf"/> (an existing grant's transactions so far, its
+    /// remainder after them and its latest instant). A grant whose new transactions all come at or after its latest one
+    /// continues from its remainder; one with a backdated transaction is checked over its whole history.
+    /// </summary>
+    public static IReadOnlyList<string> FindViolationsOfAppend(
+        string customerId,
+        IReadOnlyList<CreditGrant> newGrants,
+        IReadOnlyList<CreditTransaction> appended,
+        Func<string, (CreditGrant Grant, IReadOnlyList<CreditTransaction> History, decimal Remaining, Instant LatestAt)?> priorOf)
+    {
+        var violations = new List<string>();
+        var grantsById = IndexGrants(customerId, newGrants, violations);
+        var prior = new Dictionary<string, (CreditGrant Grant, IReadOnlyList<CreditTransaction> History, decimal Remaining, Instant LatestAt)>(StringComparer.Ordinal);
+        foreach (var grantId in appended.Select(t => t.GrantId).Distinct(StringComparer.Ordinal))
+        {
+            if (!grantsById.ContainsKey(grantId) && priorOf(grantId) is { } existing)
+            {
+                prior[grantId] = existing;
+                grantsById[grantId] = existing.Grant;
+            }
+        }
+
+        var byGrant = CheckTransactions(customerId, grantsById, appended, violations);
+        foreach (var grant in grantsById.Values)
+        {
+            var own = byGrant.TryGetValue(grant.GrantId, out var list) ? list : [];
+            if (!prior.TryGetValue(grant.GrantId, out var before))
+            {
+                CheckGrantHistory(grant, own, violations);
+            }
+            else if (own.Exists(t => t.Type == CreditTransactionType.Grant || t.Type == CreditTransactionType.Expiration) || own.Exists(t => t.At < before.LatestAt))
+            {
+                // Rare (a second grant or expiry record, a backdated transaction): the whole history decides.
+                CheckGrantHistory(grant, [.. before.History, .. own], violations);
+            }
+            else
+            {
+                CheckRemainder(grant, own.OrderBy(t => t.At).ThenBy(t => t.Sequence), before.Remaining, violations);
+            }
+        }
+
+        return violations;
+    }
+
     // Grants belong to the customer and have unique ids.
     private static Dictionary<string, CreditGrant> IndexGrants(string customerId, IReadOnlyList<CreditGrant> grants, List<string> violations)
     {
@@ -50,31 +97,30 @@ internal static class CreditLedgerAudit
         var byGrant = new Dictionary<string, List<CreditTransaction>>(StringComparer.Ordinal);
         foreach (var transaction in transactions)
         {
-            var label = $"Transaction {transaction.Sequence} ('{transaction.TransactionId}')";
             if (!sequences.Add(transaction.Sequence))
             {
-                violations.Add($"{label}: sequence {transaction.Sequence} is used more than once; give each transaction its own ledger sequence.");
+                violations.Add($"{Label(transaction)}: sequence {transaction.Sequence} is used more than once; give each transaction its own ledger sequence.");
             }
 
             if (!ids.Add(transaction.TransactionId))
             {
-                violations.Add($"{label}: id '{transaction.TransactionId}' is used more than once; transaction ids must be unique per customer.");
+                violations.Add($"{Label(transaction)}: id '{transaction.TransactionId}' is used more than once; transaction ids must be unique per customer.");
             }
 
             if (!string.Equals(transaction.CustomerId, customerId, StringComparison.Ordinal))
             {
-                violations.Add($"{label} belongs to customer '{transaction.CustomerId}', not '{customerId}'; load each customer's transactions into their own ledger.");
+                violations.Add($"{Label(transaction)} belongs to customer '{transaction.CustomerId}', not '{customerId}'; load each customer's transactions into their own ledger.");
             }
 
             if (!grantsById.TryGetValue(transaction.GrantId, out var grant))
             {
-                violations.Add($"{label} refers to unknown grant '{transaction.GrantId}'; load the grant together with its transactions.");
+                violations.Add($"{Label(transaction)} refers to unknown grant '{transaction.GrantId}'; load the grant together with its transactions.");
                 continue;
             }
 
             if (transaction.Amount.Currency != grant.Amount.Currency)
             {
-                violations.Add($"{label} is in {transaction.Amount.Currency.Code} but grant '{grant.GrantId}' is in {grant.Amount.Currency.Code}; a grant's transactions use the grant's currency or unit.");
+                violations.Add($"{Label(transaction)} is in {transaction.Amount.Currency.Code} but grant '{grant.GrantId}' is in {grant.Amount.Currency.Code}; a grant's transactions use the grant's currency or unit.");
                 continue;
             }
 
@@ -84,7 +130,7 @@ internal static class CreditLedgerAudit
             }
 
             own.Add(transaction);
-            if (CheckType(label, grant, transaction) is { } violation)
+            if (CheckType(grant, transaction) is { } violation)
             {
                 violations.Add(violation);
             }
@@ -93,16 +139,19 @@ internal static class CreditLedgerAudit
         return byGrant;
     }
 
-    private static string? CheckType(string label, CreditGrant grant, CreditTransaction transaction) => transaction.Type switch
+    // Built only for a violation: auditing a sound history of n transactions formats nothing.
+    private static string Label(CreditTransaction transaction) => $"Transaction {transaction.Sequence} ('{transaction.TransactionId}')";
+
+    private static string? CheckType(CreditGrant grant, CreditTransaction transaction) => transaction.Type switch
     {
         CreditTransactionType.Grant when transaction.Amount != grant.Amount || transaction.At != grant.EffectiveAt =>
-            $"{label} grants {transaction.Amount} at {transaction.At} but grant '{grant.GrantId}' is {grant.Amount} from {grant.EffectiveAt}; the Grant transaction must match the grant.",
+            $"{Label(transaction)} grants {transaction.Amount} at {transaction.At} but grant '{grant.GrantId}' is {grant.Amount} from {grant.EffectiveAt}; the Grant transaction must match the grant.",
         CreditTransactionType.Consumption when !grant.IsActiveAt(transaction.At) =>
-            $"{label} consumes grant '{grant.GrantId}' at {transaction.At}, outside its active window [{grant.EffectiveAt}, {grant.ExpiresAt?.ToString() ?? "never"}); consume a grant only while it is active.",
+            $"{Label(transaction)} consumes grant '{grant.GrantId}' at {transaction.At}, outside its active window [{grant.EffectiveAt}, {grant.ExpiresAt?.ToString() ?? "never"}); consume a grant only while it is active.",
         CreditTransactionType.Expiration when grant.ExpiresAt is null =>
-            $"{label} expires grant '{grant.GrantId}', which never expires; use Void to cancel credits that do not expire.",
+            $"{Label(transaction)} expires grant '{grant.GrantId}', which never expires; use Void to cancel credits that do not expire.",
         CreditTransactionType.Expiration when transaction.At != grant.ExpiresAt =>
-            $"{label} expires grant '{grant.GrantId}' at {transaction.At} but it expires at {grant.ExpiresAt}; write expirations at the grant's ExpiresAt.",
+            $"{Label(transaction)} expires grant '{grant.GrantId}' at {transaction.At} but it expires at {grant.ExpiresAt}; write expirations at the grant's ExpiresAt.",
         _ => null,
     };
 
@@ -123,8 +172,13 @@ internal static class CreditLedgerAudit
             violations.Add($"Grant '{grant.GrantId}' has {expirationCount} Expiration transactions; a grant expires once.");
         }
 
-        var remaining = 0m;
-        foreach (var transaction in own.OrderBy(t => t.At).ThenBy(t => t.Sequence))
+        CheckRemainder(grant, own.OrderBy(t => t.At).ThenBy(t => t.Sequence), 0m, violations);
+    }
+
+    // Never overdrawn: the remainder, from `remaining`, stays at or above zero after each transaction in time order.
+    private static void CheckRemainder(CreditGrant grant, IEnumerable<CreditTransaction> inTimeOrder, decimal remaining, List<string> violations)
+    {
+        foreach (var transaction in inTimeOrder)
         {
             remaining += transaction.Effect;
             if (remaining < 0m)

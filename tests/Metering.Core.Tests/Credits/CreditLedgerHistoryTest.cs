@@ -91,6 +91,11 @@ public class CreditLedgerHistoryTest
         var overdrawn = () => held.WithHistory([], [new CreditTransaction(2, "big", "c1", "g1", CreditTransactionType.Consumption, Usd(11m), Day(2))]);
         overdrawn.Should().Throw<CreditLedgerInvariantException>().WithMessage("*Grant 'g1' is overdrawn*");
 
+        // Backdated before a later burn: fine at its own instant, but the later burn would now overdraw.
+        var later = held.Consume(Usd(8m), Day(5), "k5").Ledger;
+        var backdated = () => later.WithHistory([], [new CreditTransaction(3, "early", "c1", "g1", CreditTransactionType.Consumption, Usd(5m), Day(1))]);
+        backdated.Should().Throw<CreditLedgerInvariantException>().WithMessage("*Grant 'g1' is overdrawn: -3 remaining after transaction 2*");
+
         var unknown = () => held.WithHistory([], [new CreditTransaction(2, "x", "c1", "g9", CreditTransactionType.Consumption, Usd(1m), Day(2))]);
         unknown.Should().Throw<CreditLedgerInvariantException>().WithMessage("*unknown grant 'g9'*");
 
