@@ -19,9 +19,9 @@ public sealed partial class SqliteMeteringStore
 
     /// <summary>
     /// The customer's ledger as stored in the connection's snapshot: the kept one when it is at the stored last sequence
-    /// (one index lookup), else rebuilt from its grants and transactions and kept. Rebuilding replays the whole history,
-    /// so without this every balance or current-usage read of a customer burning credits in real time grew with the
-    /// number of records burned.
+    /// (one index lookup), a kept older one extended with the rows after it, else one rebuilt from all its grants and
+    /// transactions; the result is kept. A rebuild replays the whole history, so without this every balance or
+    /// current-usage read of a customer burning credits in real time grew with the number of records burned.
     /// </summary>
     private CreditLedger ReadLedgerCached(SqliteConnection connection, string customerId)
     {
