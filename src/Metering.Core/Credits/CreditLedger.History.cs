@@ -65,31 +65,14 @@ public sealed partial class CreditLedger
             return this;
         }
 
-        var violations = new List<string>();
-        foreach (var transaction in newTransactions)
-        {
-            if (transaction.Sequence <= LastSequence)
-            {
-                violations.Add($"Transaction {transaction.Sequence} ('{transaction.TransactionId}') is not after the ledger's last sequence {LastSequence}; extend a ledger only with history stored after it.");
-            }
-
-            if (_transactionIds.Contains(transaction.TransactionId))
-            {
-                violations.Add($"Transaction {transaction.Sequence} ('{transaction.TransactionId}'): id '{transaction.TransactionId}' is used more than once; transaction ids must be unique per customer.");
-            }
-        }
-
-        foreach (var grant in newGrants.Where(g => _states.ContainsKey(g.GrantId)))
-        {
-            violations.Add($"Grant id '{grant.GrantId}' is used more than once; grant ids must be unique per customer.");
-        }
-
         // Only the new part is audited: this ledger's history was when it was built.
-        violations.AddRange(CreditLedgerAudit.FindViolationsOfAppend(
+        var violations = CreditLedgerAudit.FindViolationsOfAppend(
             CustomerId,
+            LastSequence,
+            _transactionIds,
             newGrants,
             newTransactions,
-            grantId => _states.TryGetValue(grantId, out var state) ? (state.Grant, state.Transactions, state.Totals.Remaining, state.LatestAt) : null));
+            grantId => _states.TryGetValue(grantId, out var state) ? (state.Grant, state.Transactions, state.Totals.Remaining, state.LatestAt) : null);
         if (violations.Count > 0)
         {
             throw new CreditLedgerInvariantException(CustomerId, violations);

@@ -29,11 +29,29 @@ internal static class CreditLedgerAudit
     /// </summary>
     public static IReadOnlyList<string> FindViolationsOfAppend(
         string customerId,
+        long lastSequence,
+        IReadOnlySet<string> usedTransactionIds,
         IReadOnlyList<CreditGrant> newGrants,
         IReadOnlyList<CreditTransaction> appended,
         Func<string, (CreditGrant Grant, IReadOnlyList<CreditTransaction> History, decimal Remaining, Instant LatestAt)?> priorOf)
     {
         var violations = new List<string>();
+
+        // Against the sound ledger: new sequences follow it, new ids and grant ids are not its own.
+        foreach (var transaction in appended)
+        {
+            if (transaction.Sequence <= lastSequence)
+            {
+                violations.Add($"{Label(transaction)} is not after the ledger's last sequence {lastSequence}; extend a ledger only with history stored after it.");
+            }
+
+            if (usedTransactionIds.Contains(transaction.TransactionId))
+            {
+                violations.Add(DuplicateTransactionId(transaction));
+            }
+        }
+
+        violations.AddRange(newGrants.Where(g => priorOf(g.GrantId) is not null).Select(g => DuplicateGrantId(g.GrantId)));
         var grantsById = IndexGrants(customerId, newGrants, violations);
         var prior = new Dictionary<string, (CreditGrant Grant, IReadOnlyList<CreditTransaction> History, decimal Remaining, Instant LatestAt)>(StringComparer.Ordinal);
         foreach (var grantId in appended.Select(t => t.GrantId).Distinct(StringComparer.Ordinal))
@@ -53,7 +71,7 @@ internal static class CreditLedgerAudit
             {
                 CheckGrantHistory(grant, own, violations);
             }
-            else if (own.Exists(t => t.Type == CreditTransactionType.Grant || t.Type == CreditTransactionType.Expiration) || own.Exists(t => t.At < before.LatestAt))
+            else if (own.Exists(t => t.Type is CreditTransactionType.Grant or CreditTransactionType.Expiration || t.At < before.LatestAt))
             {
                 // Rare (a second grant or expiry record, a backdated transaction): the whole history decides.
                 CheckGrantHistory(grant, [.. before.History, .. own], violations);
@@ -80,7 +98,7 @@ internal static class CreditLedgerAudit
 
             if (!grantsById.TryAdd(grant.GrantId, grant))
             {
-                violations.Add($"Grant id '{grant.GrantId}' is used more than once; grant ids must be unique per customer.");
+                violations.Add(DuplicateGrantId(grant.GrantId));
             }
         }
 
@@ -104,7 +122,7 @@ internal static class CreditLedgerAudit
 
             if (!ids.Add(transaction.TransactionId))
             {
-                violations.Add($"{Label(transaction)}: id '{transaction.TransactionId}' is used more than once; transaction ids must be unique per customer.");
+                violations.Add(DuplicateTransactionId(transaction));
             }
 
             if (!string.Equals(transaction.CustomerId, customerId, StringComparison.Ordinal))
@@ -141,6 +159,11 @@ internal static class CreditLedgerAudit
 
     // Built only for a violation: auditing a sound history of n transactions formats nothing.
     private static string Label(CreditTransaction transaction) => $"Transaction {transaction.Sequence} ('{transaction.TransactionId}')";
+
+    private static string DuplicateTransactionId(CreditTransaction transaction) =>
+        $"{Label(transaction)}: id '{transaction.TransactionId}' is used more than once; transaction ids must be unique per customer.";
+
+    private static string DuplicateGrantId(string grantId) => $"Grant id '{grantId}' is used more than once; grant ids must be unique per customer.";
 
     private static string? CheckType(CreditGrant grant, CreditTransaction transaction) => transaction.Type switch
     {
