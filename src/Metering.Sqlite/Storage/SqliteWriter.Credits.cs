@@ -60,7 +60,7 @@ internal sealed partial class SqliteWriter
         }
 
         _ledgers[after.CustomerId] = after;
-        _changedLedgers.Add(after);
+        _changedLedgers[after.CustomerId] = after;
     }
 
     // After COMMIT: readers find each changed ledger at its stored version instead of rebuilding it from its history.
@@ -69,7 +69,7 @@ internal sealed partial class SqliteWriter
     {
         if (_committedLedgers is not null)
         {
-            foreach (var ledger in _changedLedgers)
+            foreach (var ledger in _changedLedgers.Values)
             {
                 _committedLedgers.SetUnless(ledger.CustomerId, ledger, static (cached, committed) => cached.LastSequence > committed.LastSequence);
             }

@@ -48,9 +48,10 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     // Whether the running transaction appended events (the signal is pulsed after its COMMIT).
     private bool _eventsAppended;
 
-    // The readers' ledger cache, and the ledgers the running transaction changed: published to it after COMMIT only.
+    // The readers' ledger cache, and the latest ledger of each customer the running transaction changed: published to
+    // it after COMMIT only (a group burning credits per record changes one ledger many times; it is published once).
     private readonly BoundedCache<string, CreditLedger>? _committedLedgers;
-    private readonly List<CreditLedger> _changedLedgers = [];
+    private readonly Dictionary<string, CreditLedger> _changedLedgers = new(StringComparer.Ordinal);
     private volatile WriterFault? _fault;
 
     public SqliteWriter(
