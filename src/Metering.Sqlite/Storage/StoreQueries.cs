@@ -88,7 +88,7 @@ internal static class StoreQueries
 
     public static CreditLedger LoadLedger(SqliteConnection connection, string customerId)
     {
-        var grants = Texts(StatementCache.Raw(connection, "SELECT data FROM credit_grants WHERE customer_id = ?1"), customerId);
+        var grants = Texts(StatementCache.Raw(connection, "SELECT data FROM credit_grants WHERE customer_id = ?1 ORDER BY grant_id"), customerId);
         var transactions = Texts(StatementCache.Raw(connection, "SELECT data FROM credit_transactions WHERE customer_id = ?1 ORDER BY sequence"), customerId);
         return grants.Count == 0 && transactions.Count == 0
             ? CreditLedger.Empty(customerId)
