@@ -35,9 +35,35 @@ public sealed partial class SqliteMeteringStore
         return new CurrentUsageState(subscription, aggregates, ledger);
     }
 
-    /// <summary>A stored subscription, its document decoded once per revision.</summary>
+    /// <summary>
+    /// A stored subscription, its document decoded once per revision: the revision is read from the revision index
+    /// (schema version 12) and the row itself only when the revision is not the one decoded last.
+    /// </summary>
     private Subscription? ReadSubscriptionCached(SqliteConnection connection, string subscriptionId)
     {
+        var revisionRow = StatementCache.Raw(connection, "SELECT revision FROM subscriptions INDEXED BY ix_subscriptions_revision WHERE subscription_id = ?1");
+        revisionRow.Bind(1, subscriptionId);
+        long revision;
+        try
+        {
+            if (!revisionRow.Read())
+            {
+                return null;
+            }
+
+            revision = revisionRow.GetInt64(0);
+        }
+        finally
+        {
+            revisionRow.Reset();
+        }
+
+        if (_subscriptionDocs.TryGetValue(subscriptionId, out var cached) && cached.Revision == revision)
+        {
+            return cached.Subscription;
+        }
+
+        // In the same read transaction as the revision, so the row read is the revision's.
         var row = StatementCache.Raw(connection, "SELECT revision, data FROM subscriptions WHERE subscription_id = ?1");
         row.Bind(1, subscriptionId);
         try
@@ -47,14 +73,8 @@ public sealed partial class SqliteMeteringStore
                 return null;
             }
 
-            long revision = row.GetInt64(0);
-            if (_subscriptionDocs.TryGetValue(subscriptionId, out var cached) && cached.Revision == revision)
-            {
-                return cached.Subscription;
-            }
-
             var subscription = StoreDocuments.ToSubscription(row.GetUtf8(1));
-            _subscriptionDocs.Set(subscriptionId, (revision, subscription));
+            _subscriptionDocs.Set(subscriptionId, (row.GetInt64(0), subscription));
             return subscription;
         }
         finally

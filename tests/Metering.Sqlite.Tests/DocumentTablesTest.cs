@@ -109,7 +109,8 @@ public class DocumentTablesTest
             await ExecuteAsync(connection, "INSERT INTO event_handlers VALUES ('webhooks', 7, 'host-1', 99), ('audit', 3, NULL, NULL)");
             await ExecuteAsync(connection, $"INSERT INTO parked_events VALUES ('webhooks', 5, 3, '{new string('x', 2_000)}', 42, 1), ('audit', 2, 1, 'timeout', 41, 0)");
             await ExecuteAsync(connection, "INSERT INTO pending_adjustments VALUES ('s1', 10, 'backfill of 3 records', 50), ('s0', 20, 'late', 40)");
-            await ExecuteAsync(connection, "DELETE FROM schema_version WHERE version = 11");
+            await ExecuteAsync(connection, "DROP INDEX ix_subscriptions_revision");
+            await ExecuteAsync(connection, "DELETE FROM schema_version WHERE version >= 11");
             await ExecuteAsync(connection, "COMMIT");
             (await ColumnAsync(connection, "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%'"))
                 .Should().Contain(Rebuilt.Select(r => r.Table));

@@ -5,16 +5,17 @@ using SQLitePCL;
 namespace Metering.Benchmarks.Load;
 
 /// <summary>
-/// The SQLite read floor: the statements of the current-usage read (subscription row, its period's aggregates, its
-/// customer's credit grants and transactions, in one deferred transaction) on the run's file, through one read-only
-/// connection with native prepared statements, stepping every row and touching its columns but decoding nothing.
+/// The SQLite read floor: the statements of the current-usage read (the subscription's revision, and its row the first
+/// time; its period's aggregates; its customer's last credit sequence and, the first time, its grants and transactions;
+/// in one deferred transaction) on the run's file, through one read-only connection with native prepared statements,
+/// stepping every row and touching its columns but decoding nothing.
 /// </summary>
 public sealed partial class SqliteLoadTarget : IReadFloor
 {
     /// <inheritdoc/>
     public string ReadFloorDescription => string.Create(
         CultureInfo.InvariantCulture,
-        $"the read's statements on the run's file (BEGIN; subscription row; its period's aggregates; its customer's grants and transactions; COMMIT), one read-only connection (query_only, read map {ReadMemoryMapSize:N0} B), native prepared statements, rows stepped and columns touched; no decoding, pricing, pooling or async; random subscriptions");
+        $"the read's statements on the run's file (BEGIN; subscription revision from its index, the row on a subscription's first read; its period's aggregates; its customer's last credit sequence, and grants and transactions on a customer's first read; COMMIT), one read-only connection (query_only, read map {ReadMemoryMapSize:N0} B), native prepared statements, rows stepped and columns touched; no decoding, pricing, pooling or async; random subscriptions");
 
     /// <inheritdoc/>
     public async ValueTask<LatencySummary> ReadFloorAsync(int reads, CancellationToken cancellationToken)
@@ -35,7 +36,11 @@ public sealed partial class SqliteLoadTarget : IReadFloor
         var db = connection.Handle!;
         using var begin = Prepare(db, "BEGIN DEFERRED TRANSACTION");
         using var commit = Prepare(db, "COMMIT TRANSACTION");
+        // The store's subscription statements (SqliteMeteringStore.ReadSubscriptionCached): the revision from its index,
+        // and the row only the first time a subscription is read (the store decodes it then and keeps it).
+        using var revision = Prepare(db, "SELECT revision FROM subscriptions INDEXED BY ix_subscriptions_revision WHERE subscription_id = ?1");
         using var subscription = Prepare(db, "SELECT revision, data, customer_id, current_period_end FROM subscriptions WHERE subscription_id = ?1");
+        var seen = new Dictionary<string, (string CustomerId, long PeriodEnd)>();
         // The store's own aggregates statement (StoreQueries.LoadAggregates, internal to Metering.Sqlite): keep in step.
         using var aggregates = Prepare(
             db,
@@ -47,7 +52,11 @@ public sealed partial class SqliteLoadTarget : IReadFloor
             WHERE a.subscription_id = ?1 AND a.period_start = ?2
             ORDER BY a.aggregate_key
             """);
+        // The store's ledger statements (ReadLedgerCached): the stored last sequence, and the history only the first time
+        // a customer with credits is read (the store keeps the ledger then).
+        using var last = Prepare(db, "SELECT max(sequence) FROM credit_transactions WHERE customer_id = ?1");
         using var grants = Prepare(db, "SELECT data FROM credit_grants WHERE customer_id = ?1");
+        var ledgers = new HashSet<string>();
         using var transactions = Prepare(db, "SELECT data FROM credit_transactions WHERE customer_id = ?1 ORDER BY sequence");
         var random = new Random(42);
         long touched = 0, withAggregates = 0;
@@ -57,16 +66,29 @@ public sealed partial class SqliteLoadTarget : IReadFloor
             {
                 var id = ids[random.Next(ids.Count)];
                 Step(db, begin);
-                raw.sqlite3_bind_text(subscription, 1, id);
-                if (raw.sqlite3_step(subscription) != raw.SQLITE_ROW)
+                raw.sqlite3_bind_text(revision, 1, id);
+                if (raw.sqlite3_step(revision) != raw.SQLITE_ROW)
                 {
                     throw new InvalidOperationException($"The read floor did not find subscription {id}.");
                 }
 
-                touched += raw.sqlite3_column_int64(subscription, 0) + raw.sqlite3_column_bytes(subscription, 1);
-                var customerId = raw.sqlite3_column_text(subscription, 2).utf8_to_string();
-                long periodEnd = raw.sqlite3_column_int64(subscription, 3);
-                raw.sqlite3_reset(subscription);
+                touched += raw.sqlite3_column_int64(revision, 0);
+                raw.sqlite3_reset(revision);
+                if (!seen.TryGetValue(id, out var row))
+                {
+                    raw.sqlite3_bind_text(subscription, 1, id);
+                    if (raw.sqlite3_step(subscription) != raw.SQLITE_ROW)
+                    {
+                        throw new InvalidOperationException($"The read floor did not find subscription {id}.");
+                    }
+
+                    touched += raw.sqlite3_column_int64(subscription, 0) + raw.sqlite3_column_bytes(subscription, 1);
+                    row = (raw.sqlite3_column_text(subscription, 2).utf8_to_string(), raw.sqlite3_column_int64(subscription, 3));
+                    seen[id] = row;
+                    raw.sqlite3_reset(subscription);
+                }
+
+                var (customerId, periodEnd) = row;
 
                 // The load plan is monthly in UTC: the current period starts on the first of the month before its end.
                 raw.sqlite3_bind_text(aggregates, 1, id);
@@ -74,10 +96,22 @@ public sealed partial class SqliteLoadTarget : IReadFloor
                 long aggregateBytes = StepAll(db, aggregates, 7);
                 withAggregates += aggregateBytes > 0 ? 1 : 0;
                 touched += aggregateBytes;
-                raw.sqlite3_bind_text(grants, 1, customerId);
-                touched += StepAll(db, grants, 1);
-                raw.sqlite3_bind_text(transactions, 1, customerId);
-                touched += StepAll(db, transactions, 1);
+                raw.sqlite3_bind_text(last, 1, customerId);
+                if (raw.sqlite3_step(last) != raw.SQLITE_ROW)
+                {
+                    throw new InvalidOperationException($"The read floor's last credit sequence of {customerId} returned no row.");
+                }
+
+                bool hasCredits = raw.sqlite3_column_type(last, 0) != raw.SQLITE_NULL;
+                touched += raw.sqlite3_column_int64(last, 0);
+                raw.sqlite3_reset(last);
+                if (hasCredits && ledgers.Add(customerId))
+                {
+                    raw.sqlite3_bind_text(grants, 1, customerId);
+                    touched += StepAll(db, grants, 1);
+                    raw.sqlite3_bind_text(transactions, 1, customerId);
+                    touched += StepAll(db, transactions, 1);
+                }
                 Step(db, commit);
                 return ValueTask.CompletedTask;
             },
