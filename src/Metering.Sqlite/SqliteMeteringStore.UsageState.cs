@@ -36,34 +36,35 @@ public sealed partial class SqliteMeteringStore
     }
 
     /// <summary>
-    /// A stored subscription, its document decoded once per revision: the revision is read from the revision index
-    /// (schema version 12) and the row itself only when the revision is not the one decoded last.
+    /// A stored subscription, its document decoded once per revision. For a subscription kept decoded only the stored
+    /// revision is read, from the revision index (schema version 12): small entries instead of the subscription's own
+    /// page. The row is read when none is kept or the revision changed.
     /// </summary>
     private Subscription? ReadSubscriptionCached(SqliteConnection connection, string subscriptionId)
     {
-        var revisionRow = StatementCache.Raw(connection, "SELECT revision FROM subscriptions INDEXED BY ix_subscriptions_revision WHERE subscription_id = ?1");
-        revisionRow.Bind(1, subscriptionId);
-        long revision;
-        try
+        if (_subscriptionDocs.TryGetValue(subscriptionId, out var cached))
         {
-            if (!revisionRow.Read())
+            var revision = StatementCache.Raw(connection, "SELECT revision FROM subscriptions INDEXED BY ix_subscriptions_revision WHERE subscription_id = ?1");
+            revision.Bind(1, subscriptionId);
+            try
             {
-                return null;
+                if (!revision.Read())
+                {
+                    return null;
+                }
+
+                if (revision.GetInt64(0) == cached.Revision)
+                {
+                    return cached.Subscription;
+                }
             }
-
-            revision = revisionRow.GetInt64(0);
-        }
-        finally
-        {
-            revisionRow.Reset();
+            finally
+            {
+                revision.Reset();
+            }
         }
 
-        if (_subscriptionDocs.TryGetValue(subscriptionId, out var cached) && cached.Revision == revision)
-        {
-            return cached.Subscription;
-        }
-
-        // In the same read transaction as the revision, so the row read is the revision's.
+        // In the same read transaction as a revision read above, so the row read is at least that revision.
         var row = StatementCache.Raw(connection, "SELECT revision, data FROM subscriptions WHERE subscription_id = ?1");
         row.Bind(1, subscriptionId);
         try
