@@ -176,6 +176,7 @@ public sealed partial class SqliteMeteringStore : IMeteringStore, IMeteringStore
                 connection.Execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0");
                 // When the checkpointer has the log written from its start again, the writer truncates its file to the limit.
                 connection.Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA journal_size_limit = {_options.WalSizeLimit}"));
+                UsageKeyIndex.RegisterFunction(connection);
                 SchemaMigrator.Migrate(connection, DataSource, Logger);
             }
             catch (Exception exception)

@@ -21,8 +21,8 @@ public class SchemaTest
         }
 
         var versions = await QueryAsync(db.Path, "SELECT version || ':' || script FROM schema_version ORDER BY version");
-        versions.Should().Equal("1:0001_initial.sql", "2:0002_usage_keys_in_batches.sql", "3:0003_event_delivery.sql", "4:0004_customer_details.sql", "5:0005_credit_notes.sql", "6:0006_plan_archive.sql", "7:0007_invoice_regeneration.sql", "8:0008_invoices_by_status.sql", "9:0009_adjustment_invoices.sql", "10:0010_pending_adjustments.sql", "11:0011_document_tables_with_rowid.sql", "12:0012_subscription_revisions.sql");
-        SqliteMeteringStore.SchemaVersion.Should().Be(12);
+        versions.Should().Equal("1:0001_initial.sql", "2:0002_usage_keys_in_batches.sql", "3:0003_event_delivery.sql", "4:0004_customer_details.sql", "5:0005_credit_notes.sql", "6:0006_plan_archive.sql", "7:0007_invoice_regeneration.sql", "8:0008_invoices_by_status.sql", "9:0009_adjustment_invoices.sql", "10:0010_pending_adjustments.sql", "11:0011_document_tables_with_rowid.sql", "12:0012_subscription_revisions.sql", "13:0013_long_usage_keys_digested.sql");
+        SqliteMeteringStore.SchemaVersion.Should().Be(13);
         var tables = await QueryAsync(db.Path, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
         tables.Should().Equal(
             "aggregate_distinct", "aggregates", "archived_plans", "billing_events", "credit_grants", "credit_notes", "credit_transactions", "customers",
@@ -38,13 +38,13 @@ public class SchemaTest
             await store.InitializeAsync(Ct);
         }
 
-        await QueryAsync(db.Path, "INSERT INTO schema_version (version, script) VALUES (13, '0013_future.sql')");
+        await QueryAsync(db.Path, "INSERT INTO schema_version (version, script) VALUES (14, '0014_future.sql')");
 
         await using var older = new SqliteMeteringStore(db.Path);
         var act = async () => await older.InitializeAsync(Ct);
 
         (await act.Should().ThrowAsync<MeteringException>())
-            .Which.Message.Should().Contain("schema version 13").And.Contain("up to 12").And.Contain("upgrade the Metering.Sqlite package");
+            .Which.Message.Should().Contain("schema version 14").And.Contain("up to 13").And.Contain("upgrade the Metering.Sqlite package");
         var read = async () => await older.ListMetersAsync(Ct);
         await read.Should().ThrowAsync<MeteringException>();
     }
@@ -89,7 +89,7 @@ public class SchemaTest
             (await billing.Recorder.RecordAsync(new UsageRecord("c-1", "api_calls", 4m, at, "k-3"), Ct)).Kind.Should().Be(UsageOutcomeKind.Duplicate);
         }
 
-        (await QueryAsync(db.Path, "SELECT version || ':' || script FROM schema_version ORDER BY version")).Should().Equal("1:0001_initial.sql", "2:0002_usage_keys_in_batches.sql", "3:0003_event_delivery.sql", "4:0004_customer_details.sql", "5:0005_credit_notes.sql", "6:0006_plan_archive.sql", "7:0007_invoice_regeneration.sql", "8:0008_invoices_by_status.sql", "9:0009_adjustment_invoices.sql", "10:0010_pending_adjustments.sql", "11:0011_document_tables_with_rowid.sql", "12:0012_subscription_revisions.sql");
+        (await QueryAsync(db.Path, "SELECT version || ':' || script FROM schema_version ORDER BY version")).Should().Equal("1:0001_initial.sql", "2:0002_usage_keys_in_batches.sql", "3:0003_event_delivery.sql", "4:0004_customer_details.sql", "5:0005_credit_notes.sql", "6:0006_plan_archive.sql", "7:0007_invoice_regeneration.sql", "8:0008_invoices_by_status.sql", "9:0009_adjustment_invoices.sql", "10:0010_pending_adjustments.sql", "11:0011_document_tables_with_rowid.sql", "12:0012_subscription_revisions.sql", "13:0013_long_usage_keys_digested.sql");
         (await QueryAsync(db.Path, "SELECT idempotency_key || '=' || seq FROM usage_keys")).Should().Equal("k-1=1");
         (await QueryAsync(db.Path, "SELECT idempotency_key || ':' || quantity FROM usage_records ORDER BY seq")).Should().Equal("k-1:1", "k-2:2", "k-3:4");
     }

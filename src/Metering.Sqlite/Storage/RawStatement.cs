@@ -27,6 +27,8 @@ internal sealed class RawStatement : IDisposable
     public void Bind(int index, string? value) =>
         Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
 
+    public void Bind(int index, ReadOnlySpan<byte> blob) => Check(raw.sqlite3_bind_blob(_statement, index, blob));
+
     public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
 
     public void Bind(int index, long? value) =>

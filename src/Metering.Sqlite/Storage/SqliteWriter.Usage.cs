@@ -35,6 +35,12 @@ internal sealed partial class SqliteWriter
         if (_keys.Find(record.IdempotencyKey) is { } existingSeq)
         {
             var (_, stored, storedSubscriptionId, storedPeriodStart) = FindUsage(existingSeq);
+            if (!string.Equals(stored.IdempotencyKey, record.IdempotencyKey, StringComparison.Ordinal))
+            {
+                // A long key is found by its SHA-256 digest (UsageKeyIndex); two keys sharing one has never been seen.
+                throw new InvalidOperationException($"Idempotency keys '{record.IdempotencyKey}' and '{stored.IdempotencyKey}' share a SHA-256 digest in usage_keys; the record is not stored.");
+            }
+
             return UsageAppendRules.ForExistingKey(stored, storedSubscriptionId, storedPeriodStart, record);
         }
 

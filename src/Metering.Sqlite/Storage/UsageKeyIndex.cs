@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Data.Sqlite;
 
 namespace Metering.Sqlite.Storage;
@@ -7,12 +10,21 @@ namespace Metering.Sqlite.Storage;
 /// <c>usage_by_period</c>) cover the records up to <c>usage_index_state.indexed_through</c>; the keys of the records
 /// appended since (the tail) are kept in memory. Every <see cref="BatchSize"/> appended records, one statement indexes
 /// the tail in key order, which writes far fewer pages than one index entry per insert.
+/// A key longer than <see cref="MaxPlainKeyBytes"/> UTF-8 bytes is indexed by its SHA-256 digest (schema version 13):
+/// a B-tree copies keys into its interior cells, and a key past an interior cell's local limit (about 230 bytes on
+/// 1 KiB pages) is read from overflow pages, outside SQLite's page cache, at every step of every search.
 /// </summary>
 /// <remarks>Used only by the writer's loop, inside its transaction.</remarks>
 internal sealed class UsageKeyIndex : IDisposable
 {
     /// <summary>Accepted records between two batches of the index.</summary>
     public const int BatchSize = 10_000;
+
+    /// <summary>Keys up to this many UTF-8 bytes are indexed as they are; longer ones by their SHA-256 digest.</summary>
+    public const int MaxPlainKeyBytes = 64;
+
+    /// <summary>The SQL function (registered on the writer's connection) giving a key's indexed form.</summary>
+    public const string IndexedKeyFunction = "metering_usage_key";
 
     private const string LoadTailSql = "SELECT idempotency_key, seq FROM usage_records WHERE seq > (SELECT indexed_through FROM usage_index_state)";
 
@@ -23,9 +35,9 @@ internal sealed class UsageKeyIndex : IDisposable
         WHERE seq > (SELECT indexed_through FROM usage_index_state)
         ORDER BY subscription_id, period_start, seq;
         INSERT INTO usage_keys (idempotency_key, seq)
-        SELECT idempotency_key, seq FROM usage_records
+        SELECT metering_usage_key(idempotency_key), seq FROM usage_records
         WHERE seq > (SELECT indexed_through FROM usage_index_state)
-        ORDER BY idempotency_key;
+        ORDER BY 1;
         UPDATE usage_index_state SET indexed_through = COALESCE((SELECT MAX(seq) FROM usage_records), 0);
         """;
 
@@ -52,8 +64,55 @@ internal sealed class UsageKeyIndex : IDisposable
             return seq;
         }
 
-        _findIndexed.Bind(1, idempotencyKey);
+        int length = Encoding.UTF8.GetByteCount(idempotencyKey);
+        if (length <= MaxPlainKeyBytes)
+        {
+            _findIndexed.Bind(1, idempotencyKey);
+        }
+        else
+        {
+            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+            Digest(idempotencyKey, length, digest);
+            _findIndexed.Bind(1, digest);
+        }
+
         return _findIndexed.ExecuteInt64();
+    }
+
+    /// <summary>Registers <see cref="IndexedKeyFunction"/> on a connection (the writer's, before the schema is migrated).</summary>
+    public static void RegisterFunction(SqliteConnection connection) =>
+        connection.CreateFunction<string, object>(IndexedKeyFunction, IndexedKey, isDeterministic: true);
+
+    /// <summary>A key's form in <c>usage_keys</c>: the key itself, or the SHA-256 digest of its UTF-8 bytes when longer than <see cref="MaxPlainKeyBytes"/>.</summary>
+    public static object IndexedKey(string idempotencyKey)
+    {
+        int length = Encoding.UTF8.GetByteCount(idempotencyKey);
+        if (length <= MaxPlainKeyBytes)
+        {
+            return idempotencyKey;
+        }
+
+        var digest = new byte[SHA256.HashSizeInBytes];
+        Digest(idempotencyKey, length, digest);
+        return digest;
+    }
+
+    private static void Digest(string idempotencyKey, int length, Span<byte> digest)
+    {
+        byte[]? rented = length > 1_024 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> utf8 = rented ?? stackalloc byte[1_024];
+        try
+        {
+            int written = Encoding.UTF8.GetBytes(idempotencyKey, utf8);
+            SHA256.HashData(utf8[..written], digest);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>Remembers the key of a record just inserted (its row claims the key) until the next batch indexes it.</summary>
