@@ -190,4 +190,39 @@ public abstract class IdempotencyConformance : StoreTestBase
         aggregate.RecordCount.Should().Be(2);
         (await RecordsOfAsync(billing, sub.SubscriptionId, Start)).Select(r => r.IdempotencyKey).Should().Equal("k1", "k2");
     }
+
+    [Fact]
+    public async Task KeysOfEveryLengthAndScript_AreEachTheirOwn_RetriedAsDuplicates_ChangedAsConflicts()
+    {
+        await using var billing = CreateStandard();
+        var sub = await SubscribeAsync(billing, "c1");
+        int max = UsageRecordRules.MaxIdempotencyKeyLength;
+
+        // Short, at and past 64 UTF-8 bytes, the longest allowed, multi-byte and astral text, and long keys that differ
+        // only in their last character (a store indexing a prefix or a digest must still tell them apart).
+        string[] keys =
+        [
+            "k",
+            new string('a', 64),
+            new string('a', 65),
+            new string('b', max),
+            new string('b', max - 1) + "c",
+            new string('請', max),
+            string.Concat(Enumerable.Repeat("\U0001F600", max / 2)) + "x",
+            string.Concat(Enumerable.Repeat("\U0001F600", max / 2)) + "y",
+        ];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            (await billing.Recorder.RecordAsync(Usage("c1", i + 1, Start, keys[i]))).Kind.Should().Be(UsageOutcomeKind.Accepted, $"key {i} is new");
+        }
+
+        var retries = await billing.Recorder.RecordBatchAsync(keys.Select((k, i) => Usage("c1", i + 1, Start, k)).ToList());
+        retries.Select(o => o.Kind).Should().AllBeEquivalentTo(UsageOutcomeKind.Duplicate);
+        var changed = await billing.Recorder.RecordBatchAsync(keys.Select((k, i) => Usage("c1", i + 100, Start, k)).ToList());
+        changed.Select(o => o.Kind).Should().AllBeEquivalentTo(UsageOutcomeKind.Conflict);
+
+        // Each counted once (1 + 2 + ... + 8 = 36 calls), and each key read back as sent.
+        (await CurrentOfAsync(billing, sub.SubscriptionId)).Quantity.Should().Be(36m);
+        (await RecordsOfAsync(billing, sub.SubscriptionId, Start)).Select(r => r.IdempotencyKey).Should().Equal(keys);
+    }
 }
