@@ -64,8 +64,7 @@ internal sealed class UsageKeyIndex : IDisposable
             return seq;
         }
 
-        int length = Encoding.UTF8.GetByteCount(idempotencyKey);
-        if (length <= MaxPlainKeyBytes)
+        if (IsPlain(idempotencyKey, out int length))
         {
             _findIndexed.Bind(1, idempotencyKey);
         }
@@ -86,8 +85,7 @@ internal sealed class UsageKeyIndex : IDisposable
     /// <summary>A key's form in <c>usage_keys</c>: the key itself, or the SHA-256 digest of its UTF-8 bytes when longer than <see cref="MaxPlainKeyBytes"/>.</summary>
     public static object IndexedKey(string idempotencyKey)
     {
-        int length = Encoding.UTF8.GetByteCount(idempotencyKey);
-        if (length <= MaxPlainKeyBytes)
+        if (IsPlain(idempotencyKey, out int length))
         {
             return idempotencyKey;
         }
@@ -95,6 +93,14 @@ internal sealed class UsageKeyIndex : IDisposable
         var digest = new byte[SHA256.HashSizeInBytes];
         Digest(idempotencyKey, length, digest);
         return digest;
+    }
+
+    // True when the key is indexed as it is; else its UTF-8 length. A key of up to a third of the limit in UTF-16 units
+    // fits whatever its characters (at most 3 UTF-8 bytes each), so the usual short key is not measured.
+    private static bool IsPlain(string idempotencyKey, out int utf8Length)
+    {
+        utf8Length = idempotencyKey.Length <= MaxPlainKeyBytes / 3 ? 0 : Encoding.UTF8.GetByteCount(idempotencyKey);
+        return utf8Length <= MaxPlainKeyBytes;
     }
 
     private static void Digest(string idempotencyKey, int length, Span<byte> digest)
