@@ -41,8 +41,8 @@ public class DocumentTablesTest
         // Columns outside the key whose text is bounded by the library, not by the host: an aggregate's value is a
         // decimal's invariant text (at most 31 characters).
         var boundedText = new HashSet<string> { "aggregates.value" };
-        await using var connection = await OpenAsync(db.Path);
-        var withoutRowid = await ColumnAsync(connection, "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%' ORDER BY name");
+        await using var connection = await SqliteFile.OpenAsync(db.Path);
+        var withoutRowid = await connection.ColumnAsync("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%' ORDER BY name");
         withoutRowid.Should().NotBeEmpty().And.Contain("aggregates");
         var offending = new List<string>();
         foreach (var table in withoutRowid)
@@ -91,28 +91,28 @@ public class DocumentTablesTest
 
         // The file as version 10 left it: the same tables WITHOUT ROWID, with the rows the store wrote and the event
         // delivery and backfill rows this test writes itself.
-        await using (var connection = await OpenAsync(db.Path))
+        await using (var connection = await SqliteFile.OpenAsync(db.Path))
         {
-            await ExecuteAsync(connection, "BEGIN IMMEDIATE");
+            await connection.ExecuteAsync("BEGIN IMMEDIATE");
             foreach (var (table, key) in Rebuilt)
             {
-                var create = (await ColumnAsync(connection, $"SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = '{table}'")).Single();
-                await ExecuteAsync(connection, $"ALTER TABLE {table} RENAME TO {table}_v11");
-                await ExecuteAsync(connection, create + " WITHOUT ROWID");
-                await ExecuteAsync(connection, $"INSERT INTO {table} SELECT * FROM {table}_v11 ORDER BY {key}");
-                await ExecuteAsync(connection, $"DROP TABLE {table}_v11");
+                var create = (await connection.ColumnAsync($"SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = '{table}'")).Single();
+                await connection.ExecuteAsync($"ALTER TABLE {table} RENAME TO {table}_v11");
+                await connection.ExecuteAsync(create + " WITHOUT ROWID");
+                await connection.ExecuteAsync($"INSERT INTO {table} SELECT * FROM {table}_v11 ORDER BY {key}");
+                await connection.ExecuteAsync($"DROP TABLE {table}_v11");
             }
 
-            await ExecuteAsync(connection, "CREATE INDEX ix_credit_grants_expiry ON credit_grants (expires_at) WHERE expires_at IS NOT NULL");
-            await ExecuteAsync(connection, "CREATE INDEX ix_credit_transactions_grant ON credit_transactions (customer_id, grant_id, type)");
-            await ExecuteAsync(connection, "CREATE INDEX ix_pending_adjustments_created ON pending_adjustments (created_at)");
-            await ExecuteAsync(connection, "INSERT INTO event_handlers VALUES ('webhooks', 7, 'host-1', 99), ('audit', 3, NULL, NULL)");
-            await ExecuteAsync(connection, $"INSERT INTO parked_events VALUES ('webhooks', 5, 3, '{new string('x', 2_000)}', 42, 1), ('audit', 2, 1, 'timeout', 41, 0)");
-            await ExecuteAsync(connection, "INSERT INTO pending_adjustments VALUES ('s1', 10, 'backfill of 3 records', 50), ('s0', 20, 'late', 40)");
-            await ExecuteAsync(connection, "DROP INDEX ix_subscriptions_revision");
-            await ExecuteAsync(connection, "DELETE FROM schema_version WHERE version >= 11");
-            await ExecuteAsync(connection, "COMMIT");
-            (await ColumnAsync(connection, "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%'"))
+            await connection.ExecuteAsync("CREATE INDEX ix_credit_grants_expiry ON credit_grants (expires_at) WHERE expires_at IS NOT NULL");
+            await connection.ExecuteAsync("CREATE INDEX ix_credit_transactions_grant ON credit_transactions (customer_id, grant_id, type)");
+            await connection.ExecuteAsync("CREATE INDEX ix_pending_adjustments_created ON pending_adjustments (created_at)");
+            await connection.ExecuteAsync("INSERT INTO event_handlers VALUES ('webhooks', 7, 'host-1', 99), ('audit', 3, NULL, NULL)");
+            await connection.ExecuteAsync($"INSERT INTO parked_events VALUES ('webhooks', 5, 3, '{new string('x', 2_000)}', 42, 1), ('audit', 2, 1, 'timeout', 41, 0)");
+            await connection.ExecuteAsync("INSERT INTO pending_adjustments VALUES ('s1', 10, 'backfill of 3 records', 50), ('s0', 20, 'late', 40)");
+            await connection.ExecuteAsync("DROP INDEX ix_subscriptions_revision");
+            await connection.ExecuteAsync("DELETE FROM schema_version WHERE version >= 11");
+            await connection.ExecuteAsync("COMMIT");
+            (await connection.ColumnAsync("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%'"))
                 .Should().Contain(Rebuilt.Select(r => r.Table));
         }
 
@@ -142,11 +142,11 @@ public class DocumentTablesTest
             again.LastSequence.Should().Be(43);
         }
 
-        await using (var connection = await OpenAsync(db.Path))
+        await using (var connection = await SqliteFile.OpenAsync(db.Path))
         {
-            (await ColumnAsync(connection, "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%'"))
+            (await connection.ColumnAsync("SELECT name FROM sqlite_schema WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%'"))
                 .Should().NotContain(Rebuilt.Select(r => r.Table));
-            (await ColumnAsync(connection, "SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'ix_%' AND tbl_name IN ('credit_grants', 'credit_transactions', 'pending_adjustments') ORDER BY name"))
+            (await connection.ColumnAsync("SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'ix_%' AND tbl_name IN ('credit_grants', 'credit_transactions', 'pending_adjustments') ORDER BY name"))
                 .Should().Equal("ix_credit_grants_expiry", "ix_credit_transactions_grant", "ix_pending_adjustments_created");
             foreach (var duplicate in new[]
                      {
@@ -160,7 +160,7 @@ public class DocumentTablesTest
                          "INSERT INTO pending_adjustments VALUES ('s1', 10, '', 0)",
                      })
             {
-                var insert = async () => await ExecuteAsync(connection, duplicate);
+                var insert = async () => await connection.ExecuteAsync(duplicate);
                 (await insert.Should().ThrowAsync<SqliteException>(duplicate)).Which.Message.Should().Contain("UNIQUE");
             }
         }
@@ -169,7 +169,7 @@ public class DocumentTablesTest
     // Every row of every rebuilt table, columns joined, in key order.
     private static async Task<Dictionary<string, List<string>>> DumpAsync(string path)
     {
-        await using var connection = await OpenAsync(path);
+        await using var connection = await SqliteFile.OpenAsync(path);
         var dump = new Dictionary<string, List<string>>();
         foreach (var (table, key) in Rebuilt)
         {
@@ -185,31 +185,5 @@ public class DocumentTablesTest
         }
 
         return dump;
-    }
-
-    private static async Task<SqliteConnection> OpenAsync(string path)
-    {
-        var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        await connection.OpenAsync(Ct);
-        return connection;
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = new SqliteCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Ct);
-    }
-
-    private static async Task<List<string>> ColumnAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = new SqliteCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        var values = new List<string>();
-        while (await reader.ReadAsync(Ct))
-        {
-            values.Add(reader.GetString(0));
-        }
-
-        return values;
     }
 }

@@ -1,5 +1,4 @@
 using Metering.Sqlite;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Metering.Sqlite.Tests;
@@ -45,14 +44,13 @@ public class LongIdempotencyKeyTest
             await AssertRetriesAsync(billing);
         }
 
-        await using (var connection = new SqliteConnection($"Data Source={db.Path};Pooling=False"))
+        await using (var connection = await SqliteFile.OpenAsync(db.Path))
         {
-            await connection.OpenAsync(Ct);
-            long indexed = await ScalarAsync(connection, "SELECT indexed_through FROM usage_index_state");
+            long indexed = await connection.ScalarAsync("SELECT indexed_through FROM usage_index_state");
             indexed.Should().BeInRange(10_000, records - 1);
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM usage_keys WHERE typeof(idempotency_key) = 'blob' AND length(idempotency_key) = 32"))
+            (await connection.ScalarAsync("SELECT COUNT(*) FROM usage_keys WHERE typeof(idempotency_key) = 'blob' AND length(idempotency_key) = 32"))
                 .Should().Be(Enumerable.Range(0, (int)indexed).Count(i => i % 5 >= 2), "the indexed records' 65-byte, 255-character and multi-byte keys");
-            (await ScalarAsync(connection, "SELECT MAX(length(CAST(idempotency_key AS BLOB))) FROM usage_keys")).Should().Be(64);
+            (await connection.ScalarAsync("SELECT MAX(length(CAST(idempotency_key AS BLOB))) FROM usage_keys")).Should().Be(64);
         }
 
         // A restart reloads the tail from the records; the indexed keys are found by their digests.
@@ -87,13 +85,12 @@ public class LongIdempotencyKeyTest
         }
 
         // As version 12 left it once both records were indexed: every key as text in usage_keys.
-        await using (var connection = new SqliteConnection($"Data Source={db.Path};Pooling=False"))
+        await using (var connection = await SqliteFile.OpenAsync(db.Path))
         {
-            await connection.OpenAsync(Ct);
-            await ExecuteAsync(connection, "INSERT INTO usage_keys (idempotency_key, seq) SELECT idempotency_key, seq FROM usage_records");
-            await ExecuteAsync(connection, "UPDATE usage_index_state SET indexed_through = (SELECT MAX(seq) FROM usage_records)");
-            await ExecuteAsync(connection, "DELETE FROM schema_version WHERE version = 13");
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM usage_keys WHERE typeof(idempotency_key) = 'text'")).Should().Be(2);
+            await connection.ExecuteAsync("INSERT INTO usage_keys (idempotency_key, seq) SELECT idempotency_key, seq FROM usage_records");
+            await connection.ExecuteAsync("UPDATE usage_index_state SET indexed_through = (SELECT MAX(seq) FROM usage_records)");
+            await connection.ExecuteAsync("DELETE FROM schema_version WHERE version = 13");
+            (await connection.ScalarAsync("SELECT COUNT(*) FROM usage_keys WHERE typeof(idempotency_key) = 'text'")).Should().Be(2);
         }
 
         await using (var upgraded = TestMetering.Create(o => o.AddMeter(Meter.Sum("m")).AddPlan(StandardPlan()), Start, b => b.UseSqlite(db.Path)))
@@ -103,24 +100,11 @@ public class LongIdempotencyKeyTest
             (await upgraded.Recorder.RecordAsync(new UsageRecord("c", "m", 1m, Start, "short"), Ct)).Kind.Should().Be(UsageOutcomeKind.Duplicate);
         }
 
-        await using (var connection = new SqliteConnection($"Data Source={db.Path};Pooling=False"))
+        await using (var connection = await SqliteFile.OpenAsync(db.Path))
         {
-            await connection.OpenAsync(Ct);
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM usage_keys WHERE typeof(idempotency_key) = 'blob' AND length(idempotency_key) = 32")).Should().Be(1);
-            (await ScalarAsync(connection, "SELECT COUNT(*) FROM usage_keys WHERE idempotency_key = 'short'")).Should().Be(1);
-            (await ScalarAsync(connection, "SELECT MAX(version) FROM schema_version")).Should().Be(13);
+            (await connection.ScalarAsync("SELECT COUNT(*) FROM usage_keys WHERE typeof(idempotency_key) = 'blob' AND length(idempotency_key) = 32")).Should().Be(1);
+            (await connection.ScalarAsync("SELECT COUNT(*) FROM usage_keys WHERE idempotency_key = 'short'")).Should().Be(1);
+            (await connection.ScalarAsync("SELECT MAX(version) FROM schema_version")).Should().Be(13);
         }
-    }
-
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = new SqliteCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Ct);
-    }
-
-    private static async Task<long> ScalarAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = new SqliteCommand(sql, connection);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
     }
 }
